@@ -1,0 +1,129 @@
+package m365sim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// AppSpec describes an app registration to create.
+type AppSpec struct {
+	DisplayName          string
+	WebRedirectURIs      []string
+	PublicRedirectURIs   []string
+	FallbackPublicClient bool
+	// Required names delegated scopes ("SMTP.Send") and, prefixed with
+	// "role:", application permissions ("role:full_access_as_app").
+	Required []string
+}
+
+// RegisterApp creates an app registration and its service principal in t.
+// It panics on an unknown permission name: specs are written by tests.
+func (s *Sim) RegisterApp(t *Tenant, spec AppSpec) *App {
+	a := &App{
+		ClientID:             s.newGUID(),
+		ObjectID:             s.newGUID(),
+		SPObjectID:           s.newGUID(),
+		DisplayName:          spec.DisplayName,
+		WebRedirectURIs:      spec.WebRedirectURIs,
+		PublicRedirectURIs:   spec.PublicRedirectURIs,
+		FallbackPublicClient: spec.FallbackPublicClient,
+	}
+	a.Required = permissionIDs(spec.Required)
+	s.mu.Lock()
+	t.Apps = append(t.Apps, a)
+	s.mu.Unlock()
+	return a
+}
+
+// permissionIDs resolves AppSpec.Required names to permission IDs.
+func permissionIDs(names []string) []string {
+	ids := make([]string, 0, len(names))
+	for _, name := range names {
+		name, role := strings.CutPrefix(name, "role:")
+		p, ok := lookupPermission(name, role)
+		if !ok {
+			panic(fmt.Sprintf("m365sim: unknown permission %q", name))
+		}
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
+
+// AddSecret adds a client secret valid for lifetime and returns it; its
+// Value is what the portal shows once.
+func (s *Sim) AddSecret(a *App, lifetime time.Duration) PasswordCredential {
+	return s.AddSecretValue(a, "Q"+randomToken(28), lifetime) // 38 characters, like the real ones
+}
+
+// AddSecretValue adds a client secret with a chosen value: tests plant
+// canaries with it.
+func (s *Sim) AddSecretValue(a *App, value string, lifetime time.Duration) PasswordCredential {
+	now := s.Clock.Now()
+	c := &PasswordCredential{
+		KeyID:       s.newGUID(),
+		DisplayName: "modauth",
+		Hint:        value[:3],
+		Value:       value,
+		Start:       now,
+		End:         now.Add(lifetime),
+	}
+	s.mu.Lock()
+	a.Secrets = append(a.Secrets, c)
+	s.mu.Unlock()
+	return *c
+}
+
+// ExpireSecret makes the secret with keyID expire now.
+func (s *Sim) ExpireSecret(a *App, keyID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range a.Secrets {
+		if c.KeyID == keyID {
+			c.End = s.Clock.Now().Add(-time.Second)
+		}
+	}
+}
+
+// SetRequired replaces an app's API permissions (names as in AppSpec).
+func (s *Sim) SetRequired(a *App, names ...string) {
+	ids := permissionIDs(names)
+	s.mu.Lock()
+	a.Required = ids
+	s.mu.Unlock()
+}
+
+// GrantAdminConsent grants every permission the app requires, tenant-wide:
+// delegated scopes for all principals and application roles, as the
+// portal's "Grant admin consent" button does.
+func (s *Sim) GrantAdminConsent(t *Tenant, a *App) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grantAdminConsentLocked(t, a)
+}
+
+func (s *Sim) grantAdminConsentLocked(t *Tenant, a *App) {
+	var delegated []Permission
+	for _, id := range a.Required {
+		p, _ := permissionByID(id)
+		if p.Role {
+			if t.roles[a.ClientID] == nil {
+				t.roles[a.ClientID] = map[string]bool{}
+			}
+			t.roles[a.ClientID][p.ID] = true
+			continue
+		}
+		delegated = append(delegated, p)
+	}
+	t.grantConsent(a.ClientID, "", delegated)
+}
+
+// RevokeConsent removes every delegated grant of the app, tenant-wide and
+// per user: the next refresh fails with AADSTS65001.
+func (s *Sim) RevokeConsent(t *Tenant, a *App) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, byClient := range t.consent {
+		delete(byClient, a.ClientID)
+	}
+}

@@ -1,0 +1,180 @@
+package m365sim
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+)
+
+// handleToken is POST /{tenant}/oauth2/v2.0/token.
+func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.writeError(w, aad(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(r.PathValue("tenant"))
+	if t == nil {
+		s.writeError(w, errTenantNotFound(r.PathValue("tenant")))
+		return
+	}
+	app, secret, e := s.clientAuth(t, r)
+	if e != nil {
+		s.writeError(w, e)
+		return
+	}
+	var resp *tokenResponse
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case "authorization_code":
+		resp, e = s.redeemCode(t, app, secret, r.PostForm)
+	case "refresh_token":
+		resp, e = s.redeemRefresh(t, app, secret, r.PostForm)
+	case "urn:ietf:params:oauth:grant-type:device_code":
+		resp, e = s.redeemDevice(t, app, secret, r.PostForm)
+	case "client_credentials":
+		resp, e = s.clientCredentials(t, app, secret, r.PostForm)
+	case "":
+		e = aad(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
+	default:
+		e = aad(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '%s'.", gt)
+	}
+	if e != nil {
+		s.writeError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// clientAuth identifies the client and checks a client secret if one was
+// sent, in the body (client_secret_post) or as HTTP Basic.
+func (s *Sim) clientAuth(t *Tenant, r *http.Request) (app *App, secretSent bool, e *Error) {
+	clientID, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	if id, pw, ok := r.BasicAuth(); ok {
+		clientID, secret = id, pw
+	}
+	if clientID == "" {
+		return nil, false, aad(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
+	}
+	app = t.App(clientID)
+	if app == nil {
+		return nil, false, errClientNotFound(clientID, t.ID)
+	}
+	if secret == "" {
+		return app, false, nil
+	}
+	c := app.secretMatch(secret)
+	if c == nil {
+		return nil, true, aad(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", app.ClientID)
+	}
+	if !s.Clock.Now().Before(c.End) {
+		return nil, true, aad(401, "invalid_client", 7000222, "The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", app.ClientID)
+	}
+	return app, true, nil
+}
+
+// credentialCheck enforces the client type: confidential clients must
+// authenticate, public ones must not.
+func credentialCheck(app *App, public, secretSent bool) *Error {
+	switch {
+	case public && secretSent:
+		return aad(401, "invalid_client", 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+	case !public && !secretSent:
+		return aad(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+	}
+	return nil
+}
+
+func (s *Sim) redeemCode(t *Tenant, app *App, secretSent bool, form url.Values) (*tokenResponse, *Error) {
+	c := s.codes[form.Get("code")]
+	switch {
+	case c == nil || c.tenant != t:
+		return nil, aad(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid: the provided value for the 'code' parameter is not valid.")
+	case c.used:
+		return nil, aad(400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
+	case s.Clock.Now().Sub(c.issued) > codeLifetime:
+		return nil, aad(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.")
+	case c.app != app:
+		return nil, aad(400, "invalid_grant", 70000, "Provided grant is invalid or malformed: the code was issued to another client.")
+	case c.redirect != form.Get("redirect_uri"):
+		return nil, aad(400, "invalid_grant", 50011, "The redirect URI '%s' specified in the request does not match the redirect URI used to obtain the authorization code.", form.Get("redirect_uri"))
+	}
+	if e := pkceCheck(c.challenge, c.method, form.Get("code_verifier")); e != nil {
+		return nil, e
+	}
+	if e := credentialCheck(app, c.public, secretSent); e != nil {
+		return nil, e
+	}
+	c.used = true
+	scope := form.Get("scope")
+	if scope == "" {
+		scope = c.scope
+	}
+	return s.issueDelegated(issued{tenant: t, app: app, user: c.user, scope: scope, nonce: c.nonce, public: c.public, mfa: true})
+}
+
+func pkceCheck(challenge, method, verifier string) *Error {
+	if challenge == "" {
+		return nil
+	}
+	if verifier == "" {
+		return aad(400, "invalid_grant", 50148, "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE: no code_verifier was sent.")
+	}
+	got := verifier
+	if method == "S256" {
+		sum := sha256.Sum256([]byte(verifier))
+		got = base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	if got != challenge {
+		return aad(400, "invalid_grant", 50148, "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.")
+	}
+	return nil
+}
+
+func (s *Sim) redeemRefresh(t *Tenant, app *App, secretSent bool, form url.Values) (*tokenResponse, *Error) {
+	g := s.refresh[form.Get("refresh_token")]
+	now := s.Clock.Now()
+	switch {
+	case g == nil || g.tenant != t || g.app != app:
+		return nil, aad(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid: the provided value for the 'refresh_token' parameter is not valid.")
+	case g.revoked:
+		return nil, aad(400, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password, or an administrator revoked their sessions.")
+	case !g.replaced.IsZero() && now.Sub(g.replaced) > s.opts.RotationGrace:
+		return nil, aad(400, "invalid_grant", 70000, "Provided grant is invalid or malformed: the refresh token was replaced by a newer one.")
+	case now.Sub(g.lastUsed) > refreshInactivity:
+		return nil, aad(400, "invalid_grant", 700082, "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for 90.00:00:00.", g.issued.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	if e := credentialCheck(app, g.public, secretSent); e != nil {
+		return nil, e
+	}
+	if e := signInCheck(g.user); e != nil {
+		return nil, e
+	}
+	if since, ok := s.mfa[g.user.ObjectID]; ok && !g.mfa && g.issued.Before(since) {
+		return nil, aad(400, "interaction_required", 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '%s'.", ExchangeAppID)
+	}
+	if g.viaDevice && s.blockDev {
+		return nil, errDeviceBlocked()
+	}
+	g.lastUsed = now
+	return s.issueDelegated(issued{tenant: t, app: app, user: g.user, scope: form.Get("scope"), public: g.public, viaDevice: g.viaDevice, mfa: g.mfa, rotate: g})
+}
+
+func errDeviceBlocked() *Error {
+	return aad(400, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance: the device code flow is blocked.")
+}
+
+func (s *Sim) clientCredentials(t *Tenant, app *App, secretSent bool, form url.Values) (*tokenResponse, *Error) {
+	if !secretSent {
+		return nil, credentialCheck(app, false, false)
+	}
+	req, e := parseScopes(form.Get("scope"))
+	if e != nil {
+		return nil, e
+	}
+	if req.multi || !req.isDefault() || len(req.oidc) > 0 {
+		return nil, aad(400, "invalid_scope", 70011, "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid: client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+	}
+	return s.issueApp(t, app, req), nil
+}

@@ -1,0 +1,95 @@
+// Command modauth moves a business application's Microsoft Exchange
+// connection from Basic Auth to OAuth 2.0 on Microsoft Entra ID, and keeps
+// it alive afterwards.
+//
+// main.go only wires: it parses flags, builds the parts and maps errors to
+// exit codes in one place (exitCode).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+// streams are where a command reads and writes: data to Out, prose to Err.
+type streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd(streams{os.Stdin, os.Stdout, os.Stderr}).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "modauth:", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// errUsage marks a command line that cannot be run as given.
+var errUsage = errors.New("usage")
+
+// exitCode is the one place errors become exit codes.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
+	default:
+		return 1
+	}
+}
+
+func newRootCmd(io streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "modauth",
+		Short:         "Move an application's Exchange connection to OAuth 2.0 on Microsoft Entra ID",
+		Version:       buildVersion(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	})
+	root.AddCommand(newDemoCmd(io))
+	return root
+}
+
+// buildVersion is the -ldflags version, else the module version or VCS
+// revision Go recorded in the binary.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "devel-" + s.Value[:12]
+		}
+	}
+	return "devel"
+}

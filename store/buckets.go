@@ -1,0 +1,118 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket and key names; see the layout in doc.go.
+var (
+	bktMeta     = []byte("meta")
+	bktProfiles = []byte("profiles")
+	bktEvents   = []byte("events")
+
+	keySchema   = []byte("schema")
+	keyKeyCheck = []byte("keycheck")
+
+	keyProfile = []byte("profile")
+	keySecret  = []byte("secret")
+	bktUsers   = []byte("users")
+	bktTokens  = []byte("tokens")
+	bktJobs    = []byte("jobs")
+	bktItems   = []byte("items")
+)
+
+// profileSubBuckets are created with every profile, so readers can rely on
+// them.
+var profileSubBuckets = [][]byte{bktUsers, bktTokens, bktJobs, bktItems}
+
+// profileIDPattern keeps profile IDs safe as file names and URL segments,
+// since they also name exports, logs and metrics labels.
+var profileIDPattern = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
+
+func validProfileID(id string) error {
+	if !profileIDPattern.MatchString(id) || id == "." || id == ".." {
+		return fmt.Errorf("profile id %q: %w: use 1 to 64 of a-z 0-9 . _ -", id, ErrInvalidID)
+	}
+	return nil
+}
+
+// validName checks a user key, folder or item ID: any bytes, but not empty,
+// because bbolt cannot store an empty key.
+func validName(what, name string) error {
+	if name == "" {
+		return fmt.Errorf("%s: %w: must not be empty", what, ErrInvalidID)
+	}
+	return nil
+}
+
+// root returns a top-level bucket. Migrations create them all, so a missing
+// one means the file was damaged, not that it is new.
+func root(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
+	b := tx.Bucket(name)
+	if b == nil {
+		return nil, fmt.Errorf("database is damaged: bucket %q is missing", name)
+	}
+	return b, nil
+}
+
+// profileBucket returns profiles/<id>.
+func profileBucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
+	if err := validProfileID(id); err != nil {
+		return nil, err
+	}
+	profiles, err := root(tx, bktProfiles)
+	if err != nil {
+		return nil, err
+	}
+	b := profiles.Bucket([]byte(id))
+	if b == nil {
+		return nil, fmt.Errorf("profile %q: %w", id, ErrNotFound)
+	}
+	return b, nil
+}
+
+// sub returns a profile's sub-bucket (users, tokens, jobs, items).
+func sub(pb *bolt.Bucket, profileID string, name []byte) (*bolt.Bucket, error) {
+	b := pb.Bucket(name)
+	if b == nil {
+		return nil, fmt.Errorf("profile %q is damaged: bucket %q is missing", profileID, name)
+	}
+	return b, nil
+}
+
+// userExists returns ErrNotFound unless the user is stored, so tokens, jobs
+// and items are never written for a user DeleteUser would not clean up.
+func userExists(pb *bolt.Bucket, profileID, key string) error {
+	if err := validName("user key", key); err != nil {
+		return err
+	}
+	users, err := sub(pb, profileID, bktUsers)
+	if err != nil {
+		return err
+	}
+	if users.Get([]byte(key)) == nil {
+		return fmt.Errorf("user %q in profile %q: %w", key, profileID, ErrNotFound)
+	}
+	return nil
+}
+
+func putJSON(b *bolt.Bucket, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), data)
+}
+
+// getJSON decodes b[key] into v and reports whether the key was there.
+func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {
+	data := b.Get([]byte(key))
+	if data == nil {
+		return false, nil
+	}
+	return true, json.Unmarshal(data, v)
+}

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	canarySecret = "CANARY-secret-7f3a9"
+	canaryRT     = "CANARY-rt-41c2"
+)
+
+// TestNoPlaintextSecretAnywhere stores a known client secret and refresh
+// token and looks for them everywhere they could leak.
+func TestNoPlaintextSecretAnywhere(t *testing.T) {
+	db, path := testDB(t, Options{})
+	seed(t, db)
+	cs := ClientSecret{Value: canarySecret, KeyID: "kid", ExpirySource: ExpiryEntered}
+	tok := Token{RefreshToken: canaryRT, Scopes: []string{"offline_access"}}
+	must(t, db.SetClientSecret("acme", cs))
+	must(t, db.PutToken("acme", "u1", tok))
+	must(t, db.PutJobs("acme", map[string]Job{"u1": {State: StateOK}}))
+	_, err := db.Append(Event{Profile: "acme", Kind: "secret", Message: "client secret set"})
+	must(t, err)
+
+	places := map[string][]byte{}
+	var dump bytes.Buffer
+	must(t, db.Dump(&dump))
+	places["Dump"] = dump.Bytes()
+	var backup bytes.Buffer
+	_, err = db.Backup(&backup)
+	must(t, err)
+	places["Backup"] = backup.Bytes()
+	backupFile := filepath.Join(t.TempDir(), "backup.db")
+	must(t, db.BackupFile(backupFile))
+	places["BackupFile"], err = os.ReadFile(backupFile)
+	must(t, err)
+
+	p, err := db.Profile("acme")
+	must(t, err)
+	u, err := db.User("acme", "u1")
+	must(t, err)
+	gotCS, err := db.ClientSecret("acme")
+	must(t, err)
+	gotTok, err := db.Token("acme", "u1")
+	must(t, err)
+	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS} {
+		data, err := json.Marshal(v)
+		must(t, err)
+		places["JSON of "+name] = data
+	}
+	for name, v := range map[string]any{"ClientSecret": gotCS, "Token": gotTok, "*Token": &gotTok} {
+		places["fmt of "+name] = fmt.Appendf(nil, "%v %+v %#v %s %q %x", v, v, v, v, v, v)
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("stored", "secret", gotCS, "token", gotTok, "value", gotCS.Value, "rt", gotTok.RefreshToken)
+	places["slog"] = logs.Bytes()
+
+	must(t, db.Close())
+	places["database file"], err = os.ReadFile(path)
+	must(t, err)
+	places["key file"], err = os.ReadFile(keyPath(path))
+	must(t, err)
+
+	for name, data := range places {
+		if len(data) == 0 {
+			t.Errorf("%s: nothing to search", name)
+		}
+		for _, canary := range []string{canarySecret, canaryRT} {
+			if bytes.Contains(data, []byte(canary)) {
+				t.Errorf("%s contains %s", name, canary)
+			}
+		}
+	}
+	if !strings.Contains(dump.String(), "profiles/acme/tokens/u1") || !strings.Contains(dump.String(), `"rt":"`) {
+		t.Errorf("Dump does not show the sealed token record:\n%s", dump.String())
+	}
+
+	// And they are all still there for whoever holds the key.
+	if gotCS.Value.Reveal() != canarySecret || gotCS.KeyID != "kid" || gotCS.ExpirySource != ExpiryEntered {
+		t.Error("ClientSecret did not return the stored secret intact")
+	}
+	if gotTok.RefreshToken.Reveal() != canaryRT {
+		t.Error("Token did not return the stored refresh token intact")
+	}
+}

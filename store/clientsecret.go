@@ -1,0 +1,86 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// secretRecord is what is sealed under profiles/<id>/secret. Value is a
+// plain string on purpose: Secret masks itself in JSON.
+type secretRecord struct {
+	Value  string       `json:"value"`
+	KeyID  string       `json:"keyId,omitempty"`
+	Expiry time.Time    `json:"expiry,omitzero"`
+	Source ExpirySource `json:"source,omitempty"`
+}
+
+// SetClientSecret seals a profile's client secret and, in the same
+// transaction, updates what the profile shows of it: key ID, hint, expiry
+// and where the expiry came from.
+func (db *DB) SetClientSecret(profileID string, s ClientSecret) error {
+	if s.Value.IsZero() {
+		return fmt.Errorf("client secret of profile %q: value is empty", profileID)
+	}
+	plain, err := json.Marshal(secretRecord{
+		Value: s.Value.Reveal(), KeyID: s.KeyID, Expiry: s.Expiry, Source: s.ExpirySource,
+	})
+	if err != nil {
+		return fmt.Errorf("client secret of profile %q: %w", profileID, err)
+	}
+	defer clear(plain)
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		p, err := readProfile(pb, profileID)
+		if err != nil {
+			return err
+		}
+		sealed := db.seal.seal(plain, secretPlace(profileID)...)
+		if err := pb.Put(keySecret, sealed); err != nil {
+			return fmt.Errorf("client secret of profile %q: %w", profileID, err)
+		}
+		p.SecretKeyID = s.KeyID
+		p.SecretHint = s.Value.Hint()
+		p.SecretExpiry = s.Expiry
+		p.SecretExpirySource = s.ExpirySource
+		p.Updated = db.now()
+		return putJSON(pb, string(keyProfile), p)
+	})
+}
+
+// ClientSecret unseals a profile's client secret.
+func (db *DB) ClientSecret(profileID string) (ClientSecret, error) {
+	var cs ClientSecret
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		blob := pb.Get(keySecret)
+		if blob == nil {
+			return fmt.Errorf("client secret of profile %q: %w", profileID, ErrNotFound)
+		}
+		plain, err := db.seal.open(blob, secretPlace(profileID)...)
+		if err != nil {
+			return fmt.Errorf("client secret of profile %q: %w", profileID, err)
+		}
+		defer clear(plain)
+		var rec secretRecord
+		if err := json.Unmarshal(plain, &rec); err != nil {
+			// json's error could quote the input; keep it out of the message.
+			return fmt.Errorf("client secret of profile %q: sealed record is malformed", profileID)
+		}
+		cs = ClientSecret{Value: Secret(rec.Value), KeyID: rec.KeyID, Expiry: rec.Expiry, ExpirySource: rec.Source}
+		return nil
+	})
+	return cs, err
+}
+
+func secretPlace(profileID string) []string {
+	return []string{"profiles", profileID, "secret"}
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Options tune Open. The zero value is ready to use.
+type Options struct {
+	// KeyFile is the sealing key's file. Default: modauth.key next to the
+	// database.
+	KeyFile string
+	// Timeout is how long Open waits for another process to let go of the
+	// file. Default 500ms: bbolt's own default is to wait forever, and a tool
+	// that hangs on start looks broken.
+	Timeout time.Duration
+	// Now is the clock for Created, Updated and event times. Default time.Now.
+	Now func() time.Time
+	// MaxEvents bounds the event log; older events are dropped on Append.
+	// Default 100000; negative keeps every event.
+	MaxEvents int
+}
+
+const (
+	defaultTimeout   = 500 * time.Millisecond
+	defaultMaxEvents = 100_000
+	defaultKeyName   = "modauth.key"
+)
+
+func (o Options) withDefaults(dbPath string) Options {
+	if o.KeyFile == "" {
+		o.KeyFile = filepath.Join(filepath.Dir(dbPath), defaultKeyName)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxEvents == 0 {
+		o.MaxEvents = defaultMaxEvents
+	}
+	return o
+}
+
+// DB is an open modauth database.
+type DB struct {
+	bolt      *bolt.DB
+	path      string
+	keyFile   string
+	seal      *sealer
+	now       func() time.Time
+	maxEvents int
+}
+
+// Open opens or creates the database at path and its key file.
+//
+// It refuses a database or key file that group or others can read, fails
+// within Options.Timeout with ErrLocked when another process has the file
+// open, migrates the schema, and proves the key file is the one the database
+// was sealed with before returning.
+func Open(path string, opts Options) (*DB, error) {
+	opts = opts.withDefaults(path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if err := checkPrivate(path, fi.Mode(), ErrDBPermissions, "database file"); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, errorf(ErrLocked,
+			"open %s: database is in use by another modauth process: stop the other process or use --data-dir", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+
+	db := &DB{bolt: bdb, path: path, keyFile: opts.KeyFile, now: opts.Now, maxEvents: opts.MaxEvents}
+	if err := db.init(); err != nil {
+		_ = bdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// init loads the key and brings the schema up to date. The order matters: a
+// newer schema is refused before anything is written, and a database that
+// was already sealed never gets a fresh key, which would orphan its secrets.
+func (db *DB) init() error {
+	var schema uint32
+	var sealed bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		schema, err = readSchema(tx)
+		if meta := tx.Bucket(bktMeta); meta != nil {
+			sealed = meta.Get(keyKeyCheck) != nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("open %s: %w", db.path, err)
+	}
+	if err := checkSchema(db.path, schema); err != nil {
+		return err
+	}
+
+	key, err := loadKey(db.keyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		if sealed {
+			return errorf(ErrWrongKey,
+				"key file %s is missing but database %s was sealed with a key: restore the key file that was created with this database",
+				db.keyFile, db.path)
+		}
+		key, err = createKey(db.keyFile)
+	}
+	if err != nil {
+		return err
+	}
+	db.seal, err = newSealer(key)
+	clear(key)
+	if err != nil {
+		return err
+	}
+
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := migrate(tx, db.path); err != nil {
+			return err
+		}
+		return db.checkKey(tx)
+	})
+}
+
+// Close releases the file and its lock.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path is the database file's path as given to Open.
+func (db *DB) Path() string { return db.path }

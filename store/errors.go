@@ -1,0 +1,49 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Callers test them with errors.Is to choose an exit code or
+// a hint; the messages returned by this package already name the file or
+// record and say what to do.
+var (
+	// ErrNotFound: the profile, user or record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrLocked: another process holds the database file.
+	ErrLocked = errors.New("database is in use by another modauth process")
+	// ErrDBPermissions: the database file is open to group or others.
+	ErrDBPermissions = errors.New("database file is open to group or others")
+	// ErrKeyPermissions: the key file is open to group or others.
+	ErrKeyPermissions = errors.New("key file is open to group or others")
+	// ErrKeyDamaged: the key file is not 64 hex characters.
+	ErrKeyDamaged = errors.New("key file is damaged")
+	// ErrWrongKey: the key file is missing or is not the one the database
+	// was sealed with.
+	ErrWrongKey = errors.New("key file does not match the database")
+	// ErrUnseal: a sealed value does not open, because it was damaged, moved
+	// from another record, or sealed under another key.
+	ErrUnseal = errors.New("sealed value does not open")
+	// ErrNewerSchema: the database was written by a newer modauth.
+	ErrNewerSchema = errors.New("database schema is newer than this modauth")
+	// ErrInvalidID: a profile ID, user key or other record name is not allowed.
+	ErrInvalidID = errors.New("invalid id")
+)
+
+// sentinelError carries a complete, human-written message while still
+// matching a sentinel with errors.Is. fmt.Errorf("%w") would force the
+// sentinel's text into the message at one fixed spot, which reads badly for
+// messages like "key file X does not match database Y: restore ...".
+type sentinelError struct {
+	msg string
+	err error
+}
+
+func (e *sentinelError) Error() string { return e.msg }
+func (e *sentinelError) Unwrap() error { return e.err }
+
+// errorf formats a message that wraps sentinel without repeating its text.
+func errorf(sentinel error, format string, args ...any) error {
+	return &sentinelError{msg: fmt.Sprintf(format, args...), err: sentinel}
+}

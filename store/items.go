@@ -1,0 +1,150 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PutItems stores the sync-ids of items in one folder of a user's mailbox,
+// in one transaction. The user must exist.
+func (db *DB) PutItems(profileID, userKey, folder string, items ...Item) error {
+	if err := validName("folder", folder); err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := validName("item id", it.ID); err != nil {
+			return fmt.Errorf("folder %q of user %q: %w", folder, userKey, err)
+		}
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		if err := userExists(pb, profileID, userKey); err != nil {
+			return err
+		}
+		ib, err := sub(pb, profileID, bktItems)
+		if err != nil {
+			return err
+		}
+		ub, err := ib.CreateBucketIfNotExists([]byte(userKey))
+		if err != nil {
+			return fmt.Errorf("items of user %q in profile %q: %w", userKey, profileID, err)
+		}
+		fb, err := ub.CreateBucketIfNotExists([]byte(folder))
+		if err != nil {
+			return fmt.Errorf("folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
+		}
+		for _, it := range items {
+			if err := putJSON(fb, it.ID, it); err != nil {
+				return fmt.Errorf("item in folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteItems removes items from a folder. IDs that are not stored are
+// skipped, so replaying a sync's deletions is harmless.
+func (db *DB) DeleteItems(profileID, userKey, folder string, ids ...string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		ib, err := sub(pb, profileID, bktItems)
+		if err != nil {
+			return err
+		}
+		fb := folderBucket(ib, userKey, folder)
+		if fb == nil {
+			return nil
+		}
+		for _, id := range ids {
+			if id == "" {
+				continue
+			}
+			if err := fb.Delete([]byte(id)); err != nil {
+				return fmt.Errorf("delete item in folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Items returns the items of one folder sorted by ID; none for a folder never
+// synced. The user must exist.
+func (db *DB) Items(profileID, userKey, folder string) ([]Item, error) {
+	var out []Item
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ib, err := userItemsBucket(tx, profileID, userKey)
+		if err != nil || ib == nil {
+			return err
+		}
+		fb := ib.Bucket([]byte(folder))
+		if fb == nil || folder == "" {
+			return nil
+		}
+		return fb.ForEach(func(k, v []byte) error {
+			var it Item
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("item in folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
+			}
+			it.ID = string(k)
+			out = append(out, it)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// CountItems returns the number of items per folder of a user. The user must
+// exist.
+func (db *DB) CountItems(profileID, userKey string) (map[string]int, error) {
+	out := make(map[string]int)
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ib, err := userItemsBucket(tx, profileID, userKey)
+		if err != nil || ib == nil {
+			return err
+		}
+		return ib.ForEachBucket(func(folder []byte) error {
+			// Stats walks the pages without decoding values.
+			out[string(folder)] = ib.Bucket(folder).Stats().KeyN
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// userItemsBucket returns items/<userKey>, or nil if the user has none yet.
+func userItemsBucket(tx *bolt.Tx, profileID, userKey string) (*bolt.Bucket, error) {
+	pb, err := profileBucket(tx, profileID)
+	if err != nil {
+		return nil, err
+	}
+	if err := userExists(pb, profileID, userKey); err != nil {
+		return nil, err
+	}
+	ib, err := sub(pb, profileID, bktItems)
+	if err != nil {
+		return nil, err
+	}
+	return ib.Bucket([]byte(userKey)), nil
+}
+
+func folderBucket(items *bolt.Bucket, userKey, folder string) *bolt.Bucket {
+	if userKey == "" || folder == "" {
+		return nil
+	}
+	ub := items.Bucket([]byte(userKey))
+	if ub == nil {
+		return nil
+	}
+	return ub.Bucket([]byte(folder))
+}

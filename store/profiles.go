@@ -1,0 +1,106 @@
+package store
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PutProfile creates or replaces a profile. Created is set on the first put
+// and kept after; Updated is set on every put.
+//
+// The secret fields (SecretKeyID, SecretHint, SecretExpiry,
+// SecretExpirySource) are taken from the stored profile, never from p:
+// SetClientSecret owns them, so saving an older copy of a profile cannot make
+// them disagree with the sealed secret.
+func (db *DB) PutProfile(p Profile) error {
+	if err := validProfileID(p.ID); err != nil {
+		return err
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		profiles, err := root(tx, bktProfiles)
+		if err != nil {
+			return err
+		}
+		pb, err := profiles.CreateBucketIfNotExists([]byte(p.ID))
+		if err != nil {
+			return fmt.Errorf("profile %q: %w", p.ID, err)
+		}
+		for _, name := range profileSubBuckets {
+			if _, err := pb.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("profile %q: %w", p.ID, err)
+			}
+		}
+		var old Profile
+		found, err := getJSON(pb, string(keyProfile), &old)
+		if err != nil {
+			return fmt.Errorf("profile %q: %w", p.ID, err)
+		}
+		now := db.now()
+		p.Created, p.Updated = now, now
+		if found {
+			p.Created = old.Created
+		}
+		p.SecretKeyID, p.SecretHint = old.SecretKeyID, old.SecretHint
+		p.SecretExpiry, p.SecretExpirySource = old.SecretExpiry, old.SecretExpirySource
+		return putJSON(pb, string(keyProfile), p)
+	})
+}
+
+// Profile returns one profile.
+func (db *DB) Profile(id string) (Profile, error) {
+	var p Profile
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, id)
+		if err != nil {
+			return err
+		}
+		p, err = readProfile(pb, id)
+		return err
+	})
+	return p, err
+}
+
+// Profiles returns every profile, sorted by ID (bbolt's key order is byte
+// order, which is Go's string order).
+func (db *DB) Profiles() ([]Profile, error) {
+	var out []Profile
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		profiles, err := root(tx, bktProfiles)
+		if err != nil {
+			return err
+		}
+		return profiles.ForEachBucket(func(k []byte) error {
+			p, err := readProfile(profiles.Bucket(k), string(k))
+			if err != nil {
+				return err
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DeleteProfile removes a profile with its secret, users, tokens, jobs and
+// items. Its events stay: the log is history.
+func (db *DB) DeleteProfile(id string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if _, err := profileBucket(tx, id); err != nil {
+			return err
+		}
+		return tx.Bucket(bktProfiles).DeleteBucket([]byte(id))
+	})
+}
+
+func readProfile(pb *bolt.Bucket, id string) (Profile, error) {
+	var p Profile
+	found, err := getJSON(pb, string(keyProfile), &p)
+	if err != nil {
+		return p, fmt.Errorf("profile %q: %w", id, err)
+	}
+	if !found {
+		return p, fmt.Errorf("profile %q: %w", id, ErrNotFound)
+	}
+	return p, nil
+}

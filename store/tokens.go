@@ -1,0 +1,98 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// tokenRecord is what is stored under profiles/<id>/tokens/<key>: the
+// token's metadata readable, the refresh token sealed. Token.RefreshToken is
+// tagged json:"-", so Meta never carries it; RT is sealed from Reveal().
+type tokenRecord struct {
+	Meta Token  `json:"meta"`
+	RT   []byte `json:"rt,omitempty"` // sealed, base64 in JSON
+}
+
+// PutToken stores a user's token, sealing the refresh token to this user's
+// record. The user must exist.
+func (db *DB) PutToken(profileID, userKey string, t Token) error {
+	rec := tokenRecord{Meta: t}
+	if !t.RefreshToken.IsZero() {
+		rec.RT = db.seal.seal([]byte(t.RefreshToken.Reveal()), tokenPlace(profileID, userKey)...)
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		if err := userExists(pb, profileID, userKey); err != nil {
+			return err
+		}
+		tb, err := sub(pb, profileID, bktTokens)
+		if err != nil {
+			return err
+		}
+		if err := putJSON(tb, userKey, rec); err != nil {
+			return fmt.Errorf("token of user %q in profile %q: %w", userKey, profileID, err)
+		}
+		return nil
+	})
+}
+
+// Token returns a user's token with the refresh token unsealed.
+func (db *DB) Token(profileID, userKey string) (Token, error) {
+	var t Token
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		tb, err := sub(pb, profileID, bktTokens)
+		if err != nil {
+			return err
+		}
+		data := tb.Get([]byte(userKey))
+		if data == nil || userKey == "" {
+			return fmt.Errorf("token of user %q in profile %q: %w", userKey, profileID, ErrNotFound)
+		}
+		var rec tokenRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return fmt.Errorf("token of user %q in profile %q: %w", userKey, profileID, err)
+		}
+		t = rec.Meta
+		if rec.RT != nil {
+			rt, err := db.seal.open(rec.RT, tokenPlace(profileID, userKey)...)
+			if err != nil {
+				return fmt.Errorf("refresh token of user %q in profile %q: %w", userKey, profileID, err)
+			}
+			t.RefreshToken = Secret(rt)
+			clear(rt)
+		}
+		return nil
+	})
+	return t, err
+}
+
+// DeleteToken removes a user's token, for example after it was revoked.
+func (db *DB) DeleteToken(profileID, userKey string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		tb, err := sub(pb, profileID, bktTokens)
+		if err != nil {
+			return err
+		}
+		if userKey == "" || tb.Get([]byte(userKey)) == nil {
+			return fmt.Errorf("token of user %q in profile %q: %w", userKey, profileID, ErrNotFound)
+		}
+		return tb.Delete([]byte(userKey))
+	})
+}
+
+func tokenPlace(profileID, userKey string) []string {
+	return []string{"profiles", profileID, "tokens", userKey}
+}

@@ -1,0 +1,221 @@
+package store
+
+import "time"
+
+// AccessModel is how a profile reaches the mailboxes.
+type AccessModel string
+
+const (
+	// Delegated: each user signs in once and has a refresh token.
+	Delegated AccessModel = "delegated"
+	// ServiceAccount: one account signs in and impersonates each mailbox.
+	ServiceAccount AccessModel = "service-account"
+	// AppOnly: client credentials; no user signs in.
+	AppOnly AccessModel = "app-only"
+)
+
+// Protocol is a way of talking to Exchange.
+type Protocol string
+
+const (
+	EWS   Protocol = "ews"
+	Graph Protocol = "graph"
+	IMAP  Protocol = "imap"
+	POP   Protocol = "pop"
+	SMTP  Protocol = "smtp"
+)
+
+// Hosts are the endpoints a profile talks to. Empty fields mean the public
+// cloud default (see DefaultHosts); national clouds and the simulator only
+// change these values, never the code path.
+type Hosts struct {
+	Authority string `json:"authority,omitempty"` // e.g. https://login.microsoftonline.com
+	Graph     string `json:"graph,omitempty"`     // e.g. https://graph.microsoft.com
+	EWS       string `json:"ews,omitempty"`       // e.g. https://outlook.office365.com/EWS/Exchange.asmx
+	IMAP      string `json:"imap,omitempty"`      // host:port
+	POP       string `json:"pop,omitempty"`       // host:port
+	SMTP      string `json:"smtp,omitempty"`      // host:port
+}
+
+// DefaultHosts are the public-cloud endpoints.
+var DefaultHosts = Hosts{
+	Authority: "https://login.microsoftonline.com",
+	Graph:     "https://graph.microsoft.com",
+	EWS:       "https://outlook.office365.com/EWS/Exchange.asmx",
+	IMAP:      "outlook.office365.com:993",
+	POP:       "outlook.office365.com:995",
+	SMTP:      "smtp.office365.com:587",
+}
+
+// WithDefaults fills empty fields from DefaultHosts.
+func (h Hosts) WithDefaults() Hosts {
+	d := DefaultHosts
+	pick := func(v, def string) string {
+		if v != "" {
+			return v
+		}
+		return def
+	}
+	return Hosts{
+		Authority: pick(h.Authority, d.Authority),
+		Graph:     pick(h.Graph, d.Graph),
+		EWS:       pick(h.EWS, d.EWS),
+		IMAP:      pick(h.IMAP, d.IMAP),
+		POP:       pick(h.POP, d.POP),
+		SMTP:      pick(h.SMTP, d.SMTP),
+	}
+}
+
+// ExpirySource says where a client secret's expiry date came from.
+type ExpirySource string
+
+const (
+	ExpiryUnknown ExpirySource = "unknown"
+	ExpiryGraph   ExpirySource = "graph"   // read from passwordCredentials
+	ExpiryEntered ExpirySource = "entered" // typed in by a person
+)
+
+// Profile is one customer environment's connection, e.g. acme-production.
+type Profile struct {
+	ID           string      `json:"id"`
+	Customer     string      `json:"customer"`
+	Environment  string      `json:"environment"` // production, acceptance
+	Preset       string      `json:"preset,omitempty"`
+	TenantID     string      `json:"tenantId,omitempty"`     // GUID
+	TenantDomain string      `json:"tenantDomain,omitempty"` // verified domain
+	ClientID     string      `json:"clientId,omitempty"`
+	Model        AccessModel `json:"model"`
+	Protocols    []Protocol  `json:"protocols,omitempty"`
+	Flow         string      `json:"flow,omitempty"` // device-code, auth-code, client-credentials
+	RedirectURI  string      `json:"redirectUri,omitempty"`
+	Hosts        Hosts       `json:"hosts"`
+	Scopes       []string    `json:"scopes,omitempty"`
+	OnPremises   bool        `json:"onPremises,omitempty"`
+
+	// The client secret itself is sealed in its own record (see
+	// DB.SetClientSecret); the profile keeps only what may be shown.
+	SecretKeyID        string       `json:"secretKeyId,omitempty"`
+	SecretHint         string       `json:"secretHint,omitempty"`
+	SecretExpiry       time.Time    `json:"secretExpiry,omitzero"`
+	SecretExpirySource ExpirySource `json:"secretExpirySource,omitempty"`
+
+	WizardStep string    `json:"wizardStep,omitempty"` // last completed wizard step
+	Created    time.Time `json:"created,omitzero"`
+	Updated    time.Time `json:"updated,omitzero"`
+}
+
+// ClientSecret is a profile's client secret with what Entra knows of it.
+type ClientSecret struct {
+	Value        Secret
+	KeyID        string // the Secret ID shown in the portal; not the value
+	Expiry       time.Time
+	ExpirySource ExpirySource
+}
+
+// MappingStatus is how a product user's Exchange account resolved.
+type MappingStatus string
+
+const (
+	MappingUnresolved MappingStatus = ""
+	MappingOK         MappingStatus = "ok"
+	MappingMismatch   MappingStatus = "mismatch" // account is an alias, not the UPN
+	MappingNotFound   MappingStatus = "not-found"
+	MappingDisabled   MappingStatus = "disabled"
+	MappingNoMailbox  MappingStatus = "no-mailbox"
+)
+
+// ConsentStatus is where a user stands in signing in.
+type ConsentStatus string
+
+const (
+	ConsentNone    ConsentStatus = ""
+	ConsentPending ConsentStatus = "pending"
+	ConsentDone    ConsentStatus = "done"
+	ConsentWrong   ConsentStatus = "wrong-account"
+)
+
+// User is one user of the product and their Exchange identity.
+type User struct {
+	Key         string        `json:"key"`     // the product's own user key
+	Name        string        `json:"name"`    // display name in the product
+	Account     string        `json:"account"` // the Exchange account as entered
+	UPN         string        `json:"upn,omitempty"`
+	PrimarySMTP string        `json:"primarySmtp,omitempty"`
+	ObjectID    string        `json:"objectId,omitempty"`
+	ResolvedBy  string        `json:"resolvedBy,omitempty"` // upn, mail, proxyAddresses
+	Mapping     MappingStatus `json:"mapping,omitempty"`
+	Consent     ConsentStatus `json:"consent,omitempty"`
+	SignedIn    *Identity     `json:"signedIn,omitempty"` // who actually signed in
+}
+
+// Identity is who signed in, from the id_token.
+type Identity struct {
+	ObjectID          string `json:"oid"`
+	TenantID          string `json:"tid"`
+	PreferredUsername string `json:"preferredUsername"`
+	Name              string `json:"name,omitempty"`
+}
+
+// Token is a user's stored token state. RefreshToken is sealed at rest.
+type Token struct {
+	RefreshToken Secret    `json:"-"`
+	AccessExpiry time.Time `json:"accessExpiry,omitzero"`
+	Issued       time.Time `json:"issued,omitzero"`
+	Refreshed    time.Time `json:"refreshed,omitzero"`
+	Scopes       []string  `json:"scopes,omitempty"`
+	ViaDevice    bool      `json:"viaDevice,omitempty"`    // obtained by device code (protocol-tracked by CA)
+	Confidential bool      `json:"confidential,omitempty"` // redeemed with the client secret; refreshes need it
+}
+
+// JobState is the one state a user's sync is in.
+type JobState string
+
+const (
+	StateNeverSynced   JobState = "never-synced"
+	StateOK            JobState = "ok"
+	StateConsentNeeded JobState = "consent-needed"
+	StateSignInNeeded  JobState = "sign-in-needed"
+	StateSecretExpired JobState = "secret-expired"
+	StateUPNInvalid    JobState = "upn-invalid"
+	StateNoMailbox     JobState = "mailbox-not-found"
+	StateThrottled     JobState = "throttled"
+	StateUnreachable   JobState = "unreachable"
+)
+
+// LastError is the last failure of a job, without any secret.
+type LastError struct {
+	Code       int       `json:"code,omitempty"` // AADSTS code, or 0
+	HTTPStatus int       `json:"httpStatus,omitempty"`
+	Message    string    `json:"message"`
+	At         time.Time `json:"at"`
+}
+
+// Job is a user's sync job.
+type Job struct {
+	State       JobState          `json:"state"`
+	LastRun     time.Time         `json:"lastRun,omitzero"`
+	LastSuccess time.Time         `json:"lastSuccess,omitzero"`
+	NextRun     time.Time         `json:"nextRun,omitzero"`
+	Checkpoints map[string]string `json:"checkpoints,omitempty"` // folder -> deltaLink or SyncState
+	Counts      map[string]int    `json:"counts,omitempty"`      // folder -> items
+	Failures    int               `json:"failures,omitempty"`    // consecutive
+	LastError   *LastError        `json:"lastError,omitempty"`
+}
+
+// Item is one synced item's sync-id: its Exchange ID and change key.
+type Item struct {
+	ID           string    `json:"-"` // the key in the bucket
+	ChangeKey    string    `json:"changeKey"`
+	LastModified time.Time `json:"lastModified,omitzero"`
+}
+
+// Event is one entry of the append-only event log.
+type Event struct {
+	Seq     uint64    `json:"seq"`
+	At      time.Time `json:"at"`
+	Profile string    `json:"profile,omitempty"`
+	User    string    `json:"user,omitempty"`
+	Kind    string    `json:"kind"` // e.g. sync, token, consent, secret
+	State   JobState  `json:"state,omitempty"`
+	Message string    `json:"message"`
+}

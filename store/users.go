@@ -1,0 +1,125 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PutUsers creates or replaces users of a profile, all in one transaction,
+// so importing ten thousand users costs one fsync, not ten thousand.
+func (db *DB) PutUsers(profileID string, users ...User) error {
+	for _, u := range users {
+		if err := validName("user key", u.Key); err != nil {
+			return fmt.Errorf("profile %q: %w", profileID, err)
+		}
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		ub, err := sub(pb, profileID, bktUsers)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if err := putJSON(ub, u.Key, u); err != nil {
+				return fmt.Errorf("user %q in profile %q: %w", u.Key, profileID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// User returns one user of a profile.
+func (db *DB) User(profileID, key string) (User, error) {
+	var u User
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ub, err := usersBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		found, err := getJSON(ub, key, &u)
+		if err != nil {
+			return fmt.Errorf("user %q in profile %q: %w", key, profileID, err)
+		}
+		if !found || key == "" {
+			return fmt.Errorf("user %q in profile %q: %w", key, profileID, ErrNotFound)
+		}
+		return nil
+	})
+	return u, err
+}
+
+// Users returns a profile's users sorted by key.
+func (db *DB) Users(profileID string) ([]User, error) {
+	var out []User
+	err := db.ForEachUser(profileID, func(u User) error {
+		out = append(out, u)
+		return nil
+	})
+	return out, err
+}
+
+// ForEachUser calls fn for each user of a profile in key order, without
+// loading them all at once, and stops at fn's first error, which it returns
+// as is. fn runs inside a read transaction: it must not write to db, which
+// could deadlock when bbolt needs to grow the file.
+func (db *DB) ForEachUser(profileID string, fn func(User) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		ub, err := usersBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		return ub.ForEach(func(k, v []byte) error {
+			var u User
+			if err := json.Unmarshal(v, &u); err != nil {
+				return fmt.Errorf("user %q in profile %q: %w", k, profileID, err)
+			}
+			return fn(u)
+		})
+	})
+}
+
+// DeleteUser removes a user together with their token, job and items.
+func (db *DB) DeleteUser(profileID, key string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		if err := userExists(pb, profileID, key); err != nil {
+			return err
+		}
+		k := []byte(key)
+		for _, name := range [][]byte{bktUsers, bktTokens, bktJobs} {
+			b, err := sub(pb, profileID, name)
+			if err != nil {
+				return err
+			}
+			if err := b.Delete(k); err != nil {
+				return fmt.Errorf("delete user %q in profile %q: %w", key, profileID, err)
+			}
+		}
+		items, err := sub(pb, profileID, bktItems)
+		if err != nil {
+			return err
+		}
+		if items.Bucket(k) != nil {
+			if err := items.DeleteBucket(k); err != nil {
+				return fmt.Errorf("delete items of user %q in profile %q: %w", key, profileID, err)
+			}
+		}
+		return nil
+	})
+}
+
+func usersBucket(tx *bolt.Tx, profileID string) (*bolt.Bucket, error) {
+	pb, err := profileBucket(tx, profileID)
+	if err != nil {
+		return nil, err
+	}
+	return sub(pb, profileID, bktUsers)
+}
