@@ -88,7 +88,7 @@ func (s *Sim) completeAuthorize(a *authorizeRequest, upn string, accept bool) st
 	s.codes[code] = &authCode{
 		tenant: a.tenant, app: a.app, user: u, redirect: a.redirect, public: a.public,
 		challenge: q.Get("code_challenge"), method: method, scope: q.Get("scope"),
-		nonce: q.Get("nonce"), issued: s.Clock.Now(),
+		nonce: q.Get("nonce"), mfa: s.mfaRequired(u), issued: s.Clock.Now(),
 	}
 	return a.redirectWith(url.Values{"code": {code}})
 }

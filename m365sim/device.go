@@ -18,6 +18,7 @@ type deviceGrant struct {
 	interval time.Duration
 	lastPoll time.Time
 	user     *User  // set once approved
+	mfa      bool   // the user did MFA while approving
 	declined bool   // the user said no
 	failed   *Error // the sign-in failed on the page (CA, consent, disabled)
 	redeemed bool
@@ -119,7 +120,7 @@ func (s *Sim) redeemDevice(t *Tenant, app *App, secretSent bool, form url.Values
 		return nil, aad(400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	g.redeemed = true
-	return s.issueDelegated(issued{tenant: t, app: app, user: g.user, scope: g.scope, public: true, viaDevice: true, mfa: true})
+	return s.issueDelegated(issued{tenant: t, app: app, user: g.user, scope: g.scope, public: true, viaDevice: true, mfa: g.mfa})
 }
 
 // deviceByUserCode finds a pending device sign-in. Callers hold s.mu.
@@ -159,7 +160,7 @@ func (s *Sim) ApproveDevice(userCode, upn string) error {
 		g.failed = e
 		return e
 	}
-	g.user = u
+	g.user, g.mfa = u, s.mfaRequired(u)
 	return nil
 }
 

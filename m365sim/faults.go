@@ -65,7 +65,7 @@ func (s *Sim) AgeRefreshTokens(u *User, d time.Duration) {
 
 // RequireMFA makes Conditional Access require MFA for the user from now on:
 // refresh tokens from sign-ins without MFA fail with AADSTS50076, and the
-// next interactive sign-in satisfies it.
+// next interactive sign-in (which then includes MFA) satisfies it.
 func (s *Sim) RequireMFA(u *User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -24,6 +24,7 @@ type authCode struct {
 	method    string
 	scope     string
 	nonce     string
+	mfa       bool // the user did MFA while signing in
 	issued    time.Time
 	used      bool
 }
@@ -66,25 +67,34 @@ func delegatedNeeds(app *App, scope string) ([]Permission, *Error) {
 		if e != nil {
 			return nil, e
 		}
-		for _, o := range req.oidc {
-			p, _ := lookupPermission(o, false)
-			out = append(out, p)
+		ps, e := req.permissions(app)
+		if e != nil {
+			return nil, e
 		}
-		if req.isDefault() {
-			for _, id := range app.Required {
-				if p, _ := permissionByID(id); !p.Role && audienceOf(p) == req.appID {
-					out = append(out, p)
-				}
+		out = append(out, ps...)
+	}
+	return out, nil
+}
+
+// permissions resolves the request's names on its resource to delegated
+// permissions; ".default" stands for the app's registered ones. OpenID
+// scopes are not permissions to consent to and are left out.
+func (r scopeRequest) permissions(app *App) ([]Permission, *Error) {
+	var out []Permission
+	if r.isDefault() {
+		for _, id := range app.Required {
+			if p, _ := permissionByID(id); !p.Role && audienceOf(p) == r.appID && !oidcScopes[strings.ToLower(p.Name)] {
+				out = append(out, p)
 			}
-			continue
 		}
-		for _, n := range req.names {
-			p, ok := lookupPermission(n, false)
-			if !ok {
-				return nil, aad(400, "invalid_scope", 70011, "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", s)
-			}
-			out = append(out, p)
+		return out, nil
+	}
+	for _, n := range r.names {
+		p, ok := lookupPermission(n, false)
+		if !ok {
+			return nil, aad(400, "invalid_scope", 70011, "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", n)
 		}
+		out = append(out, p)
 	}
 	return out, nil
 }
@@ -95,7 +105,7 @@ func delegatedNeeds(app *App, scope string) ([]Permission, *Error) {
 func (s *Sim) consent(t *Tenant, app *App, u *User, need []Permission, accept bool) *Error {
 	var missing []Permission
 	for _, p := range need {
-		if !t.hasConsent(app.ClientID, u.ObjectID, p) && !oidcScopes[strings.ToLower(p.Name)] {
+		if !t.hasConsent(app.ClientID, u.ObjectID, p) {
 			missing = append(missing, p)
 		}
 	}
@@ -144,6 +154,9 @@ type issued struct {
 	viaDevice bool
 	mfa       bool
 	rotate    *refreshGrant // the refresh token being replaced, if any
+	// singleResource refuses scopes of several resources (code
+	// redemption); refresh and device code take the first one.
+	singleResource bool
 }
 
 // issueDelegated mints access, refresh and id tokens for a user. Callers
@@ -153,26 +166,24 @@ func (s *Sim) issueDelegated(in issued) (*tokenResponse, *Error) {
 	if e != nil {
 		return nil, e
 	}
-	if req.multi {
+	if req.multi && in.singleResource {
 		return nil, aad(400, "invalid_scope", 28000, "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid.", in.scope)
 	}
 	if req.appID == "" { // only OIDC scopes: Graph answers
 		req.resource, req.appID, req.names = "https://graph.microsoft.com", GraphAppID, []string{"User.Read"}
 	}
-	need, e := delegatedNeeds(in.app, in.scope)
+	// The token is for the first resource named; the refresh token serves
+	// every resource the user consented to.
+	need, e := req.permissions(in.app)
 	if e != nil {
 		return nil, e
 	}
-	for _, p := range need {
-		if !oidcScopes[strings.ToLower(p.Name)] && !in.tenant.hasConsent(in.app.ClientID, in.user.ObjectID, p) {
-			return nil, aad(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", in.app.ClientID, in.app.DisplayName)
-		}
-	}
 	var granted []string
 	for _, p := range need {
-		if !oidcScopes[strings.ToLower(p.Name)] {
-			granted = append(granted, p.Name)
+		if !in.tenant.hasConsent(in.app.ClientID, in.user.ObjectID, p) {
+			return nil, aad(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", in.app.ClientID, in.app.DisplayName)
 		}
+		granted = append(granted, p.Name)
 	}
 	now := s.Clock.Now()
 	life := s.lifetime()
@@ -204,7 +215,11 @@ func (s *Sim) issueDelegated(in issued) (*tokenResponse, *Error) {
 			"tid": t.ID, "oid": u.ObjectID, "sub": pairwise(u.ObjectID, in.app.ClientID),
 			"preferred_username": u.UPN, "name": u.DisplayName, "nonce": in.nonce, "ver": "2.0",
 		})
-		scopes = append(scopes, req.oidc...)
+	}
+	for _, o := range req.oidc {
+		if o != "offline_access" {
+			scopes = append(scopes, o)
+		}
 	}
 	resp.Scope = strings.Join(scopes, " ")
 	return resp, nil
@@ -239,4 +254,11 @@ func pairwise(oid, clientID string) string {
 	h := fnv.New64a()
 	h.Write([]byte(oid + clientID))
 	return fmt.Sprintf("%016X", h.Sum64())
+}
+
+// mfaRequired reports whether an interactive sign-in of u has to (and so
+// does) perform MFA. Callers hold s.mu.
+func (s *Sim) mfaRequired(u *User) bool {
+	_, ok := s.mfa[u.ObjectID]
+	return ok
 }

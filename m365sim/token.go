@@ -111,7 +111,7 @@ func (s *Sim) redeemCode(t *Tenant, app *App, secretSent bool, form url.Values) 
 	if scope == "" {
 		scope = c.scope
 	}
-	return s.issueDelegated(issued{tenant: t, app: app, user: c.user, scope: scope, nonce: c.nonce, public: c.public, mfa: true})
+	return s.issueDelegated(issued{tenant: t, app: app, user: c.user, scope: scope, nonce: c.nonce, public: c.public, mfa: c.mfa, singleResource: form.Get("scope") != ""})
 }
 
 func pkceCheck(challenge, method, verifier string) *Error {
@@ -151,7 +151,7 @@ func (s *Sim) redeemRefresh(t *Tenant, app *App, secretSent bool, form url.Value
 	if e := signInCheck(g.user); e != nil {
 		return nil, e
 	}
-	if since, ok := s.mfa[g.user.ObjectID]; ok && !g.mfa && g.issued.Before(since) {
+	if _, required := s.mfa[g.user.ObjectID]; required && !g.mfa {
 		return nil, aad(400, "interaction_required", 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '%s'.", ExchangeAppID)
 	}
 	if g.viaDevice && s.blockDev {

@@ -10,9 +10,9 @@ import (
 // mapping problem the seed guides warn about.
 var personas = []struct {
 	given, sur, local, mailLocal, persona string
-	onMicrosoft, disabled, noMailbox   bool
-	aliases                            []string
-	roles                              []string
+	onMicrosoft, disabled, noMailbox      bool
+	aliases                               []string
+	roles                                 []string
 }{
 	{given: "Sam", sur: "Admin", local: "admin", persona: "global administrator", onMicrosoft: true, roles: []string{"Global Administrator"}},
 	{given: "Anna", sur: "de Vries", local: "anna.devries", persona: "UPN equals primary SMTP address"},

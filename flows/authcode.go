@@ -1,0 +1,252 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// ErrStateMismatch means a redirect does not belong to this sign-in: an old
+// tab, another user's link, or a forged request.
+var ErrStateMismatch = errors.New("the address is from another sign-in (state does not match): start the sign-in again and use the address it ends on")
+
+// AuthCodeRequest describes an interactive sign-in.
+type AuthCodeRequest struct {
+	RedirectURI string   // must be registered exactly (http://localhost may differ in port)
+	Scopes      []string // may span resources; add openid, profile, offline_access
+	LoginHint   string   // prefill the expected user's name
+	Prompt      string   // "", "select_account", "login" or "consent"
+	// Confidential redeems the code with the client secret: set it when the
+	// redirect URI is on the Web platform (a product's own callback).
+	Confidential bool
+}
+
+// AuthCodeSession is one sign-in in progress: open URL in a browser, then
+// hand the address the browser ends on to Complete.
+type AuthCodeSession struct {
+	URL string
+
+	c        *Client
+	req      AuthCodeRequest
+	state    string
+	nonce    string
+	verifier string
+}
+
+// StartAuthCode prepares an authorization-code sign-in with PKCE (S256),
+// state and nonce.
+func (c *Client) StartAuthCode(req AuthCodeRequest) (*AuthCodeSession, error) {
+	if req.RedirectURI == "" {
+		return nil, fmt.Errorf("start sign-in: no redirect URI: register one and enter it in the profile")
+	}
+	s := &AuthCodeSession{c: c, req: req, state: randomString(), nonce: randomString(), verifier: oauth2.GenerateVerifier()}
+	opts := []oauth2.AuthCodeOption{
+		oauth2.S256ChallengeOption(s.verifier),
+		oauth2.SetAuthURLParam("nonce", s.nonce),
+		oauth2.SetAuthURLParam("response_mode", "query"),
+	}
+	if req.LoginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", req.LoginHint))
+	}
+	if req.Prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", req.Prompt))
+	}
+	s.URL = s.oauth2Config().AuthCodeURL(s.state, opts...)
+	return s, nil
+}
+
+func (s *AuthCodeSession) oauth2Config() *oauth2.Config {
+	conf := &oauth2.Config{
+		ClientID:    s.c.cfg.ClientID,
+		RedirectURL: s.req.RedirectURI,
+		Scopes:      s.req.Scopes,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   s.c.ep.Authorization,
+			TokenURL:  s.c.ep.Token,
+			AuthStyle: oauth2.AuthStyleInParams, // Entra's client_secret_post; autodetect would double failures
+		},
+	}
+	if s.req.Confidential {
+		conf.ClientSecret = s.c.cfg.ClientSecret.Reveal()
+	}
+	return conf
+}
+
+// Complete takes the address the browser was sent back to (pasted by a
+// person, or received by the loopback listener), checks its state, and
+// redeems the code.
+func (s *AuthCodeSession) Complete(ctx context.Context, redirected string) (*Token, error) {
+	q, err := redirectQuery(redirected)
+	if err != nil {
+		return nil, err
+	}
+	if q.Get("state") != s.state {
+		return nil, ErrStateMismatch
+	}
+	if q.Get("error") != "" {
+		return nil, fmt.Errorf("sign-in failed: %w", ParseRedirectError(q))
+	}
+	code := q.Get("code")
+	if code == "" {
+		return nil, fmt.Errorf("the address has no code: copy the whole address the browser ends on, starting with %s", s.req.RedirectURI)
+	}
+	tok, err := s.oauth2Config().Exchange(s.c.oauth2Ctx(ctx), code,
+		oauth2.VerifierOption(s.verifier),
+		oauth2.SetAuthURLParam("scope", strings.Join(tokenScopes(s.req.Scopes), " ")))
+	if err != nil {
+		return nil, fmt.Errorf("redeem code: %w", s.c.fromOAuth2(err))
+	}
+	idt, _ := tok.Extra("id_token").(string)
+	scope, _ := tok.Extra("scope").(string)
+	t, err := s.c.token(ctx, tokenBody{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, IDToken: idt, ExpiresIn: tok.ExpiresIn, Scope: scope}, s.nonce)
+	if err != nil {
+		return nil, err
+	}
+	t.Confidential = s.req.Confidential
+	return t, nil
+}
+
+// redirectQuery reads a pasted redirect: a whole URL, or just its query,
+// with stray quotes and spaces from copying.
+func redirectQuery(s string) (url.Values, error) {
+	s = strings.Trim(strings.TrimSpace(s), `"'<>`)
+	if s == "" {
+		return nil, fmt.Errorf("nothing was pasted: paste the whole address the browser ends on")
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[i+1:]
+	}
+	q, err := url.ParseQuery(s)
+	if err != nil {
+		return nil, fmt.Errorf("the pasted text is not a sign-in address: %w", err)
+	}
+	return q, nil
+}
+
+// tokenScopes keeps the scopes of the first resource named, plus the
+// OpenID ones: on /token a request may target one resource only.
+func tokenScopes(scopes []string) []string {
+	var out []string
+	resource := ""
+	for _, s := range scopes {
+		r := scopeResource(s)
+		switch {
+		case r == "":
+			out = append(out, s)
+		case resource == "" || resource == r:
+			resource = r
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// scopeResource is the resource a scope belongs to: "" for OpenID scopes.
+func scopeResource(s string) string {
+	switch strings.ToLower(s) {
+	case "openid", "profile", "email", "offline_access":
+		return ""
+	}
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		return strings.ToLower(s[:i])
+	}
+	return "https://graph.microsoft.com"
+}
+
+// SignInLoopback runs a sign-in whose redirect comes back to a listener on
+// 127.0.0.1 (the registered http://localhost; Entra ignores its port).
+// open is called with the URL to show: it may start a browser, or print
+// the URL for a person to open.
+func (c *Client) SignInLoopback(ctx context.Context, req AuthCodeRequest, open func(url string) error) (*Token, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the sign-in redirect: %w", err)
+	}
+	defer ln.Close()
+	req.RedirectURI = fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	s, err := c.StartAuthCode(req)
+	if err != nil {
+		return nil, err
+	}
+
+	type result struct {
+		tok *Token
+		err error
+	}
+	done := make(chan result, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A request with another state (a stale tab, a favicon, a forgery)
+		// is refused and the sign-in goes on waiting for the right one.
+		if r.URL.Query().Get("state") != s.state {
+			http.Error(w, ErrStateMismatch.Error(), http.StatusBadRequest)
+			return
+		}
+		tok, err := s.Complete(r.Context(), "?"+r.URL.RawQuery)
+		if err != nil {
+			http.Error(w, "Sign-in failed: "+err.Error()+"\nReturn to modauth for details.", http.StatusBadRequest)
+		} else {
+			fmt.Fprintln(w, "Signed in. You can close this window and return to modauth.")
+		}
+		select {
+		case done <- result{tok, err}:
+		default:
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	if err := open(s.URL); err != nil {
+		return nil, fmt.Errorf("open the sign-in page: %w", err)
+	}
+	select {
+	case r := <-done:
+		return r.tok, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the browser sign-in: %w", ctx.Err())
+	}
+}
+
+func randomString() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// aadstsInPage finds "AADSTSnnnn: text" in an error page.
+var aadstsInPage = regexp.MustCompile(`AADSTS(\d+): ([^"<\\]{1,400})`)
+
+// Preflight loads the sign-in page once, without a browser, so that the
+// errors Entra shows on its own page (unknown tenant or app, redirect URI
+// not registered) are caught before a person is sent there. It returns
+// nil when the page shows no AADSTS error.
+func (s *AuthCodeSession) Preflight(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+	if err != nil {
+		return fmt.Errorf("check sign-in page: %w", err)
+	}
+	hc := *s.c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("check sign-in page: reach %s: %w", req.URL.Host, err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(io.LimitReader(resp.Body, 2<<20))
+	m := aadstsInPage.FindSubmatch(page)
+	if m == nil {
+		return nil
+	}
+	desc := html.UnescapeString("AADSTS" + string(m[1]) + ": " + string(m[2]))
+	return fmt.Errorf("sign-in page: %w", ParseRedirectError(url.Values{"error": {"invalid_request"}, "error_description": {desc}}))
+}
