@@ -42,10 +42,10 @@ type Config struct {
 	// and codes and refresh tokens from a Web-platform redirect.
 	ClientSecret store.Secret
 
-	HTTPClient *http.Client                               // default: 30 s timeout
-	Now        func() time.Time                           // default time.Now
+	HTTPClient *http.Client                                     // default: 30 s timeout
+	Now        func() time.Time                                 // default time.Now
 	Sleep      func(ctx context.Context, d time.Duration) error // device-code polling; default waits on a timer
-	Logger     *slog.Logger                               // requests at debug level, never bodies; default discards
+	Logger     *slog.Logger                                     // requests at debug level, never bodies; default discards
 }
 
 // Client runs flows for one app in one tenant.

@@ -133,7 +133,7 @@ func TestAuthCodeConsentDeclinedAndAdminOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.Complete(ctx(t), to)
-	wantKind(t, err, flows.ErrConsentDeclined, 65004, "")
+	wantKind(t, err, flows.ErrConsentDeclined, 65004, "accept")
 
 	s, _ = e.c.StartAuthCode(flows.AuthCodeRequest{RedirectURI: "http://localhost", Scopes: []string{"User.Read.All", "openid"}})
 	to, _ = e.sim.SignIn(s.URL, anna)
@@ -225,14 +225,14 @@ func TestDeviceCodeDeclined(t *testing.T) {
 		}
 	}
 	_, err := e.c.PollDeviceCode(ctx(t), dc)
-	wantKind(t, err, flows.ErrDeclined, 0, "")
+	wantKind(t, err, flows.ErrDeclined, 0, "start it again")
 }
 
 func TestDeviceCodeExpired(t *testing.T) {
 	e := newEnv(t)
 	dc, _ := e.c.StartDeviceCode(ctx(t), delegatedScopes)
 	_, err := e.c.PollDeviceCode(ctx(t), dc)
-	wantKind(t, err, flows.ErrExpired, 70019, "")
+	wantKind(t, err, flows.ErrExpired, 70019, "again")
 	if n := len(e.sleeps); n < 180 || n > 182 {
 		t.Errorf("%d polls over 15 minutes at 5s", n)
 	}
@@ -414,13 +414,13 @@ func TestThrottledAndUnavailable(t *testing.T) {
 	tok := e.signInDevice(t, anna)
 	e.sim.Throttle("/token", 1, 42*time.Second)
 	_, err := e.c.Refresh(ctx(t), stored(tok))
-	fe := wantKind(t, err, flows.ErrThrottled, 0, "")
+	fe := wantKind(t, err, flows.ErrThrottled, 90055, "wait")
 	if fe.RetryAfter != 42*time.Second {
 		t.Errorf("retry after %v", fe.RetryAfter)
 	}
 	e.sim.FailNext("/token", 1, 503)
 	_, err = e.c.Refresh(ctx(t), stored(tok))
-	wantKind(t, err, flows.ErrUnavailable, 0, "")
+	wantKind(t, err, flows.ErrUnavailable, 90033, "try again")
 	if _, err := e.c.Refresh(ctx(t), stored(tok)); err != nil {
 		t.Errorf("after the outage: %v", err)
 	}
