@@ -44,7 +44,7 @@ const (
 	KindUnavailable               // HTTP 5xx, temporarily_unavailable, server_error
 )
 
-var aadKindNames = [...]string{
+var kindNames = [...]string{
 	KindUnknown:              "unknown",
 	KindInvalidRequest:       "invalid-request",
 	KindTenantNotFound:       "tenant-not-found",
@@ -73,8 +73,8 @@ var aadKindNames = [...]string{
 
 // String returns the kind in kebab case, e.g. "consent-required".
 func (k Kind) String() string {
-	if k >= 0 && int(k) < len(aadKindNames) {
-		return aadKindNames[k]
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -103,7 +103,7 @@ var (
 	ErrExpired              = errors.New("sign-in code expired")
 )
 
-var aadSentinels = map[Kind]error{
+var sentinels = map[Kind]error{
 	KindTenantNotFound:       ErrTenantNotFound,
 	KindClientNotFound:       ErrClientNotFound,
 	KindInvalidSecret:        ErrInvalidSecret,
@@ -137,7 +137,7 @@ type Entry struct {
 
 // Lookup returns the catalog entry of an AADSTS code.
 func Lookup(code int) (Entry, bool) {
-	e, ok := aadCatalog[code]
+	e, ok := catalog[code]
 	return e, ok
 }
 
@@ -165,7 +165,7 @@ func (e *Error) Code() int {
 			return c
 		}
 	}
-	return aadCodeIn(e.Description)
+	return codeIn(e.Description)
 }
 
 // Error returns one short line. The description's trace lines and the body
@@ -173,7 +173,7 @@ func (e *Error) Code() int {
 func (e *Error) Error() string {
 	code := e.Code()
 	if ent, ok := e.entry(); ok {
-		return fmt.Sprintf("aadsts%d %s: %s", ent.Code, aadWords(ent.Name), ent.Meaning)
+		return fmt.Sprintf("aadsts%d %s: %s", ent.Code, nameToWords(ent.Name), ent.Meaning)
 	}
 	if code != 0 {
 		msg := fmt.Sprintf("aadsts%d (not in catalog)", code)
@@ -182,20 +182,20 @@ func (e *Error) Error() string {
 		if d == "" {
 			d = e.Err
 		}
-		return aadJoin(msg, d)
+		return joinDetail(msg, d)
 	}
 	switch {
 	case e.Err != "":
-		return aadJoin(e.Err, e.Description)
+		return joinDetail(e.Err, e.Description)
 	case e.Status != 0:
-		return aadJoin("http "+strconv.Itoa(e.Status), e.Description)
+		return joinDetail("http "+strconv.Itoa(e.Status), e.Description)
 	}
-	return aadJoin("identity platform error", e.Description)
+	return joinDetail("identity platform error", e.Description)
 }
 
 // Is reports whether target is the sentinel of e.Kind.
 func (e *Error) Is(target error) bool {
-	s, ok := aadSentinels[e.Kind]
+	s, ok := sentinels[e.Kind]
 	return ok && target == s
 }
 
@@ -211,7 +211,7 @@ func (e *Error) Fix() string {
 	if code := e.Code(); code != 0 {
 		return fmt.Sprintf("AADSTS%d is not in modauth's catalog; look it up at https://login.microsoftonline.com/error?code=%d and search the sign-in logs %s.", code, code, where)
 	}
-	if fix, ok := aadKindFixes[e.Kind]; ok {
+	if fix, ok := kindFixes[e.Kind]; ok {
 		return fix
 	}
 	return "modauth does not recognise this error; search the Entra ID sign-in logs (Monitoring & health > Sign-in logs) " + where + "."
@@ -227,7 +227,7 @@ func (e *Error) entry() (Entry, bool) {
 
 // Fixes for errors that carry no AADSTS code, such as device-flow polling
 // answers and gateway failures.
-var aadKindFixes = map[Kind]string{
+var kindFixes = map[Kind]string{
 	KindInvalidRequest:  "The identity platform rejected the request as malformed. Check the profile's tenant, client ID, redirect URI and scopes (one resource per token request).",
 	KindConsentRequired: "Consent is missing: an admin grants it under Entra ID > App registrations > <app> > API permissions > Grant admin consent, or the user accepts the permissions during a browser sign-in.",
 	KindSignInNeeded:    "The saved sign-in can no longer be used: the user signs in again.",
@@ -242,7 +242,7 @@ var aadKindFixes = map[Kind]string{
 
 // Kinds of the OAuth "error" field, for codes the catalog doesn't know.
 // invalid_client is left out: without a code it can be any credential problem.
-var aadErrKinds = map[string]Kind{
+var errKinds = map[string]Kind{
 	"authorization_pending":   KindPending,
 	"slow_down":               KindSlowDown,
 	"authorization_declined":  KindDeclined,
@@ -267,7 +267,7 @@ func (e *Error) classify() {
 		e.Entry, e.Kind = &ent, ent.Kind
 		return
 	}
-	e.Kind = aadErrKinds[e.Err]
+	e.Kind = errKinds[e.Err]
 	switch {
 	case e.Status == http.StatusTooManyRequests && (e.Kind == KindUnknown || e.Kind == KindUnavailable):
 		// A 429 is throttling whatever its body says, and RetryAfter applies.
@@ -278,8 +278,8 @@ func (e *Error) classify() {
 }
 
 const (
-	aadMaxRaw   = 200 // bytes of a non-OAuth body kept in Description
-	aadMaxField = 500 // bytes kept of any field of an OAuth error
+	maxRaw   = 200 // bytes of a non-OAuth body kept in Description
+	maxField = 500 // bytes kept of any field of an OAuth error
 )
 
 // ParseError builds an Error from a token, devicecode or discovery response
@@ -288,8 +288,8 @@ const (
 // never fails and never panics.
 func ParseError(status int, body []byte) *Error {
 	e := &Error{Status: status}
-	if !aadParseJSON(e, body) && !aadParseForm(e, body) {
-		e.Description = aadClean(string(body), aadMaxRaw)
+	if !parseJSONBody(e, body) && !parseFormBody(e, body) {
+		e.Description = cleanText(string(body), maxRaw)
 	}
 	e.classify()
 	return e
@@ -302,7 +302,7 @@ func ParseResponse(resp *http.Response, body []byte, now time.Time) *Error {
 		return ParseError(0, body)
 	}
 	e := ParseError(resp.StatusCode, body)
-	e.RetryAfter = aadRetryAfter(resp.Header.Get("Retry-After"), now)
+	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
 	return e
 }
 
@@ -312,12 +312,12 @@ func ParseResponse(resp *http.Response, body []byte, now time.Time) *Error {
 // the description when no field carries them.
 func ParseRedirectError(q url.Values) *Error {
 	e := &Error{}
-	aadFromValues(e, q)
+	fillFromValues(e, q)
 	e.classify()
 	return e
 }
 
-func aadParseJSON(e *Error, body []byte) bool {
+func parseJSONBody(e *Error, body []byte) bool {
 	var b struct {
 		Error         string `json:"error"`
 		Description   string `json:"error_description"`
@@ -339,20 +339,20 @@ func aadParseJSON(e *Error, body []byte) bool {
 	e.Codes = b.Codes
 	e.SubError, e.Claims = b.SubError, b.Claims
 	e.TraceID, e.CorrelationID, e.Timestamp = b.TraceID, b.CorrelationID, b.Timestamp
-	aadFill(e, b.Error, b.Description)
+	fillFromFields(e, b.Error, b.Description)
 	return true
 }
 
-func aadParseForm(e *Error, body []byte) bool {
+func parseFormBody(e *Error, body []byte) bool {
 	q, _ := url.ParseQuery(string(body)) // keep whatever parsed
 	if q.Get("error") == "" {
 		return false
 	}
-	aadFromValues(e, q)
+	fillFromValues(e, q)
 	return true
 }
 
-func aadFromValues(e *Error, q url.Values) {
+func fillFromValues(e *Error, q url.Values) {
 	for _, v := range q["error_codes"] {
 		for f := range strings.SplitSeq(v, ",") {
 			if c, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && c > 0 {
@@ -362,13 +362,13 @@ func aadFromValues(e *Error, q url.Values) {
 	}
 	e.SubError, e.Claims = q.Get("suberror"), q.Get("claims")
 	e.TraceID, e.CorrelationID, e.Timestamp = q.Get("trace_id"), q.Get("correlation_id"), q.Get("timestamp")
-	aadFill(e, q.Get("error"), q.Get("error_description"))
+	fillFromFields(e, q.Get("error"), q.Get("error_description"))
 }
 
-// aadFill sets Err and Description, takes the trace, correlation and
+// fillFromFields sets Err and Description, takes the trace, correlation and
 // timestamp lines of a full description for fields that are still empty,
 // and cleans every field so that none can break a log line.
-func aadFill(e *Error, oauthErr, desc string) {
+func fillFromFields(e *Error, oauthErr, desc string) {
 	first, rest, _ := strings.Cut(strings.ReplaceAll(desc, "\r", "\n"), "\n")
 	for line := range strings.SplitSeq(rest, "\n") {
 		name, val, ok := strings.Cut(line, ":")
@@ -383,18 +383,18 @@ func aadFill(e *Error, oauthErr, desc string) {
 			e.Timestamp = val
 		}
 	}
-	e.Err = aadClean(oauthErr, aadMaxField)
-	e.Description = aadClean(first, aadMaxField)
-	e.SubError = aadClean(e.SubError, aadMaxField)
-	e.TraceID = aadClean(e.TraceID, aadMaxField)
-	e.CorrelationID = aadClean(e.CorrelationID, aadMaxField)
-	e.Timestamp = aadClean(e.Timestamp, aadMaxField)
+	e.Err = cleanText(oauthErr, maxField)
+	e.Description = cleanText(first, maxField)
+	e.SubError = cleanText(e.SubError, maxField)
+	e.TraceID = cleanText(e.TraceID, maxField)
+	e.CorrelationID = cleanText(e.CorrelationID, maxField)
+	e.Timestamp = cleanText(e.Timestamp, maxField)
 	e.Claims = strings.ToValidUTF8(e.Claims, "\uFFFD") // JSON: kept as sent
 }
 
-// aadClean makes s one line of valid UTF-8 of at most max bytes: control
+// cleanText makes s one line of valid UTF-8 of at most max bytes: control
 // characters and line separators become spaces, runs of spaces collapse.
-func aadClean(s string, max int) string {
+func cleanText(s string, max int) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return ' '
@@ -412,8 +412,8 @@ func aadClean(s string, max int) string {
 	return strings.TrimSpace(s[:cut])
 }
 
-// aadCodeIn returns the number after the first "AADSTS" in s, or 0.
-func aadCodeIn(s string) int {
+// codeIn returns the number after the first "AADSTS" in s, or 0.
+func codeIn(s string) int {
 	_, after, ok := strings.Cut(s, "AADSTS")
 	if !ok {
 		return 0
@@ -426,7 +426,7 @@ func aadCodeIn(s string) int {
 	return code
 }
 
-func aadRetryAfter(v string, now time.Time) time.Duration {
+func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
@@ -440,19 +440,19 @@ func aadRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-func aadJoin(head, detail string) string {
+func joinDetail(head, detail string) string {
 	if detail == "" {
 		return head
 	}
 	return head + ": " + detail
 }
 
-// aadWords turns a catalog name into lower-case words:
+// nameToWords turns a catalog name into lower-case words:
 // "InvalidClientSecret" → "invalid client secret",
 // "UnauthorizedClient_DoesNotMatchRequest" → "unauthorized client does not match request".
 // Acronym runs stay together ("MFARequired" → "mfa required"), and so does
 // Microsoft's "AuthN".
-func aadWords(name string) string {
+func nameToWords(name string) string {
 	isUpper := func(i int) bool { return i < len(name) && name[i] >= 'A' && name[i] <= 'Z' }
 	isLower := func(i int) bool { return i < len(name) && name[i] >= 'a' && name[i] <= 'z' }
 	var b strings.Builder
@@ -474,8 +474,8 @@ func aadWords(name string) string {
 	return b.String()
 }
 
-// aadIndex keys entries by code. A duplicate is a bug in the table below.
-func aadIndex(entries []Entry) map[int]Entry {
+// indexEntries keys entries by code. A duplicate is a bug in the table below.
+func indexEntries(entries []Entry) map[int]Entry {
 	m := make(map[int]Entry, len(entries))
 	for _, e := range entries {
 		if _, dup := m[e.Code]; dup {
@@ -488,17 +488,17 @@ func aadIndex(entries []Entry) map[int]Entry {
 
 // Texts shared by entries of one family.
 const (
-	aadFixClientID = "In Entra ID > App registrations, open the app and copy the Application (client) ID and the Directory (tenant) ID from its Overview page into the modauth profile. If the app lives in another tenant (a multi-tenant app), an admin of this tenant must first grant consent with the admin consent URL that modauth shows."
-	aadFixCert     = "In Entra ID > App registrations > <app> > Certificates & secrets > Certificates, upload the public part (.cer) of the certificate modauth signs with, and check that its thumbprint matches the one in the modauth profile. If the certificate was replaced, upload the new one."
-	aadFixSignIn   = "The user signs in again; modauth then stores the new refresh token."
-	aadFixPassword = "The user signs in again with the current password (after resetting it if it has expired); modauth then stores the new refresh token."
-	aadFixBadReq   = "Check the profile's tenant, client ID, redirect URI and scopes. If they are all right, the request itself is faulty: report it with the trace ID."
-	aadFixOneRes   = "Ask for one resource per token request: the Exchange token with https://outlook.office365.com/... scopes only, and a separate Graph token with the same refresh token. openid, profile, email and offline_access may go with either."
-	aadFixDevice   = "Device code sign-in cannot prove which device the user is on. Sign in with the browser on a managed, compliant device instead, or ask the admin to exclude this app from the device-based Conditional Access policy."
-	aadFixMFAReg   = "The user registers a second factor (for example Microsoft Authenticator) at https://aka.ms/mysecurityinfo, then signs in again."
+	fixClientID = "In Entra ID > App registrations, open the app and copy the Application (client) ID and the Directory (tenant) ID from its Overview page into the modauth profile. If the app lives in another tenant (a multi-tenant app), an admin of this tenant must first grant consent with the admin consent URL that modauth shows."
+	fixCert     = "In Entra ID > App registrations > <app> > Certificates & secrets > Certificates, upload the public part (.cer) of the certificate modauth signs with, and check that its thumbprint matches the one in the modauth profile. If the certificate was replaced, upload the new one."
+	fixSignIn   = "The user signs in again; modauth then stores the new refresh token."
+	fixPassword = "The user signs in again with the current password (after resetting it if it has expired); modauth then stores the new refresh token."
+	fixBadReq   = "Check the profile's tenant, client ID, redirect URI and scopes. If they are all right, the request itself is faulty: report it with the trace ID."
+	fixOneRes   = "Ask for one resource per token request: the Exchange token with https://outlook.office365.com/... scopes only, and a separate Graph token with the same refresh token. openid, profile, email and offline_access may go with either."
+	fixDevice   = "Device code sign-in cannot prove which device the user is on. Sign in with the browser on a managed, compliant device instead, or ask the admin to exclude this app from the device-based Conditional Access policy."
+	fixMFAReg   = "The user registers a second factor (for example Microsoft Authenticator) at https://aka.ms/mysecurityinfo, then signs in again."
 )
 
-var aadCatalog = aadIndex([]Entry{
+var catalog = indexEntries([]Entry{
 	// Client credentials: the app's secret or certificate.
 	{Code: 7000215, Name: "InvalidClientSecret", Kind: KindInvalidSecret,
 		Meaning: "the value sent is not a valid secret for this app (is it the Secret ID?)",
@@ -515,11 +515,11 @@ var aadCatalog = aadIndex([]Entry{
 	{Code: 700027, Name: "ClientAssertionSignatureInvalid", Kind: KindInvalidSecret,
 		Meaning: "the client assertion's signature did not validate",
 		Cause:   "The certificate modauth signs with is not among the certificates uploaded to the app, or it was removed.",
-		Fix:     aadFixCert},
+		Fix:     fixCert},
 	{Code: 50012, Name: "AuthenticationFailed", Kind: KindInvalidSecret,
 		Meaning: "the app's certificate or client assertion was not accepted",
 		Cause:   "The signing certificate is unknown to the app, expired, not trusted, or its thumbprint does not match.",
-		Fix:     aadFixCert},
+		Fix:     fixCert},
 
 	// Public client flows (device code).
 	{Code: 7000218, Name: "MissingClientCredential", Kind: KindPublicClientOff,
@@ -535,11 +535,11 @@ var aadCatalog = aadIndex([]Entry{
 	{Code: 700016, Name: "UnauthorizedClient_DoesNotMatchRequest", Kind: KindClientNotFound,
 		Meaning: "no app with this client ID exists in this tenant",
 		Cause:   "The client ID is mistyped, belongs to another tenant, or the app was deleted. A multi-tenant app also gets this in a tenant where nobody has consented to it yet.",
-		Fix:     aadFixClientID},
+		Fix:     fixClientID},
 	{Code: 700011, Name: "UnauthorizedClientAppNotFoundInOrgIdTenant", Kind: KindClientNotFound,
 		Meaning: "the client app was not found in the organization's tenant",
 		Cause:   "The client ID is mistyped, belongs to another tenant, or the app was deleted.",
-		Fix:     aadFixClientID},
+		Fix:     fixClientID},
 	{Code: 90002, Name: "InvalidTenantName", Kind: KindTenantNotFound,
 		Meaning: "the tenant was not found",
 		Cause:   "The tenant ID or domain in the profile is mistyped, belongs to another cloud (such as a national cloud), or the domain is not verified in any tenant.",
@@ -615,11 +615,11 @@ var aadCatalog = aadIndex([]Entry{
 	{Code: 700022, Name: "InvalidMultipleResourcesScope", Kind: KindInvalidRequest,
 		Meaning: "the scope names more than one resource",
 		Cause:   "One token request asked for permissions of two APIs at once, such as Graph and Exchange Online; a token is always for one resource.",
-		Fix:     aadFixOneRes},
+		Fix:     fixOneRes},
 	{Code: 28000, Name: "MultipleResourcesInScope", Kind: KindInvalidRequest,
 		Meaning: "the scope names more than one resource",
 		Cause:   "One token request asked for permissions of two APIs at once, such as Graph and Exchange Online; a token is always for one resource.",
-		Fix:     aadFixOneRes},
+		Fix:     fixOneRes},
 	{Code: 28002, Name: "InvalidScopeForAccessToken", Kind: KindInvalidRequest,
 		Meaning: "the scope is not valid for an access token request",
 		Cause:   "The scope sent when redeeming the code or refresh token has no usable resource permission, or names a resource the app cannot use.",
@@ -631,15 +631,15 @@ var aadCatalog = aadIndex([]Entry{
 	{Code: 90014, Name: "MissingRequiredField", Kind: KindInvalidRequest,
 		Meaning: "a required field is missing from the request",
 		Cause:   "The profile is incomplete (no client ID, redirect URI or scope), or the request was built wrongly.",
-		Fix:     aadFixBadReq},
+		Fix:     fixBadReq},
 	{Code: 900144, Name: "MissingRequestParameter", Kind: KindInvalidRequest,
 		Meaning: "the request body lacks a required parameter",
 		Cause:   "The profile is incomplete (no client ID, redirect URI or scope), or the request was built wrongly.",
-		Fix:     aadFixBadReq},
+		Fix:     fixBadReq},
 	{Code: 9002313, Name: "InvalidRequest", Kind: KindInvalidRequest,
 		Meaning: "the request is malformed or invalid",
 		Cause:   "A parameter has a wrong value or format, such as a mistyped scope, a damaged code or an unsupported combination.",
-		Fix:     aadFixBadReq},
+		Fix:     fixBadReq},
 
 	// Refresh tokens and sessions that ended: the user signs in again.
 	{Code: 70000, Name: "InvalidGrant", Kind: KindSignInNeeded,
@@ -665,15 +665,15 @@ var aadCatalog = aadIndex([]Entry{
 	{Code: 50173, Name: "FreshTokenNeeded", Kind: KindSignInNeeded,
 		Meaning: "the grant was revoked, so a fresh sign-in is needed",
 		Cause:   "An admin or the user revoked the sessions, or the password was changed or reset.",
-		Fix:     aadFixSignIn},
+		Fix:     fixSignIn},
 	{Code: 50132, Name: "SsoArtifactInvalidOrExpired", Kind: KindSignInNeeded,
 		Meaning: "the session is no longer valid because the password expired or was changed",
 		Cause:   "The user's password expired or was changed since the refresh token was issued.",
-		Fix:     aadFixPassword},
+		Fix:     fixPassword},
 	{Code: 50133, Name: "SsoArtifactRevoked", Kind: KindSignInNeeded,
 		Meaning: "the session was revoked because the password expired or was changed",
 		Cause:   "The user's password expired or was changed since the refresh token was issued.",
-		Fix:     aadFixPassword},
+		Fix:     fixPassword},
 	{Code: 50089, Name: "FlowTokenExpired", Kind: KindSignInNeeded,
 		Meaning: "the sign-in took too long and expired",
 		Cause:   "The sign-in page was left open too long, or the session behind it expired.",
@@ -691,7 +691,7 @@ var aadCatalog = aadIndex([]Entry{
 	{Code: 50079, Name: "UserStrongAuthEnrollmentRequired", Kind: KindMFARequired,
 		Meaning: "the user must register for multi-factor authentication",
 		Cause:   "A policy requires MFA and the user has not registered any second factor yet.",
-		Fix:     aadFixMFAReg},
+		Fix:     fixMFAReg},
 	{Code: 50074, Name: "UserStrongAuthClientAuthNRequiredInterrupt", Kind: KindMFARequired,
 		Meaning: "strong authentication is required and the MFA challenge was not passed",
 		Cause:   "The user did not complete the MFA prompt, or the flow used cannot show one.",
@@ -699,7 +699,7 @@ var aadCatalog = aadIndex([]Entry{
 	{Code: 50072, Name: "UserStrongAuthEnrollmentRequiredInterrupt", Kind: KindMFARequired,
 		Meaning: "the user must set up a second factor before signing in",
 		Cause:   "A policy requires MFA and the user has not registered any second factor yet.",
-		Fix:     aadFixMFAReg},
+		Fix:     fixMFAReg},
 
 	// Conditional Access and security policies.
 	{Code: 53003, Name: "BlockedByConditionalAccess", Kind: KindBlockedByPolicy,
@@ -709,19 +709,19 @@ var aadCatalog = aadIndex([]Entry{
 	{Code: 53000, Name: "DeviceNotCompliant", Kind: KindBlockedByPolicy,
 		Meaning: "Conditional Access requires a compliant device, and this one is not",
 		Cause:   "A policy requires an Intune-compliant device; device code sign-in and servers carry no device identity.",
-		Fix:     aadFixDevice},
+		Fix:     fixDevice},
 	{Code: 53001, Name: "DeviceNotDomainJoined", Kind: KindBlockedByPolicy,
 		Meaning: "Conditional Access requires a domain-joined device, and this one is not",
 		Cause:   "A policy requires a hybrid-joined device; device code sign-in and servers carry no device identity.",
-		Fix:     aadFixDevice},
+		Fix:     fixDevice},
 	{Code: 530003, Name: "DeviceManagementRequired", Kind: KindBlockedByPolicy,
 		Meaning: "the device must be managed to access this resource",
 		Cause:   "A device-based Conditional Access policy applies; device code sign-in carries no device identity.",
-		Fix:     aadFixDevice},
+		Fix:     fixDevice},
 	{Code: 50097, Name: "DeviceAuthenticationRequired", Kind: KindBlockedByPolicy,
 		Meaning: "device authentication is required",
 		Cause:   "A policy requires a registered device, and the sign-in did not prove one (device code sign-in never can).",
-		Fix:     aadFixDevice},
+		Fix:     fixDevice},
 	{Code: 530032, Name: "BlockedByConditionalAccessOnSecurityPolicy", Kind: KindBlockedByPolicy,
 		Meaning: "a tenant security policy blocked the request",
 		Cause:   "The tenant admin set up a security policy that this sign-in does not meet.",

@@ -130,7 +130,7 @@ func aadCheckClean(t *testing.T, e *Error) {
 	if strings.ContainsAny(e.Description, "\r\n") {
 		t.Errorf("Description has a line break: %q", e.Description)
 	}
-	if e.Kind < KindUnknown || int(e.Kind) >= len(aadKindNames) {
+	if e.Kind < KindUnknown || int(e.Kind) >= len(kindNames) {
 		t.Errorf("Kind %d out of range", e.Kind)
 	}
 	if e.Fix() == "" {
@@ -261,11 +261,11 @@ func TestKindFromOAuthError(t *testing.T) {
 }
 
 func TestAADSTSErrorIs(t *testing.T) {
-	all := make([]error, 0, len(aadSentinels))
-	for _, s := range aadSentinels {
+	all := make([]error, 0, len(sentinels))
+	for _, s := range sentinels {
 		all = append(all, s)
 	}
-	for k, sentinel := range aadSentinels {
+	for k, sentinel := range sentinels {
 		err := fmt.Errorf("refresh alice: %w", &Error{Kind: k})
 		for _, s := range all {
 			if got := errors.Is(err, s); got != (s == sentinel) {
@@ -324,7 +324,7 @@ func TestKindString(t *testing.T) {
 }
 
 func TestCatalogEntries(t *testing.T) {
-	for code, e := range aadCatalog {
+	for code, e := range catalog {
 		if e.Code != code {
 			t.Errorf("AADSTS%d: entry says code %d", code, e.Code)
 		}
@@ -341,7 +341,7 @@ func TestCatalogEntries(t *testing.T) {
 		if !strings.HasSuffix(e.Cause, ".") || !strings.HasSuffix(e.Fix, ".") {
 			t.Errorf("AADSTS%d: Cause and Fix should be sentences", code)
 		}
-		if w := aadWords(e.Name); strings.Contains(w, "  ") || w != strings.ToLower(w) {
+		if w := nameToWords(e.Name); strings.Contains(w, "  ") || w != strings.ToLower(w) {
 			t.Errorf("AADSTS%d: name %q reads %q", code, e.Name, w)
 		}
 	}
@@ -398,8 +398,8 @@ func TestAADSTSWords(t *testing.T) {
 		"MFARequired":                            "mfa required",
 		"IdsLocked":                              "ids locked",
 	} {
-		if got := aadWords(name); got != want {
-			t.Errorf("aadWords(%q) = %q, want %q", name, got, want)
+		if got := nameToWords(name); got != want {
+			t.Errorf("nameToWords(%q) = %q, want %q", name, got, want)
 		}
 	}
 }

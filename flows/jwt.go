@@ -59,7 +59,7 @@ type jwtPayload struct {
 // ParseClaims decodes a JWT's payload without verifying it. The aud claim may
 // be a string or an array, of which the first element is taken.
 func ParseClaims(token string) (Claims, error) {
-	parts, err := jwtSplit(token)
+	parts, err := splitJWT(token)
 	if err != nil {
 		return Claims{}, err
 	}
@@ -85,7 +85,7 @@ type JWK struct {
 // by the token's kid, and returns the claims. It does not check iss, aud or
 // exp: ValidateIDToken does.
 func (s JWKS) Verify(token string) (Claims, error) {
-	parts, err := jwtSplit(token)
+	parts, err := splitJWT(token)
 	if err != nil {
 		return Claims{}, err
 	}
@@ -93,7 +93,7 @@ func (s JWKS) Verify(token string) (Claims, error) {
 		Alg string `json:"alg"`
 		Kid string `json:"kid"`
 	}
-	if err := jwtDecode("header", parts[0], &h); err != nil {
+	if err := decodeSegment("header", parts[0], &h); err != nil {
 		return Claims{}, err
 	}
 	// Only RS256: accepting "none" or HS256 would let anyone forge a token.
@@ -115,8 +115,8 @@ func (s JWKS) Verify(token string) (Claims, error) {
 	return jwtClaims(parts[1])
 }
 
-// jwtSkew is the clock difference allowed between modauth and Entra ID.
-const jwtSkew = 5 * time.Minute
+// clockSkew is the clock difference allowed between modauth and Entra ID.
+const clockSkew = 5 * time.Minute
 
 // ValidateIDToken verifies the signature and checks that iss is wantIssuer,
 // aud is clientID, the token has not expired (allowing 5 minutes of clock
@@ -141,9 +141,9 @@ func (s JWKS) ValidateIDToken(token, wantIssuer, clientID, wantNonce string, now
 		return Claims{}, fmt.Errorf("jwt: id token is not for client ID %s", clientID)
 	case c.Exp == 0:
 		return Claims{}, errors.New("jwt: id token has no expiry")
-	case now.After(c.Expiry().Add(jwtSkew)):
+	case now.After(c.Expiry().Add(clockSkew)):
 		return Claims{}, errors.New("jwt: id token has expired")
-	case c.Nbf != 0 && now.Add(jwtSkew).Before(time.Unix(c.Nbf, 0)):
+	case c.Nbf != 0 && now.Add(clockSkew).Before(time.Unix(c.Nbf, 0)):
 		return Claims{}, errors.New("jwt: id token is not valid yet (check the clock)")
 	case wantNonce != "" && c.Nonce != wantNonce:
 		return Claims{}, errors.New("jwt: id token nonce does not match the sign-in request")
@@ -187,8 +187,8 @@ func (k JWK) rsa() (*rsa.PublicKey, error) {
 	return &rsa.PublicKey{N: n, E: int(e.Int64())}, nil
 }
 
-// jwtSplit splits a compact JWS into its three parts.
-func jwtSplit(token string) ([]string, error) {
+// splitJWT splits a compact JWS into its three parts.
+func splitJWT(token string) ([]string, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("jwt: token has %d parts, want 3", len(parts))
@@ -201,8 +201,8 @@ func jwtBase64(s string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
-// jwtDecode decodes one base64url JSON part of a token into v.
-func jwtDecode(what, part string, v any) error {
+// decodeSegment decodes one base64url JSON part of a token into v.
+func decodeSegment(what, part string, v any) error {
 	b, err := jwtBase64(part)
 	if err != nil {
 		return fmt.Errorf("jwt: %s is not valid base64url: %w", what, err)
@@ -223,10 +223,10 @@ func jwtDecode(what, part string, v any) error {
 
 func jwtClaims(payload string) (Claims, error) {
 	var p jwtPayload
-	if err := jwtDecode("payload", payload, &p); err != nil {
+	if err := decodeSegment("payload", payload, &p); err != nil {
 		return Claims{}, err
 	}
-	aud, err := jwtAudience(p.Aud)
+	aud, err := audience(p.Aud)
 	if err != nil {
 		return Claims{}, err
 	}
@@ -243,15 +243,15 @@ func jwtClaims(payload string) (Claims, error) {
 		num  json.Number
 		dst  *int64
 	}{{"exp", p.Exp, &c.Exp}, {"iat", p.Iat, &c.Iat}, {"nbf", p.Nbf, &c.Nbf}} {
-		if *t.dst, err = jwtTime(t.num); err != nil {
+		if *t.dst, err = numericTime(t.num); err != nil {
 			return Claims{}, fmt.Errorf("jwt: payload field %s is not a time", t.name)
 		}
 	}
 	return c, nil
 }
 
-// jwtAudience takes the aud claim, or its first element when it is an array.
-func jwtAudience(raw json.RawMessage) (string, error) {
+// audience takes the aud claim, or its first element when it is an array.
+func audience(raw json.RawMessage) (string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", nil
 	}
@@ -269,8 +269,8 @@ func jwtAudience(raw json.RawMessage) (string, error) {
 	return many[0], nil
 }
 
-// jwtTime reads a NumericDate, which RFC 7519 allows to have a fraction.
-func jwtTime(n json.Number) (int64, error) {
+// numericTime reads a NumericDate, which RFC 7519 allows to have a fraction.
+func numericTime(n json.Number) (int64, error) {
 	if n == "" {
 		return 0, nil
 	}

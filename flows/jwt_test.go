@@ -58,7 +58,7 @@ func jwtSign(t testing.TB, key *rsa.PrivateKey, header, claims map[string]any) s
 	return input + "." + jwtB64(sig)
 }
 
-func jwtKeyOf(pub *rsa.PublicKey, kid string) JWK {
+func rsaKey(pub *rsa.PublicKey, kid string) JWK {
 	return JWK{Kty: "RSA", Use: "sig", Kid: kid, N: jwtB64(pub.N.Bytes()), E: jwtB64(big.NewInt(int64(pub.E)).Bytes())}
 }
 
@@ -67,7 +67,7 @@ func jwtTestSet() JWKS {
 	if err != nil {
 		panic(err)
 	}
-	return JWKS{Keys: []JWK{jwtKeyOf(&other.PublicKey, "key-0"), jwtKeyOf(&jwtTestKey().PublicKey, jwtTestKid)}}
+	return JWKS{Keys: []JWK{rsaKey(&other.PublicKey, "key-0"), rsaKey(&jwtTestKey().PublicKey, jwtTestKid)}}
 }
 
 func jwtHeader() map[string]any {
@@ -147,7 +147,7 @@ func TestJWTVerify(t *testing.T) {
 	mac.Write([]byte(hs256Header + "." + parts[1]))
 
 	bad := func(mod func(*JWK)) JWKS {
-		k := jwtKeyOf(&key.PublicKey, jwtTestKid)
+		k := rsaKey(&key.PublicKey, jwtTestKid)
 		mod(&k)
 		return JWKS{Keys: []JWK{k}}
 	}
@@ -182,7 +182,7 @@ func TestJWTVerify(t *testing.T) {
 		{"e not base64", bad(func(k *JWK) { k.E = "A?" }), good, "exponent is not valid base64url"},
 		{"n empty", bad(func(k *JWK) { k.N = "" }), good, "modulus has 0 bits"},
 		{"n not base64", bad(func(k *JWK) { k.N = "n/+" }), good, "modulus is not valid base64url"},
-		{"n too small", bad(func(k *JWK) { *k = jwtKeyOf(&small.PublicKey, jwtTestKid) }), jwtSign(t, small, jwtHeader(), jwtIDClaims()), "modulus has 1024 bits"},
+		{"n too small", bad(func(k *JWK) { *k = rsaKey(&small.PublicKey, jwtTestKid) }), jwtSign(t, small, jwtHeader(), jwtIDClaims()), "modulus has 1024 bits"},
 		{"n of another key", bad(func(k *JWK) { k.N = set.Keys[0].N }), good, "bad signature"},
 		{"kty EC", bad(func(k *JWK) { k.Kty = "EC" }), good, "not an RSA signature key"},
 		{"use enc", bad(func(k *JWK) { k.Use = "enc" }), good, "not an RSA signature key"},

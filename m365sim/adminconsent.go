@@ -63,15 +63,9 @@ func (s *Sim) handleAdminConsentPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) handleAdminConsentSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	params, ok := pageForm(w, r)
+	if !ok {
 		return
-	}
-	params := url.Values{}
-	for k, v := range r.PostForm {
-		if k != "upn" {
-			params[k] = v
-		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -135,15 +135,9 @@ func (s *Sim) handleAuthorizePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	params, ok := pageForm(w, r)
+	if !ok {
 		return
-	}
-	params := url.Values{}
-	for k, v := range r.PostForm {
-		if k != "upn" && k != "action" {
-			params[k] = v
-		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,4 +147,20 @@ func (s *Sim) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, s.completeAuthorize(a, r.PostForm.Get("upn"), r.PostForm.Get("action") == "accept"), http.StatusFound)
+}
+
+// pageForm reads a sign-in page's form: the request's own parameters,
+// carried in hidden fields, apart from the person's choices (upn, action).
+func pageForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return nil, false
+	}
+	params := url.Values{}
+	for k, v := range r.PostForm {
+		if k != "upn" && k != "action" {
+			params[k] = v
+		}
+	}
+	return params, true
 }

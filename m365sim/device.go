@@ -36,15 +36,10 @@ type deviceCodeResponse struct {
 
 // handleDeviceCode is POST /{tenant}/oauth2/v2.0/devicecode.
 func (s *Sim) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.writeError(w, aad(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'."))
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tenant(r.PathValue("tenant"))
+	t := s.formTenant(w, r)
 	if t == nil {
-		s.writeError(w, errTenantNotFound(r.PathValue("tenant")))
 		return
 	}
 	app := t.App(r.PostForm.Get("client_id"))

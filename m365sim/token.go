@@ -9,15 +9,10 @@ import (
 
 // handleToken is POST /{tenant}/oauth2/v2.0/token.
 func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.writeError(w, aad(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."))
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tenant(r.PathValue("tenant"))
+	t := s.formTenant(w, r)
 	if t == nil {
-		s.writeError(w, errTenantNotFound(r.PathValue("tenant")))
 		return
 	}
 	app, secret, e := s.clientAuth(t, r)
@@ -45,6 +40,20 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// formTenant parses a form posted to /{tenant}/... and resolves the
+// tenant; on failure it writes the error and returns nil.
+func (s *Sim) formTenant(w http.ResponseWriter, r *http.Request) *Tenant {
+	if err := r.ParseForm(); err != nil {
+		s.writeError(w, aad(400, "invalid_request", 900144, "The request body is not a valid form."))
+		return nil
+	}
+	t := s.tenant(r.PathValue("tenant"))
+	if t == nil {
+		s.writeError(w, errTenantNotFound(r.PathValue("tenant")))
+	}
+	return t
 }
 
 // clientAuth identifies the client and checks a client secret if one was

@@ -116,3 +116,24 @@ func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {
 	}
 	return true, json.Unmarshal(data, v)
 }
+
+// profileSub returns one of a profile's sub-buckets (users, tokens, jobs, items).
+func profileSub(tx *bolt.Tx, profileID string, name []byte) (*bolt.Bucket, error) {
+	pb, err := profileBucket(tx, profileID)
+	if err != nil {
+		return nil, err
+	}
+	return sub(pb, profileID, name)
+}
+
+// userSub is profileSub for a record that belongs to a stored user.
+func userSub(tx *bolt.Tx, profileID, userKey string, name []byte) (*bolt.Bucket, error) {
+	pb, err := profileBucket(tx, profileID)
+	if err != nil {
+		return nil, err
+	}
+	if err := userExists(pb, profileID, userKey); err != nil {
+		return nil, err
+	}
+	return sub(pb, profileID, name)
+}

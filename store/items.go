@@ -19,14 +19,7 @@ func (db *DB) PutItems(profileID, userKey, folder string, items ...Item) error {
 		}
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		if err := userExists(pb, profileID, userKey); err != nil {
-			return err
-		}
-		ib, err := sub(pb, profileID, bktItems)
+		ib, err := userSub(tx, profileID, userKey, bktItems)
 		if err != nil {
 			return err
 		}
@@ -51,11 +44,7 @@ func (db *DB) PutItems(profileID, userKey, folder string, items ...Item) error {
 // skipped, so replaying a sync's deletions is harmless.
 func (db *DB) DeleteItems(profileID, userKey, folder string, ids ...string) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		ib, err := sub(pb, profileID, bktItems)
+		ib, err := profileSub(tx, profileID, bktItems)
 		if err != nil {
 			return err
 		}
@@ -124,14 +113,7 @@ func (db *DB) CountItems(profileID, userKey string) (map[string]int, error) {
 
 // userItemsBucket returns items/<userKey>, or nil if the user has none yet.
 func userItemsBucket(tx *bolt.Tx, profileID, userKey string) (*bolt.Bucket, error) {
-	pb, err := profileBucket(tx, profileID)
-	if err != nil {
-		return nil, err
-	}
-	if err := userExists(pb, profileID, userKey); err != nil {
-		return nil, err
-	}
-	ib, err := sub(pb, profileID, bktItems)
+	ib, err := userSub(tx, profileID, userKey, bktItems)
 	if err != nil {
 		return nil, err
 	}

@@ -19,16 +19,9 @@ func (db *DB) PutJobs(profileID string, jobs map[string]Job) error {
 	}
 	slices.Sort(keys)
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		jb, err := sub(pb, profileID, bktJobs)
-		if err != nil {
-			return err
-		}
 		for _, k := range keys {
-			if err := userExists(pb, profileID, k); err != nil {
+			jb, err := userSub(tx, profileID, k, bktJobs)
+			if err != nil {
 				return err
 			}
 			if err := putJSON(jb, k, jobs[k]); err != nil {
@@ -43,7 +36,7 @@ func (db *DB) PutJobs(profileID string, jobs map[string]Job) error {
 func (db *DB) Job(profileID, userKey string) (Job, error) {
 	var j Job
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		jb, err := jobsBucket(tx, profileID)
+		jb, err := profileSub(tx, profileID, bktJobs)
 		if err != nil {
 			return err
 		}
@@ -63,7 +56,7 @@ func (db *DB) Job(profileID, userKey string) (Job, error) {
 func (db *DB) Jobs(profileID string) (map[string]Job, error) {
 	out := make(map[string]Job)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		jb, err := jobsBucket(tx, profileID)
+		jb, err := profileSub(tx, profileID, bktJobs)
 		if err != nil {
 			return err
 		}
@@ -80,12 +73,4 @@ func (db *DB) Jobs(profileID string) (map[string]Job, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-func jobsBucket(tx *bolt.Tx, profileID string) (*bolt.Bucket, error) {
-	pb, err := profileBucket(tx, profileID)
-	if err != nil {
-		return nil, err
-	}
-	return sub(pb, profileID, bktJobs)
 }

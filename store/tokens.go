@@ -23,14 +23,7 @@ func (db *DB) PutToken(profileID, userKey string, t Token) error {
 		rec.RT = db.seal.seal([]byte(t.RefreshToken.Reveal()), tokenPlace(profileID, userKey)...)
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		if err := userExists(pb, profileID, userKey); err != nil {
-			return err
-		}
-		tb, err := sub(pb, profileID, bktTokens)
+		tb, err := userSub(tx, profileID, userKey, bktTokens)
 		if err != nil {
 			return err
 		}
@@ -45,11 +38,7 @@ func (db *DB) PutToken(profileID, userKey string, t Token) error {
 func (db *DB) Token(profileID, userKey string) (Token, error) {
 	var t Token
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		tb, err := sub(pb, profileID, bktTokens)
+		tb, err := profileSub(tx, profileID, bktTokens)
 		if err != nil {
 			return err
 		}
@@ -78,11 +67,7 @@ func (db *DB) Token(profileID, userKey string) (Token, error) {
 // DeleteToken removes a user's token, for example after it was revoked.
 func (db *DB) DeleteToken(profileID, userKey string) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		tb, err := sub(pb, profileID, bktTokens)
+		tb, err := profileSub(tx, profileID, bktTokens)
 		if err != nil {
 			return err
 		}

@@ -16,11 +16,7 @@ func (db *DB) PutUsers(profileID string, users ...User) error {
 		}
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		ub, err := sub(pb, profileID, bktUsers)
+		ub, err := profileSub(tx, profileID, bktUsers)
 		if err != nil {
 			return err
 		}
