@@ -1,0 +1,255 @@
+// Package appreg knows what to create in Microsoft Entra ID and Exchange
+// for a scenario: the presets of the products modauth was built from,
+// the permission plan they derive, the checklist, manifest, az script and
+// Exchange PowerShell that carry it out by hand, and doing it through
+// Microsoft Graph when an admin signs in.
+package appreg
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/modauth/modauth/store"
+)
+
+// Data is what a product keeps in step with Exchange.
+type Data string
+
+const (
+	Calendar Data = "calendar"
+	Contacts Data = "contacts"
+	Tasks    Data = "tasks"
+	MailSend Data = "mail-send"
+)
+
+// Scenario is what the consultant chose: the input of a plan.
+type Scenario struct {
+	Preset      string // preset ID, if the scenario came from one
+	Product     string // e.g. AllSolutions; names the app registration
+	Environment string // production, acceptance: one app each
+	Model       store.AccessModel
+	Protocols   []store.Protocol
+	Data        []Data // what Graph syncs or sends; EWS needs no list
+	OnPremises  bool   // Exchange Server instead of Exchange Online
+	// RedirectURI is the product's own callback (Web platform), where the
+	// product redeems codes itself with the client secret; "" if it has none.
+	RedirectURI string
+	// NativeRedirectURIs are the product's own Mobile and desktop redirect
+	// URIs, for products that sign in from a desktop window.
+	NativeRedirectURIs []string
+	// DeviceCode lets people sign in with a code on another device, for
+	// servers without a browser. It needs "Allow public client flows".
+	DeviceCode bool
+}
+
+// TokenRequest is one access token a connection asks for: one resource
+// per token, several tokens from one refresh token.
+type TokenRequest struct {
+	Audience  string           // App ID URI the token is for
+	Scopes    []string         // full scope strings to send
+	Protocols []store.Protocol // what the token is used for
+}
+
+// Warning is advice the product's own guide gets wrong today, or a trap.
+type Warning struct {
+	Title  string
+	Detail string
+	WayOut string
+}
+
+// Plan is everything to create for a scenario.
+type Plan struct {
+	Scenario
+	// NeedsApp is false when no Entra app is involved (on-premises EWS
+	// with a service account).
+	NeedsApp             bool
+	DisplayName          string
+	SignInAudience       string // always single tenant
+	WebRedirectURIs      []string
+	PublicRedirectURIs   []string
+	FallbackPublicClient bool
+	NeedsSecret          bool
+	Permissions          []Permission
+	Tokens               []TokenRequest
+	// SignInScopes is what an interactive sign-in asks for: every
+	// delegated permission, so one consent and one refresh token cover
+	// every token request.
+	SignInScopes []string
+	AdminConsent bool
+	Warnings     []Warning
+	Notes        []string // the product's own steps and pitfalls, from its preset
+}
+
+// ErrScenario marks a scenario that cannot be planned as given.
+var ErrScenario = errors.New("scenario")
+
+// loopbackRedirect is modauth's own sign-in redirect; Entra ignores its port.
+const loopbackRedirect = "http://localhost"
+
+// NewPlan derives the registration for a scenario.
+func NewPlan(s Scenario) (*Plan, error) {
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	p := &Plan{Scenario: s, NeedsApp: !s.OnPremises, SignInAudience: "AzureADMyOrg"}
+	p.DisplayName = fmt.Sprintf("%s Exchange (%s)", s.Product, s.Environment)
+	p.warn()
+	if pre, ok := PresetByID(s.Preset); ok {
+		p.Notes = pre.Notes
+		p.Warnings = append(p.Warnings, pre.Warnings...)
+	}
+	if !p.NeedsApp {
+		return p, nil
+	}
+	switch s.Model {
+	case store.AppOnly:
+		p.planAppOnly()
+	default:
+		p.planDelegated()
+	}
+	// Per-user models get admin consent too, as the products' guides do:
+	// many tenants stop users from consenting, and nobody is asked twice.
+	p.AdminConsent = s.Model == store.Delegated
+	for _, perm := range p.Permissions {
+		p.AdminConsent = p.AdminConsent || perm.AdminConsent
+	}
+	return p, nil
+}
+
+func (s Scenario) validate() error {
+	switch {
+	case s.Product == "":
+		return fmt.Errorf("%w: name the product (or choose Generic)", ErrScenario)
+	case s.Environment == "":
+		return fmt.Errorf("%w: choose the environment (production or acceptance)", ErrScenario)
+	case len(s.Protocols) == 0:
+		return fmt.Errorf("%w: choose at least one protocol", ErrScenario)
+	case s.Model != store.Delegated && s.Model != store.ServiceAccount && s.Model != store.AppOnly:
+		return fmt.Errorf("%w: unknown access model %q", ErrScenario, s.Model)
+	case s.OnPremises && (s.Model != store.ServiceAccount || !slices.Equal(s.Protocols, []store.Protocol{store.EWS})):
+		return fmt.Errorf("%w: on-premises Exchange is reached by EWS with a service account that has impersonation rights; choose that model and protocol", ErrScenario)
+	case s.RedirectURI != "" && !strings.HasPrefix(s.RedirectURI, "https://") && !strings.HasPrefix(s.RedirectURI, "http://localhost"):
+		return fmt.Errorf("%w: redirect URI %q must use https (only http://localhost may be plain http)", ErrScenario, s.RedirectURI)
+	}
+	if slices.Contains(s.Protocols, store.Graph) && len(s.Data) == 0 {
+		return fmt.Errorf("%w: say what Graph is used for (calendar, contacts, tasks, mail-send)", ErrScenario)
+	}
+	return nil
+}
+
+func (s Scenario) uses(p store.Protocol) bool { return slices.Contains(s.Protocols, p) }
+
+func (s Scenario) syncs(d Data) bool { return slices.Contains(s.Data, d) }
+
+// planDelegated: users (or one service account) sign in; each has a
+// refresh token. IMAP, POP and SMTP tokens need the Outlook audience,
+// Graph its own, EWS the Exchange Online one.
+func (p *Plan) planDelegated() {
+	p.PublicRedirectURIs = append([]string{loopbackRedirect}, p.NativeRedirectURIs...)
+	if p.RedirectURI != "" {
+		p.WebRedirectURIs = []string{p.RedirectURI}
+		p.NeedsSecret = true
+	}
+	p.FallbackPublicClient = p.DeviceCode
+
+	add := func(audience string, proto store.Protocol, perms ...Permission) {
+		if !p.uses(proto) {
+			return
+		}
+		p.Permissions = append(p.Permissions, perms...)
+		p.tokenFor(audience, proto, perms...)
+	}
+	add(Exchange.URI, store.EWS, permEWSUser)
+	add(outlookAudience, store.IMAP, permIMAPUser)
+	add(outlookAudience, store.POP, permPOPUser)
+	add(outlookAudience, store.SMTP, permSMTPSend)
+	for _, d := range []struct {
+		data Data
+		perm Permission
+	}{{Calendar, permCalendars}, {Contacts, permContacts}, {Tasks, permTasks}, {MailSend, permMailSendU}} {
+		if p.syncs(d.data) {
+			add(Graph.URI, store.Graph, d.perm)
+		}
+	}
+	// Who signed in is checked from the id_token; the refresh token needs
+	// offline_access. User.Read lets the sign-in read its own profile.
+	p.Permissions = append(p.Permissions, permOpenID, permProfile, permOfflineAccess, permUserRead)
+	for _, t := range p.Tokens {
+		p.SignInScopes = append(p.SignInScopes, t.Scopes...)
+	}
+	p.SignInScopes = append(p.SignInScopes, "openid", "profile", "offline_access")
+}
+
+// planAppOnly: client credentials with a secret; every permission is an
+// application role an admin grants, and tokens ask for /.default.
+func (p *Plan) planAppOnly() {
+	p.NeedsSecret = true
+	add := func(r Resource, proto store.Protocol, perms ...Permission) {
+		if !p.uses(proto) {
+			return
+		}
+		p.Permissions = append(p.Permissions, perms...)
+		p.tokenFor(r.URI, proto)
+	}
+	add(Exchange, store.EWS, permFullAccessAsApp)
+	add(Exchange, store.IMAP, permIMAPApp)
+	add(Exchange, store.POP, permPOPApp)
+	add(Exchange, store.SMTP, permSMTPApp)
+	for _, d := range []struct {
+		data Data
+		perm Permission
+	}{{Calendar, permCalendarsApp}, {Contacts, permContactsApp}, {Tasks, permTasksApp}, {MailSend, permMailSendApp}} {
+		if p.syncs(d.data) {
+			add(Graph, store.Graph, d.perm)
+		}
+	}
+	// Resolving users' UPNs and reading the secret's expiry need these.
+	p.Permissions = append(p.Permissions, permUserReadAllApp, permAppReadAllApp)
+	p.tokenFor(Graph.URI, "")
+}
+
+// tokenFor adds perms' scopes (or /.default when none are given) to the
+// token request for audience, creating it on first use.
+func (p *Plan) tokenFor(audience string, proto store.Protocol, perms ...Permission) {
+	i := slices.IndexFunc(p.Tokens, func(t TokenRequest) bool { return t.Audience == audience })
+	if i < 0 {
+		p.Tokens = append(p.Tokens, TokenRequest{Audience: audience})
+		i = len(p.Tokens) - 1
+	}
+	t := &p.Tokens[i]
+	if proto != "" && !slices.Contains(t.Protocols, proto) {
+		t.Protocols = append(t.Protocols, proto)
+	}
+	if len(perms) == 0 {
+		t.Scopes = []string{audience + "/.default"}
+	}
+	for _, perm := range perms {
+		if s := audience + "/" + perm.Name; !slices.Contains(t.Scopes, s) {
+			t.Scopes = append(t.Scopes, s)
+		}
+	}
+}
+
+// Resources lists the resources of the plan's permissions, in order.
+func (p *Plan) Resources() []Resource {
+	var out []Resource
+	for _, perm := range p.Permissions {
+		if !slices.Contains(out, perm.Resource) {
+			out = append(out, perm.Resource)
+		}
+	}
+	return out
+}
+
+// On returns the plan's permissions on r.
+func (p *Plan) On(r Resource) []Permission {
+	var out []Permission
+	for _, perm := range p.Permissions {
+		if perm.Resource == r {
+			out = append(out, perm)
+		}
+	}
+	return out
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# moveIT Exchange (production): app registration with the Azure CLI.
+# Sign in first as an admin of the customer's tenant:
+#   az login --tenant <tenant ID or domain> --allow-no-subscriptions
+set -euo pipefail
+
+rra=$(mktemp)
+cat >"$rra" <<'JSON'
+[
+  {
+    "resourceAppId": "00000003-0000-0000-c000-000000000000",
+    "resourceAccess": [
+      {
+        "id": "b633e1c5-b582-4048-a93e-9f11b44c7e96",
+        "type": "Role"
+      },
+      {
+        "id": "df021288-bdef-4463-88db-98f22de89214",
+        "type": "Role"
+      },
+      {
+        "id": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+        "type": "Role"
+      }
+    ]
+  }
+]
+JSON
+
+app_id=$(az ad app create \
+  --display-name 'moveIT Exchange (production)' \
+  --sign-in-audience AzureADMyOrg \
+  --required-resource-accesses @"$rra" \
+  --query appId -o tsv)
+rm -f "$rra"
+az ad sp create --id "$app_id" >/dev/null
+
+# Grant admin consent (needs Global Administrator or Privileged Role Administrator).
+az ad app permission admin-consent --id "$app_id"
+
+# A client secret for one year; its value goes to a file only you can read.
+umask 077
+az ad app credential reset --id "$app_id" --append --display-name 'modauth production' --years 1 --query password -o tsv >modauth-secret.txt
+echo "secret value written to $(pwd)/modauth-secret.txt: paste it into modauth, then delete the file" >&2
+
+echo "tenant ID: $(az account show --query tenantId -o tsv)"
+echo "client ID: $app_id"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# moveIT Exchange (production): app registration with the Azure CLI.
+# Sign in first as an admin of the customer's tenant:
+#   az login --tenant <tenant ID or domain> --allow-no-subscriptions
+set -euo pipefail
+
+rra=$(mktemp)
+cat >"$rra" <<'JSON'
+[
+  {
+    "resourceAppId": "00000003-0000-0000-c000-000000000000",
+    "resourceAccess": [
+      {
+        "id": "e383f46e-2787-4529-855e-0e479a3ffac0",
+        "type": "Scope"
+      },
+      {
+        "id": "37f7f235-527c-4136-accd-4a02d197296e",
+        "type": "Scope"
+      },
+      {
+        "id": "14dad69e-099b-42c9-810b-d002981feec1",
+        "type": "Scope"
+      },
+      {
+        "id": "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
+        "type": "Scope"
+      },
+      {
+        "id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
+        "type": "Scope"
+      }
+    ]
+  }
+]
+JSON
+
+app_id=$(az ad app create \
+  --display-name 'moveIT Exchange (production)' \
+  --sign-in-audience AzureADMyOrg \
+  --public-client-redirect-uris 'http://localhost' 'https://login.microsoftonline.com/common/oauth2/nativeclient' \
+  --required-resource-accesses @"$rra" \
+  --query appId -o tsv)
+rm -f "$rra"
+az ad sp create --id "$app_id" >/dev/null
+
+# Grant admin consent (needs Global Administrator or Privileged Role Administrator).
+az ad app permission admin-consent --id "$app_id"
+
+echo "tenant ID: $(az account show --query tenantId -o tsv)"
+echo "client ID: $app_id"
