@@ -1,0 +1,280 @@
+package appreg
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/store"
+)
+
+// RegisterOptions steer Register.
+type RegisterOptions struct {
+	// ClientID is the app to bring up to the plan; empty: find it by its
+	// display name, or create it.
+	ClientID string
+	// HaveSecret says a working secret is stored already: none is added.
+	HaveSecret     bool
+	SecretLifetime time.Duration // default 12 months, as Microsoft advises
+	Now            func() time.Time
+}
+
+// Registration is what Register found or made.
+type Registration struct {
+	ClientID   string
+	ObjectID   string // the application object
+	SPObjectID string // the enterprise application (service principal)
+	// Secret is a secret added by this run, with its value; nil if none.
+	Secret *store.ClientSecret
+	// Changes lists what this run changed; empty when everything was in
+	// place already.
+	Changes []string
+}
+
+// Register creates the plan's app registration through Microsoft Graph, or
+// completes an existing one: its service principal, the admin consent the
+// plan needs (app role assignments and delegated grants), and a client
+// secret. Running it again adds only what is missing.
+func Register(ctx context.Context, g *exchange.Graph, p *Plan, opts RegisterOptions) (*Registration, error) {
+	if !p.NeedsApp {
+		return nil, fmt.Errorf("register: %s needs no app registration", p.DisplayName)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SecretLifetime == 0 {
+		opts.SecretLifetime = 365 * 24 * time.Hour
+	}
+	d := &directory{g: g, sps: map[string]*servicePrincipal{}}
+	want, _, err := p.Application(d.resolve(ctx))
+	if err != nil {
+		return nil, err
+	}
+	reg := &Registration{}
+	app, err := findApp(ctx, g, opts.ClientID, p.DisplayName)
+	if err != nil {
+		return nil, err
+	}
+	if app == nil {
+		app = &graphApp{}
+		if err := g.Do(ctx, http.MethodPost, "/applications", want, app); err != nil {
+			return nil, step("create the app registration", rolesAppWrite, err)
+		}
+		reg.Changes = append(reg.Changes, "created app registration "+p.DisplayName)
+	} else if err := completeApp(ctx, g, app, want, reg); err != nil {
+		return nil, err
+	}
+	reg.ClientID, reg.ObjectID = app.AppID, app.ID
+
+	sp, err := d.sp(ctx, app.AppID)
+	if err != nil {
+		return nil, step("look up the enterprise application", rolesAppWrite, err)
+	}
+	if sp == nil {
+		if sp, err = d.createSP(ctx, app.AppID); err != nil {
+			return nil, err
+		}
+		reg.Changes = append(reg.Changes, "created its enterprise application")
+	}
+	reg.SPObjectID = sp.ID
+
+	if p.AdminConsent {
+		if err := grantRoles(ctx, d, p, sp, reg); err != nil {
+			return nil, err
+		}
+		if err := grantScopes(ctx, d, p, sp, reg); err != nil {
+			return nil, err
+		}
+	}
+	if p.NeedsSecret && !opts.HaveSecret {
+		now := opts.Now()
+		pc, err := g.AddPassword(ctx, app.AppID, "modauth "+p.Environment+" "+now.Format("2006-01-02"), now.Add(opts.SecretLifetime))
+		if err != nil {
+			return nil, step("add a client secret", rolesAppWrite, err)
+		}
+		reg.Secret = &store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph}
+		reg.Changes = append(reg.Changes, fmt.Sprintf("added client secret %s, valid until %s", pc.KeyID, pc.EndDateTime.Format("2 January 2006")))
+	}
+	return reg, nil
+}
+
+// findApp finds the app by client ID, or else by display name; nil when
+// there is none.
+func findApp(ctx context.Context, g *exchange.Graph, clientID, name string) (*graphApp, error) {
+	if clientID != "" {
+		var app graphApp
+		if err := g.Do(ctx, http.MethodGet, "/applications(appId='"+url.PathEscape(clientID)+"')", nil, &app); err != nil {
+			return nil, step("find app "+clientID, rolesAppWrite, err)
+		}
+		return &app, nil
+	}
+	filter := "displayName eq '" + strings.ReplaceAll(name, "'", "''") + "'"
+	apps, err := exchange.List[graphApp](ctx, g, "/applications?$filter="+url.QueryEscape(filter))
+	if err != nil {
+		return nil, step("look for app "+name, rolesAppWrite, err)
+	}
+	switch len(apps) {
+	case 0:
+		return nil, nil
+	case 1:
+		return &apps[0], nil
+	}
+	return nil, fmt.Errorf("look for app %s: %d apps have that name: give the client ID of the one to use", name, len(apps))
+}
+
+// completeApp adds what the plan wants and the app lacks: redirect URIs,
+// public client flows, permissions. It never removes anything.
+func completeApp(ctx context.Context, g *exchange.Graph, app *graphApp, want Application, reg *Registration) error {
+	patch := map[string]any{}
+	if want.IsFallbackPublicClient && !app.IsFallbackPublicClient {
+		patch["isFallbackPublicClient"] = true
+		reg.Changes = append(reg.Changes, "allowed public client flows")
+	}
+	if uris, added := union(app.PublicClient.RedirectURIs, want.PublicClient.RedirectURIs); len(added) > 0 {
+		patch["publicClient"] = RedirectURIs{uris}
+		reg.Changes = append(reg.Changes, "added Mobile and desktop redirect URIs "+strings.Join(added, ", "))
+	}
+	if uris, added := union(app.Web.RedirectURIs, want.Web.RedirectURIs); len(added) > 0 {
+		patch["web"] = RedirectURIs{uris}
+		reg.Changes = append(reg.Changes, "added Web redirect URIs "+strings.Join(added, ", "))
+	}
+	rra := slices.Clone(app.RequiredResourceAccess)
+	changed := false
+	for _, w := range want.RequiredResourceAccess {
+		i := slices.IndexFunc(rra, func(r RequiredResourceAccess) bool { return r.ResourceAppID == w.ResourceAppID })
+		if i < 0 {
+			rra = append(rra, RequiredResourceAccess{ResourceAppID: w.ResourceAppID})
+			i = len(rra) - 1
+		}
+		for _, a := range w.ResourceAccess {
+			if !slices.Contains(rra[i].ResourceAccess, a) {
+				rra[i].ResourceAccess = append(rra[i].ResourceAccess, a)
+				changed = true
+			}
+		}
+	}
+	if changed {
+		patch["requiredResourceAccess"] = rra // PATCH replaces the whole list
+		reg.Changes = append(reg.Changes, "added API permissions")
+	}
+	if len(patch) == 0 {
+		return nil
+	}
+	return step("update the app registration", rolesAppWrite, g.Do(ctx, http.MethodPatch, "/applications/"+app.ID, patch, nil))
+}
+
+// union appends to have what want adds, and reports what that was.
+func union(have, want []string) (all, added []string) {
+	all = slices.Clone(have)
+	for _, w := range want {
+		if !slices.Contains(all, w) {
+			all = append(all, w)
+			added = append(added, w)
+		}
+	}
+	return all, added
+}
+
+// grantRoles assigns the plan's application permissions that are not yet
+// assigned: the admin consent of app-only access.
+func grantRoles(ctx context.Context, d *directory, p *Plan, sp *servicePrincipal, reg *Registration) error {
+	have, err := exchange.List[appRoleAssignment](ctx, d.g, "/servicePrincipals/"+sp.ID+"/appRoleAssignments")
+	if err != nil {
+		return step("read the app's granted permissions", rolesAppWrite, err)
+	}
+	resolve := d.resolve(ctx)
+	for _, perm := range p.Permissions {
+		if perm.Kind != AppRole {
+			continue
+		}
+		res, err := d.resource(ctx, perm.Resource)
+		if err != nil {
+			return err
+		}
+		id, err := resolve(perm)
+		if err != nil {
+			return err
+		}
+		a := appRoleAssignment{PrincipalID: sp.ID, ResourceID: res.ID, AppRoleID: id}
+		if slices.ContainsFunc(have, func(h appRoleAssignment) bool { return h.ResourceID == a.ResourceID && h.AppRoleID == a.AppRoleID }) {
+			continue
+		}
+		roles := rolesOtherGrant
+		if perm.Resource == Graph {
+			roles = rolesGraphGrant
+		}
+		what := "grant " + perm.Resource.Name + " application permission " + perm.Name
+		if err := d.g.Do(ctx, http.MethodPost, "/servicePrincipals/"+res.ID+"/appRoleAssignedTo", a, nil); err != nil {
+			return step(what, roles, err)
+		}
+		reg.Changes = append(reg.Changes, "granted "+perm.Resource.Name+" "+perm.Name+" (application)")
+	}
+	return nil
+}
+
+// grantScopes gives tenant-wide consent to the plan's delegated
+// permissions, one grant per resource, adding missing scopes to it.
+func grantScopes(ctx context.Context, d *directory, p *Plan, sp *servicePrincipal, reg *Registration) error {
+	have, err := exchange.List[permissionGrant](ctx, d.g, "/oauth2PermissionGrants?$filter="+url.QueryEscape("clientId eq '"+sp.ID+"'"))
+	if err != nil {
+		return step("read the app's delegated grants", rolesScopeGrant, err)
+	}
+	for _, r := range p.Resources() {
+		var names []string
+		for _, perm := range p.On(r) {
+			if perm.Kind == Delegated {
+				names = append(names, perm.Name)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		res, err := d.resource(ctx, r)
+		if err != nil {
+			return err
+		}
+		what := "consent to " + r.Name + " delegated permissions for all users"
+		i := slices.IndexFunc(have, func(g permissionGrant) bool { return g.ResourceID == res.ID && g.ConsentType == "AllPrincipals" })
+		if i < 0 {
+			grant := permissionGrant{ClientID: sp.ID, ConsentType: "AllPrincipals", ResourceID: res.ID, Scope: strings.Join(names, " ")}
+			if err := d.g.Do(ctx, http.MethodPost, "/oauth2PermissionGrants", grant, nil); err != nil {
+				return step(what, rolesScopeGrant, err)
+			}
+			reg.Changes = append(reg.Changes, "consented to "+r.Name+" "+grant.Scope+" for all users")
+			continue
+		}
+		scopes, added := union(strings.Fields(have[i].Scope), names)
+		if len(added) == 0 {
+			continue
+		}
+		if err := d.g.Do(ctx, http.MethodPatch, "/oauth2PermissionGrants/"+have[i].ID, map[string]string{"scope": strings.Join(scopes, " ")}, nil); err != nil {
+			return step(what, rolesScopeGrant, err)
+		}
+		reg.Changes = append(reg.Changes, "consented to "+r.Name+" "+strings.Join(added, " ")+" for all users")
+	}
+	return nil
+}
+
+// Save stores what the registration made in the profile: the client ID and
+// the sealed client secret with its expiry.
+func (r *Registration) Save(db *store.DB, profileID string) error {
+	prof, err := db.Profile(profileID)
+	if err != nil {
+		return fmt.Errorf("save registration: %w", err)
+	}
+	prof.ClientID = r.ClientID
+	if err := db.PutProfile(prof); err != nil {
+		return fmt.Errorf("save registration: %w", err)
+	}
+	if r.Secret != nil {
+		if err := db.SetClientSecret(profileID, *r.Secret); err != nil {
+			return fmt.Errorf("save registration: %w", err)
+		}
+	}
+	return nil
+}
