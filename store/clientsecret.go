@@ -31,7 +31,7 @@ func (db *DB) SetClientSecret(profileID string, s ClientSecret) error {
 		return fmt.Errorf("client secret of profile %q: %w", profileID, err)
 	}
 	defer clear(plain)
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err

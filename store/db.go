@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -58,6 +59,7 @@ type DB struct {
 	seal      *sealer
 	now       func() time.Time
 	maxEvents int
+	writes    atomic.Int64 // committed write transactions, for benchmarks
 }
 
 // Open opens or creates the database at path and its key file.
@@ -148,3 +150,16 @@ func (db *DB) Close() error { return db.bolt.Close() }
 
 // Path is the database file's path as given to Open.
 func (db *DB) Path() string { return db.path }
+
+// update runs fn in a write transaction and counts the commit.
+func (db *DB) update(fn func(tx *bolt.Tx) error) error {
+	err := db.bolt.Update(fn)
+	if err == nil {
+		db.writes.Add(1)
+	}
+	return err
+}
+
+// WriteTransactions reports how many write transactions this DB committed
+// since it was opened: the cost a sweep is measured by.
+func (db *DB) WriteTransactions() int64 { return db.writes.Load() }

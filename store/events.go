@@ -19,37 +19,44 @@ func (db *DB) Append(events ...Event) ([]uint64, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	seqs := make([]uint64, 0, len(events))
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b, err := root(tx, bktEvents)
-		if err != nil {
-			return err
-		}
-		now := db.now()
-		for _, e := range events {
-			seq, err := b.NextSequence()
-			if err != nil {
-				return fmt.Errorf("append event: %w", err)
-			}
-			e.Seq = seq
-			if e.At.IsZero() {
-				e.At = now
-			}
-			data, err := json.Marshal(e)
-			if err != nil {
-				return fmt.Errorf("append event: %w", err)
-			}
-			if err := b.Put(seqKey(seq), data); err != nil {
-				return fmt.Errorf("append event: %w", err)
-			}
-			seqs = append(seqs, seq)
-		}
-		return trimEvents(b, db.maxEvents)
+	var seqs []uint64
+	err := db.update(func(tx *bolt.Tx) (err error) {
+		seqs, err = db.appendEvents(tx, events)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return seqs, nil
+}
+
+// appendEvents adds events and trims the log, inside tx.
+func (db *DB) appendEvents(tx *bolt.Tx, events []Event) ([]uint64, error) {
+	seqs := make([]uint64, 0, len(events))
+	b, err := root(tx, bktEvents)
+	if err != nil {
+		return nil, err
+	}
+	now := db.now()
+	for _, e := range events {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return nil, fmt.Errorf("append event: %w", err)
+		}
+		e.Seq = seq
+		if e.At.IsZero() {
+			e.At = now
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("append event: %w", err)
+		}
+		if err := b.Put(seqKey(seq), data); err != nil {
+			return nil, fmt.Errorf("append event: %w", err)
+		}
+		seqs = append(seqs, seq)
+	}
+	return seqs, trimEvents(b, db.maxEvents)
 }
 
 // trimEvents deletes the oldest events until at most max are left.

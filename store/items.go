@@ -10,6 +10,10 @@ import (
 // PutItems stores the sync-ids of items in one folder of a user's mailbox,
 // in one transaction. The user must exist.
 func (db *DB) PutItems(profileID, userKey, folder string, items ...Item) error {
+	return db.update(func(tx *bolt.Tx) error { return putItems(tx, profileID, userKey, folder, items) })
+}
+
+func putItems(tx *bolt.Tx, profileID, userKey, folder string, items []Item) error {
 	if err := validName("folder", folder); err != nil {
 		return err
 	}
@@ -18,50 +22,50 @@ func (db *DB) PutItems(profileID, userKey, folder string, items ...Item) error {
 			return fmt.Errorf("folder %q of user %q: %w", folder, userKey, err)
 		}
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		ib, err := userSub(tx, profileID, userKey, bktItems)
-		if err != nil {
-			return err
+	ib, err := userSub(tx, profileID, userKey, bktItems)
+	if err != nil {
+		return err
+	}
+	ub, err := ib.CreateBucketIfNotExists([]byte(userKey))
+	if err != nil {
+		return fmt.Errorf("items of user %q in profile %q: %w", userKey, profileID, err)
+	}
+	fb, err := ub.CreateBucketIfNotExists([]byte(folder))
+	if err != nil {
+		return fmt.Errorf("folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
+	}
+	for _, it := range items {
+		if err := putJSON(fb, it.ID, it); err != nil {
+			return fmt.Errorf("item in folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
 		}
-		ub, err := ib.CreateBucketIfNotExists([]byte(userKey))
-		if err != nil {
-			return fmt.Errorf("items of user %q in profile %q: %w", userKey, profileID, err)
-		}
-		fb, err := ub.CreateBucketIfNotExists([]byte(folder))
-		if err != nil {
-			return fmt.Errorf("folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
-		}
-		for _, it := range items {
-			if err := putJSON(fb, it.ID, it); err != nil {
-				return fmt.Errorf("item in folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // DeleteItems removes items from a folder. IDs that are not stored are
 // skipped, so replaying a sync's deletions is harmless.
 func (db *DB) DeleteItems(profileID, userKey, folder string, ids ...string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		ib, err := profileSub(tx, profileID, bktItems)
-		if err != nil {
-			return err
-		}
-		fb := folderBucket(ib, userKey, folder)
-		if fb == nil {
-			return nil
-		}
-		for _, id := range ids {
-			if id == "" {
-				continue
-			}
-			if err := fb.Delete([]byte(id)); err != nil {
-				return fmt.Errorf("delete item in folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
-			}
-		}
+	return db.update(func(tx *bolt.Tx) error { return deleteItems(tx, profileID, userKey, folder, ids) })
+}
+
+func deleteItems(tx *bolt.Tx, profileID, userKey, folder string, ids []string) error {
+	ib, err := profileSub(tx, profileID, bktItems)
+	if err != nil {
+		return err
+	}
+	fb := folderBucket(ib, userKey, folder)
+	if fb == nil {
 		return nil
-	})
+	}
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		if err := fb.Delete([]byte(id)); err != nil {
+			return fmt.Errorf("delete item in folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
+		}
+	}
+	return nil
 }
 
 // Items returns the items of one folder sorted by ID; none for a folder never

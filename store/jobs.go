@@ -11,25 +11,27 @@ import (
 // PutJobs stores jobs keyed by user key in one transaction: the monitor
 // saves a whole sweep at once. Every user must exist.
 func (db *DB) PutJobs(profileID string, jobs map[string]Job) error {
-	// Write in key order so an error about a missing user is always about
-	// the same one.
+	return db.update(func(tx *bolt.Tx) error { return putJobs(tx, profileID, jobs) })
+}
+
+// putJobs writes jobs in key order, so an error about a missing user is
+// always about the same one.
+func putJobs(tx *bolt.Tx, profileID string, jobs map[string]Job) error {
 	keys := make([]string, 0, len(jobs))
 	for k := range jobs {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, k := range keys {
-			jb, err := userSub(tx, profileID, k, bktJobs)
-			if err != nil {
-				return err
-			}
-			if err := putJSON(jb, k, jobs[k]); err != nil {
-				return fmt.Errorf("job of user %q in profile %q: %w", k, profileID, err)
-			}
+	for _, k := range keys {
+		jb, err := userSub(tx, profileID, k, bktJobs)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+		if err := putJSON(jb, k, jobs[k]); err != nil {
+			return fmt.Errorf("job of user %q in profile %q: %w", k, profileID, err)
+		}
+	}
+	return nil
 }
 
 // Job returns a user's job.

@@ -17,7 +17,7 @@ func (db *DB) PutProfile(p Profile) error {
 	if err := validProfileID(p.ID); err != nil {
 		return err
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		profiles, err := root(tx, bktProfiles)
 		if err != nil {
 			return err
@@ -85,7 +85,7 @@ func (db *DB) Profiles() ([]Profile, error) {
 // DeleteProfile removes a profile with its secret, users, tokens, jobs and
 // items. Its events stay: the log is history.
 func (db *DB) DeleteProfile(id string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		if _, err := profileBucket(tx, id); err != nil {
 			return err
 		}

@@ -18,20 +18,22 @@ type tokenRecord struct {
 // PutToken stores a user's token, sealing the refresh token to this user's
 // record. The user must exist.
 func (db *DB) PutToken(profileID, userKey string, t Token) error {
+	return db.update(func(tx *bolt.Tx) error { return db.putToken(tx, profileID, userKey, t) })
+}
+
+func (db *DB) putToken(tx *bolt.Tx, profileID, userKey string, t Token) error {
 	rec := tokenRecord{Meta: t}
 	if !t.RefreshToken.IsZero() {
 		rec.RT = db.seal.seal([]byte(t.RefreshToken.Reveal()), tokenPlace(profileID, userKey)...)
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		tb, err := userSub(tx, profileID, userKey, bktTokens)
-		if err != nil {
-			return err
-		}
-		if err := putJSON(tb, userKey, rec); err != nil {
-			return fmt.Errorf("token of user %q in profile %q: %w", userKey, profileID, err)
-		}
-		return nil
-	})
+	tb, err := userSub(tx, profileID, userKey, bktTokens)
+	if err != nil {
+		return err
+	}
+	if err := putJSON(tb, userKey, rec); err != nil {
+		return fmt.Errorf("token of user %q in profile %q: %w", userKey, profileID, err)
+	}
+	return nil
 }
 
 // Token returns a user's token with the refresh token unsealed.
@@ -66,7 +68,7 @@ func (db *DB) Token(profileID, userKey string) (Token, error) {
 
 // DeleteToken removes a user's token, for example after it was revoked.
 func (db *DB) DeleteToken(profileID, userKey string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		tb, err := profileSub(tx, profileID, bktTokens)
 		if err != nil {
 			return err

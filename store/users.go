@@ -15,7 +15,7 @@ func (db *DB) PutUsers(profileID string, users ...User) error {
 			return fmt.Errorf("profile %q: %w", profileID, err)
 		}
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		ub, err := profileSub(tx, profileID, bktUsers)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (db *DB) ForEachUser(profileID string, fn func(User) error) error {
 
 // DeleteUser removes a user together with their token, job and items.
 func (db *DB) DeleteUser(profileID, key string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err

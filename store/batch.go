@@ -1,0 +1,81 @@
+package store
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Batch is what a sweep over many users writes at once: tokens, jobs,
+// sync-ids and events of one profile, committed in one transaction, so a
+// sweep costs a few transactions rather than several per user.
+type Batch struct {
+	Profile string
+	Tokens  map[string]Token // by user key
+	Jobs    map[string]Job   // by user key
+	Folders []FolderChange
+	Events  []Event
+}
+
+// FolderChange is a sync's effect on one folder of a user's mailbox.
+type FolderChange struct {
+	User   string
+	Folder string
+	// Reset drops every stored item of the folder first: a full resync.
+	Reset  bool
+	Put    []Item
+	Delete []string
+}
+
+// Empty reports whether the batch writes nothing.
+func (b *Batch) Empty() bool {
+	return len(b.Tokens) == 0 && len(b.Jobs) == 0 && len(b.Folders) == 0 && len(b.Events) == 0
+}
+
+// Apply commits the batch in one transaction: all of it, or nothing.
+func (db *DB) Apply(b Batch) error {
+	if b.Empty() {
+		return nil
+	}
+	return db.update(func(tx *bolt.Tx) error {
+		for key, t := range b.Tokens {
+			if err := db.putToken(tx, b.Profile, key, t); err != nil {
+				return err
+			}
+		}
+		if err := putJobs(tx, b.Profile, b.Jobs); err != nil {
+			return err
+		}
+		for _, f := range b.Folders {
+			if f.Reset {
+				if err := resetFolder(tx, b.Profile, f.User, f.Folder); err != nil {
+					return err
+				}
+			}
+			if err := putItems(tx, b.Profile, f.User, f.Folder, f.Put); err != nil {
+				return err
+			}
+			if err := deleteItems(tx, b.Profile, f.User, f.Folder, f.Delete); err != nil {
+				return err
+			}
+		}
+		_, err := db.appendEvents(tx, b.Events)
+		return err
+	})
+}
+
+// resetFolder drops a folder's items.
+func resetFolder(tx *bolt.Tx, profileID, userKey, folder string) error {
+	ib, err := profileSub(tx, profileID, bktItems)
+	if err != nil {
+		return err
+	}
+	ub := ib.Bucket([]byte(userKey))
+	if ub == nil || ub.Bucket([]byte(folder)) == nil {
+		return nil
+	}
+	if err := ub.DeleteBucket([]byte(folder)); err != nil {
+		return fmt.Errorf("reset folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestApplyIsOneTransactionAndAllOrNothing(t *testing.T) {
+	db, _ := testDB(t, Options{})
+	if err := db.PutProfile(Profile{ID: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutUsers("p", User{Key: "a"}, User{Key: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutItems("p", "a", "calendar", Item{ID: "old1"}, Item{ID: "old2"}); err != nil {
+		t.Fatal(err)
+	}
+	before := db.WriteTransactions()
+	err := db.Apply(Batch{
+		Profile: "p",
+		Tokens:  map[string]Token{"a": {RefreshToken: "rt-a"}},
+		Jobs:    map[string]Job{"a": {State: StateOK}, "b": {State: StateNeverSynced}},
+		Folders: []FolderChange{
+			{User: "a", Folder: "calendar", Reset: true, Put: []Item{{ID: "new1", ChangeKey: "ck"}}},
+			{User: "b", Folder: "contacts", Put: []Item{{ID: "c1"}, {ID: "c2"}}, Delete: []string{"c2"}},
+		},
+		Events: []Event{{Profile: "p", User: "a", Kind: "sync", Message: "ok"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := db.WriteTransactions() - before; n != 1 {
+		t.Errorf("%d write transactions, want 1", n)
+	}
+	items, _ := db.Items("p", "a", "calendar")
+	if len(items) != 1 || items[0].ID != "new1" {
+		t.Errorf("reset folder holds %+v", items)
+	}
+	if items, _ := db.Items("p", "b", "contacts"); len(items) != 1 || items[0].ID != "c1" {
+		t.Errorf("contacts %+v", items)
+	}
+	if tok, _ := db.Token("p", "a"); tok.RefreshToken != "rt-a" {
+		t.Error("token not written")
+	}
+	if ev, _ := db.Events("p", 0, 0); len(ev) != 1 {
+		t.Errorf("events %v", ev)
+	}
+
+	// A batch naming an unknown user writes nothing at all.
+	err = db.Apply(Batch{Profile: "p", Jobs: map[string]Job{"a": {State: StateThrottled}, "ghost": {State: StateOK}}})
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err %v", err)
+	}
+	if j, _ := db.Job("p", "a"); j.State != StateOK {
+		t.Errorf("half-applied batch: job a is %s", j.State)
+	}
+	if err := db.Apply(Batch{Profile: "p"}); err != nil || db.WriteTransactions()-before != 1 {
+		t.Errorf("an empty batch must not write: %v", err)
+	}
+}
