@@ -90,7 +90,9 @@ type Profile struct {
 	RedirectURI  string      `json:"redirectUri,omitempty"`
 	Hosts        Hosts       `json:"hosts"`
 	Scopes       []string    `json:"scopes,omitempty"`
-	OnPremises   bool        `json:"onPremises,omitempty"`
+	// Folders are what a Graph profile syncs: calendar, contacts, tasks.
+	Folders    []string `json:"folders,omitempty"`
+	OnPremises bool     `json:"onPremises,omitempty"`
 
 	// The client secret itself is sealed in its own record (see
 	// DB.SetClientSecret); the profile keeps only what may be shown.

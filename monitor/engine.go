@@ -1,0 +1,180 @@
+// Package monitor is the job engine: it sweeps every user of every profile
+// on a schedule, keeps tokens valid with as few requests as possible, runs
+// each user's sync, and writes job state, checkpoints and sync-ids in
+// batched transactions. Each user ends a sweep in exactly one state, with
+// its fix; one user's failure never stops another's job.
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modauth/modauth/store"
+)
+
+type timeNow func() time.Time
+
+// Options tune the engine. Zero values take the defaults.
+type Options struct {
+	HTTPClient *http.Client
+	Now        func() time.Time
+	// Sleep waits (Retry-After, device-code polling); tests advance a
+	// simulated clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Concurrency bounds the requests in flight per tenant; default 16.
+	Concurrency int
+	// ChunkSize is how many users share a write transaction; default 500.
+	ChunkSize int
+	// Interval is the time between sweeps; default 15 minutes.
+	Interval time.Duration
+	// CalendarPast and CalendarAhead bound the calendar sync window;
+	// defaults 30 and 365 days.
+	CalendarPast, CalendarAhead time.Duration
+	Logger                      *slog.Logger
+}
+
+// Stats count what sweeps cost, for metrics and benchmarks.
+type Stats struct {
+	TokenRequests atomic.Int64 // refreshes and client-credentials requests
+	Throttled     atomic.Int64 // answers of 429
+	Sweeps        atomic.Int64
+}
+
+// Engine runs sweeps.
+type Engine struct {
+	db   *store.DB
+	opts Options
+	// Stats is live: read it at any time.
+	Stats Stats
+
+	mu      sync.Mutex
+	conns   map[string]*conn          // by profile ID
+	tenants map[string]chan struct{} // per-tenant request slots
+	subs    map[chan store.Event]struct{}
+}
+
+// New returns an engine over db.
+func New(db *store.DB, opts Options) *Engine {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 16
+	}
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = 500
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 15 * time.Minute
+	}
+	if opts.CalendarPast == 0 {
+		opts.CalendarPast = 30 * 24 * time.Hour
+	}
+	if opts.CalendarAhead == 0 {
+		opts.CalendarAhead = 365 * 24 * time.Hour
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{db: db, opts: opts, conns: map[string]*conn{}, tenants: map[string]chan struct{}{}, subs: map[chan store.Event]struct{}{}}
+}
+
+// Subscribe returns a channel of the events the engine writes, for a live
+// screen, and a function to stop. A slow subscriber misses events rather
+// than holding up the sweep: the events bucket has them all.
+func (e *Engine) Subscribe() (<-chan store.Event, func()) {
+	ch := make(chan store.Event, 256)
+	e.mu.Lock()
+	e.subs[ch] = struct{}{}
+	e.mu.Unlock()
+	return ch, func() {
+		e.mu.Lock()
+		if _, ok := e.subs[ch]; ok {
+			delete(e.subs, ch)
+			close(ch)
+		}
+		e.mu.Unlock()
+	}
+}
+
+func (e *Engine) publish(events []store.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for ch := range e.subs {
+		for _, ev := range events {
+			select {
+			case ch <- ev:
+			default:
+			}
+		}
+	}
+}
+
+// Summary is what a sweep did.
+type Summary struct {
+	Profiles int
+	Users    int // users whose job ran
+	States   map[store.JobState]int
+	Duration time.Duration
+}
+
+// Sweep runs every due job of every profile once.
+func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
+	start := time.Now()
+	sum := Summary{States: map[store.JobState]int{}}
+	profiles, err := e.db.Profiles()
+	if err != nil {
+		return sum, fmt.Errorf("sweep: %w", err)
+	}
+	for _, p := range profiles {
+		if p.ClientID == "" {
+			continue // the wizard has not got that far
+		}
+		if err := e.sweepProfile(ctx, p, &sum); err != nil {
+			return sum, fmt.Errorf("sweep profile %s: %w", p.ID, err)
+		}
+		sum.Profiles++
+	}
+	e.Stats.Sweeps.Add(1)
+	sum.Duration = time.Since(start)
+	return sum, nil
+}
+
+// Run sweeps every Interval until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	for {
+		if _, err := e.Sweep(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			e.opts.Logger.Error("sweep failed", "err", err)
+		}
+		t := time.NewTimer(e.opts.Interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// tenantSlots returns the request slots shared by every profile of a tenant.
+func (e *Engine) tenantSlots(tenant string) chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, ok := e.tenants[tenant]
+	if !ok {
+		s = make(chan struct{}, e.opts.Concurrency)
+		e.tenants[tenant] = s
+	}
+	return s
+}

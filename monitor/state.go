@@ -1,0 +1,69 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/store"
+)
+
+// Fixes says, per state, what gets a user going again.
+var Fixes = map[store.JobState]string{
+	store.StateOK:            "",
+	store.StateNeverSynced:   "The user has not signed in yet: run the consent step for this user (device code or browser).",
+	store.StateConsentNeeded: "Consent is missing: grant admin consent for the app, or have the user accept the permissions at sign-in.",
+	store.StateSignInNeeded:  "The user's sign-in has lapsed (revoked, 90 days unused, MFA or Conditional Access): the user signs in again.",
+	store.StateSecretExpired: "The client secret expired or is wrong: rotate the secret (modauth secret rotate) and store the new value.",
+	store.StateUPNInvalid:    "No Entra ID user has this account as UPN, mail or alias: correct the user's Exchange account in the product.",
+	store.StateNoMailbox:     "The user has no Exchange Online mailbox: assign an Exchange licence, or remove the user from the product's sync.",
+	store.StateThrottled:     "Microsoft is throttling this mailbox or tenant: modauth waits as told and tries again.",
+	store.StateUnreachable:   "Microsoft could not be reached: check the network and proxy of this server; modauth keeps the last good data.",
+}
+
+// classify maps a job's failure to the one state the user is in.
+func classify(err error) store.JobState {
+	var ge *exchange.GraphError
+	var ne net.Error
+	switch {
+	case errors.Is(err, flows.ErrSecretExpired), errors.Is(err, flows.ErrInvalidSecret):
+		return store.StateSecretExpired
+	case errors.Is(err, flows.ErrConsentRequired), errors.Is(err, flows.ErrAdminConsentRequired):
+		return store.StateConsentNeeded
+	case errors.Is(err, flows.ErrSignInNeeded), errors.Is(err, flows.ErrMFARequired),
+		errors.Is(err, flows.ErrBlockedByPolicy), errors.Is(err, flows.ErrAccountDisabled):
+		return store.StateSignInNeeded
+	case errors.Is(err, flows.ErrThrottled), errors.Is(err, exchange.ErrThrottled):
+		return store.StateThrottled
+	case errors.Is(err, exchange.ErrNoMailbox):
+		return store.StateNoMailbox
+	case errors.As(err, &ge) && ge.Code == "MailboxNotEnabledForRESTAPI":
+		return store.StateNoMailbox
+	case errors.Is(err, exchange.ErrNotFound), errors.Is(err, flows.ErrUserNotFound):
+		return store.StateUPNInvalid
+	case errors.As(err, &ge) && ge.Status == 403:
+		return store.StateConsentNeeded
+	case errors.Is(err, flows.ErrUnavailable), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
+		return store.StateUnreachable
+	case errors.As(err, &ge) && ge.Status >= 500:
+		return store.StateUnreachable
+	}
+	return store.StateUnreachable
+}
+
+// lastError records a failure without any secret: the AADSTS code and
+// HTTP status when there are some, and the error's one-line text.
+func lastError(err error, at timeNow) *store.LastError {
+	le := &store.LastError{Message: err.Error(), At: at()}
+	var fe *flows.Error
+	if errors.As(err, &fe) {
+		le.Code, le.HTTPStatus = fe.Code(), fe.Status
+	}
+	var ge *exchange.GraphError
+	if errors.As(err, &ge) {
+		le.HTTPStatus = ge.Status
+	}
+	return le
+}

@@ -1,0 +1,165 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/modauth/modauth/store"
+)
+
+// work is one user's job in a sweep.
+type work struct {
+	user    store.User
+	job     store.Job
+	token   store.Token // stored refresh token state (delegated)
+	hasTok  bool
+	tokErr  error        // getting an access token failed
+	rotated *store.Token // to store before the access token is used
+	res     result
+}
+
+// sweepProfile runs the profile's due jobs in chunks. Each chunk first
+// renews the access tokens it needs, then stores the rotated refresh
+// tokens together with the previous chunk's results in one transaction,
+// then syncs: so a sweep costs one write transaction per chunk (plus one
+// when tokens were renewed), and no rotated refresh token is ever used
+// before it is stored.
+func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary) error {
+	users, err := e.db.Users(p.ID)
+	if err != nil {
+		return err
+	}
+	jobs, err := e.db.Jobs(p.ID)
+	if err != nil {
+		return err
+	}
+	now := e.opts.Now()
+	var due []*work
+	for _, u := range users {
+		j := jobs[u.Key]
+		if j.State == "" {
+			j.State = store.StateNeverSynced
+		}
+		if j.NextRun.After(now) {
+			sum.States[j.State]++
+			continue
+		}
+		due = append(due, &work{user: u, job: j})
+	}
+
+	c, connErr := e.conn(ctx, p)
+	pending := store.Batch{Profile: p.ID}
+	for start := 0; start < len(due); start += e.opts.ChunkSize {
+		chunk := due[start:min(start+e.opts.ChunkSize, len(due))]
+		if connErr == nil {
+			e.renewTokens(ctx, c, chunk)
+		}
+		pending.Tokens = map[string]store.Token{}
+		for _, w := range chunk {
+			if w.rotated != nil {
+				pending.Tokens[w.user.Key] = *w.rotated
+			}
+		}
+		if err := e.commit(&pending); err != nil {
+			return err
+		}
+		e.forEach(ctx, chunk, func(w *work) {
+			switch {
+			case connErr != nil:
+				w.res = failed(connErr)
+			case w.tokErr != nil:
+				w.res = failed(w.tokErr)
+			default:
+				w.res = e.runJob(ctx, c, w)
+			}
+		})
+		for _, w := range chunk {
+			e.record(&pending, w)
+			sum.States[w.job.State]++
+			sum.Users++
+		}
+	}
+	return e.commit(&pending)
+}
+
+// commit writes the pending batch and tells subscribers.
+func (e *Engine) commit(b *store.Batch) error {
+	if b.Empty() {
+		return nil
+	}
+	if err := e.db.Apply(*b); err != nil {
+		return fmt.Errorf("store sweep results: %w", err)
+	}
+	e.publish(b.Events)
+	*b = store.Batch{Profile: b.Profile}
+	return nil
+}
+
+// forEach runs fn for each work item, as many at once as the tenant's
+// request slots allow (the slots bound the requests themselves).
+func (e *Engine) forEach(ctx context.Context, ws []*work, fn func(*work)) {
+	jobs := make(chan *work)
+	var wg sync.WaitGroup
+	for range min(len(ws), e.opts.Concurrency) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range jobs {
+				fn(w)
+			}
+		}()
+	}
+	for _, w := range ws {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- w
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// renewTokens gets each delegated user of the chunk an access token for
+// every audience the profile uses, refreshing where needed.
+func (e *Engine) renewTokens(ctx context.Context, c *conn, chunk []*work) {
+	if c.prof.Model == store.AppOnly {
+		return
+	}
+	e.forEach(ctx, chunk, func(w *work) {
+		if !usable(w.user) {
+			return
+		}
+		tok, err := e.db.Token(c.prof.ID, w.user.Key)
+		if isNotFound(err) {
+			return
+		}
+		if err != nil {
+			w.tokErr = err
+			return
+		}
+		w.token, w.hasTok = tok, true
+		for _, aud := range audiences(c.prof) {
+			rotated, err := c.userToken(ctx, w.user.Key, w.token, aud)
+			if err != nil {
+				w.tokErr = err
+				return
+			}
+			if rotated != nil {
+				w.token, w.rotated = *rotated, rotated
+			}
+		}
+	})
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// usable reports whether a user's mapping allows a job at all.
+func usable(u store.User) bool {
+	switch u.Mapping {
+	case store.MappingNotFound, store.MappingNoMailbox, store.MappingDisabled:
+		return false
+	}
+	return true
+}
