@@ -32,7 +32,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd(streams{os.Stdin, os.Stdout, os.Stderr}).ExecuteContext(ctx)
 	stop()
-	if err != nil {
+	var es *exitStatus
+	if err != nil && !errors.As(err, &es) {
 		fmt.Fprintln(os.Stderr, "modauth:", err)
 	}
 	os.Exit(exitCode(err))
@@ -41,11 +42,20 @@ func main() {
 // errUsage marks a command line that cannot be run as given.
 var errUsage = errors.New("usage")
 
+// exitStatus ends a command with a chosen exit code after it printed its
+// own result, as the Nagios check does.
+type exitStatus struct{ code int }
+
+func (e *exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 // exitCode is the one place errors become exit codes.
 func exitCode(err error) int {
+	var es *exitStatus
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &es):
+		return es.code
 	case errors.Is(err, errUsage):
 		return 2
 	case errors.Is(err, context.Canceled):
@@ -69,7 +79,9 @@ func newRootCmd(io streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	})
-	root.AddCommand(newDemoCmd(io))
+	data := &dataDirFlag{}
+	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
+	root.AddCommand(newDemoCmd(io), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil)), newMonitorCmd(io, data))
 	return root
 }
 

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/modauth/modauth/store"
+)
+
+// dataDirFlag holds --data-dir: where the database and its key file live.
+type dataDirFlag struct{ dir string }
+
+// defaultDataDir is $MODAUTH_DATA_DIR, else the user's config dir.
+func defaultDataDir() string {
+	if d := os.Getenv("MODAUTH_DATA_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "modauth")
+	}
+	return ".modauth"
+}
+
+// open opens the store in the data directory.
+func (f *dataDirFlag) open() (*store.DB, error) {
+	db, err := store.Open(filepath.Join(f.dir, "modauth.db"), store.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open data in %s: %w", f.dir, err)
+	}
+	return db, nil
+}
+
+// parseDays reads a duration that may be given in days ("30d") as
+// operators write expiry thresholds, or as Go durations ("36h").
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%w: %q is not a number of days", errUsage, s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q is not a duration like 30d or 12h", errUsage, s)
+	}
+	return v, nil
+}
+
+// selectProfiles returns the named profile, or all of them.
+func selectProfiles(db *store.DB, id string) ([]store.Profile, error) {
+	if id != "" {
+		p, err := db.Profile(id)
+		if err != nil {
+			return nil, err
+		}
+		return []store.Profile{p}, nil
+	}
+	ps, err := db.Profiles()
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("no profiles yet: run modauth to set one up")
+	}
+	return ps, nil
+}
