@@ -25,6 +25,7 @@ func (s *Sim) RegisterApp(t *Tenant, spec AppSpec) *App {
 		ObjectID:             s.newGUID(),
 		SPObjectID:           s.newGUID(),
 		DisplayName:          spec.DisplayName,
+		SignInAudience:       "AzureADMyOrg",
 		WebRedirectURIs:      spec.WebRedirectURIs,
 		PublicRedirectURIs:   spec.PublicRedirectURIs,
 		FallbackPublicClient: spec.FallbackPublicClient,
@@ -53,25 +54,39 @@ func permissionIDs(names []string) []string {
 // AddSecret adds a client secret valid for lifetime and returns it; its
 // Value is what the portal shows once.
 func (s *Sim) AddSecret(a *App, lifetime time.Duration) PasswordCredential {
-	return s.AddSecretValue(a, "Q"+randomToken(28), lifetime) // 38 characters, like the real ones
+	return s.AddSecretValue(a, newSecretValue(), lifetime)
 }
 
 // AddSecretValue adds a client secret with a chosen value: tests plant
 // canaries with it.
 func (s *Sim) AddSecretValue(a *App, value string, lifetime time.Duration) PasswordCredential {
 	now := s.Clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return *s.addSecretLocked(a, "modauth", value, now, now.Add(lifetime))
+}
+
+// addSecretLocked adds a credential: the one step of AddSecret and of
+// Graph's addPassword. Callers hold s.mu.
+func (s *Sim) addSecretLocked(a *App, displayName, value string, start, end time.Time) *PasswordCredential {
 	c := &PasswordCredential{
 		KeyID:       s.newGUID(),
-		DisplayName: "modauth",
+		DisplayName: displayName,
 		Hint:        value[:3],
 		Value:       value,
-		Start:       now,
-		End:         now.Add(lifetime),
+		Start:       start,
+		End:         end,
 	}
-	s.mu.Lock()
 	a.Secrets = append(a.Secrets, c)
-	s.mu.Unlock()
-	return *c
+	return c
+}
+
+// newSecretValue draws a secret shaped like the real ones: 40 characters
+// with "8Q~" after the first three, so clients meet the '~' they must
+// cope with.
+func newSecretValue() string {
+	r := randomToken(28) // 38 characters
+	return r[:3] + "8Q~" + r[3:37]
 }
 
 // ExpireSecret makes the secret with keyID expire now.
@@ -107,10 +122,7 @@ func (s *Sim) grantAdminConsentLocked(t *Tenant, a *App) {
 	for _, id := range a.Required {
 		p, _ := permissionByID(id)
 		if p.Role {
-			if t.roles[a.ClientID] == nil {
-				t.roles[a.ClientID] = map[string]bool{}
-			}
-			t.roles[a.ClientID][p.ID] = true
+			s.assignRole(t, a, p.ID)
 			continue
 		}
 		delegated = append(delegated, p)

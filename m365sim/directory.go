@@ -15,8 +15,11 @@ type Tenant struct {
 	// consent holds delegated grants: principal ("" for AllPrincipals, else
 	// a user's object ID) -> client ID -> "resourceAppID name" set.
 	consent map[string]map[string]map[string]bool
-	// roles holds application-permission grants: client ID -> permission IDs.
-	roles map[string]map[string]bool
+	// roles holds application-permission grants: client ID -> permission
+	// ID -> the assignment Graph shows.
+	roles map[string]map[string]*roleGrant
+	// resources are the first-party service principals (Graph, Exchange).
+	resources []spRef
 }
 
 // App is an app registration with its service principal.
@@ -25,6 +28,8 @@ type App struct {
 	ObjectID    string // the application object
 	SPObjectID  string // its service principal (enterprise app)
 	DisplayName string
+	// SignInAudience is Graph's signInAudience, e.g. "AzureADMyOrg".
+	SignInAudience string
 
 	WebRedirectURIs    []string
 	PublicRedirectURIs []string // "Mobile and desktop applications"
@@ -34,6 +39,10 @@ type App struct {
 	Secrets              []*PasswordCredential
 	// Required is the "API permissions" list: permission IDs.
 	Required []string
+
+	// firstParty marks Microsoft's own clients: the tenant holds their
+	// service principal but no application object to list or change.
+	firstParty bool
 }
 
 // PasswordCredential is a client secret. Value is what the portal shows once.
@@ -103,9 +112,12 @@ func (t *Tenant) User(upnOrID string) *User {
 // hasConsent reports whether the user (or every user, by admin consent) has
 // granted client the delegated permission.
 func (t *Tenant) hasConsent(clientID, userOID string, p Permission) bool {
-	key := p.Resource + " " + strings.ToLower(p.Name)
+	key := consentKey(p)
 	return t.consent[""][clientID][key] || t.consent[userOID][clientID][key]
 }
+
+// consentKey is a delegated permission's key in Tenant.consent.
+func consentKey(p Permission) string { return p.Resource + " " + strings.ToLower(p.Name) }
 
 func (t *Tenant) grantConsent(clientID, principal string, ps []Permission) {
 	if t.consent == nil {
@@ -120,7 +132,7 @@ func (t *Tenant) grantConsent(clientID, principal string, ps []Permission) {
 		t.consent[principal][clientID] = m
 	}
 	for _, p := range ps {
-		m[p.Resource+" "+strings.ToLower(p.Name)] = true
+		m[consentKey(p)] = true
 	}
 }
 
@@ -128,7 +140,7 @@ func (t *Tenant) grantConsent(clientID, principal string, ps []Permission) {
 func (t *Tenant) grantedRoles(clientID, resourceAppID string) []string {
 	var names []string
 	for _, p := range permissions {
-		if p.Role && p.Resource == resourceAppID && t.roles[clientID][p.ID] {
+		if p.Role && p.Resource == resourceAppID && t.roles[clientID][p.ID] != nil {
 			names = append(names, p.Name)
 		}
 	}

@@ -19,7 +19,13 @@ func (s *Sim) routes() http.Handler {
 	mux.HandleFunc("POST /{tenant}/adminconsent", s.handleAdminConsentSubmit)
 	mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", s.handleAdminConsentSubmit)
 	mux.HandleFunc("GET /{$}", s.handleHome)
-	return s.middleware(mux)
+	// Graph has a mux of its own: its keys, as in applications(appId='…'),
+	// are beyond ServeMux patterns, and a /v1.0/ pattern would conflict
+	// with /{tenant}/v2.0/….
+	root := http.NewServeMux()
+	root.HandleFunc("/v1.0/", s.serveGraph)
+	root.Handle("/", mux)
+	return s.middleware(root)
 }
 
 // discovery is the OpenID Provider metadata the real service publishes,

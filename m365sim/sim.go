@@ -1,7 +1,8 @@
 // Package m365sim is a simulated Microsoft 365 tenant on loopback: the
 // Microsoft identity platform v2 (discovery, JWKS, authorize, token, device
-// code, admin consent) with real JSON shapes and AADSTS errors, a directory
-// of deterministic users, and fault injection with a controllable clock.
+// code, admin consent) with real JSON shapes and AADSTS errors, the part of
+// Microsoft Graph v1.0 that app registration needs, a directory of
+// deterministic users, and fault injection with a controllable clock.
 //
 // Tests start one with Start; `modauth demo` with New. Nothing else in
 // modauth imports this package.
@@ -43,6 +44,9 @@ type Sim struct {
 	Clock  *Clock
 	Tenant *Tenant // the default tenant
 	App    *App    // the demo app registration
+	// AdminApp is Microsoft Graph Command Line Tools, the first-party
+	// public client an admin signs in with to call Graph.
+	AdminApp *App
 
 	srv  *httptest.Server
 	key  *rsa.PrivateKey
@@ -116,6 +120,7 @@ func New(opts Options) (*Sim, error) {
 		FallbackPublicClient: true,
 		Required:             []string{"IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send", "EWS.AccessAsUser.All", "offline_access", "openid", "profile", "User.Read"},
 	})
+	s.AdminApp = s.addAdminApp(s.Tenant)
 
 	s.srv = httptest.NewUnstartedServer(s.routes())
 	if opts.TLS {
@@ -151,9 +156,10 @@ func (s *Sim) newTenant(domain string, n int) *Tenant {
 	t := &Tenant{
 		ID:      guid(s.rng),
 		Domains: []string{domain, onMS},
-		roles:   map[string]map[string]bool{},
+		roles:   map[string]map[string]*roleGrant{},
 	}
 	t.Users = makeUsers(s.rng, domain, onMS, n)
+	t.resources = firstPartyResources(s.rng)
 	s.tenants = append(s.tenants, t)
 	return t
 }

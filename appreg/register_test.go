@@ -1,0 +1,238 @@
+package appreg_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/m365sim"
+	"github.com/modauth/modauth/store"
+)
+
+const adminUPN = "admin@contoso.onmicrosoft.com"
+
+var adminScopes = []string{
+	"https://graph.microsoft.com/Application.ReadWrite.All",
+	"https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All",
+	"https://graph.microsoft.com/DelegatedPermissionGrant.ReadWrite.All",
+	"offline_access",
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func flowsFor(t *testing.T, sim *m365sim.Sim, clientID string, secret store.Secret) *flows.Client {
+	t.Helper()
+	c, err := flows.New(ctx(t), flows.Config{
+		Authority: sim.URL, Tenant: "contoso.com", ClientID: clientID, ClientSecret: secret,
+		HTTPClient: sim.HTTPClient(), Now: sim.Clock.Now,
+		Sleep: func(ctx context.Context, d time.Duration) error { sim.Clock.Advance(d); return ctx.Err() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// adminGraph signs upn in to the admin public client by device code, as a
+// consultant's customer admin would, and returns a Graph client on that
+// token.
+func adminGraph(t *testing.T, sim *m365sim.Sim, upn string) *exchange.Graph {
+	t.Helper()
+	c := flowsFor(t, sim, sim.AdminApp.ClientID, "")
+	dc, err := c.StartDeviceCode(ctx(t), adminScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.ApproveDevice(dc.UserCode, upn); err != nil {
+		t.Fatalf("%s signs in: %v", upn, err)
+	}
+	tok, err := c.PollDeviceCode(ctx(t), dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &exchange.Graph{Host: sim.URL, HTTP: sim.HTTPClient(), Token: func(context.Context) (store.Secret, error) { return tok.AccessToken, nil }}
+}
+
+func roles(t *testing.T, sim *m365sim.Sim, clientID string, secret store.Secret, resource string) ([]string, error) {
+	t.Helper()
+	tok, err := flowsFor(t, sim, clientID, secret).ClientCredentials(ctx(t), resource)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := flows.ParseClaims(tok.AccessToken.Reveal())
+	return cl.Roles, err
+}
+
+func TestRegisterAppOnlyEndToEnd(t *testing.T) {
+	sim := m365sim.Start(t, m365sim.Options{})
+	g := adminGraph(t, sim, adminUPN)
+	p := presetPlan(t, "moveit-app-only")
+
+	reg, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{Now: sim.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg.ClientID == "" || reg.SPObjectID == "" || reg.Secret == nil || reg.Secret.ExpirySource != store.ExpiryGraph {
+		t.Fatalf("registration %+v", reg)
+	}
+	if d := reg.Secret.Expiry.Sub(sim.Clock.Now()); d < 364*24*time.Hour || d > 366*24*time.Hour {
+		t.Errorf("secret lifetime %v, want a year", d)
+	}
+	got, err := roles(t, sim, reg.ClientID, reg.Secret.Value, "https://graph.microsoft.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Mail.Send", "User.Read.All", "Application.Read.All"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("token roles %v lack %s", got, want)
+		}
+	}
+
+	// A second run, by client ID or by name, finds everything in place.
+	for _, opts := range []appreg.RegisterOptions{{ClientID: reg.ClientID, HaveSecret: true}, {HaveSecret: true}} {
+		again, err := appreg.Register(ctx(t), g, p, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again.Changes) != 0 || again.ClientID != reg.ClientID || again.Secret != nil {
+			t.Errorf("second run changed %v", again.Changes)
+		}
+	}
+}
+
+func TestRegisterDelegatedGrantsConsentForAll(t *testing.T) {
+	sim := m365sim.Start(t, m365sim.Options{})
+	g := adminGraph(t, sim, adminUPN)
+	p := presetPlan(t, "flowfact")
+	reg, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []string{"IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send", "offline_access"} {
+		if !sim.HasDelegatedGrant(sim.Tenant, reg.ClientID, scope) {
+			t.Errorf("no tenant-wide grant of %s", scope)
+		}
+	}
+	if reg.Secret != nil {
+		t.Error("a public-client plan needs no secret")
+	}
+	// The missing piece on a re-run: an app registered by hand without
+	// public client flows gets them, and nothing else changes.
+	p.FallbackPublicClient = true
+	again, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{ClientID: reg.ClientID})
+	if err != nil || len(again.Changes) != 1 || !strings.Contains(again.Changes[0], "public client flows") {
+		t.Errorf("changes %v, err %v", again.Changes, err)
+	}
+}
+
+func TestRegisterWithoutRightsNamesTheRole(t *testing.T) {
+	sim := m365sim.Start(t, m365sim.Options{})
+	g := adminGraph(t, sim, "hugo.lefebvre@contoso.com") // Application Administrator
+	_, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	var re *appreg.RoleError
+	if !errors.As(err, &re) || !errors.Is(err, exchange.ErrForbidden) {
+		t.Fatalf("err %v, want a RoleError", err)
+	}
+	if !strings.Contains(err.Error(), "Privileged Role Administrator") || !strings.Contains(err.Error(), "Microsoft Graph application permission") {
+		t.Errorf("message does not name the role and step: %v", err)
+	}
+}
+
+func TestRotationKeepsTokensWorking(t *testing.T) {
+	sim := m365sim.Start(t, m365sim.Options{})
+	g := adminGraph(t, sim, adminUPN)
+	reg, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := *reg.Secret
+	works := func(when string, s store.ClientSecret) {
+		t.Helper()
+		if _, err := roles(t, sim, reg.ClientID, s.Value, "https://graph.microsoft.com"); err != nil {
+			t.Errorf("%s: a token request with the stored secret failed: %v", when, err)
+		}
+	}
+	works("before", stored)
+	old := stored
+	next, err := appreg.Rotation{
+		Graph: g, ClientID: reg.ClientID, Current: stored, Now: sim.Clock.Now,
+		Prove: func(ctx context.Context, s store.Secret) error {
+			works("during, with the old secret", stored)
+			_, err := roles(t, sim, reg.ClientID, s, "https://graph.microsoft.com")
+			return err
+		},
+		Save:      func(cs store.ClientSecret) error { stored = cs; works("during, just stored", stored); return nil },
+		RemoveOld: func(store.ClientSecret) bool { return true },
+	}.Run(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	works("after", stored)
+	if next.KeyID == old.KeyID || stored.KeyID != next.KeyID {
+		t.Errorf("rotation did not switch: old %s new %s stored %s", old.KeyID, next.KeyID, stored.KeyID)
+	}
+	_, err = roles(t, sim, reg.ClientID, old.Value, "https://graph.microsoft.com")
+	if !errors.Is(err, flows.ErrInvalidSecret) {
+		t.Errorf("the old secret must be gone after confirmation: %v", err)
+	}
+	// Consent untouched: the new secret's token carries the same roles.
+	if r, _ := roles(t, sim, reg.ClientID, next.Value, "https://graph.microsoft.com"); !slices.Contains(r, "Mail.Send") {
+		t.Errorf("roles after rotation %v", r)
+	}
+}
+
+func TestRotationThatCannotProveKeepsTheOldSecret(t *testing.T) {
+	sim := m365sim.Start(t, m365sim.Options{})
+	g := adminGraph(t, sim, adminUPN)
+	reg, _ := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	saved := false
+	_, err := appreg.Rotation{
+		Graph: g, ClientID: reg.ClientID, Current: *reg.Secret,
+		Prove: func(context.Context, store.Secret) error { return errors.New("refused") },
+		Save:  func(store.ClientSecret) error { saved = true; return nil },
+	}.Run(ctx(t))
+	if err == nil || saved {
+		t.Fatalf("err %v saved %v", err, saved)
+	}
+	pcs, _ := g.AppPasswords(ctx(t), reg.ClientID)
+	if len(pcs) != 1 || pcs[0].KeyID != reg.Secret.KeyID {
+		t.Errorf("secrets after a failed rotation: %+v", pcs)
+	}
+}
+
+func TestSecretExpiryFromGraphOrEntered(t *testing.T) {
+	sim := m365sim.Start(t, m365sim.Options{})
+	g := adminGraph(t, sim, adminUPN)
+	reg, _ := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	entered := store.ClientSecret{KeyID: reg.Secret.KeyID, Expiry: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), ExpirySource: store.ExpiryEntered}
+	cs, err := appreg.SecretExpiry(ctx(t), g, reg.ClientID, entered)
+	if err != nil || cs.ExpirySource != store.ExpiryGraph || !cs.Expiry.Equal(reg.Secret.Expiry) {
+		t.Errorf("from graph: %+v %v", cs, err)
+	}
+	// An app that may not read applications keeps the entered date.
+	plain := sim.RegisterApp(sim.Tenant, m365sim.AppSpec{DisplayName: "no rights", Required: []string{"role:Mail.Send"}})
+	sec := sim.AddSecret(plain, time.Hour)
+	sim.GrantAdminConsent(sim.Tenant, plain)
+	fc := flowsFor(t, sim, plain.ClientID, store.Secret(sec.Value))
+	weak := &exchange.Graph{Host: sim.URL, HTTP: sim.HTTPClient(), Token: func(ctx context.Context) (store.Secret, error) {
+		tok, err := fc.ClientCredentials(ctx, "https://graph.microsoft.com")
+		if err != nil {
+			return "", err
+		}
+		return tok.AccessToken, nil
+	}}
+	cs, err = appreg.SecretExpiry(ctx(t), weak, reg.ClientID, entered)
+	if !errors.Is(err, exchange.ErrForbidden) || cs.ExpirySource != store.ExpiryEntered || !cs.Expiry.Equal(entered.Expiry) {
+		t.Errorf("without rights: %+v %v", cs, err)
+	}
+}
