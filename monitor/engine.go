@@ -53,7 +53,7 @@ type Engine struct {
 	Stats Stats
 
 	mu      sync.Mutex
-	conns   map[string]*conn          // by profile ID
+	conns   map[string]*conn         // by profile ID
 	tenants map[string]chan struct{} // per-tenant request slots
 	subs    map[chan store.Event]struct{}
 }
