@@ -81,7 +81,7 @@ func newRootCmd(io streams) *cobra.Command {
 	})
 	data := &dataDirFlag{}
 	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
-	root.AddCommand(newDemoCmd(io), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil)), newMonitorCmd(io, data))
+	root.AddCommand(newDemoCmd(io), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil)))
 	return root
 }
 

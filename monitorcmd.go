@@ -107,18 +107,14 @@ func appGraph(hc *http.Client) graphFactory {
 			return nil, err
 		}
 		hosts := p.Hosts.WithDefaults()
-		tenant := p.TenantID
-		if tenant == "" {
-			tenant = p.TenantDomain
-		}
-		fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenant, ClientID: p.ClientID, ClientSecret: secret.Value, HTTPClient: hc})
+		fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenantOfProfile(p), ClientID: p.ClientID, ClientSecret: secret.Value, HTTPClient: hc})
 		if err != nil {
 			return nil, err
 		}
 		var tok *flows.Token
 		return &exchange.Graph{Host: hosts.Graph, HTTP: hc, Token: func(ctx context.Context) (store.Secret, error) {
 			if tok == nil || time.Until(tok.Expiry) < 5*time.Minute {
-				if tok, err = fc.ClientCredentials(ctx, hosts.Graph); err != nil {
+				if tok, err = fc.ClientCredentials(ctx, hosts.GraphResource); err != nil {
 					return "", err
 				}
 			}

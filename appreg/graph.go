@@ -159,3 +159,17 @@ func (d *directory) createSP(ctx context.Context, appID string) (*servicePrincip
 	d.sps[appID] = &sp
 	return &sp, nil
 }
+
+// AdminClientID is the public client an admin signs in to when modauth
+// registers an app through Graph: Microsoft's "Microsoft Graph Command Line
+// Tools", present in every tenant. A profile may name another.
+const AdminClientID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+
+// AdminScopes are what that sign-in asks for: create apps, grant
+// application permissions and consent to delegated ones.
+var AdminScopes = []string{
+	"https://graph.microsoft.com/Application.ReadWrite.All",
+	"https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All",
+	"https://graph.microsoft.com/DelegatedPermissionGrant.ReadWrite.All",
+	"offline_access",
+}

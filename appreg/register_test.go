@@ -17,13 +17,6 @@ import (
 
 const adminUPN = "admin@contoso.onmicrosoft.com"
 
-var adminScopes = []string{
-	"https://graph.microsoft.com/Application.ReadWrite.All",
-	"https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All",
-	"https://graph.microsoft.com/DelegatedPermissionGrant.ReadWrite.All",
-	"offline_access",
-}
-
 func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
@@ -48,8 +41,11 @@ func flowsFor(t *testing.T, sim *m365sim.Sim, clientID string, secret store.Secr
 // token.
 func adminGraph(t *testing.T, sim *m365sim.Sim, upn string) *exchange.Graph {
 	t.Helper()
-	c := flowsFor(t, sim, sim.AdminApp.ClientID, "")
-	dc, err := c.StartDeviceCode(ctx(t), adminScopes)
+	if sim.AdminApp.ClientID != appreg.AdminClientID {
+		t.Fatalf("the simulator's admin client %s is not the one modauth uses", sim.AdminApp.ClientID)
+	}
+	c := flowsFor(t, sim, appreg.AdminClientID, "")
+	dc, err := c.StartDeviceCode(ctx(t), appreg.AdminScopes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +230,35 @@ func TestSecretExpiryFromGraphOrEntered(t *testing.T) {
 	cs, err = appreg.SecretExpiry(ctx(t), weak, reg.ClientID, entered)
 	if !errors.Is(err, exchange.ErrForbidden) || cs.ExpirySource != store.ExpiryEntered || !cs.Expiry.Equal(entered.Expiry) {
 		t.Errorf("without rights: %+v %v", cs, err)
+	}
+}
+
+func TestRegistrationSaveSealsTheSecret(t *testing.T) {
+	sim := m365sim.Start(t, m365sim.Options{})
+	g := adminGraph(t, sim, adminUPN)
+	reg, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(t.TempDir()+"/modauth.db", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.PutProfile(store.Profile{ID: "moveit-production"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Save(db, "moveit-production"); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := db.Profile("moveit-production")
+	cs, _ := db.ClientSecret("moveit-production")
+	if p.ClientID != reg.ClientID || p.SecretKeyID != reg.Secret.KeyID || p.SecretExpirySource != store.ExpiryGraph || cs.Value != reg.Secret.Value {
+		t.Errorf("profile %+v", p)
+	}
+	var dump strings.Builder
+	db.Dump(&dump)
+	if strings.Contains(dump.String(), reg.Secret.Value.Reveal()) {
+		t.Error("the secret is stored in the clear")
 	}
 }

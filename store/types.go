@@ -31,20 +31,25 @@ const (
 type Hosts struct {
 	Authority string `json:"authority,omitempty"` // e.g. https://login.microsoftonline.com
 	Graph     string `json:"graph,omitempty"`     // e.g. https://graph.microsoft.com
-	EWS       string `json:"ews,omitempty"`       // e.g. https://outlook.office365.com/EWS/Exchange.asmx
-	IMAP      string `json:"imap,omitempty"`      // host:port
-	POP       string `json:"pop,omitempty"`       // host:port
-	SMTP      string `json:"smtp,omitempty"`      // host:port
+	// GraphResource is the App ID URI Graph tokens are asked for; the same
+	// as Graph in every cloud, but not for the simulator, which serves
+	// Graph on its own address.
+	GraphResource string `json:"graphResource,omitempty"`
+	EWS           string `json:"ews,omitempty"`  // e.g. https://outlook.office365.com/EWS/Exchange.asmx
+	IMAP          string `json:"imap,omitempty"` // host:port
+	POP           string `json:"pop,omitempty"`  // host:port
+	SMTP          string `json:"smtp,omitempty"` // host:port
 }
 
 // DefaultHosts are the public-cloud endpoints.
 var DefaultHosts = Hosts{
-	Authority: "https://login.microsoftonline.com",
-	Graph:     "https://graph.microsoft.com",
-	EWS:       "https://outlook.office365.com/EWS/Exchange.asmx",
-	IMAP:      "outlook.office365.com:993",
-	POP:       "outlook.office365.com:995",
-	SMTP:      "smtp.office365.com:587",
+	Authority:     "https://login.microsoftonline.com",
+	Graph:         "https://graph.microsoft.com",
+	GraphResource: "https://graph.microsoft.com",
+	EWS:           "https://outlook.office365.com/EWS/Exchange.asmx",
+	IMAP:          "outlook.office365.com:993",
+	POP:           "outlook.office365.com:995",
+	SMTP:          "smtp.office365.com:587",
 }
 
 // WithDefaults fills empty fields from DefaultHosts.
@@ -59,10 +64,12 @@ func (h Hosts) WithDefaults() Hosts {
 	return Hosts{
 		Authority: pick(h.Authority, d.Authority),
 		Graph:     pick(h.Graph, d.Graph),
-		EWS:       pick(h.EWS, d.EWS),
-		IMAP:      pick(h.IMAP, d.IMAP),
-		POP:       pick(h.POP, d.POP),
-		SMTP:      pick(h.SMTP, d.SMTP),
+		// A national cloud's Graph host is its resource too.
+		GraphResource: pick(h.GraphResource, pick(h.Graph, d.GraphResource)),
+		EWS:           pick(h.EWS, d.EWS),
+		IMAP:          pick(h.IMAP, d.IMAP),
+		POP:           pick(h.POP, d.POP),
+		SMTP:          pick(h.SMTP, d.SMTP),
 	}
 }
 
