@@ -1,0 +1,78 @@
+package exchange
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A SyncFolderItems answer as Exchange Online sends it.
+const syncAnswer = `<?xml version="1.0" encoding="utf-8"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><h:ServerVersionInfo MajorVersion="15" MinorVersion="20" xmlns:h="http://schemas.microsoft.com/exchange/services/2006/types"/></s:Header>
+<s:Body><m:SyncFolderItemsResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+<m:ResponseMessages><m:SyncFolderItemsResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>
+<m:SyncState>H4sIAAAAAAAEAO29</m:SyncState><m:IncludesLastItemInRange>false</m:IncludesLastItemInRange>
+<m:Changes>
+<t:Create><t:CalendarItem><t:ItemId Id="AAMk1" ChangeKey="DwAA1"/></t:CalendarItem></t:Create>
+<t:Update><t:Contact><t:ItemId Id="AAMk2" ChangeKey="DwAA2"/></t:Contact></t:Update>
+<t:Delete><t:ItemId Id="AAMk3"/></t:Delete>
+<t:ReadFlagChange><t:ItemId Id="AAMk4" ChangeKey="DwAA4"/><t:IsRead>true</t:IsRead></t:ReadFlagChange>
+</m:Changes></m:SyncFolderItemsResponseMessage></m:ResponseMessages></m:SyncFolderItemsResponse></s:Body></s:Envelope>`
+
+func TestDecodeSyncFolderItems(t *testing.T) {
+	var env syncEnvelope
+	if err := decodeEWS([]byte(syncAnswer), &env); err != nil {
+		t.Fatal(err)
+	}
+	msg := env.Body.Response.Messages.Message
+	if err := msg.err(); err != nil || msg.SyncState != "H4sIAAAAAAAEAO29" || msg.Last {
+		t.Fatalf("msg %+v err %v", msg, err)
+	}
+	want := []Change{{"Create", "AAMk1", "DwAA1"}, {"Update", "AAMk2", "DwAA2"}, {"Delete", "AAMk3", ""}, {"ReadFlagChange", "AAMk4", "DwAA4"}}
+	if len(msg.Changes.Items) != len(want) {
+		t.Fatalf("%d changes", len(msg.Changes.Items))
+	}
+	for i, c := range msg.Changes.Items {
+		id := c.id()
+		if got := (Change{c.XMLName.Local, id.ID, id.ChangeKey}); got != want[i] {
+			t.Errorf("change %d = %+v, want %+v", i, got, want[i])
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	busy := strings.NewReplacer(`ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>`,
+		`ResponseClass="Error"><m:MessageText>The server cannot service this request right now.</m:MessageText><m:ResponseCode>ErrorServerBusy</m:ResponseCode><m:MessageXml><t:Value Name="BackOffMilliseconds">2500</t:Value></m:MessageXml>`).Replace(syncAnswer)
+	var env syncEnvelope
+	if err := decodeEWS([]byte(busy), &env); err != nil {
+		t.Fatal(err)
+	}
+	err := env.Body.Response.Messages.Message.err()
+	var ee *EWSError
+	if !errors.As(err, &ee) || ee.Code != "ErrorServerBusy" || ee.BackOff != 2500*time.Millisecond || !errors.Is(err, ErrThrottled) {
+		t.Errorf("busy: %#v", err)
+	}
+	fault := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>a:ErrorInvalidSyncStateData</faultcode><faultstring>Synchronization state data is corrupt or otherwise invalid.</faultstring><detail><e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorInvalidSyncStateData</e:ResponseCode></detail></s:Fault></s:Body></s:Envelope>`
+	err = decodeEWS([]byte(fault), &env)
+	if !errors.Is(err, ErrResyncRequired) || !strings.Contains(err.(*EWSError).Fix(), "from the start") {
+		t.Errorf("fault: %v", err)
+	}
+}
+
+func FuzzDecodeEWS(f *testing.F) {
+	f.Add([]byte(syncAnswer))
+	f.Add([]byte(`<s:Envelope><s:Body><s:Fault><faultstring>x</faultstring></s:Fault></s:Body></s:Envelope>`))
+	f.Add([]byte(`<a><b`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var env syncEnvelope
+		if err := decodeEWS(data, &env); err != nil {
+			return
+		}
+		msg := env.Body.Response.Messages.Message
+		_ = msg.err()
+		for _, c := range msg.Changes.Items {
+			_ = c.id()
+		}
+	})
+}
