@@ -61,13 +61,15 @@ func (e *Engine) conn(ctx context.Context, p store.Profile) (*conn, error) {
 	hosts := p.Hosts.WithDefaults()
 	hc := *e.opts.HTTPClient
 	hc.Transport = &limitTransport{next: hc.Transport, slots: e.tenantSlots(tenantOf(p)), stats: &e.Stats}
-	tenant := tenantOf(p)
-	fc, err := flows.New(ctx, flows.Config{
-		Authority: hosts.Authority, Tenant: tenant, ClientID: p.ClientID, ClientSecret: secret.Value,
-		HTTPClient: &hc, Now: e.opts.Now, Sleep: e.opts.Sleep, Logger: e.opts.Logger,
-	})
-	if err != nil {
-		return nil, err
+	var fc *flows.Client
+	if !p.OnPremises { // on-premises EWS takes Basic: no identity platform involved
+		fc, err = flows.New(ctx, flows.Config{
+			Authority: hosts.Authority, Tenant: tenantOf(p), ClientID: p.ClientID, ClientSecret: secret.Value,
+			HTTPClient: &hc, Now: e.opts.Now, Sleep: e.opts.Sleep, Logger: e.opts.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	c = &conn{e: e, prof: p, hosts: hosts, secret: secret, http: &hc, flows: fc, updated: p.Updated, cache: map[string]cached{}}
 	e.mu.Lock()

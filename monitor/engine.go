@@ -135,7 +135,7 @@ func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 		return sum, fmt.Errorf("sweep: %w", err)
 	}
 	for _, p := range profiles {
-		if p.ClientID == "" {
+		if p.ClientID == "" && !p.OnPremises {
 			continue // the wizard has not got that far
 		}
 		if err := e.sweepProfile(ctx, p, &sum); err != nil {

@@ -59,7 +59,7 @@ func (e *Engine) runJob(ctx context.Context, c *conn, w *work) result {
 	case store.MappingDisabled:
 		return failed(errDisabled)
 	}
-	if c.prof.Model != store.AppOnly && !w.hasTok {
+	if c.prof.Model != store.AppOnly && !c.prof.OnPremises && !w.hasTok {
 		return result{notSignedIn: true}
 	}
 	res := result{checkpoints: map[string]string{}, counts: map[string]int{}}
@@ -68,6 +68,8 @@ func (e *Engine) runJob(ctx context.Context, c *conn, w *work) result {
 		switch proto {
 		case store.Graph:
 			err = e.syncGraph(ctx, c, w, &res)
+		case store.EWS:
+			err = e.syncEWS(ctx, c, w, &res)
 		default:
 			err = fmt.Errorf("the %s job is not built yet", proto)
 		}
@@ -113,15 +115,9 @@ func (e *Engine) syncGraph(ctx context.Context, c *conn, w *work, res *result) e
 // starting over when there is none or the service says it expired.
 func (e *Engine) syncFolder(ctx context.Context, g *exchange.Graph, profileID string, w *work, folder string) (store.FolderChange, string, int, error) {
 	start := w.job.Checkpoints[folder]
-	have := map[string]bool{}
-	if start != "" {
-		items, err := e.db.Items(profileID, w.user.Key, folder)
-		if err != nil {
-			return store.FolderChange{}, "", 0, err
-		}
-		for _, it := range items {
-			have[it.ID] = true
-		}
+	have, err := e.storedIDs(profileID, w.user.Key, folder, start != "")
+	if err != nil {
+		return store.FolderChange{}, "", 0, err
 	}
 	run := func(start string, reset bool) (store.FolderChange, string, error) {
 		fc := store.FolderChange{User: w.user.Key, Folder: folder, Reset: reset}

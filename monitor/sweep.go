@@ -124,7 +124,7 @@ func (e *Engine) forEach(ctx context.Context, ws []*work, fn func(*work)) {
 // renewTokens gets each delegated user of the chunk an access token for
 // every audience the profile uses, refreshing where needed.
 func (e *Engine) renewTokens(ctx context.Context, c *conn, chunk []*work) {
-	if c.prof.Model == store.AppOnly {
+	if c.prof.Model == store.AppOnly || c.prof.OnPremises {
 		return
 	}
 	e.forEach(ctx, chunk, func(w *work) {

@@ -100,6 +100,10 @@ type Profile struct {
 	// Folders are what a Graph profile syncs: calendar, contacts, tasks.
 	Folders    []string `json:"folders,omitempty"`
 	OnPremises bool     `json:"onPremises,omitempty"`
+	// ServiceAccount signs in to on-premises EWS with Basic authentication
+	// (its password is the profile's sealed client secret) or, online, is
+	// the account that signs in for a service-account profile.
+	ServiceAccount string `json:"serviceAccount,omitempty"`
 
 	// The client secret itself is sealed in its own record (see
 	// DB.SetClientSecret); the profile keeps only what may be shown.
