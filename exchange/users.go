@@ -113,6 +113,12 @@ func (g *Graph) ResolveUser(ctx context.Context, u store.User) (store.User, erro
 		u.Mapping = store.MappingOK
 	}
 	ok, err := g.HasMailbox(ctx, d.ID)
+	if errors.Is(err, ErrForbidden) {
+		// Reading mailbox settings needs MailboxSettings.Read, which the
+		// app may lack: then a user without a mail address is taken as
+		// having no mailbox, which holds for unlicensed users.
+		ok, err = d.Mail != "", nil
+	}
 	if err != nil {
 		return u, err
 	}

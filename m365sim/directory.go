@@ -20,6 +20,9 @@ type Tenant struct {
 	roles map[string]map[string]*roleGrant
 	// resources are the first-party service principals (Graph, Exchange).
 	resources []spRef
+	// byKey indexes Users by lower-case object ID, UPN and "smtp:"+address;
+	// built once with the users (graph_users.go).
+	byKey map[string]*User
 }
 
 // App is an app registration with its service principal.
@@ -101,6 +104,9 @@ func (t *Tenant) App(clientID string) *App {
 
 // User returns the user whose UPN (or object ID) is given, or nil.
 func (t *Tenant) User(upnOrID string) *User {
+	if u := t.byKey[strings.ToLower(upnOrID)]; u != nil && (strings.EqualFold(u.UPN, upnOrID) || u.ObjectID == upnOrID) {
+		return u
+	}
 	for _, u := range t.Users {
 		if strings.EqualFold(u.UPN, upnOrID) || u.ObjectID == upnOrID {
 			return u

@@ -111,7 +111,9 @@ func (s *Sim) middleware(next http.Handler) http.Handler {
 		latency := s.latency
 		f := s.takeFault(r.URL.Path)
 		s.mu.Unlock()
-		if latency > 0 {
+		// Mailbox calls wait inside their handler, while they count
+		// against the mailbox's concurrency limit (graph_mailbox.go).
+		if rt, _ := matchMailboxRoute(r.URL.Path); latency > 0 && rt == nil {
 			select {
 			case <-time.After(latency):
 			case <-r.Context().Done():

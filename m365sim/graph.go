@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The simulator serves the part of Microsoft Graph v1.0 that app
@@ -18,9 +19,10 @@ import (
 
 // graphError is a Graph error: {"error":{"code","message","innerError"}}.
 type graphError struct {
-	status  int
-	code    string
-	message string
+	status     int
+	code       string
+	message    string
+	retryAfter time.Duration // sent as Retry-After (seconds) when set
 }
 
 func (e *graphError) Error() string { return e.code + ": " + e.message }
@@ -84,15 +86,18 @@ var graphRoutes = map[string]graphHandler{
 	"POST oauth2PermissionGrants":                    (*Sim).createPermissionGrant,
 	"GET oauth2PermissionGrants/{key}":               (*Sim).getPermissionGrant,
 	"PATCH oauth2PermissionGrants/{key}":             (*Sim).patchPermissionGrant,
+	"GET users":                                      (*Sim).listUsers,
+	"GET users/{key}":                                (*Sim).getUser,
 }
 
 // graphNames are the entity sets and actions the simulator knows, in
 // their canonical case: Graph matches URL segments case-insensitively.
-var graphNames = []string{"applications", "servicePrincipals", "oauth2PermissionGrants",
+var graphNames = []string{"applications", "servicePrincipals", "oauth2PermissionGrants", "users",
 	"addPassword", "removePassword", "appRoleAssignedTo", "appRoleAssignments"}
 
 // serveGraph authenticates a /v1.0/ request, routes it and writes the
-// answer. It holds s.mu throughout, as the identity endpoints do.
+// answer. It holds s.mu throughout, as the identity endpoints do, except
+// for mailbox data (graph_mailbox.go), which has locks of its own.
 func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 	reqID, clientReqID := s.newGUID(), r.Header.Get("client-request-id")
 	if clientReqID == "" {
@@ -100,6 +105,10 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("request-id", reqID)
 	w.Header().Set("client-request-id", clientReqID)
+	if rt, params := matchMailboxRoute(r.URL.Path); rt != nil {
+		s.serveMailbox(w, r, rt, params)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	status, body, e := s.routeGraph(r)
@@ -182,6 +191,9 @@ func canonicalName(seg string) string {
 // writeGraphError sends e with the innerError the real service adds; the
 // request IDs are the ones serveGraph put in the headers.
 func (s *Sim) writeGraphError(w http.ResponseWriter, e *graphError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(int(e.retryAfter.Seconds())))
+	}
 	if e.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="", authorization_uri="%s/common/oauth2/authorize", client_id="%s"`, s.URL, GraphAppID))
 	}

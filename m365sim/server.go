@@ -19,6 +19,7 @@ func (s *Sim) routes() http.Handler {
 	mux.HandleFunc("POST /{tenant}/adminconsent", s.handleAdminConsentSubmit)
 	mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", s.handleAdminConsentSubmit)
 	mux.HandleFunc("GET /{$}", s.handleHome)
+	s.ewsRoutes(mux) // POST /EWS/Exchange.asmx, and the OWA login page of forms mode
 	// Graph has a mux of its own: its keys, as in applications(appId='…'),
 	// are beyond ServeMux patterns, and a /v1.0/ pattern would conflict
 	// with /{tenant}/v2.0/….

@@ -1,8 +1,9 @@
 // Package m365sim is a simulated Microsoft 365 tenant on loopback: the
 // Microsoft identity platform v2 (discovery, JWKS, authorize, token, device
 // code, admin consent) with real JSON shapes and AADSTS errors, the part of
-// Microsoft Graph v1.0 that app registration needs, a directory of
-// deterministic users, and fault injection with a controllable clock.
+// Microsoft Graph v1.0 that app registration, user lookups and mailbox
+// delta queries need, EWS sync, a directory of deterministic users with
+// deterministic mailboxes, and fault injection with a controllable clock.
 //
 // Tests start one with Start; `modauth demo` with New. Nothing else in
 // modauth imports this package.
@@ -66,6 +67,8 @@ type Sim struct {
 	mfa      map[string]time.Time // user OID -> MFA required since
 	blockDev bool                 // Conditional Access blocks device code
 	requests map[string]int       // path -> count, for tests
+
+	mail mailState // mailboxes and EWS settings, under a lock of their own
 }
 
 // Start runs a simulator for the length of a test.
@@ -111,6 +114,7 @@ func New(opts Options) (*Sim, error) {
 		mfa:      map[string]time.Time{},
 		requests: map[string]int{},
 	}
+	s.mail.born = opts.Clock.Now()
 	s.kid = base64.RawURLEncoding.EncodeToString(key.PublicKey.N.Bytes()[:12])
 	s.Tenant = s.newTenant(opts.Domain, opts.Users)
 	s.App = s.RegisterApp(s.Tenant, AppSpec{
@@ -159,6 +163,7 @@ func (s *Sim) newTenant(domain string, n int) *Tenant {
 		roles:   map[string]map[string]*roleGrant{},
 	}
 	t.Users = makeUsers(s.rng, domain, onMS, n)
+	t.indexUsers()
 	t.resources = firstPartyResources(s.rng)
 	s.tenants = append(s.tenants, t)
 	return t
