@@ -109,7 +109,7 @@ func (s *AuthCodeSession) Complete(ctx context.Context, redirected string) (*Tok
 	}
 	idt, _ := tok.Extra("id_token").(string)
 	scope, _ := tok.Extra("scope").(string)
-	t, err := s.c.token(ctx, tokenBody{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, IDToken: idt, ExpiresIn: tok.ExpiresIn, Scope: scope}, s.nonce)
+	t, err := s.c.token(ctx, tokenBody{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, IDToken: idt, ExpiresIn: expiresIn(tok), Scope: scope}, s.nonce)
 	if err != nil {
 		return nil, err
 	}

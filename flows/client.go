@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -208,4 +209,25 @@ func (c *Client) token(ctx context.Context, b tokenBody, nonce string) (*Token, 
 		t.Identity = id
 	}
 	return t, nil
+}
+
+// expiresIn reads a token's lifetime in seconds. x/oauth2 fills ExpiresIn
+// on the code exchange but not for client credentials, and computes Expiry
+// on the wall clock, which is not the injected one: so read the wire field
+// from the raw answer when ExpiresIn is missing.
+func expiresIn(t *oauth2.Token) int64 {
+	if t.ExpiresIn > 0 {
+		return t.ExpiresIn
+	}
+	switch v := t.Extra("expires_in").(type) {
+	case float64:
+		return int64(v)
+	case string:
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return n
+	}
+	if !t.Expiry.IsZero() {
+		return int64(time.Until(t.Expiry).Seconds())
+	}
+	return 0
 }

@@ -29,7 +29,7 @@ func (c *Client) ClientCredentials(ctx context.Context, resource string) (*Token
 	if err != nil {
 		return nil, fmt.Errorf("get app-only token for %s: %w", resource, c.fromOAuth2(err))
 	}
-	t, err := c.token(ctx, tokenBody{AccessToken: tok.AccessToken, ExpiresIn: tok.ExpiresIn}, "")
+	t, err := c.token(ctx, tokenBody{AccessToken: tok.AccessToken, ExpiresIn: expiresIn(tok)}, "")
 	if err != nil {
 		return nil, err
 	}

@@ -309,6 +309,9 @@ func TestClientCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if d := tok.Expiry.Sub(e.sim.Clock.Now()); d < 59*time.Minute || d > 90*time.Minute {
+		t.Errorf("app-only token expires in %v, want 60-90 minutes on the simulated clock", d)
+	}
 	claims, _ := flows.ParseClaims(tok.AccessToken.Reveal())
 	if !slices.Contains(claims.Roles, "full_access_as_app") || slices.Contains(claims.Roles, "Mail.Send") || !tok.RefreshToken.IsZero() {
 		t.Errorf("roles %v (Mail.Send is a Graph role), refresh %q", claims.Roles, tok.RefreshToken)

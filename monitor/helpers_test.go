@@ -1,0 +1,198 @@
+package monitor_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/m365sim"
+	"github.com/modauth/modauth/monitor"
+	"github.com/modauth/modauth/store"
+)
+
+const pid = "acme-production"
+
+var graphScopes = []string{
+	"https://graph.microsoft.com/Calendars.ReadWrite", "https://graph.microsoft.com/Contacts.ReadWrite",
+	"https://graph.microsoft.com/Tasks.ReadWrite", "openid", "profile", "offline_access",
+}
+
+// fixture is a simulator, a store and an engine on one simulated clock.
+type fixture struct {
+	t   *testing.T
+	sim *m365sim.Sim
+	db  *store.DB
+	eng *monitor.Engine
+	app *m365sim.App
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func (f *fixture) sleep(ctx context.Context, d time.Duration) error {
+	f.sim.Clock.Advance(d)
+	return ctx.Err()
+}
+
+func newFixture(t *testing.T, opts m365sim.Options) *fixture {
+	t.Helper()
+	f := &fixture{t: t, sim: m365sim.Start(t, opts)}
+	db, err := store.Open(filepath.Join(t.TempDir(), "modauth.db"), store.Options{Now: f.sim.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f.db = db
+	f.eng = monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep, Concurrency: 8})
+	return f
+}
+
+// delegatedProfile registers a per-user Graph app with admin consent and
+// stores its profile.
+func (f *fixture) delegatedProfile() {
+	f.app = f.sim.RegisterApp(f.sim.Tenant, m365sim.AppSpec{
+		DisplayName: "Generic Exchange (production)", PublicRedirectURIs: []string{"http://localhost"}, FallbackPublicClient: true,
+		Required: []string{"Calendars.ReadWrite", "Contacts.ReadWrite", "Tasks.ReadWrite", "offline_access", "openid", "profile", "User.Read"},
+	})
+	f.sim.GrantAdminConsent(f.sim.Tenant, f.app)
+	f.putProfile(store.Profile{Model: store.Delegated, Protocols: []store.Protocol{store.Graph}, Scopes: graphScopes})
+}
+
+func (f *fixture) putProfile(p store.Profile) {
+	p.ID, p.Customer, p.Environment = pid, "Acme", "production"
+	p.TenantID, p.ClientID = f.sim.Tenant.ID, f.app.ClientID
+	p.Folders = []string{"calendar", "contacts", "tasks"}
+	p.Hosts = store.Hosts{Authority: f.sim.URL, Graph: f.sim.URL, EWS: f.sim.URL + "/EWS/Exchange.asmx"}
+	if err := f.db.PutProfile(p); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// user stores a product user for a simulator user, resolved as the
+// wizard would.
+func (f *fixture) user(key, upn string, mapping store.MappingStatus) store.User {
+	u := store.User{Key: key, Name: key, Account: upn, UPN: upn, Mapping: mapping}
+	if su := f.sim.Tenant.User(upn); su != nil {
+		u.ObjectID, u.PrimarySMTP = su.ObjectID, su.Mail
+	}
+	if err := f.db.PutUsers(pid, u); err != nil {
+		f.t.Fatal(err)
+	}
+	return u
+}
+
+// signIn signs the user in by device code and stores the token, as the
+// wizard's consent step does.
+func (f *fixture) signIn(key, upn string) {
+	f.t.Helper()
+	c, err := flows.New(ctx(f.t), flows.Config{Authority: f.sim.URL, Tenant: f.sim.Tenant.ID, ClientID: f.app.ClientID,
+		HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	dc, err := c.StartDeviceCode(ctx(f.t), graphScopes)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.sim.ApproveDevice(dc.UserCode, upn); err != nil {
+		f.t.Fatal(err)
+	}
+	tok, err := c.PollDeviceCode(ctx(f.t), dc)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	st := tok.Stored()
+	st.Scopes = graphScopes
+	if err := f.db.PutToken(pid, key, st); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) sweep() monitor.Summary {
+	f.t.Helper()
+	sum, err := f.eng.Sweep(ctx(f.t))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return sum
+}
+
+// next moves the clock past the sweep interval, so every job is due.
+func (f *fixture) next() { f.sim.Clock.Advance(16 * time.Minute) }
+
+func (f *fixture) job(key string) store.Job {
+	f.t.Helper()
+	j, err := f.db.Job(pid, key)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return j
+}
+
+// synced checks that the stored sync-ids of a folder are exactly the
+// mailbox's items (within the calendar window for events).
+func (f *fixture) synced(key, upn string, folder m365sim.Folder) {
+	f.t.Helper()
+	items, err := f.db.Items(pid, key, string(folder))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, it := range items {
+		got[it.ID] = true
+	}
+	want := f.sim.Mailbox(f.sim.Tenant.User(upn)).IDs(folder)
+	if folder == m365sim.FolderCalendar {
+		now := f.sim.Clock.Now()
+		if n := f.sim.Mailbox(f.sim.Tenant.User(upn)).EventsBetween(now.Add(-30*24*time.Hour), now.Add(365*24*time.Hour)); n != len(items) {
+			f.t.Errorf("%s %s: %d stored, %d in the window", key, folder, len(items), n)
+		}
+		return
+	}
+	if len(got) != len(want) {
+		f.t.Errorf("%s %s: %d stored, mailbox has %d", key, folder, len(got), len(want))
+	}
+	for _, id := range want {
+		if !got[id] {
+			f.t.Errorf("%s %s: item %s not stored", key, folder, id)
+		}
+	}
+}
+
+// events collects what the engine publishes.
+type events struct {
+	mu  sync.Mutex
+	all []store.Event
+}
+
+func (f *fixture) subscribe() *events {
+	ch, stop := f.eng.Subscribe()
+	f.t.Cleanup(stop)
+	e := &events{}
+	go func() {
+		for ev := range ch {
+			e.mu.Lock()
+			e.all = append(e.all, ev)
+			e.mu.Unlock()
+		}
+	}()
+	return e
+}
+
+func (e *events) forUser(key string) []store.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []store.Event
+	for _, ev := range e.all {
+		if ev.User == key {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
