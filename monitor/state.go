@@ -43,7 +43,9 @@ func classify(err error) store.JobState {
 		return store.StateNoMailbox
 	case errors.Is(err, exchange.ErrNotFound), errors.Is(err, flows.ErrUserNotFound):
 		return store.StateUPNInvalid
-	case errors.As(err, &ge) && ge.Status == 403:
+	case errors.Is(err, exchange.ErrForbidden):
+		// Graph 403, EWS ErrorAccessDenied or a refused impersonation:
+		// a right or a consent is missing.
 		return store.StateConsentNeeded
 	case errors.Is(err, flows.ErrUnavailable), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
 		return store.StateUnreachable
@@ -64,6 +66,10 @@ func lastError(err error, at timeNow) *store.LastError {
 	var ge *exchange.GraphError
 	if errors.As(err, &ge) {
 		le.HTTPStatus = ge.Status
+	}
+	var ee *exchange.EWSError
+	if errors.As(err, &ee) {
+		le.HTTPStatus = ee.Status
 	}
 	return le
 }
