@@ -115,8 +115,8 @@ type soapFault struct {
 		Fault struct {
 			String string `xml:"faultstring"`
 			Detail struct {
-				Code    string `xml:"ResponseCode"`
-				Message string `xml:"Message"`
+				Code    string       `xml:"ResponseCode"`
+				Message string       `xml:"Message"`
 				Values  []namedValue `xml:"MessageXml>Value"`
 			} `xml:"detail"`
 		} `xml:"Fault"`

@@ -234,4 +234,3 @@ func TestWriteTransactionsPerSweep(t *testing.T) {
 		t.Errorf("steady sweep: %d write transactions, want 3", got)
 	}
 }
-

@@ -97,12 +97,13 @@ func (e *Engine) commit(b *store.Batch) error {
 	return nil
 }
 
-// forEach runs fn for each work item, as many at once as the tenant's
-// request slots allow (the slots bound the requests themselves).
+// forEach runs fn for each work item. The tenant's request slots bound
+// the requests in flight; twice as many workers keep every slot busy while
+// some workers decode answers or read the store between requests.
 func (e *Engine) forEach(ctx context.Context, ws []*work, fn func(*work)) {
 	jobs := make(chan *work)
 	var wg sync.WaitGroup
-	for range min(len(ws), e.opts.Concurrency) {
+	for range min(len(ws), 2*e.opts.Concurrency) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
