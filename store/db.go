@@ -163,3 +163,20 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 // WriteTransactions reports how many write transactions this DB committed
 // since it was opened: the cost a sweep is measured by.
 func (db *DB) WriteTransactions() int64 { return db.writes.Load() }
+
+// Check verifies the database file's page structure (what `bbolt check`
+// does): after a crash, it tells a damaged file from a sound one.
+func (db *DB) Check() error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		var first error
+		for err := range tx.Check() {
+			if first == nil {
+				first = err
+			}
+		}
+		if first != nil {
+			return fmt.Errorf("database %s is damaged: %w", db.path, first)
+		}
+		return nil
+	})
+}
