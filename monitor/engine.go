@@ -7,6 +7,7 @@ package monitor
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -36,6 +37,8 @@ type Options struct {
 	// defaults 30 and 365 days.
 	CalendarPast, CalendarAhead time.Duration
 	Logger                      *slog.Logger
+	// MailTLS verifies IMAP, POP and SMTP servers; nil: the system roots.
+	MailTLS *tls.Config
 }
 
 // Stats count what sweeps cost, for metrics and benchmarks.

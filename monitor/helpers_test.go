@@ -89,14 +89,16 @@ func (f *fixture) user(key, upn string, mapping store.MappingStatus) store.User 
 
 // signIn signs the user in by device code and stores the token, as the
 // wizard's consent step does.
-func (f *fixture) signIn(key, upn string) {
+func (f *fixture) signIn(key, upn string) { f.t.Helper(); f.signInScopes(key, upn, graphScopes) }
+
+func (f *fixture) signInScopes(key, upn string, scopes []string) {
 	f.t.Helper()
 	c, err := flows.New(ctx(f.t), flows.Config{Authority: f.sim.URL, Tenant: f.sim.Tenant.ID, ClientID: f.app.ClientID,
 		HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	dc, err := c.StartDeviceCode(ctx(f.t), graphScopes)
+	dc, err := c.StartDeviceCode(ctx(f.t), scopes)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -108,7 +110,7 @@ func (f *fixture) signIn(key, upn string) {
 		f.t.Fatal(err)
 	}
 	st := tok.Stored()
-	st.Scopes = graphScopes
+	st.Scopes = scopes
 	if err := f.db.PutToken(pid, key, st); err != nil {
 		f.t.Fatal(err)
 	}

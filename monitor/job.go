@@ -70,6 +70,8 @@ func (e *Engine) runJob(ctx context.Context, c *conn, w *work) result {
 			err = e.syncGraph(ctx, c, w, &res)
 		case store.EWS:
 			err = e.syncEWS(ctx, c, w, &res)
+		case store.IMAP, store.POP, store.SMTP:
+			err = e.probeMail(ctx, c, w, proto)
 		default:
 			err = fmt.Errorf("the %s job is not built yet", proto)
 		}

@@ -35,6 +35,10 @@ func classify(err error) store.JobState {
 	case errors.Is(err, flows.ErrSignInNeeded), errors.Is(err, flows.ErrMFARequired),
 		errors.Is(err, flows.ErrBlockedByPolicy), errors.Is(err, flows.ErrAccountDisabled):
 		return store.StateSignInNeeded
+	case errors.Is(err, exchange.ErrSMTPAuthDisabled), errors.Is(err, exchange.ErrMailAuthFailed):
+		// The mailbox refused the token: a protocol switched off, or
+		// rights missing; the error's fix says which.
+		return store.StateConsentNeeded
 	case errors.Is(err, flows.ErrThrottled), errors.Is(err, exchange.ErrThrottled):
 		return store.StateThrottled
 	case errors.Is(err, exchange.ErrNoMailbox):
