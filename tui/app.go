@@ -1,0 +1,205 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/modauth/modauth/store"
+)
+
+// Model is the root of the interface: the frame around the wizard.
+type Model struct {
+	c           *Context
+	wiz         *wizard
+	err         error
+	confirmQuit bool
+	finished    bool
+	spin        spinner.Model
+	help        help.Model
+}
+
+// New makes the interface for the first profile whose setup is not
+// complete, or a new one.
+func New(ctx context.Context, opts Options) (*Model, error) {
+	c := &Context{Options: opts, Width: 80, Height: 24, Dark: true, Styles: NewStyles(true), ctx: ctx}
+	if opts.DB != nil {
+		ps, err := opts.DB.Profiles()
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			if p.WizardStep != stepVerify {
+				c.Profile = p
+				break
+			}
+		}
+	}
+	if c.Profile.ID == "" {
+		c.Profile.Hosts = opts.Hosts
+	}
+	m := &Model{c: c, spin: spinner.New(spinner.WithSpinner(spinner.Dot)), help: help.New()}
+	m.wiz = newWizard(c)
+	return m, nil
+}
+
+// Context exposes the shared state, for tests.
+func (m *Model) Context() *Context { return m.c }
+
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(tea.RequestBackgroundColor, m.wiz.current().Init(m.c), m.spin.Tick)
+}
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+	case tea.BackgroundColorMsg:
+		m.c.Dark = msg.IsDark()
+		m.c.Styles = NewStyles(m.c.Dark)
+		m.help.Styles = help.DefaultStyles(m.c.Dark)
+		return m, nil
+	case errMsg:
+		m.err = msg.err
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case tea.KeyPressMsg:
+		m.err = nil
+		if m.confirmQuit {
+			m.confirmQuit = false
+			if msg.String() == "y" {
+				return m, tea.Quit
+			}
+			return m, nil
+		}
+		switch {
+		case key.Matches(msg, keys.Quit):
+			if m.finished {
+				return m, tea.Quit
+			}
+			m.confirmQuit = true
+			return m, nil
+		case m.finished:
+			return m, tea.Quit
+		case key.Matches(msg, keys.Help):
+			m.help.ShowAll = !m.help.ShowAll
+			return m, nil
+		case key.Matches(msg, keys.Back) && m.wiz.at > 0 && !m.wiz.current().Busy():
+			m.wiz.at--
+			return m, m.wiz.current().Init(m.c)
+		}
+	}
+	if m.finished {
+		return m, nil
+	}
+	s := m.wiz.current()
+	done, cmd := s.Update(m.c, msg)
+	if !done {
+		return m, cmd
+	}
+	if err := m.wiz.saveProgress(m.c, s); err != nil {
+		return m, tea.Batch(cmd, errCmd(err))
+	}
+	if m.wiz.at == len(m.wiz.steps)-1 {
+		m.finished = true
+		return m, cmd
+	}
+	m.wiz.at++
+	return m, tea.Batch(cmd, m.wiz.current().Init(m.c))
+}
+
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = !m.c.NoAltScreen
+	v.WindowTitle = "modauth"
+	return v
+}
+
+// render draws the frame: header, body clipped to the room there is, the
+// error slot and the help bar, always at the same place.
+func (m *Model) render() string {
+	c, st := m.c, m.c.Styles
+	header := m.wiz.header(c)
+	if c.Demo != "" {
+		header += "  " + st.Warn.Render("demo: "+c.Demo)
+	}
+	body := m.wiz.current().View(c)
+	if m.finished {
+		body = m.finishedView()
+	}
+	if m.wiz.current().Busy() {
+		body = m.spin.View() + " " + body
+	}
+	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	if h := c.bodyHeight(); len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, c.Width, "…")
+	}
+	for len(lines) < c.bodyHeight() {
+		lines = append(lines, "")
+	}
+	slot := ""
+	switch {
+	case m.confirmQuit:
+		slot = st.Warn.Render("Quit? What was completed is saved; this step starts over next time. (y/n)")
+	case m.err != nil:
+		slot = st.Error.Render("✗ " + firstLine(m.err))
+	}
+	keys := append(keyMap{}, m.wiz.current().Keys().ShortHelp()...)
+	if m.wiz.at > 0 {
+		keys = append(keys, keysBack)
+	}
+	keys = append(keys, keysQuit)
+	return lipgloss.JoinVertical(lipgloss.Left,
+		ansi.Truncate(header, c.Width, "…"), "", strings.Join(lines, "\n"),
+		ansi.Truncate(slot, c.Width, "…"), ansi.Truncate(m.help.View(keys), c.Width, "…"))
+}
+
+var (
+	keysBack = keys.Back
+	keysQuit = keys.Quit
+)
+
+func (m *Model) finishedView() string {
+	st := m.c.Styles
+	return st.OK.Render("✓ Setup of "+m.c.Profile.ID+" is complete.") + "\n\n" +
+		"The connection is verified and stored. Run modauth again to open the dashboard,\n" +
+		"or modauth monitor to keep the sync running headless.\n\n" +
+		st.Faint.Render("Press any key to leave.")
+}
+
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// Run shows the interface until the person leaves it.
+func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) error {
+	m, err := New(ctx, opts)
+	if err != nil {
+		return err
+	}
+	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...)
+	_, err = p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+var _ = store.StateOK

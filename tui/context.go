@@ -1,0 +1,51 @@
+// Package tui is modauth's terminal interface: the setup wizard and, later,
+// the dashboard. Only the root model returns a tea.View; screens render
+// strings into the fixed frame: header, body, error slot, help bar.
+package tui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/modauth/modauth/store"
+)
+
+// Options wire the interface to the rest of modauth.
+type Options struct {
+	DB *store.DB
+	// Hosts are the defaults for a new profile: the public cloud, or the
+	// simulator in demo mode.
+	Hosts      store.Hosts
+	HTTPClient *http.Client
+	Now        func() time.Time
+	// Sleep waits between device-code polls; tests advance a clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// OpenURL opens a link in a browser; it fails when there is none (SSH).
+	OpenURL func(url string) error
+	Logger  *slog.Logger
+	// Demo describes the simulated tenant in demo mode, shown in the header.
+	Demo string
+	// NoAltScreen keeps the frame in the normal buffer (tests).
+	NoAltScreen bool
+}
+
+// Context is what every screen shares: size, styles, options and the
+// profile being set up. Screens get a pointer and never copy it.
+type Context struct {
+	Options
+	Width, Height int
+	Dark          bool
+	Styles        Styles
+	Profile       store.Profile
+	ctx           context.Context
+}
+
+// bodyHeight is the room a screen has: the frame takes a header line, a
+// blank line, the error slot and the help bar.
+func (c *Context) bodyHeight() int { return max(c.Height-5, 5) }
+
+// errNoBrowser is what OpenURL answers where no browser can be started.
+var errNoBrowser = errors.New("no browser can be opened here")

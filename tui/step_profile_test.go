@@ -1,0 +1,82 @@
+package tui
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/modauth/modauth/store"
+)
+
+func TestProfileStepSavesAndResumes(t *testing.T) {
+	h := newHarness(t)
+	h.sees("step 1 of 6", "Customer", "Which connection", "ctrl+c quit")
+	h.fits()
+	h.keys("<enter>")
+	h.sees("enter the customer's name")
+	h.keys("Acme B.V.<enter>") // customer
+	h.keys("<right><enter>")   // acceptance
+	h.keys("<right><right><right><right><right><right><enter>") // preset: Generic
+	if h.m.wiz.steps[0].(*profileStep).preset().ID != "generic" {
+		t.Fatalf("preset %q", h.m.wiz.steps[0].(*profileStep).preset().ID)
+	}
+	h.keys("<enter><enter><enter><enter>") // model, protocols, exchange, cloud
+	if h.step() != stepRegister {
+		t.Fatalf("still on %s:\n%s", h.step(), h.screen())
+	}
+	p, err := h.db.Profile("acme-b-v-acceptance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Model != store.Delegated || !slices.Equal(p.Protocols, []store.Protocol{store.Graph}) || p.WizardStep != stepProfile || p.Hosts.Authority != h.sim.URL {
+		t.Errorf("profile %+v", p)
+	}
+	if !slices.Contains(p.Scopes, "offline_access") || !slices.Equal(p.Folders, []string{"calendar", "contacts", "tasks"}) {
+		t.Errorf("scopes %v folders %v", p.Scopes, p.Folders)
+	}
+
+	// Esc goes back with the answers kept; a restart resumes after the
+	// last completed step.
+	h.keys("<esc>")
+	if h.step() != stepProfile || h.m.wiz.steps[0].(*profileStep).form.Value("customer") != "Acme B.V." {
+		t.Fatal("esc lost the answers")
+	}
+	h.open()
+	if h.step() != stepRegister {
+		t.Fatalf("restart resumed at %s", h.step())
+	}
+	h.keys("<esc>")
+	if v := h.m.wiz.steps[0].(*profileStep).form.Value("customer"); v != "Acme B.V." {
+		t.Errorf("restart lost the customer: %q", v)
+	}
+}
+
+func TestProfileStepHostForAllSolutions(t *testing.T) {
+	h := newHarness(t)
+	h.keys("Acme<enter><enter>") // production
+	h.keys("<enter>")           // AllSolutions online is first
+	h.sees("Product address")
+	h.keys("<enter>")
+	h.sees("enter the product's host name")
+	h.keys("crm.acme.nl<enter><enter><enter><enter><enter>")
+	p, err := h.db.Profile("acme-production")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, h.screen())
+	}
+	if p.RedirectURI != "https://crm.acme.nl/jsonhandler.ashx" || p.Model != store.ServiceAccount {
+		t.Errorf("profile %+v", p)
+	}
+}
+
+func TestQuitAsks(t *testing.T) {
+	h := newHarness(t)
+	h.keys("<ctrl+c>")
+	h.sees("Quit? What was completed is saved")
+	h.keys("n")
+	if h.m.confirmQuit {
+		t.Error("n must cancel")
+	}
+	h.keys("Acme")
+	if v := h.m.wiz.steps[0].(*profileStep).form.Value("customer"); v != "Acme" {
+		t.Errorf("typing after cancel: %q", v)
+	}
+}
