@@ -1,6 +1,7 @@
 package monitor_test
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -67,13 +68,18 @@ func BenchmarkSweep(b *testing.B) {
 		sim.Clock.Advance(16 * time.Minute)
 		calls0, tok0, w0 := sim.Requests(""), eng.Stats.TokenRequests.Load(), db.WriteTransactions()
 		start := time.Now()
-		sum, err := eng.Sweep(ctx(b))
+		sum, err := eng.Sweep(context.Background())
 		elapsed := time.Since(start)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if sum.States[store.StateOK] != len(users) {
-			b.Fatalf("states %v", sum.States)
+			jobs, _ := db.Jobs(pid)
+			for _, j := range jobs {
+				if j.State != store.StateOK {
+					b.Fatalf("states %v; e.g. %s: %+v", sum.States, j.State, j.LastError)
+				}
+			}
 		}
 		calls := sim.Requests("") - calls0
 		bound := time.Duration(calls) * latency / concurrency

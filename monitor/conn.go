@@ -60,7 +60,7 @@ func (e *Engine) conn(ctx context.Context, p store.Profile) (*conn, error) {
 	}
 	hosts := p.Hosts.WithDefaults()
 	hc := *e.opts.HTTPClient
-	hc.Transport = &limitTransport{next: hc.Transport, slots: e.tenantSlots(tenantOf(p)), stats: &e.Stats}
+	hc.Transport = &limitTransport{next: keepAlive(hc.Transport, e.opts.Concurrency), slots: e.tenantSlots(tenantOf(p)), stats: &e.Stats}
 	var fc *flows.Client
 	if !p.OnPremises { // on-premises EWS takes Basic: no identity platform involved
 		fc, err = flows.New(ctx, flows.Config{
@@ -193,4 +193,20 @@ func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		t.stats.Throttled.Add(1)
 	}
 	return resp, err
+}
+
+// keepAlive keeps as many idle connections per host as requests may be in
+// flight: with net/http's default of two, a busy sweep opens and closes
+// connections until the machine runs out of ports.
+func keepAlive(rt http.RoundTripper, perHost int) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return rt
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, 2*perHost)
+	return t
 }

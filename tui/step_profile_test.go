@@ -13,8 +13,8 @@ func TestProfileStepSavesAndResumes(t *testing.T) {
 	h.fits()
 	h.keys("<enter>")
 	h.sees("enter the customer's name")
-	h.keys("Acme B.V.<enter>") // customer
-	h.keys("<right><enter>")   // acceptance
+	h.keys("Acme B.V.<enter>")                                  // customer
+	h.keys("<right><enter>")                                    // acceptance
 	h.keys("<right><right><right><right><right><right><enter>") // preset: Generic
 	if h.m.wiz.steps[0].(*profileStep).preset().ID != "generic" {
 		t.Fatalf("preset %q", h.m.wiz.steps[0].(*profileStep).preset().ID)
@@ -53,7 +53,7 @@ func TestProfileStepSavesAndResumes(t *testing.T) {
 func TestProfileStepHostForAllSolutions(t *testing.T) {
 	h := newHarness(t)
 	h.keys("Acme<enter><enter>") // production
-	h.keys("<enter>")           // AllSolutions online is first
+	h.keys("<enter>")            // AllSolutions online is first
 	h.sees("Product address")
 	h.keys("<enter>")
 	h.sees("enter the product's host name")
