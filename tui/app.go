@@ -150,12 +150,21 @@ func (m *Model) render() string {
 	for len(lines) < c.bodyHeight() {
 		lines = append(lines, "")
 	}
-	slot := ""
+	var slot []string
 	switch {
 	case m.confirmQuit:
-		slot = st.Warn.Render("Quit? What was completed is saved; this step starts over next time. (y/n)")
+		slot = []string{st.Warn.Render("Quit? What was completed is saved; this step starts over next time. (y/n)")}
 	case m.err != nil:
-		slot = st.Error.Render("✗ " + firstLine(m.err))
+		slot = strings.Split(wrap("✗ "+firstLine(m.err), c.Width-1), "\n")
+		for i := range slot {
+			slot[i] = st.Error.Render(slot[i])
+		}
+	}
+	for len(slot) < errorLines {
+		slot = append(slot, "")
+	}
+	for i := range slot[:errorLines] {
+		slot[i] = ansi.Truncate(slot[i], c.Width, "…")
 	}
 	keys := append(keyMap{}, m.wiz.current().Keys().ShortHelp()...)
 	if m.wiz.at > 0 {
@@ -164,7 +173,7 @@ func (m *Model) render() string {
 	keys = append(keys, keysQuit)
 	return lipgloss.JoinVertical(lipgloss.Left,
 		ansi.Truncate(header, c.Width, "…"), "", strings.Join(lines, "\n"),
-		ansi.Truncate(slot, c.Width, "…"), ansi.Truncate(m.help.View(keys), c.Width, "…"))
+		strings.Join(slot[:errorLines], "\n"), ansi.Truncate(m.help.View(keys), c.Width, "…"))
 }
 
 var (

@@ -43,9 +43,13 @@ type Context struct {
 	ctx           context.Context
 }
 
+// errorLines is the height of the error slot: room for an error and the
+// start of its fix.
+const errorLines = 2
+
 // bodyHeight is the room a screen has: the frame takes a header line, a
 // blank line, the error slot and the help bar.
-func (c *Context) bodyHeight() int { return max(c.Height-5, 5) }
+func (c *Context) bodyHeight() int { return max(c.Height-3-errorLines-1, 5) }
 
 // errNoBrowser is what OpenURL answers where no browser can be started.
 var errNoBrowser = errors.New("no browser can be opened here")

@@ -1,23 +1,248 @@
 package tui
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/store"
 )
 
-// registerStep is being built: until then enter moves on.
-type registerStep struct{}
+// registerStep shows what to create in Entra ID and Exchange, in four
+// forms (checklist, manifest, az script, PowerShell), or creates it
+// through Graph when an admin signs in.
+type registerStep struct {
+	plan   *appreg.Plan
+	tab    int
+	texts  [4]string
+	vp     viewport.Model
+	note   string
+	busy   bool
+	device *flows.DeviceCode
+	ctx    context.Context
+	cancel context.CancelFunc
+}
 
-func newRegisterStep() *registerStep { return &registerStep{} }
+var registerTabs = [4]struct{ name, file string }{
+	{"checklist", "checklist.txt"}, {"manifest", "manifest.json"}, {"az script", "register.sh"}, {"PowerShell", "exchange.ps1"},
+}
 
-func (s *registerStep) ID() string             { return stepRegister }
-func (s *registerStep) Title() string          { return "register" }
-func (s *registerStep) Busy() bool             { return false }
-func (s *registerStep) Init(*Context) tea.Cmd  { return nil }
-func (s *registerStep) Keys() help.KeyMap      { return keyMap{keys.Next} }
-func (s *registerStep) View(c *Context) string { return "register" }
+var registerKeys = struct {
+	Tab, Copy, Save, Register, Scroll key.Binding
+}{
+	Tab:      key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "view")),
+	Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy")),
+	Save:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")),
+	Register: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "register for me")),
+	Scroll:   key.NewBinding(key.WithKeys("pgdown", "pgup", "up", "down"), key.WithHelp("↑/↓", "scroll")),
+}
+
+func newRegisterStep() *registerStep { return &registerStep{vp: viewport.New()} }
+
+func (s *registerStep) ID() string    { return stepRegister }
+func (s *registerStep) Title() string { return "register the app" }
+func (s *registerStep) Busy() bool    { return s.busy }
+
+func (s *registerStep) Keys() help.KeyMap {
+	k := keyMap{keys.Next, registerKeys.Tab, registerKeys.Scroll, registerKeys.Copy, registerKeys.Save}
+	if s.plan != nil && s.plan.NeedsApp {
+		k = append(k, registerKeys.Register)
+	}
+	return k
+}
+
+func (s *registerStep) Init(c *Context) tea.Cmd {
+	plan, err := planFor(c.Profile)
+	if err != nil {
+		return errCmd(err)
+	}
+	s.plan = plan
+	var b bytes.Buffer
+	plan.Checklist(&b)
+	s.texts[0] = b.String()
+	manifest, unresolved := plan.Manifest()
+	s.texts[1] = string(manifest)
+	for _, p := range unresolved {
+		s.texts[1] += fmt.Sprintf("(add %s on %s by hand: Microsoft does not publish its ID)\n", p.Name, p.Resource.Name)
+	}
+	b.Reset()
+	plan.AzScript(&b)
+	s.texts[2] = b.String()
+	b.Reset()
+	plan.ExchangePowerShell(&b, appreg.AdminInput{AppID: c.Profile.ClientID})
+	s.texts[3] = b.String()
+	s.show(c, s.tab)
+	return nil
+}
+
+func (s *registerStep) show(c *Context, tab int) {
+	s.tab = tab
+	s.vp.SetWidth(c.Width)
+	s.vp.SetHeight(max(c.bodyHeight()-4, 3))
+	s.vp.SetContent(wrap(s.texts[tab], c.Width-1))
+	s.vp.GotoTop()
+}
+
+// registeredMsg is what "register for me" did.
+type registeredMsg struct {
+	reg *appreg.Registration
+	err error
+}
+
+// adminCodeMsg carries the admin's device code to show, and the client
+// that polls for it.
+type adminCodeMsg struct {
+	dc *flows.DeviceCode
+	fc *flows.Client
+}
+
 func (s *registerStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
-	k, ok := msg.(tea.KeyPressMsg)
-	return ok && key.Matches(k, keys.Next), nil
+	switch msg := msg.(type) {
+	case adminCodeMsg:
+		s.device = msg.dc
+		return false, s.finishRegister(c, msg.fc, msg.dc)
+	case registeredMsg:
+		s.busy, s.device = false, nil
+		if msg.err != nil {
+			return false, errCmd(msg.err)
+		}
+		if err := msg.reg.Save(c.DB, c.Profile.ID); err != nil {
+			return false, errCmd(err)
+		}
+		if p, err := c.DB.Profile(c.Profile.ID); err == nil {
+			c.Profile = p
+		}
+		s.note = "✓ Registered: " + strings.Join(append(msg.reg.Changes, "nothing else was missing"), "; ")
+		if len(msg.reg.Changes) == 0 {
+			s.note = "✓ The registration was complete already: nothing changed."
+		}
+		return false, nil
+	case tea.WindowSizeMsg:
+		s.show(c, s.tab)
+	case tea.KeyPressMsg:
+		if s.busy {
+			if key.Matches(msg, keys.Back) && s.cancel != nil {
+				s.cancel()
+			}
+			return false, nil
+		}
+		switch {
+		case key.Matches(msg, keys.Next):
+			return true, nil
+		case key.Matches(msg, registerKeys.Tab):
+			s.show(c, int(msg.String()[0]-'1'))
+			return false, nil
+		case key.Matches(msg, registerKeys.Copy):
+			s.note = "Copied the " + registerTabs[s.tab].name + " to the clipboard (OSC 52: works over SSH where the terminal allows it)."
+			return false, tea.SetClipboard(s.texts[s.tab])
+		case key.Matches(msg, registerKeys.Save):
+			return false, s.save(c)
+		case key.Matches(msg, registerKeys.Register) && s.plan != nil && s.plan.NeedsApp:
+			return false, s.register(c)
+		}
+	}
+	var cmd tea.Cmd
+	s.vp, cmd = s.vp.Update(msg)
+	return false, cmd
+}
+
+// save writes the current view to a file next to the database.
+func (s *registerStep) save(c *Context) tea.Cmd {
+	dir := "."
+	if c.DB != nil {
+		dir = filepath.Dir(c.DB.Path())
+	}
+	path := filepath.Join(dir, c.Profile.ID+"-"+registerTabs[s.tab].file)
+	if err := os.WriteFile(path, []byte(s.texts[s.tab]), 0o600); err != nil {
+		return errCmd(fmt.Errorf("save %s: %w", registerTabs[s.tab].name, err))
+	}
+	s.note = "Saved to " + path
+	return nil
+}
+
+// register signs an admin in by device code to Microsoft's Graph command
+// line client and creates or completes the registration.
+func (s *registerStep) register(c *Context) tea.Cmd {
+	s.busy, s.note = true, ""
+	ctx, cancel := context.WithCancel(c.ctx)
+	s.ctx, s.cancel = ctx, cancel
+	hosts := c.Profile.Hosts.WithDefaults()
+	tenant := c.Profile.TenantID
+	if tenant == "" {
+		tenant = c.Profile.TenantDomain
+	}
+	if tenant == "" {
+		tenant = "organizations"
+	}
+	start := func() tea.Msg {
+		fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenant, ClientID: appreg.AdminClientID, HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep})
+		if err != nil {
+			return registeredMsg{err: fmt.Errorf("admin sign-in: %w", err)}
+		}
+		dc, err := fc.StartDeviceCode(ctx, appreg.AdminScopes)
+		if err != nil {
+			return registeredMsg{err: fmt.Errorf("admin sign-in: %w", err)}
+		}
+		return adminCodeMsg{dc, fc}
+	}
+	return start
+}
+
+// finishRegister waits for the admin's sign-in, then registers.
+func (s *registerStep) finishRegister(c *Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
+	ctx, plan, hosts := s.ctx, s.plan, c.Profile.Hosts.WithDefaults()
+	clientID, db, profileID := c.Profile.ClientID, c.DB, c.Profile.ID
+	return func() tea.Msg {
+		tok, err := fc.PollDeviceCode(ctx, dc)
+		if err != nil {
+			return registeredMsg{err: fmt.Errorf("admin sign-in: %w", err)}
+		}
+		g := &exchange.Graph{Host: hosts.Graph, HTTP: c.HTTPClient, Sleep: c.Sleep, Token: func(context.Context) (store.Secret, error) { return tok.AccessToken, nil }}
+		_, noSecret := db.ClientSecret(profileID)
+		reg, err := appreg.Register(ctx, g, plan, appreg.RegisterOptions{ClientID: clientID, HaveSecret: noSecret == nil, Now: c.Now})
+		if errors.Is(err, context.Canceled) {
+			return registeredMsg{err: errors.New("registration cancelled")}
+		}
+		return registeredMsg{reg: reg, err: err}
+	}
+}
+
+func (s *registerStep) View(c *Context) string {
+	st := c.Styles
+	var tabs []string
+	for i, t := range registerTabs {
+		label := fmt.Sprintf("%d %s", i+1, t.name)
+		if i == s.tab {
+			tabs = append(tabs, st.Selected.Render("["+label+"]"))
+		} else {
+			tabs = append(tabs, st.Faint.Render(" "+label+" "))
+		}
+	}
+	if s.device != nil {
+		return st.Bold.Render("An administrator signs in to create the registration.") + "\n\n" +
+			"First copy the one-time code: " + st.Code.Render(s.device.UserCode) + "\n" +
+			"Open " + st.Bold.Render(s.device.VerificationURI) + " on any device, enter it, and sign in\n" +
+			"as a Privileged Role Administrator or Global Administrator.\n\n" + st.Faint.Render("Waiting… esc cancels.")
+	}
+	if s.busy {
+		return "Registering the app through Microsoft Graph…"
+	}
+	head := st.Bold.Render(s.plan.DisplayName) + "  " + strings.Join(tabs, " ")
+	note := ""
+	if s.note != "" {
+		note = "\n" + st.OK.Render(wrap(s.note, c.Width-2))
+	}
+	return head + "\n\n" + s.vp.View() + note
 }

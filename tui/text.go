@@ -9,11 +9,14 @@ func wrap(text string, width int) string {
 	}
 	var b strings.Builder
 	for _, para := range strings.Split(text, "\n") {
-		n := 0
+		// Keep the paragraph's indent, on its continuation lines too.
+		indent := para[:len(para)-len(strings.TrimLeft(para, " "))]
+		b.WriteString(indent)
+		n := len(indent)
 		for i, w := range strings.Fields(para) {
 			if i > 0 && n+1+len([]rune(w)) > width {
-				b.WriteString("\n")
-				n = 0
+				b.WriteString("\n" + indent)
+				n = len(indent)
 			} else if i > 0 {
 				b.WriteString(" ")
 				n++

@@ -1,0 +1,86 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/store"
+)
+
+// atRegister stores a moveIT app-only profile that finished step 1 and
+// reopens the interface on it.
+func atRegister(t *testing.T, h *harness, preset string, model store.AccessModel, protos ...store.Protocol) {
+	t.Helper()
+	p := store.Profile{ID: "acme-production", Customer: "Acme", Environment: "production", Preset: preset, Model: model,
+		Protocols: protos, Hosts: h.options().Hosts, TenantID: h.sim.Tenant.ID, WizardStep: stepProfile, Folders: []string{}}
+	if err := h.db.PutProfile(p); err != nil {
+		t.Fatal(err)
+	}
+	h.open()
+	if h.step() != stepRegister {
+		t.Fatalf("at %s", h.step())
+	}
+}
+
+func TestRegisterStepViews(t *testing.T) {
+	h := newHarness(t)
+	atRegister(t, h, "moveit-app-only", store.AppOnly, store.Graph)
+	h.sees("moveIT Exchange (production)", "[1 checklist]", "New registration")
+	h.fits()
+	h.keys("2")
+	h.sees("[2 manifest]", `"signInAudience": "AzureADMyOrg"`)
+	h.keys("4")
+	h.sees("Exchange Online admin steps", "New-ServicePrincipal")
+	h.keys("s")
+	h.sees("Saved to")
+	h.keys("c")
+	h.sees("Copied the PowerShell")
+	h.fits()
+}
+
+// "Register it for me": an admin signs in by device code, and the app,
+// its service principal, the consent and a secret are made and stored.
+func TestRegisterStepThroughGraph(t *testing.T) {
+	h := newHarness(t)
+	atRegister(t, h, "moveit-app-only", store.AppOnly, store.Graph)
+	approve := h.m.c.Sleep
+	h.m.c.Sleep = func(ctx context.Context, d time.Duration) error {
+		if s := h.m.wiz.current().(*registerStep); s.device != nil {
+			h.sim.ApproveDevice(s.device.UserCode, "admin@contoso.onmicrosoft.com")
+		}
+		return approve(ctx, d)
+	}
+	h.keys("r")
+	h.sees("✓ Registered", "created app registration")
+	p, _ := h.db.Profile("acme-production")
+	cs, err := h.db.ClientSecret("acme-production")
+	if p.ClientID == "" || err != nil || cs.ExpirySource != store.ExpiryGraph {
+		t.Fatalf("profile %+v secret %v", p, err)
+	}
+	if strings.Contains(h.screen(), cs.Value.Reveal()) {
+		t.Error("the secret is on the screen")
+	}
+	h.keys("r")
+	h.sees("complete already")
+	h.keys("<enter>")
+	if h.step() != stepIDs {
+		t.Errorf("at %s", h.step())
+	}
+}
+
+func TestRegisterStepWithoutRights(t *testing.T) {
+	h := newHarness(t)
+	atRegister(t, h, "moveit-app-only", store.AppOnly, store.Graph)
+	approve := h.m.c.Sleep
+	h.m.c.Sleep = func(ctx context.Context, d time.Duration) error {
+		if s := h.m.wiz.current().(*registerStep); s.device != nil {
+			h.sim.ApproveDevice(s.device.UserCode, "hugo.lefebvre@contoso.com")
+		}
+		return approve(ctx, d)
+	}
+	h.keys("r")
+	h.sees("✗", "Privileged Role Administrator")
+	h.fits()
+}
