@@ -1,0 +1,98 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/m365sim"
+	"github.com/modauth/modauth/store"
+)
+
+// atIDs stores an app-only profile that finished the register step and
+// an app in the simulator for it.
+func atIDs(t *testing.T, h *harness) (*m365sim.App, m365sim.PasswordCredential) {
+	t.Helper()
+	app := h.sim.RegisterApp(h.sim.Tenant, m365sim.AppSpec{DisplayName: "moveIT Exchange (production)", Required: []string{"role:Mail.Send"}})
+	h.sim.GrantAdminConsent(h.sim.Tenant, app)
+	sec := h.sim.AddSecret(app, 200*24*time.Hour)
+	p := store.Profile{ID: "acme-production", Customer: "Acme", Environment: "production", Preset: "moveit-app-only", Model: store.AppOnly,
+		Protocols: []store.Protocol{store.Graph}, Hosts: h.options().Hosts, WizardStep: stepRegister}
+	if err := h.db.PutProfile(p); err != nil {
+		t.Fatal(err)
+	}
+	h.open()
+	if h.step() != stepIDs {
+		t.Fatalf("at %s", h.step())
+	}
+	return app, sec
+}
+
+func TestIDsStepChecksEachValueLive(t *testing.T) {
+	h := newHarness(t)
+	app, sec := atIDs(t, h)
+	h.sees("Tenant", "Client ID", "Secret value", "Secret expires")
+	h.fits()
+
+	h.keys("fabrikam.com<enter>")
+	h.sees("aadsts90002", "tenant")
+	h.fits()
+	for range len("fabrikam.com") {
+		h.keys("<backspace>")
+	}
+	h.keys("contoso.com<enter>")
+	h.sees("✓ tenant " + h.sim.Tenant.ID + " found")
+
+	h.keys("not-a-guid<enter>")
+	h.sees("client ID is a GUID")
+	for range len("not-a-guid") {
+		h.keys("<backspace>")
+	}
+	h.keys("11111111-2222-3333-4444-555555555555<enter>")
+	h.sees("aadsts700016")
+	for range 36 {
+		h.keys("<backspace>")
+	}
+	h.keys(app.ClientID + "<enter>")
+	h.sees("✓ app found")
+
+	h.paste(sec.KeyID) // the Secret ID, pasted by mistake
+	h.keys("<enter>")
+	h.sees("this is the Secret ID (a GUID)")
+	if n := h.sim.Requests("/token"); n != 0 {
+		t.Errorf("%d token requests: a Secret ID must be caught before any request", n)
+	}
+	for range 36 {
+		h.keys("<backspace>")
+	}
+	h.paste(sec.Value)
+	h.keys("<enter>")
+	h.sees("✓ the secret works")
+	if strings.Contains(h.screen(), sec.Value) {
+		t.Fatal("the secret is on the screen")
+	}
+	h.keys("2027-05-31<enter>")
+	if h.step() != stepUsers {
+		t.Fatalf("at %s:\n%s", h.step(), h.screen())
+	}
+	p, _ := h.db.Profile("acme-production")
+	cs, _ := h.db.ClientSecret("acme-production")
+	if p.TenantID != h.sim.Tenant.ID || p.TenantDomain != "contoso.com" || p.ClientID != app.ClientID || cs.Value.Reveal() != sec.Value || cs.ExpirySource != store.ExpiryEntered || cs.Expiry.Format(time.DateOnly) != "2027-05-31" {
+		t.Errorf("stored %+v %+v", p, cs)
+	}
+}
+
+func TestIDsStepExpiredSecret(t *testing.T) {
+	h := newHarness(t)
+	app, sec := atIDs(t, h)
+	h.sim.ExpireSecret(app, sec.KeyID)
+	h.keys(h.sim.Tenant.ID + "<enter>" + app.ClientID + "<enter>")
+	h.paste(sec.Value)
+	h.keys("<enter>")
+	h.sees("aadsts7000222", "expired")
+	h.fits()
+	h.keys("<enter><enter>")
+	if h.step() != stepIDs {
+		t.Error("an expired secret must not pass")
+	}
+}
