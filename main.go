@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/modauth/modauth/store"
 	"github.com/spf13/cobra"
 )
 
@@ -66,6 +67,7 @@ func exitCode(err error) int {
 }
 
 func newRootCmd(io streams) *cobra.Command {
+	data := &dataDirFlag{}
 	root := &cobra.Command{
 		Use:           "modauth",
 		Short:         "Move an application's Exchange connection to OAuth 2.0 on Microsoft Entra ID",
@@ -73,13 +75,21 @@ func newRootCmd(io streams) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.Args = cobra.NoArgs
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		db, err := data.open()
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return runTUI(cmd.Context(), io, db, store.DefaultHosts, nil, "")
+	}
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	})
-	data := &dataDirFlag{}
 	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
 	root.AddCommand(newDemoCmd(io), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil)))
 	return root

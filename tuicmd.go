@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui"
+	"github.com/pkg/browser"
+)
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// errNoTerminal: the interface needs a terminal to draw on.
+var errNoTerminal = errors.New("modauth needs a terminal for its setup and dashboard: run it in one, or use `modauth monitor`, `modauth check` and `modauth report` headless")
+
+// runTUI opens the interface on a store.
+func runTUI(ctx context.Context, io streams, db *store.DB, hosts store.Hosts, hc *http.Client, demo string) error {
+	if !isTerminal(io.In) || !isTerminal(io.Out) {
+		return errNoTerminal
+	}
+	return tui.Run(ctx, tui.Options{
+		DB:         db,
+		Hosts:      hosts,
+		HTTPClient: hc,
+		Now:        time.Now,
+		OpenURL:    openURL,
+		Demo:       demo,
+	})
+}
+
+// openURL opens a browser where there is one; over SSH there is none, and
+// the screen shows the link instead.
+func openURL(url string) error {
+	if os.Getenv("SSH_CONNECTION") != "" || (os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv("BROWSER") == "" && !isDesktopOS()) {
+		return errors.New("no browser here")
+	}
+	browser.Stdout, browser.Stderr = nil, nil
+	return browser.OpenURL(url)
+}
