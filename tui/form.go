@@ -261,12 +261,18 @@ func (f *form) View(st Styles, width int) string {
 		if i == f.focus {
 			marker, label = st.Selected.Render("› "), st.Bold.Render(padRight(fd.Label, labelW))
 		}
-		b.WriteString(marker + label + "  " + f.render(st, fd, i == f.focus, width-labelW-4) + "\n")
+		b.WriteString(marker + label + "  " + f.render(st, fd, i == f.focus, width-labelW-6) + "\n")
+		pad := strings.Repeat(" ", labelW+4)
+		note := func(style func(...string) string, text string) {
+			for _, l := range strings.Split(wrap(text, width-labelW-5), "\n") {
+				b.WriteString(pad + style(l) + "\n")
+			}
+		}
 		switch {
 		case fd.err != "":
-			b.WriteString(strings.Repeat(" ", labelW+4) + st.Error.Render("✗ "+fd.err) + "\n")
+			note(st.Error.Render, "✗ "+fd.err)
 		case i == f.focus && fd.Hint != "":
-			b.WriteString(strings.Repeat(" ", labelW+4) + st.Faint.Render(fd.Hint) + "\n")
+			note(st.Faint.Render, fd.Hint)
 		}
 	}
 	return b.String()
