@@ -166,8 +166,10 @@ func (d *directory) createSP(ctx context.Context, appID string) (*servicePrincip
 const AdminClientID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
 
 // AdminScopes are what that sign-in asks for: create apps, grant
-// application permissions and consent to delegated ones.
+// application permissions and consent to delegated ones, and read users
+// to resolve the product's accounts.
 var AdminScopes = []string{
+	"https://graph.microsoft.com/User.Read.All",
 	"https://graph.microsoft.com/Application.ReadWrite.All",
 	"https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All",
 	"https://graph.microsoft.com/DelegatedPermissionGrant.ReadWrite.All",

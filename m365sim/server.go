@@ -62,8 +62,14 @@ func (s *Sim) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := s.URL + "/" + t.ID
+	issuer := s.issuer(t)
+	if alias := r.PathValue("tenant"); multiTenant(alias) {
+		// As on the real service: the endpoints keep the alias, and the
+		// issuer is a template the token's tid fills in.
+		base, issuer = s.URL+"/"+alias, s.URL+"/{tenantid}/v2.0"
+	}
 	writeJSON(w, http.StatusOK, discovery{
-		Issuer:                 s.issuer(t),
+		Issuer:                 issuer,
 		AuthorizationEndpoint:  base + "/oauth2/v2.0/authorize",
 		TokenEndpoint:          base + "/oauth2/v2.0/token",
 		DeviceAuthorization:    base + "/oauth2/v2.0/devicecode",

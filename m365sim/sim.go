@@ -170,7 +170,13 @@ func (s *Sim) newTenant(domain string, n int) *Tenant {
 }
 
 // tenant resolves a path segment, GUID or verified domain.
+//
+// "organizations" and "common" are the multi-tenant aliases: a person
+// signing in there lands in their home tenant, which here is the default one.
 func (s *Sim) tenant(idOrDomain string) *Tenant {
+	if multiTenant(idOrDomain) {
+		return s.Tenant
+	}
 	for _, t := range s.tenants {
 		if strings.EqualFold(t.ID, idOrDomain) || t.hasDomain(idOrDomain) {
 			return t
@@ -193,4 +199,8 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func multiTenant(alias string) bool {
+	return strings.EqualFold(alias, "organizations") || strings.EqualFold(alias, "common")
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/store"
 )
 
@@ -40,7 +41,11 @@ type Context struct {
 	Dark          bool
 	Styles        Styles
 	Profile       store.Profile
-	ctx           context.Context
+	// AdminGraph is Graph on the token of the admin who signed in to
+	// register the app, kept for the session: the users step resolves
+	// accounts with it when the profile has no app-only access.
+	AdminGraph *exchange.Graph
+	ctx        context.Context
 }
 
 // errorLines is the height of the error slot: room for an error and the

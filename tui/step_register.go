@@ -97,8 +97,10 @@ func (s *registerStep) show(c *Context, tab int) {
 
 // registeredMsg is what "register for me" did.
 type registeredMsg struct {
-	reg *appreg.Registration
-	err error
+	reg    *appreg.Registration
+	graph  *exchange.Graph // on the admin's token
+	tenant string          // the admin's tenant, from the token
+	err    error
 }
 
 // adminCodeMsg carries the admin's device code to show, and the client
@@ -122,8 +124,13 @@ func (s *registerStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 			return false, errCmd(err)
 		}
 		if p, err := c.DB.Profile(c.Profile.ID); err == nil {
+			if p.TenantID == "" {
+				p.TenantID = msg.tenant
+				c.DB.PutProfile(p)
+			}
 			c.Profile = p
 		}
+		c.AdminGraph = msg.graph
 		s.note = "✓ Registered: " + strings.Join(append(msg.reg.Changes, "nothing else was missing"), "; ")
 		if len(msg.reg.Changes) == 0 {
 			s.note = "✓ The registration was complete already: nothing changed."
@@ -210,12 +217,13 @@ func (s *registerStep) finishRegister(c *Context, fc *flows.Client, dc *flows.De
 			return registeredMsg{err: fmt.Errorf("admin sign-in: %w", err)}
 		}
 		g := &exchange.Graph{Host: hosts.Graph, HTTP: c.HTTPClient, Sleep: c.Sleep, Token: func(context.Context) (store.Secret, error) { return tok.AccessToken, nil }}
+		claims, _ := flows.ParseClaims(tok.AccessToken.Reveal())
 		_, noSecret := db.ClientSecret(profileID)
 		reg, err := appreg.Register(ctx, g, plan, appreg.RegisterOptions{ClientID: clientID, HaveSecret: noSecret == nil, Now: c.Now})
 		if errors.Is(err, context.Canceled) {
 			return registeredMsg{err: errors.New("registration cancelled")}
 		}
-		return registeredMsg{reg: reg, err: err}
+		return registeredMsg{reg: reg, graph: g, tenant: claims.Tid, err: err}
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 func atRegister(t *testing.T, h *harness, preset string, model store.AccessModel, protos ...store.Protocol) {
 	t.Helper()
 	p := store.Profile{ID: "acme-production", Customer: "Acme", Environment: "production", Preset: preset, Model: model,
-		Protocols: protos, Hosts: h.options().Hosts, TenantID: h.sim.Tenant.ID, WizardStep: stepProfile, Folders: []string{}}
+		Protocols: protos, Hosts: h.options().Hosts, WizardStep: stepProfile, Folders: []string{}}
 	if err := h.db.PutProfile(p); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestRegisterStepThroughGraph(t *testing.T) {
 	h.sees("✓ Registered", "created app registration")
 	p, _ := h.db.Profile("acme-production")
 	cs, err := h.db.ClientSecret("acme-production")
-	if p.ClientID == "" || err != nil || cs.ExpirySource != store.ExpiryGraph {
+	if p.ClientID == "" || err != nil || cs.ExpirySource != store.ExpiryGraph || p.TenantID != h.sim.Tenant.ID || h.m.c.AdminGraph == nil {
 		t.Fatalf("profile %+v secret %v", p, err)
 	}
 	if strings.Contains(h.screen(), cs.Value.Reveal()) {
