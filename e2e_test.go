@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// term is the compiled binary running in a real pseudo-terminal, drawn by
+// tmux at 80x24: keys go in with send-keys, the screen comes out with
+// capture-pane, as a person would see it.
+type term struct {
+	t      *testing.T
+	socket string
+}
+
+func newTerm(t *testing.T, args ...string) *term {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("MODAUTH_REQUIRE_PEERS") != "" {
+			t.Fatal("tmux is not installed (MODAUTH_REQUIRE_PEERS=1): run .ci/run or apt-get install tmux")
+		}
+		t.Skip("tmux is not installed: run .ci/run or apt-get install tmux")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "modauth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	tm := &term{t: t, socket: fmt.Sprintf("modauth-e2e-%d", os.Getpid())}
+	cmd := strings.Join(append([]string{bin}, args...), " ") + " 2>" + filepath.Join(dir, "stderr")
+	tm.tmux("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", "env", "TERM=xterm-256color", "MODAUTH_DATA_DIR="+dir, "sh", "-c", cmd)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last screen:\n%s", tm.screen())
+		}
+		exec.Command("tmux", "-L", tm.socket, "kill-server").Run()
+	})
+	return tm
+}
+
+func (tm *term) tmux(args ...string) string {
+	tm.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", tm.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (tm *term) screen() string {
+	out, _ := exec.Command("tmux", "-L", tm.socket, "capture-pane", "-p", "-t", "e2e").CombinedOutput()
+	return string(out)
+}
+
+// waitFor waits until the screen shows text, and returns the screen.
+func (tm *term) waitFor(text string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s := tm.screen()
+		if strings.Contains(s, text) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("the screen never showed %q:\n%s", text, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// keys sends keys: literal text, or tmux key names like Enter, Right, Escape.
+func (tm *term) keys(keys ...string) {
+	tm.t.Helper()
+	for _, k := range keys {
+		switch k {
+		case "Enter", "Escape", "Right", "Left", "Up", "Down", "Space", "Tab", "BSpace", "C-c":
+			tm.tmux("send-keys", "-t", "e2e", k)
+		default:
+			tm.tmux("send-keys", "-t", "e2e", "-l", k)
+		}
+		time.Sleep(30 * time.Millisecond) // a person's pace: let each key land
+	}
+}
+
+var codeRe = regexp.MustCompile(`one-time code: ([A-Z0-9]{9})`)
+
+// approve signs upn in on the simulator's device login page, as the person
+// would on their phone.
+func approve(t *testing.T, simURL, screen, upn string) {
+	t.Helper()
+	m := codeRe.FindStringSubmatch(screen)
+	if m == nil {
+		t.Fatalf("no device code on the screen:\n%s", screen)
+	}
+	resp, err := http.PostForm(simURL+"/devicelogin", url.Values{"code": {m[1]}, "upn": {upn}, "action": {"accept"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+var simRe = regexp.MustCompile(`demo: (http://127\.0\.0\.1:\d+)`)
+
+// TestWizardEndToEnd runs `modauth demo` in a terminal at 80x24 and sets up
+// a per-user delegated profile with keys only, the sign-ins approved on the
+// simulator's pages.
+func TestWizardEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux; skipped with -short")
+	}
+	tm := newTerm(t, "demo")
+	s := tm.waitFor("Which connection")
+	m := simRe.FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no simulator address in the header:\n%s", s)
+	}
+	sim := m[1]
+
+	// 1. Profile: Acme, production, Generic (each user signs in, Graph).
+	tm.keys("Acme", "Enter", "Enter")
+	for range 6 {
+		tm.keys("Right")
+	}
+	tm.waitFor("Generic")
+	tm.keys("Enter", "Enter", "Enter", "Enter", "Enter")
+	tm.waitFor("step 2 of 6")
+
+	// 2. Register it through Graph: the admin approves a device code.
+	tm.keys("r")
+	approve(t, sim, tm.waitFor("one-time code"), "admin@contoso.onmicrosoft.com")
+	tm.waitFor("✓ Registered")
+	tm.keys("Enter")
+
+	// 3. IDs: filled in by the registration, checked live.
+	tm.waitFor("step 3 of 6")
+	tm.keys("Enter")
+	tm.waitFor("✓ tenant")
+	tm.keys("Enter") // the client check passes and the step completes
+	tm.waitFor("step 4 of 6")
+}
