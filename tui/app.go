@@ -94,7 +94,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, keys.Help):
 			m.help.ShowAll = !m.help.ShowAll
 			return m, nil
-		case key.Matches(msg, keys.Back) && m.wiz.at > 0 && !m.wiz.current().Busy():
+		case key.Matches(msg, keys.Back) && m.wiz.at > 0 && !m.wiz.current().Busy() && !isModal(m.wiz.current()):
 			m.wiz.at--
 			return m, m.wiz.current().Init(m.c)
 		}
@@ -183,6 +183,11 @@ var (
 
 func (m *Model) finishedView() string {
 	st := m.c.Styles
+	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verifyStep); ok && v.failed() > 0 {
+		return st.Warn.Render("! Setup of "+m.c.Profile.ID+" is saved, but the connection test did not pass.") + "\n\n" +
+			"Apply the fixes shown, then run modauth again and test once more.\n\n" +
+			st.Faint.Render("Press any key to leave.")
+	}
 	return st.OK.Render("✓ Setup of "+m.c.Profile.ID+" is complete.") + "\n\n" +
 		"The connection is verified and stored. Run modauth again to open the dashboard,\n" +
 		"or modauth monitor to keep the sync running headless.\n\n" +

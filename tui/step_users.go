@@ -100,7 +100,10 @@ func (s *usersStep) Title() string { return "users and UPNs" }
 // Busy is true while a resolve or an import runs, and while a form or a
 // question is open: then esc reaches the step, which closes the form
 // instead of leaving the step.
-func (s *usersStep) Busy() bool { return s.resolving || s.loading || s.mode != usersList }
+func (s *usersStep) Busy() bool { return s.resolving || s.loading }
+
+// Modal: a form or question is open, and esc closes it.
+func (s *usersStep) Modal() bool { return s.mode != usersList }
 
 func (s *usersStep) Init(c *Context) tea.Cmd {
 	s.width = c.Width

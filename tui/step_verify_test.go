@@ -200,7 +200,7 @@ func TestVerifyRevokedSessionAsksToContinue(t *testing.T) {
 	h.keys("r") // the test again: still revoked
 	h.sees("✗ Graph")
 	h.keys("<enter>y")
-	h.sees("Setup of acme-production is complete")
+	h.sees("Setup of acme-production is saved, but the connection test did not pass")
 }
 
 // An IMAP profile whose server does not listen: the line names the

@@ -24,6 +24,15 @@ type step interface {
 	Busy() bool
 }
 
+// modal is a step with a form or question open: esc belongs to it, not to
+// the wizard's "back".
+type modal interface{ Modal() bool }
+
+func isModal(s step) bool {
+	m, ok := s.(modal)
+	return ok && m.Modal()
+}
+
 // wizard runs the steps in order. Each keeps its state while the person
 // goes back and forth, so Esc loses no input.
 type wizard struct {
