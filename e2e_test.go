@@ -145,4 +145,14 @@ func TestWizardEndToEnd(t *testing.T) {
 	tm.waitFor("✓ tenant")
 	tm.keys("Enter") // the client check passes and the step completes
 	tm.waitFor("step 4 of 6")
+
+	// 4. Users: add Anna and resolve her through Graph on the admin's sign-in.
+	tm.keys("a")
+	tm.waitFor("Exchange account")
+	tm.keys("AV", "Enter", "Anna de Vries", "Enter", "anna.devries@contoso.com", "Enter")
+	tm.waitFor("anna.devries@contoso.com")
+	tm.keys("r")
+	tm.waitFor("ok")
+	tm.keys("Enter")
+	tm.waitFor("step 5 of 6")
 }
