@@ -155,4 +155,17 @@ func TestWizardEndToEnd(t *testing.T) {
 	tm.waitFor("ok")
 	tm.keys("Enter")
 	tm.waitFor("step 5 of 6")
+
+	// 5. Consent: Anna signs in by device code on "her phone".
+	tm.keys("d")
+	approve(t, sim, tm.waitFor("one-time code"), "anna.devries@contoso.com")
+	tm.waitFor("✓ Signed in as anna.devries@contoso.com")
+	tm.keys("Enter")
+
+	// 6. Verify: a Graph connection test for Anna, then done.
+	tm.waitFor("step 6 of 6")
+	tm.keys("t")
+	tm.waitFor("✓ Graph")
+	tm.keys("Enter")
+	tm.waitFor("Setup of acme-production is complete")
 }
