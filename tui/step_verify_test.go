@@ -421,3 +421,19 @@ func TestVerifyProtocolsConcurrentlyAndScroll(t *testing.T) {
 	h.keys("r") // the stored sign-in still works after four concurrent tests
 	h.sees("✓ Graph", "✓ EWS", "✗ IMAP")
 }
+
+// Consent withdrawn after the sign-in: the test says consent is missing
+// and how to grant it.
+func TestVerifyConsentMissing(t *testing.T) {
+	h := newHarness(t)
+	app := verifyGraphApp(h)
+	verifyAt(t, h, app, store.Profile{Model: store.Delegated, Protocols: []store.Protocol{store.Graph}, Scopes: verifyGraphScopes},
+		store.User{Consent: store.ConsentDone})
+	verifySignIn(t, h, app, verifyGraphScopes)
+	h.sim.RevokeConsent(h.sim.Tenant, app)
+	h.verifyOpen()
+	h.keys("t")
+	h.sees("✗ Graph")
+	h.verifySees("aadsts65001", "admin consent")
+	h.fits()
+}
