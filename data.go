@@ -69,3 +69,21 @@ func selectProfiles(db *store.DB, id string) ([]store.Profile, error) {
 	}
 	return ps, nil
 }
+
+// openProfile opens the store and loads the profile a command names with
+// --profile. The caller closes the store.
+func (f *dataDirFlag) openProfile(id string) (*store.DB, store.Profile, error) {
+	if id == "" {
+		return nil, store.Profile{}, fmt.Errorf("%w: `--profile` is required", errUsage)
+	}
+	db, err := f.open()
+	if err != nil {
+		return nil, store.Profile{}, err
+	}
+	p, err := db.Profile(id)
+	if err != nil {
+		db.Close()
+		return nil, store.Profile{}, err
+	}
+	return db, p, nil
+}

@@ -47,22 +47,15 @@ Application.ReadWrite.OwnedBy (or Application.ReadWrite.All) with admin consent.
 }
 
 func runRotate(ctx context.Context, opts *rotateOptions) error {
-	if opts.Profile == "" {
-		return fmt.Errorf("%w: `--profile` is required", errUsage)
-	}
 	lifetime, err := parseDays(opts.Lifetime)
 	if err != nil {
 		return err
 	}
-	db, err := opts.Data.open()
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	p, err := db.Profile(opts.Profile)
+	db, p, err := opts.Data.openProfile(opts.Profile)
 	if err != nil {
 		return fmt.Errorf("rotate secret: %w", err)
 	}
+	defer db.Close()
 	current, err := db.ClientSecret(p.ID)
 	if err != nil {
 		return fmt.Errorf("rotate secret: %w", err)

@@ -70,14 +70,11 @@ func runUsersImport(opts *usersOptions, path string) error {
 	if err != nil {
 		return fmt.Errorf("import users from %s: %w", path, err)
 	}
-	db, err := opts.Data.open()
+	db, _, err := opts.Data.openProfile(opts.Profile)
 	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Profile(opts.Profile); err != nil {
 		return fmt.Errorf("import users: %w", err)
 	}
+	defer db.Close()
 	// Keep what is known of users already there: a re-import must not
 	// forget resolutions and sign-ins.
 	for i, u := range users {
@@ -94,12 +91,9 @@ func runUsersImport(opts *usersOptions, path string) error {
 }
 
 func runUsersExport(opts *usersOptions) error {
-	if err := opts.profile(); err != nil {
-		return err
-	}
-	db, err := opts.Data.open()
+	db, _, err := opts.Data.openProfile(opts.Profile)
 	if err != nil {
-		return err
+		return fmt.Errorf("export users: %w", err)
 	}
 	defer db.Close()
 	users, err := db.Users(opts.Profile)
@@ -114,18 +108,11 @@ func runUsersExport(opts *usersOptions) error {
 type graphFactory func(ctx context.Context, db *store.DB, p store.Profile) (*exchange.Graph, error)
 
 func runUsersResolve(ctx context.Context, opts *usersOptions, graph graphFactory) error {
-	if err := opts.profile(); err != nil {
-		return err
-	}
-	db, err := opts.Data.open()
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	p, err := db.Profile(opts.Profile)
+	db, p, err := opts.Data.openProfile(opts.Profile)
 	if err != nil {
 		return fmt.Errorf("resolve users: %w", err)
 	}
+	defer db.Close()
 	g, err := graph(ctx, db, p)
 	if err != nil {
 		return fmt.Errorf("resolve users: %w", err)

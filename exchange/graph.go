@@ -168,19 +168,7 @@ func parseGraphError(resp *http.Response, data []byte) *GraphError {
 	return e
 }
 
-func (g *Graph) sleep(ctx context.Context, d time.Duration) error {
-	if g.Sleep != nil {
-		return g.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (g *Graph) sleep(ctx context.Context, d time.Duration) error { return sleepCtx(ctx, g.Sleep, d) }
 
 // List follows @odata.nextLink and returns every item of a collection.
 func List[T any](ctx context.Context, g *Graph, path string) ([]T, error) {
