@@ -141,7 +141,7 @@ func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 		if p.ClientID == "" && !p.OnPremises {
 			continue // the wizard has not got that far
 		}
-		if err := e.sweepProfile(ctx, p, &sum); err != nil {
+		if err := e.sweepProfile(ctx, p, &sum, nil); err != nil {
 			return sum, fmt.Errorf("sweep profile %s: %w", p.ID, err)
 		}
 		sum.Profiles++
@@ -150,6 +150,29 @@ func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 	sum.Duration = time.Since(start)
 	return sum, nil
 }
+
+// SyncNow runs the jobs of the named users of a profile at once, whether
+// they are due or not: the dashboard's "sync now".
+func (e *Engine) SyncNow(ctx context.Context, profileID string, keys ...string) (Summary, error) {
+	start := time.Now()
+	sum := Summary{States: map[store.JobState]int{}}
+	p, err := e.db.Profile(profileID)
+	if err != nil {
+		return sum, fmt.Errorf("sync now: %w", err)
+	}
+	only := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		only[k] = true
+	}
+	if err := e.sweepProfile(ctx, p, &sum, only); err != nil {
+		return sum, fmt.Errorf("sync now: %w", err)
+	}
+	sum.Profiles, sum.Duration = 1, time.Since(start)
+	return sum, nil
+}
+
+// Interval is the time between sweeps.
+func (e *Engine) Interval() time.Duration { return e.opts.Interval }
 
 // Run sweeps every Interval until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {

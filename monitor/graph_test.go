@@ -234,3 +234,21 @@ func TestWriteTransactionsPerSweep(t *testing.T) {
 		t.Errorf("steady sweep: %d write transactions, want 3", got)
 	}
 }
+
+func TestSyncNowRunsOnlyTheNamedUsers(t *testing.T) {
+	f := newFixture(t, m365sim.Options{})
+	f.delegatedProfile()
+	f.user("AV", anna, store.MappingOK)
+	f.user("CD", claire, store.MappingOK)
+	f.signIn("AV", anna)
+	f.sweep()
+	first := f.job("AV").LastRun
+	f.sim.Clock.Advance(time.Minute) // not due for another 14 minutes
+	sum, err := f.eng.SyncNow(ctx(t), pid, "AV")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Users != 1 || !f.job("AV").LastRun.After(first) || !f.job("CD").LastRun.Equal(first) {
+		t.Errorf("summary %+v; anna ran %v, claire %v", sum, f.job("AV").LastRun, f.job("CD").LastRun)
+	}
+}

@@ -26,7 +26,9 @@ type work struct {
 // then syncs: so a sweep costs one write transaction per chunk (plus one
 // when tokens were renewed), and no rotated refresh token is ever used
 // before it is stored.
-func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary) error {
+//
+// With only set, exactly those users' jobs run, due or not: "sync now".
+func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary, only map[string]bool) error {
 	users, err := e.db.Users(p.ID)
 	if err != nil {
 		return err
@@ -42,7 +44,10 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 		if j.State == "" {
 			j.State = store.StateNeverSynced
 		}
-		if j.NextRun.After(now) {
+		if only != nil && !only[u.Key] {
+			continue
+		}
+		if only == nil && j.NextRun.After(now) {
 			sum.States[j.State]++
 			continue
 		}
