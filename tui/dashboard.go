@@ -1,0 +1,710 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/modauth/modauth/store"
+)
+
+// dashboard is the screen after setup: one profile's users and their sync.
+//
+// It keeps every user in memory once, as a slice of rows built at load.
+// What the table shows (filter, search, sort) is an index slice over those
+// rows, rebuilt only when the filter, the search, the sort or the data
+// change; a frame renders only the rows on screen, so it costs what the
+// screen shows, not what the store holds. An engine event updates one row
+// and moves it within the view by binary search, without a re-sort.
+type dashboard struct {
+	profile store.Profile
+	rows    []dashRow
+	byKey   map[string]int // user key -> index in rows
+	loadErr error
+
+	view    []int // indices into rows: the current filter + search, sorted
+	dirty   bool  // view must be rebuilt before it is used
+	viewAt  time.Time
+	counts  [dashFilters]int // rows per filter (without the search), as of viewAt
+	selKey  string           // the user to keep the cursor on across a rebuild
+	sortCol dashCol
+	desc    bool
+	filter  dashFilter
+
+	search    textinput.Model
+	searching bool   // the search box is open
+	query     string // the search applied to view, lower case
+
+	cursor, offset int
+	pageRows       int // table rows the last frame had room for
+	width          int // of the last frame, for Keys
+
+	detail bool
+	hist   dashHistory
+
+	// Sweeps, for the header.
+	lastOK    time.Time // the last sweep that reached Microsoft
+	nextSweep time.Time
+	sweepErr  error // the last sweep's, nil when it reached Microsoft
+	haveSweep bool  // lastOK is from a sweepMsg, not guessed from the jobs
+	tickGen   int
+	nowFn     func() time.Time // c.Now, kept for the view's rebuilds
+}
+
+// dashHistory is the detail pane's state history of one user.
+type dashHistory struct {
+	key     string
+	loading bool
+	events  []store.Event // newest first, at most dashHistoryLen
+	err     error
+}
+
+const dashHistoryLen = 10
+
+// dashRow is one user with what the table shows, read once at load.
+type dashRow struct {
+	user     store.User
+	job      store.Job
+	token    store.Token // metadata only: the refresh token is dropped at load
+	hasToken bool
+	counts   map[string]int // stored sync-ids per folder
+	items    int            // their total
+	// ckpt says what each folder's checkpoint is. The checkpoints
+	// themselves are dropped at load: delta links are long URLs, 100,000
+	// users' worth would be hundreds of megabytes, and never shown.
+	ckpt map[string]string
+
+	// Precomputed once, for sorting and searching without allocating.
+	nameKey, upnKey string // lower case
+	errLine         string // the last error on one line
+}
+
+func (r *dashRow) state() store.JobState {
+	if r.job.State == "" {
+		return store.StateNeverSynced
+	}
+	return r.job.State
+}
+
+// name is the display name, or the product's key for a user without one.
+func (r *dashRow) name() string {
+	if r.user.Name != "" {
+		return r.user.Name
+	}
+	return r.user.Key
+}
+
+// upn is the UPN, or the account as entered while it is not resolved.
+func (r *dashRow) upn() string {
+	if r.user.UPN != "" {
+		return r.user.UPN
+	}
+	return r.user.Account
+}
+
+// rtSince is when the refresh token was last used or issued; zero without one.
+func (r *dashRow) rtSince() time.Time {
+	if !r.hasToken {
+		return time.Time{}
+	}
+	if !r.token.Refreshed.IsZero() {
+		return r.token.Refreshed
+	}
+	return r.token.Issued
+}
+
+// newDashRow fills the precomputed fields.
+func newDashRow(u store.User, j store.Job, t store.Token, hasToken bool, counts map[string]int) dashRow {
+	t.RefreshToken = "" // the table never needs it; don't keep it around
+	r := dashRow{user: u, job: j, token: t, hasToken: hasToken, counts: counts}
+	for _, n := range counts {
+		r.items += n
+	}
+	if len(j.Checkpoints) > 0 {
+		r.ckpt = make(map[string]string, len(j.Checkpoints))
+		for f, v := range j.Checkpoints {
+			r.ckpt[f] = dashCheckpoint(v)
+		}
+		r.job.Checkpoints = nil
+	}
+	r.nameKey = strings.ToLower(r.name())
+	r.upnKey = strings.ToLower(r.upn())
+	if j.LastError != nil {
+		r.errLine = strings.Join(strings.Fields(j.LastError.Message), " ")
+	}
+	return r
+}
+
+// Messages the dashboard handles.
+type (
+	// jobEventMsg is one engine event: the dashboard re-reads that user's
+	// row from the store (job, token, item counts), nothing else.
+	jobEventMsg struct{ ev store.Event }
+	// sweepMsg tells when the last sweep ended, when the next one starts
+	// and whether Microsoft could be reached.
+	sweepMsg struct {
+		at   time.Time
+		next time.Time
+		err  error
+	}
+	// dashTickMsg redraws the countdowns once a second.
+	dashTickMsg struct{ gen int }
+	// dashHistoryMsg carries a user's state history for the detail pane.
+	dashHistoryMsg struct {
+		key    string
+		events []store.Event
+		err    error
+	}
+)
+
+var dashKeys = struct {
+	Up, Down, PageUp, PageDown, Home, End, Move  key.Binding
+	Detail, Close, Search, Keep, Clear           key.Binding
+	Sort, Reverse, SortHelp                      key.Binding
+	All, Failing, NoSyncID, SignIn, Expiring, F1 key.Binding
+}{
+	Up:       key.NewBinding(key.WithKeys("up", "k")),
+	Down:     key.NewBinding(key.WithKeys("down", "j")),
+	PageUp:   key.NewBinding(key.WithKeys("pgup")),
+	PageDown: key.NewBinding(key.WithKeys("pgdown")),
+	Home:     key.NewBinding(key.WithKeys("home", "g")),
+	End:      key.NewBinding(key.WithKeys("end", "G")),
+	Move:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
+	Detail:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
+	Close:    key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter", "close")),
+	Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+	Keep:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep")),
+	Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
+	Sort:     key.NewBinding(key.WithKeys("s")),
+	Reverse:  key.NewBinding(key.WithKeys("S")),
+	SortHelp: key.NewBinding(key.WithKeys("s", "S"), key.WithHelp("s/S", "sort")),
+	All:      key.NewBinding(key.WithKeys("1")),
+	Failing:  key.NewBinding(key.WithKeys("2")),
+	NoSyncID: key.NewBinding(key.WithKeys("3")),
+	SignIn:   key.NewBinding(key.WithKeys("4")),
+	Expiring: key.NewBinding(key.WithKeys("5")),
+	F1:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "filter")),
+}
+
+// newDashboard loads c.Profile's users, jobs, token metadata and item
+// counts from c.DB. A failure to read shows in the error slot at Init.
+func newDashboard(c *Context) *dashboard {
+	d := newDashboardRows(c, nil)
+	d.loadErr = d.load(c)
+	return d
+}
+
+// newDashboardRows builds a dashboard on rows already in memory: the
+// benchmark's 100,000 users, without a store.
+func newDashboardRows(c *Context, rows []dashRow) *dashboard {
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = "name or UPN"
+	in.CharLimit = 128
+	styles := in.Styles()
+	styles.Cursor.Blink = false // a steady cursor: no redraws over SSH
+	in.SetStyles(styles)
+	d := &dashboard{profile: c.Profile, search: in, width: c.Width, sortCol: colName, nowFn: c.Now}
+	d.setRows(rows)
+	return d
+}
+
+func (d *dashboard) setRows(rows []dashRow) {
+	d.rows = rows
+	d.byKey = make(map[string]int, len(rows))
+	for i := range rows {
+		d.byKey[rows[i].user.Key] = i
+	}
+	// Until a sweepMsg tells, the last sweep that reached Microsoft is
+	// taken to be the newest success.
+	for i := range rows {
+		if d.haveSweep {
+			break
+		}
+		if t := rows[i].job.LastSuccess; t.After(d.lastOK) {
+			d.lastOK = t
+		}
+	}
+	d.dirty = true
+}
+
+// load reads every row from the store: users and jobs in one read each,
+// then each user's token metadata and item counts.
+func (d *dashboard) load(c *Context) error {
+	d.profile = c.Profile
+	if c.DB == nil || c.Profile.ID == "" {
+		d.setRows(nil)
+		return nil
+	}
+	id := c.Profile.ID
+	users, err := c.DB.Users(id)
+	if err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	jobs, err := c.DB.Jobs(id)
+	if err != nil {
+		return fmt.Errorf("read sync jobs: %w", err)
+	}
+	// Each user's token and item counts are a read transaction of their
+	// own (about 25µs): spread them over the CPUs, since bbolt reads in
+	// parallel.
+	rows := make([]dashRow, len(users))
+	workers := min(runtime.GOMAXPROCS(0), max(len(users)/dashLoadChunk, 1))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(users); i += workers {
+				r, err := d.readRow(c, users[i], jobs[users[i].Key], true)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				rows[i] = r
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	d.setRows(rows)
+	return nil
+}
+
+// dashLoadChunk is the fewest users worth a goroutine of their own.
+const dashLoadChunk = 256
+
+// readRow reads a user's token and item counts (and the job, unless given).
+func (d *dashboard) readRow(c *Context, u store.User, j store.Job, haveJob bool) (dashRow, error) {
+	id := d.profile.ID
+	if !haveJob {
+		var err error
+		j, err = c.DB.Job(id, u.Key)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return dashRow{}, fmt.Errorf("read the sync job of %s: %w", u.Key, err)
+		}
+	}
+	t, err := c.DB.Token(id, u.Key)
+	hasToken := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return dashRow{}, fmt.Errorf("read the token of %s: %w", u.Key, err)
+	}
+	counts, err := c.DB.CountItems(id, u.Key)
+	if err != nil {
+		return dashRow{}, fmt.Errorf("count the items of %s: %w", u.Key, err)
+	}
+	return newDashRow(u, j, t, hasToken, counts), nil
+}
+
+// Reload re-reads everything from the store, after a sweep or an action;
+// the filter, search, sort and the user under the cursor stay.
+func (d *dashboard) Reload(c *Context) tea.Cmd {
+	if u, ok := d.Selected(); ok {
+		d.selKey = u.Key
+	}
+	if err := d.load(c); err != nil {
+		return errCmd(err)
+	}
+	if d.detail && d.hist.key != "" {
+		return d.loadHistory(c, d.hist.key)
+	}
+	return nil
+}
+
+func (d *dashboard) Init(c *Context) tea.Cmd {
+	d.width = c.Width
+	d.tickGen++
+	cmds := []tea.Cmd{dashTick(d.tickGen)}
+	if d.loadErr != nil {
+		cmds = append(cmds, errCmd(d.loadErr))
+		d.loadErr = nil
+	}
+	return tea.Batch(cmds...)
+}
+
+// dashTick redraws the header's countdowns every second. A later Init
+// starts a new generation, and the old tick stops re-arming.
+func dashTick(gen int) tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return dashTickMsg{gen} })
+}
+
+// Modal is true while the search box or the detail pane is open: esc
+// closes it rather than leaving the screen.
+func (d *dashboard) Modal() bool { return d.searching || d.detail }
+
+func (d *dashboard) Keys() help.KeyMap {
+	k := dashKeys
+	switch {
+	case d.searching:
+		return keyMap{k.Keep, k.Clear, k.Move}
+	case d.detail:
+		return usersFit(d.width, k.Close, k.Move, k.Search, k.F1)
+	}
+	return usersFit(d.width, k.Detail, k.Search, k.F1, k.SortHelp, k.Move)
+}
+
+// Selected is the user under the cursor, for actions.
+func (d *dashboard) Selected() (store.User, bool) {
+	i := d.selectedRow()
+	if i < 0 {
+		return store.User{}, false
+	}
+	return d.rows[i].user, true
+}
+
+// selectedRow is the row index under the cursor, or -1.
+func (d *dashboard) selectedRow() int {
+	d.ensureView()
+	if d.cursor < 0 || d.cursor >= len(d.view) {
+		return -1
+	}
+	return d.view[d.cursor]
+}
+
+// Rows are the users of the current view (filter, search and sort), for
+// export.
+func (d *dashboard) Rows() []store.User {
+	d.ensureView()
+	out := make([]store.User, len(d.view))
+	for i, r := range d.view {
+		out[i] = d.rows[r].user
+	}
+	return out
+}
+
+func (d *dashboard) Update(c *Context, msg tea.Msg) tea.Cmd {
+	d.width, d.nowFn = c.Width, c.Now
+	switch msg := msg.(type) {
+	case dashTickMsg:
+		if msg.gen != d.tickGen {
+			return nil
+		}
+		// The expiring filter depends on the time: ensureView refreshes it
+		// once a minute at most.
+		return dashTick(msg.gen)
+	case sweepMsg:
+		d.sweepErr = msg.err
+		d.nextSweep = msg.next
+		if msg.err == nil {
+			d.lastOK, d.haveSweep = msg.at, true
+		}
+		return nil
+	case jobEventMsg:
+		return d.jobEvent(c, msg.ev)
+	case dashHistoryMsg:
+		if msg.key == d.hist.key {
+			d.hist = dashHistory{key: msg.key, events: msg.events, err: msg.err}
+		}
+		return nil
+	case tea.KeyPressMsg:
+		return d.key(c, msg)
+	case tea.PasteMsg:
+		if d.searching {
+			return d.typeSearch(c, msg)
+		}
+	}
+	return nil
+}
+
+func (d *dashboard) key(c *Context, k tea.KeyPressMsg) tea.Cmd {
+	if d.searching {
+		switch {
+		case k.String() == "enter":
+			d.searching = false
+			d.search.Blur()
+			return nil
+		case k.String() == "esc":
+			d.searching = false
+			d.search.Blur()
+			d.search.SetValue("")
+			d.setQuery("")
+			return nil
+		case k.String() == "up", k.String() == "down", k.String() == "pgup", k.String() == "pgdown":
+			d.moveKey(k)
+			return d.followDetail(c)
+		}
+		return d.typeSearch(c, k)
+	}
+	if d.moveKey(k) {
+		return d.followDetail(c)
+	}
+	k2 := dashKeys
+	switch {
+	case d.detail && key.Matches(k, k2.Close):
+		d.detail = false
+	case key.Matches(k, k2.Detail):
+		i := d.selectedRow()
+		if i < 0 {
+			return nil
+		}
+		d.detail = true
+		return d.loadHistory(c, d.rows[i].user.Key)
+	case key.Matches(k, k2.Search):
+		d.searching = true
+		return d.search.Focus()
+	case key.Matches(k, k2.Sort):
+		d.cycleSort()
+	case key.Matches(k, k2.Reverse):
+		d.desc = !d.desc
+		d.markDirty()
+	case key.Matches(k, k2.All):
+		d.setFilter(filterAll)
+	case key.Matches(k, k2.Failing):
+		d.setFilter(filterFailing)
+	case key.Matches(k, k2.NoSyncID):
+		d.setFilter(filterNoSyncID)
+	case key.Matches(k, k2.SignIn):
+		d.setFilter(filterSignIn)
+	case key.Matches(k, k2.Expiring):
+		d.setFilter(filterExpiring)
+	default:
+		return nil
+	}
+	return d.followDetail(c)
+}
+
+// followDetail reloads the history when the detail pane shows another
+// user than the one under the cursor.
+func (d *dashboard) followDetail(c *Context) tea.Cmd {
+	if !d.detail {
+		return nil
+	}
+	i := d.selectedRow()
+	if i < 0 {
+		d.hist = dashHistory{}
+		return nil
+	}
+	if k := d.rows[i].user.Key; k != d.hist.key {
+		return d.loadHistory(c, k)
+	}
+	return nil
+}
+
+func (d *dashboard) typeSearch(c *Context, msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	d.search, cmd = d.search.Update(msg)
+	d.setQuery(d.search.Value())
+	return tea.Batch(cmd, d.followDetail(c))
+}
+
+// moveKey handles the cursor keys; it reports whether k was one.
+func (d *dashboard) moveKey(k tea.KeyPressMsg) bool {
+	d.ensureView()
+	page := max(d.pageRows, 1)
+	last := max(len(d.view)-1, 0)
+	switch {
+	case key.Matches(k, dashKeys.Up):
+		d.cursor = max(d.cursor-1, 0)
+	case key.Matches(k, dashKeys.Down):
+		d.cursor = min(d.cursor+1, last)
+	case key.Matches(k, dashKeys.PageUp):
+		d.cursor = max(d.cursor-page, 0)
+	case key.Matches(k, dashKeys.PageDown):
+		d.cursor = min(d.cursor+page, last)
+	case key.Matches(k, dashKeys.Home):
+		d.cursor = 0
+	case key.Matches(k, dashKeys.End):
+		d.cursor = last
+	default:
+		return false
+	}
+	return true
+}
+
+// jobEvent re-reads the one user the event is about and moves their row
+// within the view if its place changed.
+func (d *dashboard) jobEvent(c *Context, ev store.Event) tea.Cmd {
+	if ev.User == "" || (ev.Profile != "" && ev.Profile != d.profile.ID) || c.DB == nil {
+		return nil
+	}
+	if d.detail && d.hist.key == ev.User && !d.hist.loading {
+		if n := len(d.hist.events); n == 0 || ev.Seq == 0 || ev.Seq > d.hist.events[0].Seq {
+			d.hist.events = append([]store.Event{ev}, d.hist.events[:min(n, dashHistoryLen-1)]...)
+		}
+	}
+	i, ok := d.byKey[ev.User]
+	if !ok {
+		// A user added since the load, e.g. by an import.
+		u, err := c.DB.User(d.profile.ID, ev.User)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return errCmd(fmt.Errorf("read user %s: %w", ev.User, err))
+		}
+		r, err := d.readRow(c, u, store.Job{}, false)
+		if err != nil {
+			return errCmd(err)
+		}
+		d.rows = append(d.rows, r)
+		d.byKey[u.Key] = len(d.rows) - 1
+		d.markDirty()
+		return nil
+	}
+	r, err := d.readRow(c, d.rows[i].user, store.Job{}, false)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // removed meanwhile: the next Reload drops the row
+	}
+	if err != nil {
+		return errCmd(err)
+	}
+	d.replaceRow(i, r)
+	return nil
+}
+
+// dashLevel is how urgent a countdown is.
+type dashLevel int
+
+const (
+	levelNormal   dashLevel = iota
+	levelWarn               // 30 days or less
+	levelWarnBold           // 14 days or less
+	levelError              // 7 days or less, or expired
+)
+
+// secretLevel is the urgency of a client secret that expires in left.
+func secretLevel(left time.Duration) dashLevel {
+	const day = 24 * time.Hour
+	switch {
+	case left <= 7*day:
+		return levelError
+	case left <= 14*day:
+		return levelWarnBold
+	case left <= 30*day:
+		return levelWarn
+	}
+	return levelNormal
+}
+
+func (l dashLevel) style(st *Styles) lipgloss.Style {
+	switch l {
+	case levelWarn:
+		return st.Warn
+	case levelWarnBold:
+		return st.Warn.Bold(true)
+	case levelError:
+		return st.Error
+	}
+	return lipgloss.NewStyle()
+}
+
+// Header is the frame's one header line: the profile, its tenant and
+// access model, the client secret's countdown, the next sweep and, when
+// the last sweep could not reach Microsoft, how old the data is. The least
+// important parts go first when the line is too long.
+func (d *dashboard) Header(c *Context) string {
+	d.nowFn = c.Now
+	st, now, p := &c.Styles, d.clock(), d.profile
+	type part struct {
+		text   string
+		prio   int  // dropped from the highest down
+		attach bool // joined to the part before with a space
+	}
+	parts := []part{{text: st.Title.Render(p.ID)}}
+	if p.Environment != "" {
+		parts = append(parts, part{text: p.Environment, prio: 5})
+	}
+	if t := dashTenant(p); t != "" {
+		parts = append(parts, part{text: t, prio: 6})
+	}
+	if p.Model != "" {
+		parts = append(parts, part{text: string(p.Model), prio: 4})
+	}
+	if text, _ := d.secretText(now); text != "" {
+		parts = append(parts, part{text: d.secretLevel(now).style(st).Render(text), prio: 1})
+		src := p.SecretExpirySource
+		if src == "" {
+			src = store.ExpiryUnknown
+		}
+		parts = append(parts, part{text: st.Faint.Render("(" + string(src) + ")"), prio: 7, attach: true})
+	}
+	if !d.nextSweep.IsZero() {
+		text := "sweep due"
+		if left := d.nextSweep.Sub(now); left > 0 {
+			text = "next sweep in " + dashIn(now, d.nextSweep, 1)
+		}
+		parts = append(parts, part{text: st.Faint.Render(text), prio: 3})
+	}
+	if d.sweepErr != nil {
+		text := "stale"
+		if !d.lastOK.IsZero() {
+			text += " " + dashDur(now.Sub(d.lastOK), 1)
+		}
+		parts = append(parts, part{text: st.Error.Render(text), prio: 2})
+	}
+	join := func() string {
+		var b strings.Builder
+		for i, pt := range parts {
+			switch {
+			case i == 0:
+			case pt.attach:
+				b.WriteString(" ")
+			default:
+				b.WriteString(" · ")
+			}
+			b.WriteString(pt.text)
+		}
+		return b.String()
+	}
+	line := join()
+	for ansi.StringWidth(line) > c.Width && len(parts) > 1 {
+		worst := 1
+		for i, pt := range parts {
+			if pt.prio > parts[worst].prio {
+				worst = i
+			}
+		}
+		parts = slices.Delete(parts, worst, worst+1)
+		line = join()
+	}
+	return ansi.Truncate(line, c.Width, "…")
+}
+
+// secretText is the client secret's countdown, "" for a profile without
+// a secret.
+func (d *dashboard) secretText(now time.Time) (string, bool) {
+	p := d.profile
+	if p.SecretExpiry.IsZero() {
+		if p.SecretHint == "" && p.SecretKeyID == "" {
+			return "", false
+		}
+		return "secret expiry unknown", true
+	}
+	left := p.SecretExpiry.Sub(now)
+	if left <= 0 {
+		return "secret expired " + dashDur(-left, 1) + " ago", true
+	}
+	return "secret " + dashIn(now, p.SecretExpiry, 2), true
+}
+
+// secretLevel is the header's secret colour; unknown expiry is a warning.
+func (d *dashboard) secretLevel(now time.Time) dashLevel {
+	if d.profile.SecretExpiry.IsZero() {
+		return levelWarn
+	}
+	return secretLevel(d.profile.SecretExpiry.Sub(now))
+}
+
+// dashTenant is the tenant in a few cells: its onmicrosoft.com name or the
+// start of its GUID.
+func dashTenant(p store.Profile) string {
+	if p.TenantDomain != "" {
+		return strings.TrimSuffix(p.TenantDomain, ".onmicrosoft.com")
+	}
+	if len(p.TenantID) > 8 {
+		return p.TenantID[:8] + "…"
+	}
+	return p.TenantID
+}

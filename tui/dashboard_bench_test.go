@@ -1,0 +1,72 @@
+package tui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/store"
+)
+
+// dashBenchRows makes n users in memory with a spread of states, tokens,
+// items and errors, as a large tenant has after a few sweeps.
+func dashBenchRows(n int, now time.Time) []dashRow {
+	states := []store.JobState{store.StateOK, store.StateOK, store.StateOK, store.StateNeverSynced,
+		store.StateSignInNeeded, store.StateThrottled, store.StateConsentNeeded, store.StateNoMailbox}
+	rows := make([]dashRow, n)
+	for i := range n {
+		u := store.User{Key: fmt.Sprintf("u%06d", i), Name: fmt.Sprintf("User %06d van der Berg", (i*7919)%n),
+			Account: fmt.Sprintf("user%06d@contoso.com", i), UPN: fmt.Sprintf("user%06d@contoso.com", i)}
+		st := states[i%len(states)]
+		j := store.Job{State: st, LastRun: now.Add(-time.Duration(i%600) * time.Second)}
+		if st == store.StateOK {
+			j.LastSuccess = j.LastRun
+		}
+		if st != store.StateOK && st != store.StateNeverSynced {
+			j.LastError = &store.LastError{Code: 50173, Message: "AADSTS50173: The provided grant has expired due to it being revoked", At: j.LastRun}
+		}
+		var counts map[string]int
+		if i%5 != 0 {
+			counts = map[string]int{"calendar": i % 300, "contacts": i % 40}
+		}
+		t := store.Token{AccessExpiry: now.Add(time.Duration(i%90-30) * time.Minute), Issued: now.Add(-time.Duration(i%95) * 24 * time.Hour)}
+		rows[i] = newDashRow(u, j, t, st != store.StateNeverSynced, counts)
+	}
+	return rows
+}
+
+// BenchmarkDashboardFrame renders one frame (header and body) at 120x40
+// with 100 and with 100,000 users. The goal is a ratio of at most 1.5
+// between the two: a frame renders the rows on screen, so its cost must not
+// grow with the users in the store. Wall-clock is only reported here, never
+// asserted in a test.
+func BenchmarkDashboardFrame(b *testing.B) {
+	now := time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC)
+	perFrame := map[int]float64{}
+	for _, n := range []int{100, 100_000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			c := &Context{Width: 120, Height: 40, Dark: true, Styles: NewStyles(true)}
+			c.Now = func() time.Time { return now }
+			c.Profile = store.Profile{ID: "acme-production", Environment: "production", TenantDomain: "contoso.onmicrosoft.com",
+				Model: store.Delegated, SecretHint: "abc", SecretExpiry: now.Add(20 * 24 * time.Hour), SecretExpirySource: store.ExpiryGraph}
+			d := newDashboardRows(c, dashBenchRows(n, now))
+			d.Update(c, sweepMsg{at: now.Add(-time.Minute), next: now.Add(4 * time.Minute)})
+			d.View(c) // the first frame builds the view: a one-off, not a frame's cost
+			d.cursor = n / 2
+			d.View(c)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				_ = d.Header(c)
+				_ = d.View(c)
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			b.ReportMetric(ns, "ns/frame")
+			perFrame[n] = ns
+		})
+	}
+	if perFrame[100] > 0 && perFrame[100_000] > 0 {
+		b.Logf("frame: %.0f ns at 100 users, %.0f ns at 100,000 users: ratio %.2f (goal ≤ 1.5)",
+			perFrame[100], perFrame[100_000], perFrame[100_000]/perFrame[100])
+	}
+}
