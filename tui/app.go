@@ -12,22 +12,41 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 )
 
-// Model is the root of the interface: the frame around the wizard.
+// screen is what the frame shows.
+type screen int
+
+const (
+	screenWizard screen = iota
+	screenDashboard
+)
+
+// Model is the root of the interface: the frame around the wizard or the
+// dashboard.
 type Model struct {
 	c           *Context
+	screen      screen
 	wiz         *wizard
+	dash        *dashboard
 	err         error
+	note        string   // a line of news in the error slot's place
+	ask         *confirm // a destructive action waiting for y/n
 	confirmQuit bool
 	finished    bool
 	spin        spinner.Model
 	help        help.Model
+
+	eng        *monitor.Engine
+	events     <-chan store.Event
+	stopEvents func()
 }
 
-// New makes the interface for the first profile whose setup is not
-// complete, or a new one.
+// New makes the interface: the wizard for the first profile whose setup
+// is not complete, else the dashboard of the first complete one, else the
+// wizard for a new profile.
 func New(ctx context.Context, opts Options) (*Model, error) {
 	c := &Context{Options: opts, Width: 80, Height: 24, Dark: true, Styles: NewStyles(true), ctx: ctx}
 	if opts.DB != nil {
@@ -47,6 +66,11 @@ func New(ctx context.Context, opts Options) (*Model, error) {
 	}
 	m := &Model{c: c, spin: spinner.New(spinner.WithSpinner(spinner.Dot)), help: help.New()}
 	m.wiz = newWizard(c)
+	if c.Profile.ID == "" && opts.DB != nil {
+		if ps, err := completeProfiles(opts.DB); err == nil && len(ps) > 0 {
+			m.screen, c.Profile = screenDashboard, ps[0]
+		}
+	}
 	return m, nil
 }
 
@@ -54,7 +78,18 @@ func New(ctx context.Context, opts Options) (*Model, error) {
 func (m *Model) Context() *Context { return m.c }
 
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.wiz.current().Init(m.c), m.spin.Tick)
+	first := m.wiz.current().Init(m.c)
+	if m.screen == screenDashboard {
+		first = m.openDashboard(m.c.Profile)
+	}
+	return tea.Batch(tea.RequestBackgroundColor, first, m.spin.Tick)
+}
+
+// Close stops the engine's event feed.
+func (m *Model) Close() {
+	if m.stopEvents != nil {
+		m.stopEvents()
+	}
 }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -68,13 +103,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Styles = help.DefaultStyles(m.c.Dark)
 		return m, nil
 	case errMsg:
-		m.err = msg.err
+		m.err, m.note = msg.err, ""
+	case noteMsg:
+		m.note = msg.text
+		if m.dash != nil {
+			return m, m.dash.Reload(m.c)
+		}
+		return m, nil
 	case spinner.TickMsg:
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
 	case tea.KeyPressMsg:
-		m.err = nil
+		m.err, m.note = nil, ""
 		if m.confirmQuit {
 			m.confirmQuit = false
 			if msg.String() == "y" {
@@ -84,11 +125,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		switch {
 		case key.Matches(msg, keys.Quit):
-			if m.finished {
+			if m.finished || m.screen == screenDashboard {
 				return m, tea.Quit
 			}
 			m.confirmQuit = true
 			return m, nil
+		case m.finished && key.Matches(msg, keys.Next):
+			m.finished = false
+			return m, m.openDashboard(m.c.Profile)
 		case m.finished:
 			return m, tea.Quit
 		case key.Matches(msg, keys.Help):
@@ -98,6 +142,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.wiz.at--
 			return m, m.wiz.current().Init(m.c)
 		}
+	}
+	if m.screen == screenDashboard {
+		if m.dash == nil { // a message before Init opened it
+			return m, nil
+		}
+		return m, m.updateDashboard(msg)
 	}
 	if m.finished {
 		return m, nil
@@ -129,6 +179,13 @@ func (m *Model) View() tea.View {
 // error slot and the help bar, always at the same place.
 func (m *Model) render() string {
 	c, st := m.c, m.c.Styles
+	if m.screen == screenDashboard && m.dash != nil {
+		body := m.dash.View(c)
+		if bar := m.profileBar(); bar != "" {
+			body = bar + "\n" + body
+		}
+		return m.frame(m.dash.Header(c), body, m.dashboardKeys().ShortHelp())
+	}
 	header := m.wiz.header(c)
 	if c.Demo != "" {
 		header += "  " + st.Warn.Render("demo: "+c.Demo)
@@ -140,6 +197,17 @@ func (m *Model) render() string {
 	if m.wiz.current().Busy() {
 		body = m.spin.View() + " " + body
 	}
+	keys := append(keyMap{}, m.wiz.current().Keys().ShortHelp()...)
+	if m.wiz.at > 0 {
+		keys = append(keys, keysBack)
+	}
+	return m.frame(header, body, append(keys, keysQuit))
+}
+
+// frame lays out a header, a body clipped to the room there is, the
+// error slot and the help bar, always at the same place.
+func (m *Model) frame(header, body string, keys keyMap) string {
+	c, st := m.c, m.c.Styles
 	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
 	if h := c.bodyHeight(); len(lines) > h {
 		lines = lines[:h]
@@ -154,10 +222,17 @@ func (m *Model) render() string {
 	switch {
 	case m.confirmQuit:
 		slot = []string{st.Warn.Render("Quit? What was completed is saved; this step starts over next time. (y/n)")}
+	case m.ask != nil:
+		slot = []string{st.Warn.Render(m.ask.question)}
 	case m.err != nil:
 		slot = strings.Split(wrap("✗ "+firstLine(m.err), c.Width-1), "\n")
 		for i := range slot {
 			slot[i] = st.Error.Render(slot[i])
+		}
+	case m.note != "":
+		slot = strings.Split(wrap(m.note, c.Width-1), "\n")
+		for i := range slot {
+			slot[i] = st.OK.Render(slot[i])
 		}
 	}
 	for len(slot) < errorLines {
@@ -166,11 +241,6 @@ func (m *Model) render() string {
 	for i := range slot[:errorLines] {
 		slot[i] = ansi.Truncate(slot[i], c.Width, "…")
 	}
-	keys := append(keyMap{}, m.wiz.current().Keys().ShortHelp()...)
-	if m.wiz.at > 0 {
-		keys = append(keys, keysBack)
-	}
-	keys = append(keys, keysQuit)
 	return lipgloss.JoinVertical(lipgloss.Left,
 		ansi.Truncate(header, c.Width, "…"), "", strings.Join(lines, "\n"),
 		strings.Join(slot[:errorLines], "\n"), ansi.Truncate(m.help.View(keys), c.Width, "…"))
@@ -189,9 +259,9 @@ func (m *Model) finishedView() string {
 			st.Faint.Render("Press any key to leave.")
 	}
 	return st.OK.Render("✓ Setup of "+m.c.Profile.ID+" is complete.") + "\n\n" +
-		"The connection is verified and stored. Run modauth again to open the dashboard,\n" +
-		"or modauth monitor to keep the sync running headless.\n\n" +
-		st.Faint.Render("Press any key to leave.")
+		"The connection is verified and stored. Press enter to open the dashboard,\n" +
+		"or leave and run modauth monitor to keep the sync running headless.\n\n" +
+		st.Faint.Render("enter: dashboard · any other key: leave")
 }
 
 func firstLine(err error) string {
@@ -208,6 +278,7 @@ func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) error
 	if err != nil {
 		return err
 	}
+	defer m.Close()
 	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...)
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
@@ -215,5 +286,3 @@ func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) error
 	}
 	return err
 }
-
-var _ = store.StateOK

@@ -58,3 +58,11 @@ func (c *Context) bodyHeight() int { return max(c.Height-3-errorLines-1, 5) }
 
 // errNoBrowser is what OpenURL answers where no browser can be started.
 var errNoBrowser = errors.New("no browser can be opened here")
+
+// now is the injected clock, or the wall clock.
+func (c *Context) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}

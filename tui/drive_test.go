@@ -92,7 +92,7 @@ func (h *harness) run(cmd tea.Cmd) {
 		return // a ticker or a long wait: not part of this step
 	}
 	switch msg := msg.(type) {
-	case nil, spinner.TickMsg: // the spinner would tick forever
+	case nil, spinner.TickMsg, dashTickMsg: // these would tick forever
 	case tea.BatchMsg:
 		for _, c := range msg {
 			h.run(c)

@@ -79,3 +79,13 @@ func (w *wizard) saveProgress(c *Context, s step) error {
 	}
 	return nil
 }
+
+// index is the position of the step with the given ID.
+func (w *wizard) index(id string) int {
+	for i, s := range w.steps {
+		if s.ID() == id {
+			return i
+		}
+	}
+	return 0
+}

@@ -1,0 +1,299 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/monitor"
+	"github.com/modauth/modauth/store"
+)
+
+// The dashboard's actions; the dashboard itself owns moving, sorting,
+// filtering and searching.
+var actionKeys = struct {
+	SyncNow, SyncFailing, Reconsent, Rotate, Export, Link, NextProfile, NewProfile key.Binding
+}{
+	SyncNow:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "sync now")),
+	SyncFailing: key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "sync failing")),
+	Reconsent:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "re-consent")),
+	Rotate:      key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "rotate secret")),
+	Export:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export")),
+	Link:        key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "copy link")),
+	NextProfile: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "profile")),
+	NewProfile:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new profile")),
+}
+
+// noteMsg shows a line in the error slot's place, not as an error.
+type noteMsg struct{ text string }
+
+// sweepTickMsg asks for the next sweep.
+type sweepTickMsg struct{}
+
+// rotateAsk is the pending question before a destructive action.
+type confirm struct {
+	question string
+	yes      tea.Cmd
+}
+
+// completeProfiles are the profiles whose setup was verified.
+func completeProfiles(db *store.DB) ([]store.Profile, error) {
+	ps, err := db.Profiles()
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Profile
+	for _, p := range ps {
+		if p.WizardStep == stepVerify {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// openDashboard shows the dashboard for profile p and starts the engine
+// the first time: the same sweeps as `modauth monitor`, inside the program.
+func (m *Model) openDashboard(p store.Profile) tea.Cmd {
+	c := m.c
+	c.Profile = p
+	m.screen = screenDashboard
+	m.dash = newDashboard(c)
+	var cmds []tea.Cmd
+	if m.eng == nil {
+		m.eng = monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger})
+		m.events, m.stopEvents = m.eng.Subscribe()
+		cmds = append(cmds, m.sweep(), m.listen())
+	}
+	return tea.Batch(append(cmds, m.dash.Init(c))...)
+}
+
+// sweep runs one sweep of every profile and reports when it ended.
+func (m *Model) sweep() tea.Cmd {
+	eng, ctx, now := m.eng, m.c.ctx, m.c.now
+	return func() tea.Msg {
+		_, err := eng.Sweep(ctx)
+		at := now()
+		return sweepMsg{at: at, next: at.Add(eng.Interval()), err: err}
+	}
+}
+
+// listen waits for the engine's next event.
+func (m *Model) listen() tea.Cmd {
+	ch := m.events
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return jobEventMsg{ev}
+	}
+}
+
+func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
+	c := m.c
+	switch msg := msg.(type) {
+	case sweepMsg:
+		return tea.Batch(m.dash.Update(c, msg), m.dash.Reload(c), tea.Tick(max(time.Until(msg.next), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} }))
+	case sweepTickMsg:
+		return m.sweep()
+	case jobEventMsg:
+		return tea.Batch(m.dash.Update(c, msg), m.listen())
+	case tea.KeyPressMsg:
+		if m.ask != nil {
+			ask := m.ask
+			m.ask = nil
+			if msg.String() == "y" {
+				return ask.yes
+			}
+			return nil
+		}
+		if m.dash.Modal() {
+			return m.dash.Update(c, msg)
+		}
+		switch {
+		case key.Matches(msg, actionKeys.SyncNow):
+			if u, ok := m.dash.Selected(); ok {
+				return m.syncNow("syncing "+u.Key, u.Key)
+			}
+		case key.Matches(msg, actionKeys.SyncFailing):
+			var keys []string
+			for _, u := range m.dash.Rows() {
+				keys = append(keys, u.Key)
+			}
+			return m.syncNow(fmt.Sprintf("syncing the %d users in view", len(keys)), keys...)
+		case key.Matches(msg, actionKeys.Export):
+			return m.export()
+		case key.Matches(msg, actionKeys.Link):
+			return m.copyLink()
+		case key.Matches(msg, actionKeys.Rotate):
+			m.ask = &confirm{question: "Rotate the client secret? A new one is added and proven, then the old one is removed. (y/n)", yes: m.rotate()}
+			return nil
+		case key.Matches(msg, actionKeys.Reconsent):
+			m.screen = screenWizard
+			m.wiz = newWizard(c)
+			m.wiz.at = m.wiz.index(stepConsent)
+			return m.wiz.current().Init(c)
+		case key.Matches(msg, actionKeys.NewProfile):
+			c.Profile = store.Profile{Hosts: c.Options.Hosts}
+			m.screen = screenWizard
+			m.wiz = newWizard(c)
+			return m.wiz.current().Init(c)
+		case key.Matches(msg, actionKeys.NextProfile):
+			ps, err := completeProfiles(c.DB)
+			if err != nil || len(ps) < 2 {
+				return nil
+			}
+			for i, p := range ps {
+				if p.ID == c.Profile.ID {
+					return m.openDashboard(ps[(i+1)%len(ps)])
+				}
+			}
+		}
+	}
+	return m.dash.Update(c, msg)
+}
+
+// syncNow runs the named users' jobs at once.
+func (m *Model) syncNow(what string, keys ...string) tea.Cmd {
+	eng, ctx, pid := m.eng, m.c.ctx, m.c.Profile.ID
+	m.note = what + "…"
+	return func() tea.Msg {
+		sum, err := eng.SyncNow(ctx, pid, keys...)
+		if err != nil {
+			return errMsg{err}
+		}
+		return noteMsg{fmt.Sprintf("✓ synced %d user(s): %d ok", sum.Users, sum.States[store.StateOK])}
+	}
+}
+
+// export writes the current view as CSV next to the database.
+func (m *Model) export() tea.Cmd {
+	path := filepath.Join(filepath.Dir(m.c.DB.Path()), fmt.Sprintf("%s-users-%s.csv", m.c.Profile.ID, m.c.now().Format("20060102-150405")))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return errCmd(fmt.Errorf("export: %w", err))
+	}
+	defer f.Close()
+	rows := m.dash.Rows()
+	if err := store.WriteUsersCSV(f, rows); err != nil {
+		return errCmd(fmt.Errorf("export: %w", err))
+	}
+	return func() tea.Msg { return noteMsg{fmt.Sprintf("✓ %d user(s) written to %s", len(rows), path)} }
+}
+
+// copyLink copies a consent link for the selected user: the sign-in page
+// with their name filled in, asking for consent. It carries no secret.
+func (m *Model) copyLink() tea.Cmd {
+	u, ok := m.dash.Selected()
+	if !ok {
+		return nil
+	}
+	c, p := m.c, m.c.Profile
+	fc, err := flows.New(c.ctx, flows.Config{Authority: p.Hosts.WithDefaults().Authority, Tenant: firstOf(p.TenantID, p.TenantDomain), ClientID: p.ClientID, HTTPClient: c.HTTPClient, Now: c.Now})
+	if err != nil {
+		return errCmd(err)
+	}
+	s, err := fc.StartAuthCode(flows.AuthCodeRequest{RedirectURI: "http://localhost", Scopes: p.Scopes, LoginHint: firstOf(u.UPN, u.Account), Prompt: "consent"})
+	if err != nil {
+		return errCmd(err)
+	}
+	return tea.Batch(tea.SetClipboard(s.URL), func() tea.Msg {
+		return noteMsg{"✓ consent link for " + firstOf(u.UPN, u.Account) + " copied (OSC 52)"}
+	})
+}
+
+// rotate replaces the client secret as `modauth secret rotate` does: on
+// the app's own token (Application.ReadWrite.OwnedBy) or the admin's.
+func (m *Model) rotate() tea.Cmd {
+	c, p := m.c, m.c.Profile
+	return func() tea.Msg {
+		current, err := c.DB.ClientSecret(p.ID)
+		if err != nil {
+			return errMsg{fmt.Errorf("rotate secret: this profile has no client secret: %w", err)}
+		}
+		hosts := p.Hosts.WithDefaults()
+		newClient := func(ctx context.Context, s store.Secret) (*flows.Client, error) {
+			return flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: firstOf(p.TenantID, p.TenantDomain), ClientID: p.ClientID, ClientSecret: s, HTTPClient: c.HTTPClient, Now: c.Now})
+		}
+		g := c.AdminGraph
+		if g == nil {
+			fc, err := newClient(c.ctx, current.Value)
+			if err != nil {
+				return errMsg{err}
+			}
+			g = &exchange.Graph{Host: hosts.Graph, HTTP: c.HTTPClient, Token: func(ctx context.Context) (store.Secret, error) {
+				t, err := fc.ClientCredentials(ctx, hosts.GraphResource)
+				if err != nil {
+					return "", err
+				}
+				return t.AccessToken, nil
+			}}
+		}
+		next, err := appreg.Rotation{
+			Graph: g, ClientID: p.ClientID, Current: current, Now: c.Now, Sleep: c.Sleep,
+			Prove: func(ctx context.Context, s store.Secret) error {
+				fc, err := newClient(ctx, s)
+				if err == nil {
+					_, err = fc.ClientCredentials(ctx, hosts.GraphResource)
+				}
+				return err
+			},
+			Save:      func(cs store.ClientSecret) error { return c.DB.SetClientSecret(p.ID, cs) },
+			RemoveOld: func(store.ClientSecret) bool { return true }, // asked before starting
+		}.Run(c.ctx)
+		if err != nil {
+			var re *appreg.RoleError
+			if errors.As(err, &re) {
+				return errMsg{fmt.Errorf("%w (or give the app Application.ReadWrite.OwnedBy)", err)}
+			}
+			return errMsg{err}
+		}
+		return noteMsg{fmt.Sprintf("✓ new secret %s stored, valid until %s; the old one is removed", next.Value.Hint(), next.Expiry.Format("2 January 2006"))}
+	}
+}
+
+// profileBar sums up every complete profile with its worst state.
+func (m *Model) profileBar() string {
+	ps, err := completeProfiles(m.c.DB)
+	if err != nil || len(ps) < 2 {
+		return ""
+	}
+	st := m.c.Styles
+	var parts []string
+	for _, p := range ps {
+		jobs, _ := m.c.DB.Jobs(p.ID)
+		failing := 0
+		for _, j := range jobs {
+			if j.State != store.StateOK && j.State != store.StateNeverSynced {
+				failing++
+			}
+		}
+		label := p.ID + " ✓"
+		style := st.OK
+		if failing > 0 {
+			label, style = fmt.Sprintf("%s ✗ %d failing", p.ID, failing), st.Error
+		}
+		if p.ID == m.c.Profile.ID {
+			label = "[" + label + "]"
+		}
+		parts = append(parts, style.Render(label))
+	}
+	return strings.Join(parts, st.Faint.Render(" · "))
+}
+
+func (m *Model) dashboardKeys() help.KeyMap {
+	return append(keyMap{actionKeys.SyncNow, actionKeys.Reconsent, actionKeys.Export, actionKeys.Rotate}, m.dash.Keys().ShortHelp()...)
+}
+
+var _ = monitor.Fixes

@@ -1,0 +1,104 @@
+package tui
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/m365sim"
+	"github.com/modauth/modauth/store"
+)
+
+// completeAppOnly stores an app-only Graph profile whose setup is done,
+// with an app in the simulator that may rotate its own secret.
+func completeAppOnly(t *testing.T, h *harness) *m365sim.App {
+	t.Helper()
+	app := h.sim.RegisterApp(h.sim.Tenant, m365sim.AppSpec{DisplayName: "moveIT Exchange (production)",
+		Required: []string{"role:Calendars.ReadWrite", "role:Contacts.ReadWrite", "role:Tasks.ReadWrite.All", "role:Application.ReadWrite.OwnedBy"}})
+	h.sim.GrantAdminConsent(h.sim.Tenant, app)
+	sec := h.sim.AddSecret(app, 20*24*time.Hour)
+	p := store.Profile{ID: "acme-production", Customer: "Acme", Environment: "production", Preset: "generic", Model: store.AppOnly,
+		Protocols: []store.Protocol{store.Graph}, Folders: []string{"calendar", "contacts", "tasks"}, TenantID: h.sim.Tenant.ID,
+		ClientID: app.ClientID, Hosts: h.options().Hosts, WizardStep: stepVerify}
+	must(t, h.db.PutProfile(p))
+	must(t, h.db.SetClientSecret(p.ID, store.ClientSecret{Value: store.Secret(sec.Value), KeyID: sec.KeyID, Expiry: sec.End, ExpirySource: store.ExpiryGraph}))
+	for _, u := range []struct{ key, upn string }{{"AV", "anna.devries@contoso.com"}, {"BJ", "bjanssen@contoso.onmicrosoft.com"}, {"XX", "nobody@contoso.com"}} {
+		su := h.sim.Tenant.User(u.upn)
+		user := store.User{Key: u.key, Name: u.key, Account: u.upn, UPN: u.upn, Mapping: store.MappingOK}
+		if su != nil {
+			user.ObjectID, user.PrimarySMTP = su.ObjectID, su.Mail
+		} else {
+			user.Mapping = store.MappingNotFound
+		}
+		must(t, h.db.PutUsers(p.ID, user))
+	}
+	return app
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	app := completeAppOnly(t, h)
+	h.open()
+	if h.m.screen != screenDashboard {
+		t.Fatalf("screen %v", h.m.screen)
+	}
+	h.sees("acme-production", "secret 19d")
+	h.fits()
+	// The first sweep ran inside the program: two users synced, one not.
+	if j, _ := h.db.Job("acme-production", "AV"); j.State != store.StateOK {
+		t.Fatalf("anna after the first sweep: %s", j.State)
+	}
+	h.keys("3") // no sync-id
+	h.sees("no sync-id: 1 of 3", "XX")
+	h.fits()
+
+	h.keys("y")
+	h.sees("✓ synced 1 user(s)")
+	h.keys("e")
+	h.sees("user(s) written to")
+	files, _ := os.ReadDir(h.db.Path()[:strings.LastIndex(h.db.Path(), "/")])
+	found := false
+	for _, f := range files {
+		found = found || strings.HasPrefix(f.Name(), "acme-production-users-")
+	}
+	if !found {
+		t.Error("no export file")
+	}
+
+	old := app.Secrets[0].KeyID
+	h.keys("R")
+	h.sees("Rotate the client secret?")
+	h.keys("y")
+	h.sees("✓ new secret")
+	cs, _ := h.db.ClientSecret("acme-production")
+	if cs.KeyID == old || len(app.Secrets) != 1 {
+		t.Errorf("rotation: stored %s, old %s, %d secrets in Entra", cs.KeyID, old, len(app.Secrets))
+	}
+	h.keys("1<down>l")
+	h.sees("consent link for")
+
+	h.keys("n")
+	if h.m.screen != screenWizard || h.step() != stepProfile {
+		t.Errorf("n: screen %v step %s", h.m.screen, h.step())
+	}
+}
+
+func TestDashboardReconsentOpensTheConsentStep(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	completeAppOnly(t, h)
+	h.open()
+	h.keys("c")
+	if h.m.screen != screenWizard || h.step() != stepConsent {
+		t.Errorf("c: screen %v step %s", h.m.screen, h.step())
+	}
+}
