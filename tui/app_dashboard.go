@@ -82,7 +82,12 @@ func (m *Model) openDashboard(p store.Profile) tea.Cmd {
 func (m *Model) sweep() tea.Cmd {
 	eng, ctx, now := m.eng, m.c.ctx, m.c.now
 	return func() tea.Msg {
-		_, err := eng.Sweep(ctx)
+		sum, err := eng.Sweep(ctx)
+		if err == nil && sum.Users > 0 && sum.States[store.StateUnreachable] == sum.Users {
+			// Every job found Microsoft unreachable: what is on screen is
+			// the last good data, and the header says how old it is.
+			err = errors.New("Microsoft could not be reached")
+		}
 		at := now()
 		return sweepMsg{at: at, next: at.Add(eng.Interval()), err: err}
 	}
@@ -127,11 +132,20 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 				return m.syncNow("syncing "+u.Key, u.Key)
 			}
 		case key.Matches(msg, actionKeys.SyncFailing):
-			var keys []string
-			for _, u := range m.dash.Rows() {
-				keys = append(keys, u.Key)
+			jobs, err := c.DB.Jobs(c.Profile.ID)
+			if err != nil {
+				return errCmd(err)
 			}
-			return m.syncNow(fmt.Sprintf("syncing the %d users in view", len(keys)), keys...)
+			var keys []string
+			for k, j := range jobs {
+				if j.State != store.StateOK {
+					keys = append(keys, k)
+				}
+			}
+			if len(keys) == 0 {
+				return func() tea.Msg { return noteMsg{"nobody is failing"} }
+			}
+			return m.syncNow(fmt.Sprintf("syncing the %d failing user(s)", len(keys)), keys...)
 		case key.Matches(msg, actionKeys.Export):
 			return m.export()
 		case key.Matches(msg, actionKeys.Link):

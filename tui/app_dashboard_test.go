@@ -102,3 +102,39 @@ func TestDashboardReconsentOpensTheConsentStep(t *testing.T) {
 		t.Errorf("c: screen %v step %s", h.m.screen, h.step())
 	}
 }
+
+func TestDashboardSyncFailingAndStaleWhenUnreachable(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	completeAppOnly(t, h)
+	h.open()
+	h.keys("F")
+	h.sees("✓ synced 1 user(s)") // only XX, whose account is not found
+	if strings.Contains(h.screen(), "stale") {
+		t.Fatal("stale before any failure")
+	}
+	h.sim.FailNext("/", 1000, 503)
+	h.sim.Clock.Advance(16 * time.Minute)
+	h.run(h.m.sweep())
+	h.sees("stale")
+	h.fits()
+}
+
+func TestDashboardSeveralProfiles(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	completeAppOnly(t, h)
+	p, _ := h.db.Profile("acme-production")
+	p.ID, p.Environment = "acme-acceptance", "acceptance"
+	must(t, h.db.PutProfile(p))
+	must(t, h.db.PutUsers(p.ID, store.User{Key: "AV", Account: "anna.devries@contoso.com", UPN: "anna.devries@contoso.com", Mapping: store.MappingOK}))
+	h.open()
+	h.sees("acme-acceptance", "acme-production")
+	first := h.m.c.Profile.ID
+	h.keys("<tab>")
+	if h.m.c.Profile.ID == first {
+		t.Error("tab did not switch profiles")
+	}
+	h.sees("[" + h.m.c.Profile.ID)
+	h.fits()
+}
