@@ -169,17 +169,11 @@ type (
 )
 
 var dashKeys = struct {
-	Up, Down, PageUp, PageDown, Home, End, Move  key.Binding
+	Move                                         key.Binding
 	Detail, Close, Search, Keep, Clear           key.Binding
 	Sort, Reverse, SortHelp                      key.Binding
 	All, Failing, NoSyncID, SignIn, Expiring, F1 key.Binding
 }{
-	Up:       key.NewBinding(key.WithKeys("up", "k")),
-	Down:     key.NewBinding(key.WithKeys("down", "j")),
-	PageUp:   key.NewBinding(key.WithKeys("pgup")),
-	PageDown: key.NewBinding(key.WithKeys("pgdown")),
-	Home:     key.NewBinding(key.WithKeys("home", "g")),
-	End:      key.NewBinding(key.WithKeys("end", "G")),
 	Move:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
 	Detail:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
 	Close:    key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter", "close")),
@@ -502,25 +496,9 @@ func (d *dashboard) typeSearch(c *Context, msg tea.Msg) tea.Cmd {
 // moveKey handles the cursor keys; it reports whether k was one.
 func (d *dashboard) moveKey(k tea.KeyPressMsg) bool {
 	d.ensureView()
-	page := max(d.pageRows, 1)
-	last := max(len(d.view)-1, 0)
-	switch {
-	case key.Matches(k, dashKeys.Up):
-		d.cursor = max(d.cursor-1, 0)
-	case key.Matches(k, dashKeys.Down):
-		d.cursor = min(d.cursor+1, last)
-	case key.Matches(k, dashKeys.PageUp):
-		d.cursor = max(d.cursor-page, 0)
-	case key.Matches(k, dashKeys.PageDown):
-		d.cursor = min(d.cursor+page, last)
-	case key.Matches(k, dashKeys.Home):
-		d.cursor = 0
-	case key.Matches(k, dashKeys.End):
-		d.cursor = last
-	default:
-		return false
-	}
-	return true
+	var ok bool
+	d.cursor, ok = moveCursor(k, d.cursor, len(d.view), d.pageRows)
+	return ok
 }
 
 // jobEvent re-reads the one user the event is about and moves their row

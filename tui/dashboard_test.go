@@ -154,31 +154,7 @@ func (f *dashFixture) run(cmd tea.Cmd) {
 // keys types like the harness: text, or key names in angle brackets.
 func (f *dashFixture) keys(s string) {
 	f.t.Helper()
-	for s != "" {
-		if strings.HasPrefix(s, "<") {
-			end := strings.IndexByte(s, '>')
-			f.send(dashPress(s[1:end]))
-			s = s[end+1:]
-			continue
-		}
-		r := []rune(s)[0]
-		f.send(tea.KeyPressMsg{Code: r, Text: string(r)})
-		s = s[len(string(r)):]
-	}
-}
-
-func dashPress(name string) tea.KeyPressMsg {
-	switch name {
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "home":
-		return tea.KeyPressMsg{Code: tea.KeyHome}
-	case "end":
-		return tea.KeyPressMsg{Code: tea.KeyEnd}
-	}
-	return press(name)
+	typeKeys(s, f.send)
 }
 
 // screen is the header and the body as the frame lays them out, without

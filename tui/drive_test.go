@@ -116,15 +116,20 @@ func (h *harness) run(cmd tea.Cmd) {
 // e.g. "Acme<enter><right><space>".
 func (h *harness) keys(s string) {
 	h.t.Helper()
+	typeKeys(s, h.send)
+}
+
+// typeKeys turns "Acme<enter>" into key presses for send.
+func typeKeys(s string, send func(tea.Msg)) {
 	for s != "" {
 		if strings.HasPrefix(s, "<") {
 			end := strings.IndexByte(s, '>')
-			h.send(press(s[1:end]))
+			send(press(s[1:end]))
 			s = s[end+1:]
 			continue
 		}
 		r := []rune(s)[0]
-		h.send(tea.KeyPressMsg{Code: r, Text: string(r)})
+		send(tea.KeyPressMsg{Code: r, Text: string(r)})
 		s = s[len(string(r)):]
 	}
 }
@@ -152,6 +157,14 @@ func press(name string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyRight}
 	case "space":
 		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "home":
+		return tea.KeyPressMsg{Code: tea.KeyHome}
+	case "end":
+		return tea.KeyPressMsg{Code: tea.KeyEnd}
 	case "backspace":
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
 	case "ctrl+c":

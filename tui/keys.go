@@ -1,6 +1,9 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
 
 // keys are the bindings every screen shares. Screens add their own; the
 // help bar is built from the same bindings, so the two never drift apart.
@@ -23,3 +26,34 @@ type keyMap []key.Binding
 
 func (k keyMap) ShortHelp() []key.Binding  { return k }
 func (k keyMap) FullHelp() [][]key.Binding { return [][]key.Binding{k} }
+
+// listKeys move the cursor of a table, the same in every table.
+var listKeys = struct{ Up, Down, PageUp, PageDown, Home, End key.Binding }{
+	Up:       key.NewBinding(key.WithKeys("up", "k")),
+	Down:     key.NewBinding(key.WithKeys("down", "j")),
+	PageUp:   key.NewBinding(key.WithKeys("pgup")),
+	PageDown: key.NewBinding(key.WithKeys("pgdown")),
+	Home:     key.NewBinding(key.WithKeys("home", "g")),
+	End:      key.NewBinding(key.WithKeys("end", "G")),
+}
+
+// moveCursor applies a cursor key to a cursor over n rows shown page at a
+// time; ok is false when k moves nothing.
+func moveCursor(k tea.KeyPressMsg, cursor, n, page int) (int, bool) {
+	page, last := max(page, 1), max(n-1, 0)
+	switch {
+	case key.Matches(k, listKeys.Up):
+		return max(cursor-1, 0), true
+	case key.Matches(k, listKeys.Down):
+		return min(cursor+1, last), true
+	case key.Matches(k, listKeys.PageUp):
+		return max(cursor-page, 0), true
+	case key.Matches(k, listKeys.PageDown):
+		return min(cursor+page, last), true
+	case key.Matches(k, listKeys.Home):
+		return 0, true
+	case key.Matches(k, listKeys.End):
+		return last, true
+	}
+	return cursor, false
+}

@@ -69,23 +69,17 @@ const (
 const usersSaveEvery = 50
 
 var usersKeys = struct {
-	Import, Add, Edit, Delete, Resolve, Move, Up, Down, PageUp, PageDown, Home, End, Yes, No key.Binding
-	SubmitImport, SubmitAdd, SubmitEdit                                                      key.Binding
+	Import, Add, Edit, Delete, Resolve, Move, Yes, No key.Binding
+	SubmitImport, SubmitAdd, SubmitEdit               key.Binding
 }{
-	Import:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import")),
-	Add:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
-	Edit:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
-	Delete:   key.NewBinding(key.WithKeys("d", "delete"), key.WithHelp("d", "del")),
-	Resolve:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resolve")),
-	Move:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
-	Up:       key.NewBinding(key.WithKeys("up")),
-	Down:     key.NewBinding(key.WithKeys("down")),
-	PageUp:   key.NewBinding(key.WithKeys("pgup")),
-	PageDown: key.NewBinding(key.WithKeys("pgdown")),
-	Home:     key.NewBinding(key.WithKeys("home")),
-	End:      key.NewBinding(key.WithKeys("end")),
-	Yes:      key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "remove")),
-	No:       key.NewBinding(key.WithKeys("n", "N"), key.WithHelp("n", "keep")),
+	Import:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import")),
+	Add:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
+	Edit:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
+	Delete:  key.NewBinding(key.WithKeys("d", "delete"), key.WithHelp("d", "del")),
+	Resolve: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resolve")),
+	Move:    key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
+	Yes:     key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "remove")),
+	No:      key.NewBinding(key.WithKeys("n", "N"), key.WithHelp("n", "keep")),
 
 	SubmitImport: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "import")),
 	SubmitAdd:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next/add")),
@@ -320,25 +314,9 @@ func (s *usersStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 
 // move handles the cursor keys; it reports whether k was one.
 func (s *usersStep) move(k tea.KeyPressMsg) bool {
-	page := max(s.rows(), 1)
-	last := max(len(s.users)-1, 0)
-	switch {
-	case key.Matches(k, usersKeys.Up):
-		s.cursor = max(s.cursor-1, 0)
-	case key.Matches(k, usersKeys.Down):
-		s.cursor = min(s.cursor+1, last)
-	case key.Matches(k, usersKeys.PageUp):
-		s.cursor = max(s.cursor-page, 0)
-	case key.Matches(k, usersKeys.PageDown):
-		s.cursor = min(s.cursor+page, last)
-	case key.Matches(k, usersKeys.Home):
-		s.cursor = 0
-	case key.Matches(k, usersKeys.End):
-		s.cursor = last
-	default:
-		return false
-	}
-	return true
+	var ok bool
+	s.cursor, ok = moveCursor(k, s.cursor, len(s.users), s.rows())
+	return ok
 }
 
 func (s *usersStep) selected() (store.User, bool) {
