@@ -59,3 +59,20 @@ func TestApplyIsOneTransactionAndAllOrNothing(t *testing.T) {
 		t.Errorf("an empty batch must not write: %v", err)
 	}
 }
+
+func TestBulkReadsMatchPerUserReads(t *testing.T) {
+	db, _ := testDB(t, Options{})
+	must(t, db.PutProfile(Profile{ID: "p"}))
+	must(t, db.PutUsers("p", User{Key: "a"}, User{Key: "b"}))
+	must(t, db.PutToken("p", "a", Token{RefreshToken: "rt", Scopes: []string{"x"}}))
+	must(t, db.PutItems("p", "a", "calendar", Item{ID: "1"}, Item{ID: "2"}))
+	must(t, db.PutItems("p", "b", "tasks", Item{ID: "3"}))
+	meta, err := db.TokenMeta("p")
+	if err != nil || len(meta) != 1 || meta["a"].Scopes[0] != "x" || !meta["a"].RefreshToken.IsZero() {
+		t.Errorf("meta %+v %v", meta, err)
+	}
+	counts, err := db.ItemCounts("p")
+	if err != nil || counts["a"]["calendar"] != 2 || counts["b"]["tasks"] != 1 {
+		t.Errorf("counts %+v %v", counts, err)
+	}
+}

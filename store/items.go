@@ -134,3 +134,26 @@ func folderBucket(items *bolt.Bucket, userKey, folder string) *bolt.Bucket {
 	}
 	return ub.Bucket([]byte(folder))
 }
+
+// ItemCounts returns, in one read, the number of stored items per user
+// and folder of a profile.
+func (db *DB) ItemCounts(profileID string) (map[string]map[string]int, error) {
+	out := map[string]map[string]int{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ib, err := profileSub(tx, profileID, bktItems)
+		if err != nil {
+			return err
+		}
+		return ib.ForEachBucket(func(user []byte) error {
+			ub := ib.Bucket(user)
+			counts := map[string]int{}
+			err := ub.ForEachBucket(func(folder []byte) error {
+				counts[string(folder)] = ub.Bucket(folder).Stats().KeyN
+				return nil
+			})
+			out[string(user)] = counts
+			return err
+		})
+	})
+	return out, err
+}

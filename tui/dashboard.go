@@ -3,10 +3,8 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -233,8 +231,8 @@ func (d *dashboard) setRows(rows []dashRow) {
 	d.dirty = true
 }
 
-// load reads every row from the store: users and jobs in one read each,
-// then each user's token metadata and item counts.
+// load reads every row from the store: users, jobs, token metadata and
+// item counts, one read each, whatever the number of users.
 func (d *dashboard) load(c *Context) error {
 	d.profile = c.Profile
 	if c.DB == nil || c.Profile.ID == "" {
@@ -250,35 +248,22 @@ func (d *dashboard) load(c *Context) error {
 	if err != nil {
 		return fmt.Errorf("read sync jobs: %w", err)
 	}
-	// Each user's token and item counts are a read transaction of their
-	// own (about 25µs): spread them over the CPUs, since bbolt reads in
-	// parallel.
-	rows := make([]dashRow, len(users))
-	workers := min(runtime.GOMAXPROCS(0), max(len(users)/dashLoadChunk, 1))
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(users); i += workers {
-				r, err := d.readRow(c, users[i], jobs[users[i].Key], true)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				rows[i] = r
-			}
-		})
+	tokens, err := c.DB.TokenMeta(id)
+	if err != nil {
+		return fmt.Errorf("read tokens: %w", err)
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+	counts, err := c.DB.ItemCounts(id)
+	if err != nil {
+		return fmt.Errorf("count items: %w", err)
+	}
+	rows := make([]dashRow, len(users))
+	for i, u := range users {
+		t, hasToken := tokens[u.Key]
+		rows[i] = newDashRow(u, jobs[u.Key], t, hasToken, counts[u.Key])
 	}
 	d.setRows(rows)
 	return nil
 }
-
-// dashLoadChunk is the fewest users worth a goroutine of their own.
-const dashLoadChunk = 256
 
 // readRow reads a user's token and item counts (and the job, unless given).
 func (d *dashboard) readRow(c *Context, u store.User, j store.Job, haveJob bool) (dashRow, error) {
