@@ -214,7 +214,7 @@ func (m *Model) copyLink() tea.Cmd {
 		return nil
 	}
 	c, p := m.c, m.c.Profile
-	fc, err := flows.New(c.ctx, flows.Config{Authority: p.Hosts.WithDefaults().Authority, Tenant: firstOf(p.TenantID, p.TenantDomain), ClientID: p.ClientID, HTTPClient: c.HTTPClient, Now: c.Now})
+	fc, err := flows.New(c.ctx, c.flowsConfig(p.Hosts, firstOf(p.TenantID, p.TenantDomain), p.ClientID, ""))
 	if err != nil {
 		return errCmd(err)
 	}
@@ -238,7 +238,7 @@ func (m *Model) rotate() tea.Cmd {
 		}
 		hosts := p.Hosts.WithDefaults()
 		newClient := func(ctx context.Context, s store.Secret) (*flows.Client, error) {
-			return flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: firstOf(p.TenantID, p.TenantDomain), ClientID: p.ClientID, ClientSecret: s, HTTPClient: c.HTTPClient, Now: c.Now})
+			return flows.New(ctx, c.flowsConfig(hosts, firstOf(p.TenantID, p.TenantDomain), p.ClientID, s))
 		}
 		g := c.AdminGraph
 		if g == nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
 )
 
@@ -65,4 +66,11 @@ func (c *Context) now() time.Time {
 		return c.Now()
 	}
 	return time.Now()
+}
+
+// flowsConfig configures flows for an app of a profile with the
+// interface's HTTP client, clock, sleep and log.
+func (o Options) flowsConfig(hosts store.Hosts, tenant, clientID string, secret store.Secret) flows.Config {
+	return flows.Config{Authority: hosts.WithDefaults().Authority, Tenant: tenant, ClientID: clientID, ClientSecret: secret,
+		HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep, Logger: o.Logger}
 }

@@ -171,7 +171,7 @@ func (s *idsStep) check(c *Context, field string) tea.Cmd {
 	hosts := p.Hosts.WithDefaults()
 	tenant, client, secret := s.form.Value("tenant"), s.form.Value("client"), s.form.Value("secret")
 	newClient := func(ctx context.Context, secret string) (*flows.Client, error) {
-		return flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenant, ClientID: client, ClientSecret: store.Secret(secret), HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep})
+		return flows.New(ctx, c.flowsConfig(hosts, tenant, client, store.Secret(secret)))
 	}
 	var run func(context.Context) (string, error)
 	switch field {

@@ -194,7 +194,7 @@ func (s *registerStep) register(c *Context) tea.Cmd {
 		tenant = "organizations"
 	}
 	start := func() tea.Msg {
-		fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenant, ClientID: appreg.AdminClientID, HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep})
+		fc, err := flows.New(ctx, c.flowsConfig(hosts, tenant, appreg.AdminClientID, ""))
 		if err != nil {
 			return registeredMsg{err: fmt.Errorf("admin sign-in: %w", err)}
 		}

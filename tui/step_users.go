@@ -713,8 +713,7 @@ func usersGraph(ctx context.Context, db *store.DB, p store.Profile, o Options, a
 // usersAppGraph is Graph on the app's client-credentials token.
 func usersAppGraph(ctx context.Context, p store.Profile, tenant string, secret store.Secret, o Options) (*exchange.Graph, error) {
 	hosts := p.Hosts.WithDefaults()
-	fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenant, ClientID: p.ClientID,
-		ClientSecret: secret, HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep, Logger: o.Logger})
+	fc, err := flows.New(ctx, o.flowsConfig(hosts, tenant, p.ClientID, secret))
 	if err != nil {
 		return nil, err
 	}
