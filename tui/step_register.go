@@ -36,7 +36,7 @@ type registerStep struct {
 }
 
 var registerTabs = [4]struct{ name, file string }{
-	{"checklist", "checklist.txt"}, {"manifest", "manifest.json"}, {"az script", "register.sh"}, {"PowerShell", "exchange.ps1"},
+	{"checklist", "checklist.txt"}, {"manifest", "manifest.json"}, {"az CLI", "register.sh"}, {"PowerShell", "exchange.ps1"},
 }
 
 var registerKeys = struct {
@@ -247,7 +247,7 @@ func (s *registerStep) View(c *Context) string {
 	if s.busy {
 		return "Registering the app through Microsoft Graph…"
 	}
-	head := st.Bold.Render(s.plan.DisplayName) + "  " + strings.Join(tabs, " ")
+	head := strings.Join(tabs, " ")
 	note := ""
 	if s.note != "" {
 		note = "\n" + st.OK.Render(wrap(s.note, c.Width-2))
