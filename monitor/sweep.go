@@ -56,6 +56,7 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 
 	c, connErr := e.conn(ctx, p)
 	pending := store.Batch{Profile: p.ID}
+	out := writer{e: e}
 	for start := 0; start < len(due); start += e.opts.ChunkSize {
 		chunk := due[start:min(start+e.opts.ChunkSize, len(due))]
 		if connErr == nil {
@@ -67,7 +68,10 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 				pending.Tokens[w.user.Key] = *w.rotated
 			}
 		}
-		if err := e.commit(&pending); err != nil {
+		// Rotated refresh tokens must be stored before their access
+		// tokens are used; results alone can be written while the next
+		// chunk syncs.
+		if err := out.write(&pending, len(pending.Tokens) > 0); err != nil {
 			return err
 		}
 		e.forEach(ctx, chunk, func(w *work) {
@@ -86,7 +90,34 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 			sum.Users++
 		}
 	}
-	return e.commit(&pending)
+	return out.write(&pending, true)
+}
+
+// writer commits a sweep's batches in order, one at a time, each in the
+// background unless the caller must wait for it.
+type writer struct {
+	e        *Engine
+	inflight chan error
+}
+
+// write commits b (and empties it) after the batch before it; with wait
+// it returns once b is durable, else at once.
+func (w *writer) write(b *store.Batch, wait bool) error {
+	if w.inflight != nil {
+		if err := <-w.inflight; err != nil {
+			return err
+		}
+		w.inflight = nil
+	}
+	batch := *b
+	*b = store.Batch{Profile: b.Profile}
+	if wait {
+		return w.e.commit(&batch)
+	}
+	done := make(chan error, 1)
+	w.inflight = done
+	go func() { done <- w.e.commit(&batch) }()
+	return nil
 }
 
 // commit writes the pending batch and tells subscribers.
