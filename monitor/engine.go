@@ -55,10 +55,12 @@ type Engine struct {
 	// Stats is live: read it at any time.
 	Stats Stats
 
-	mu      sync.Mutex
-	conns   map[string]*conn         // by profile ID
-	tenants map[string]chan struct{} // per-tenant request slots
-	subs    map[chan store.Event]struct{}
+	mu    sync.Mutex
+	conns map[string]*conn // by profile ID
+	// expiryRead is when each profile\'s secret expiry was last read.
+	expiryRead map[string]time.Time
+	tenants    map[string]chan struct{} // per-tenant request slots
+	subs       map[chan store.Event]struct{}
 }
 
 // New returns an engine over db.
@@ -87,7 +89,7 @@ func New(db *store.DB, opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{db: db, opts: opts, conns: map[string]*conn{}, tenants: map[string]chan struct{}{}, subs: map[chan store.Event]struct{}{}}
+	return &Engine{db: db, opts: opts, conns: map[string]*conn{}, tenants: map[string]chan struct{}{}, subs: map[chan store.Event]struct{}{}, expiryRead: map[string]time.Time{}}
 }
 
 // Subscribe returns a channel of the events the engine writes, for a live

@@ -252,3 +252,32 @@ func TestSyncNowRunsOnlyTheNamedUsers(t *testing.T) {
 		t.Errorf("summary %+v; anna ran %v, claire %v", sum, f.job("AV").LastRun, f.job("CD").LastRun)
 	}
 }
+
+// The secret's expiry comes from Graph when the app may read its own
+// registration; otherwise the entered date stays, with its source.
+func TestSecretExpiryFromGraph(t *testing.T) {
+	for _, canRead := range []bool{true, false} {
+		f := newFixture(t, m365sim.Options{})
+		required := []string{"role:Calendars.ReadWrite"}
+		if canRead {
+			required = append(required, "role:Application.Read.All")
+		}
+		f.app = f.sim.RegisterApp(f.sim.Tenant, m365sim.AppSpec{DisplayName: "x", Required: required})
+		f.sim.GrantAdminConsent(f.sim.Tenant, f.app)
+		sec := f.sim.AddSecret(f.app, 100*24*time.Hour)
+		f.putProfile(store.Profile{Model: store.AppOnly, Protocols: []store.Protocol{store.Graph}})
+		entered := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		if err := f.db.SetClientSecret(pid, store.ClientSecret{Value: store.Secret(sec.Value), Expiry: entered, ExpirySource: store.ExpiryEntered}); err != nil {
+			t.Fatal(err)
+		}
+		f.sweep()
+		cs, _ := f.db.ClientSecret(pid)
+		p, _ := f.db.Profile(pid)
+		switch {
+		case canRead && (cs.ExpirySource != store.ExpiryGraph || !cs.Expiry.Equal(sec.End) || cs.KeyID != sec.KeyID || p.SecretExpirySource != store.ExpiryGraph):
+			t.Errorf("readable: %+v, profile source %s", cs, p.SecretExpirySource)
+		case !canRead && (cs.ExpirySource != store.ExpiryEntered || !cs.Expiry.Equal(entered)):
+			t.Errorf("not readable: %+v", cs)
+		}
+	}
+}

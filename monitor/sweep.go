@@ -55,6 +55,9 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 	}
 
 	c, connErr := e.conn(ctx, p)
+	if connErr == nil {
+		e.refreshExpiry(ctx, c)
+	}
 	pending := store.Batch{Profile: p.ID}
 	out := writer{e: e}
 	for start := 0; start < len(due); start += e.opts.ChunkSize {

@@ -1,0 +1,68 @@
+package monitor
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/store"
+)
+
+// expiryEvery is how often a profile's secret expiry is read from Graph:
+// it changes only when someone rotates the secret.
+const expiryEvery = time.Hour
+
+// refreshExpiry reads the client secret's end date from Graph
+// (passwordCredentials) when the app may read its own registration, and
+// stores it with its source. When Graph says no (no Application.Read.All),
+// the date a person entered stays, with its source: the countdown is
+// never left without one.
+func (e *Engine) refreshExpiry(ctx context.Context, c *conn) {
+	if c.secret.Value.IsZero() || c.prof.OnPremises || c.flows == nil {
+		return
+	}
+	e.mu.Lock()
+	last := e.expiryRead[c.prof.ID]
+	due := e.opts.Now().Sub(last) >= expiryEvery
+	if due {
+		e.expiryRead[c.prof.ID] = e.opts.Now()
+	}
+	e.mu.Unlock()
+	if !due {
+		return
+	}
+	g := c.graph(func(ctx context.Context) (store.Secret, error) { return c.appToken(ctx, audGraph) })
+	creds, err := g.AppPasswords(ctx, c.prof.ClientID)
+	if err != nil {
+		e.opts.Logger.Debug("secret expiry not readable from Graph", "profile", c.prof.ID, "err", err)
+		return
+	}
+	cs := c.secret
+	for _, pc := range creds {
+		// By Secret ID when it is known; else by the hint, the value's
+		// first three characters, when only one secret has it.
+		if pc.KeyID == cs.KeyID || (cs.KeyID == "" && pc.Hint != "" && strings.HasPrefix(cs.Value.Reveal(), pc.Hint) && onlyHint(creds, pc.Hint)) {
+			if cs.ExpirySource == store.ExpiryGraph && cs.Expiry.Equal(pc.EndDateTime) && cs.KeyID == pc.KeyID {
+				return
+			}
+			cs.KeyID, cs.Expiry, cs.ExpirySource = pc.KeyID, pc.EndDateTime, store.ExpiryGraph
+			if err := e.db.SetClientSecret(c.prof.ID, cs); err != nil {
+				e.opts.Logger.Error("store secret expiry", "profile", c.prof.ID, "err", err)
+				return
+			}
+			c.secret = cs
+			return
+		}
+	}
+}
+
+func onlyHint(creds []exchange.PasswordCredential, hint string) bool {
+	n := 0
+	for _, pc := range creds {
+		if pc.Hint == hint {
+			n++
+		}
+	}
+	return n == 1
+}
