@@ -277,6 +277,27 @@ func (m *Model) rotate() tea.Cmd {
 	}
 }
 
+// severity orders the states from worst to best, for a profile's summary.
+var severity = []store.JobState{
+	store.StateSecretExpired, store.StateSignInNeeded, store.StateConsentNeeded, store.StateUPNInvalid,
+	store.StateNoMailbox, store.StateUnreachable, store.StateThrottled, store.StateNeverSynced, store.StateOK,
+}
+
+// worstState is the worst state among a profile's jobs, and how many
+// users are in it.
+func worstState(jobs map[string]store.Job) (store.JobState, int) {
+	counts := map[store.JobState]int{}
+	for _, j := range jobs {
+		counts[j.State]++
+	}
+	for _, st := range severity {
+		if counts[st] > 0 {
+			return st, counts[st]
+		}
+	}
+	return store.StateNeverSynced, 0
+}
+
 // profileBar sums up every complete profile with its worst state.
 func (m *Model) profileBar() string {
 	ps, err := completeProfiles(m.c.DB)
@@ -287,16 +308,14 @@ func (m *Model) profileBar() string {
 	var parts []string
 	for _, p := range ps {
 		jobs, _ := m.c.DB.Jobs(p.ID)
-		failing := 0
-		for _, j := range jobs {
-			if j.State != store.StateOK && j.State != store.StateNeverSynced {
-				failing++
-			}
-		}
-		label := p.ID + " ✓"
-		style := st.OK
-		if failing > 0 {
-			label, style = fmt.Sprintf("%s ✗ %d failing", p.ID, failing), st.Error
+		worst, n := worstState(jobs)
+		label, style := p.ID+" ✓", st.OK
+		switch worst {
+		case store.StateOK:
+		case store.StateNeverSynced, store.StateThrottled:
+			label, style = fmt.Sprintf("%s %s (%d)", p.ID, worst, n), st.Warn
+		default:
+			label, style = fmt.Sprintf("%s ✗ %s (%d)", p.ID, worst, n), st.Error
 		}
 		if p.ID == m.c.Profile.ID {
 			label = "[" + label + "]"

@@ -129,7 +129,7 @@ func TestDashboardSeveralProfiles(t *testing.T) {
 	must(t, h.db.PutProfile(p))
 	must(t, h.db.PutUsers(p.ID, store.User{Key: "AV", Account: "anna.devries@contoso.com", UPN: "anna.devries@contoso.com", Mapping: store.MappingOK}))
 	h.open()
-	h.sees("acme-acceptance", "acme-production")
+	h.sees("acme-acceptance", "acme-production ✗ upn-invalid (1)")
 	first := h.m.c.Profile.ID
 	h.keys("<tab>")
 	if h.m.c.Profile.ID == first {
