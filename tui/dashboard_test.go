@@ -126,29 +126,12 @@ func (f *dashFixture) send(msg tea.Msg) {
 
 func (f *dashFixture) run(cmd tea.Cmd) {
 	f.t.Helper()
-	if cmd == nil {
-		return
-	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	var msg tea.Msg
-	select {
-	case msg = <-done:
-	case <-time.After(300 * time.Millisecond):
-		return // the tick
-	}
-	switch msg := msg.(type) {
-	case nil:
-	case tea.BatchMsg:
-		for _, c := range msg {
-			f.run(c)
+	runCmd(cmd, 300*time.Millisecond, func(msg tea.Msg) {
+		if e, ok := msg.(errMsg); ok {
+			f.t.Fatalf("error: %v", e.err)
 		}
-	case errMsg:
-		f.t.Fatalf("error: %v", msg.err)
-	case dashTickMsg:
-	default:
 		f.send(msg)
-	}
+	})
 }
 
 // keys types like the harness: text, or key names in angle brackets.

@@ -79,7 +79,13 @@ func (h *harness) send(msg tea.Msg) {
 }
 
 // run executes a command and feeds its message back, recursively.
-func (h *harness) run(cmd tea.Cmd) {
+func (h *harness) run(cmd tea.Cmd) { runCmd(cmd, h.wait, h.send) }
+
+// runCmd runs a command as the Bubble Tea runtime would and hands its
+// messages to deliver: batches and sequences are unfolded, commands that
+// block longer than wait (timers, long waits) are dropped, and so are
+// ticks that would re-arm forever and quitting.
+func runCmd(cmd tea.Cmd, wait time.Duration, deliver func(tea.Msg)) {
 	if cmd == nil {
 		return
 	}
@@ -88,27 +94,24 @@ func (h *harness) run(cmd tea.Cmd) {
 	var msg tea.Msg
 	select {
 	case msg = <-done:
-	case <-time.After(h.wait):
+	case <-time.After(wait):
 		return // a ticker or a long wait: not part of this step
 	}
 	switch msg := msg.(type) {
-	case nil, spinner.TickMsg, dashTickMsg: // these would tick forever
+	case nil, spinner.TickMsg, dashTickMsg, tea.QuitMsg:
 	case tea.BatchMsg:
 		for _, c := range msg {
-			h.run(c)
+			runCmd(c, wait, deliver)
 		}
 	default:
 		// tea.Sequence's message type is unexported: a slice of commands.
 		if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
 			for i := range v.Len() {
-				h.run(v.Index(i).Interface().(tea.Cmd))
+				runCmd(v.Index(i).Interface().(tea.Cmd), wait, deliver)
 			}
 			return
 		}
-		if _, quit := msg.(tea.QuitMsg); quit {
-			return
-		}
-		h.send(msg)
+		deliver(msg)
 	}
 }
 
@@ -137,42 +140,32 @@ func typeKeys(s string, send func(tea.Msg)) {
 // paste delivers text as a bracketed paste.
 func (h *harness) paste(s string) { h.t.Helper(); h.send(tea.PasteMsg{Content: s}) }
 
+// named are the keys tests press by name.
+var named = map[string]tea.KeyPressMsg{
+	"enter":     {Code: tea.KeyEnter},
+	"esc":       {Code: tea.KeyEscape},
+	"tab":       {Code: tea.KeyTab},
+	"shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
+	"up":        {Code: tea.KeyUp},
+	"down":      {Code: tea.KeyDown},
+	"left":      {Code: tea.KeyLeft},
+	"right":     {Code: tea.KeyRight},
+	"space":     {Code: tea.KeySpace, Text: " "},
+	"pgup":      {Code: tea.KeyPgUp},
+	"pgdown":    {Code: tea.KeyPgDown},
+	"home":      {Code: tea.KeyHome},
+	"end":       {Code: tea.KeyEnd},
+	"backspace": {Code: tea.KeyBackspace},
+	"ctrl+c":    {Code: 'c', Mod: tea.ModCtrl},
+	"f1":        {Code: tea.KeyF1},
+}
+
 func press(name string) tea.KeyPressMsg {
-	switch name {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "left":
-		return tea.KeyPressMsg{Code: tea.KeyLeft}
-	case "right":
-		return tea.KeyPressMsg{Code: tea.KeyRight}
-	case "space":
-		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "home":
-		return tea.KeyPressMsg{Code: tea.KeyHome}
-	case "end":
-		return tea.KeyPressMsg{Code: tea.KeyEnd}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	case "f1":
-		return tea.KeyPressMsg{Code: tea.KeyF1}
+	k, ok := named[name]
+	if !ok {
+		panic("press: unknown key " + name)
 	}
-	panic("press: unknown key " + name)
+	return k
 }
 
 // screen is the frame as a person sees it, without colours.

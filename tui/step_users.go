@@ -818,19 +818,24 @@ func usersOr(v, def string) string {
 	return def
 }
 
-// summaryText counts the users by status: "5 users: 1 ok, 1 mismatch, 3 to fix".
-func (s *usersStep) summaryText() string {
-	ok, mis, todo := 0, 0, 0
+// tally counts the users resolved ok, found by an alias, and still to fix.
+func (s *usersStep) tally() (ok, mismatch, todo int) {
 	for _, u := range s.users {
 		switch u.Mapping {
 		case store.MappingOK:
 			ok++
 		case store.MappingMismatch:
-			mis++
+			mismatch++
 		default:
 			todo++
 		}
 	}
+	return ok, mismatch, todo
+}
+
+// summaryText counts the users by status: "5 users: 1 ok, 1 mismatch, 3 to fix".
+func (s *usersStep) summaryText() string {
+	ok, mis, todo := s.tally()
 	return fmt.Sprintf("%s: %d ok, %d mismatch, %d to fix", usersN(len(s.users), "user"), ok, mis, todo)
 }
 
@@ -934,17 +939,7 @@ func (s *usersStep) View(c *Context) string {
 // summaryLine is summaryText in colour, with the rows shown when the
 // table scrolls.
 func (s *usersStep) summaryLine(st Styles) string {
-	ok, mis, todo := 0, 0, 0
-	for _, u := range s.users {
-		switch u.Mapping {
-		case store.MappingOK:
-			ok++
-		case store.MappingMismatch:
-			mis++
-		default:
-			todo++
-		}
-	}
+	ok, mis, todo := s.tally()
 	line := usersN(len(s.users), "user") + ": " + st.OK.Render(fmt.Sprintf("%d ok", ok)) + ", " +
 		st.Warn.Render(fmt.Sprintf("%d mismatch", mis)) + ", "
 	if todo > 0 {
