@@ -45,13 +45,7 @@ func TestRegisterStepViews(t *testing.T) {
 func TestRegisterStepThroughGraph(t *testing.T) {
 	h := newHarness(t)
 	atRegister(t, h, "moveit-app-only", store.AppOnly, store.Graph)
-	approve := h.m.c.Sleep
-	h.m.c.Sleep = func(ctx context.Context, d time.Duration) error {
-		if s := h.m.wiz.current().(*registerStep); s.device != nil {
-			h.sim.ApproveDevice(s.device.UserCode, "admin@contoso.onmicrosoft.com")
-		}
-		return approve(ctx, d)
-	}
+	adminSignsIn(h, "admin@contoso.onmicrosoft.com")
 	h.keys("r")
 	h.sees("✓ Registered", "created app registration")
 	p, _ := h.db.Profile("acme-production")
@@ -73,14 +67,20 @@ func TestRegisterStepThroughGraph(t *testing.T) {
 func TestRegisterStepWithoutRights(t *testing.T) {
 	h := newHarness(t)
 	atRegister(t, h, "moveit-app-only", store.AppOnly, store.Graph)
-	approve := h.m.c.Sleep
-	h.m.c.Sleep = func(ctx context.Context, d time.Duration) error {
-		if s := h.m.wiz.current().(*registerStep); s.device != nil {
-			h.sim.ApproveDevice(s.device.UserCode, "hugo.lefebvre@contoso.com")
-		}
-		return approve(ctx, d)
-	}
+	adminSignsIn(h, "hugo.lefebvre@contoso.com")
 	h.keys("r")
 	h.sees("✗", "Privileged Role Administrator")
 	h.fits()
+}
+
+// adminSignsIn approves the register step's device code as upn when the
+// step first waits for it, as the admin would on another device.
+func adminSignsIn(h *harness, upn string) {
+	wait := h.m.c.Sleep
+	h.m.c.Sleep = func(ctx context.Context, d time.Duration) error {
+		if s := h.m.wiz.current().(*registerStep); s.device != nil {
+			h.sim.ApproveDevice(s.device.UserCode, upn)
+		}
+		return wait(ctx, d)
+	}
 }
