@@ -33,6 +33,7 @@ type Model struct {
 	dash        *dashboard
 	err         error
 	note        string   // a line of news in the error slot's place
+	bar         string   // the profiles' summary, made when their jobs change
 	ask         *confirm // a destructive action waiting for y/n
 	confirmQuit bool
 	finished    bool
@@ -107,6 +108,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case noteMsg:
 		m.note = msg.text
 		if m.dash != nil {
+			m.bar = m.profileBar()
 			return m, m.dash.Reload(m.c)
 		}
 		return m, nil
@@ -181,7 +183,7 @@ func (m *Model) render() string {
 	c, st := m.c, m.c.Styles
 	if m.screen == screenDashboard && m.dash != nil {
 		body := m.dash.View(c)
-		if bar := m.profileBar(); bar != "" {
+		if bar := m.bar; bar != "" {
 			body = bar + "\n" + body
 		}
 		return m.frame(m.dash.Header(c), body, m.dashboardKeys().ShortHelp())

@@ -69,6 +69,7 @@ func (m *Model) openDashboard(p store.Profile) tea.Cmd {
 	c.Profile = p
 	m.screen = screenDashboard
 	m.dash = newDashboard(c)
+	m.bar = m.profileBar()
 	var cmds []tea.Cmd
 	if m.eng == nil {
 		m.eng = monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger})
@@ -109,6 +110,7 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 	c := m.c
 	switch msg := msg.(type) {
 	case sweepMsg:
+		m.bar = m.profileBar()
 		return tea.Batch(m.dash.Update(c, msg), m.dash.Reload(c), tea.Tick(max(time.Until(msg.next), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} }))
 	case sweepTickMsg:
 		return m.sweep()
@@ -298,7 +300,9 @@ func worstState(jobs map[string]store.Job) (store.JobState, int) {
 	return store.StateNeverSynced, 0
 }
 
-// profileBar sums up every complete profile with its worst state.
+// profileBar sums up every complete profile with its worst state. It
+// reads every profile's jobs, so it is made when they change (a sweep, an
+// action, a switch of profile), not on every frame.
 func (m *Model) profileBar() string {
 	ps, err := completeProfiles(m.c.DB)
 	if err != nil || len(ps) < 2 {
