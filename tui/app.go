@@ -108,6 +108,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case noteMsg:
 		m.note = msg.text
 		if m.dash != nil {
+			m.refreshProfile()
 			m.bar = m.profileBar()
 			return m, m.dash.Reload(m.c)
 		}

@@ -110,6 +110,7 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 	c := m.c
 	switch msg := msg.(type) {
 	case sweepMsg:
+		m.refreshProfile()
 		m.bar = m.profileBar()
 		return tea.Batch(m.dash.Update(c, msg), m.dash.Reload(c), tea.Tick(max(time.Until(msg.next), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} }))
 	case sweepTickMsg:
@@ -298,6 +299,14 @@ func worstState(jobs map[string]store.Job) (store.JobState, int) {
 		}
 	}
 	return store.StateNeverSynced, 0
+}
+
+// refreshProfile re-reads the shown profile: a sweep may have read the
+// secret's expiry from Graph, a rotation stored a new one.
+func (m *Model) refreshProfile() {
+	if p, err := m.c.DB.Profile(m.c.Profile.ID); err == nil {
+		m.c.Profile = p
+	}
 }
 
 // profileBar sums up every complete profile with its worst state. It

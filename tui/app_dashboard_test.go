@@ -83,6 +83,7 @@ func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
 	if cs.KeyID == old || len(app.Secrets) != 1 {
 		t.Errorf("rotation: stored %s, old %s, %d secrets in Entra", cs.KeyID, old, len(app.Secrets))
 	}
+	h.sees("secret 364d") // the header counts down to the new secret's expiry
 	h.keys("1<down>l")
 	h.sees("consent link for")
 
