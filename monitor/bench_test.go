@@ -43,7 +43,7 @@ func BenchmarkSweep(b *testing.B) {
 	defer db.Close()
 	p := store.Profile{ID: pid, TenantID: sim.Tenant.ID, ClientID: app.ClientID, Model: store.AppOnly,
 		Protocols: []store.Protocol{store.Graph}, Folders: []string{"calendar", "contacts", "tasks"},
-		Hosts: store.Hosts{Authority: sim.URL, Graph: sim.URL}}
+		Hosts: store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com"}}
 	if err := db.PutProfile(p); err != nil {
 		b.Fatal(err)
 	}

@@ -19,7 +19,6 @@ const refreshMargin = 5 * time.Minute
 
 // Token audiences per protocol.
 const (
-	audGraph   = "https://graph.microsoft.com"
 	audOutlook = "https://outlook.office.com"    // IMAP, POP, SMTP
 	audEWS     = "https://outlook.office365.com" // EWS, and app-only Exchange
 )

@@ -32,7 +32,7 @@ func (e *Engine) refreshExpiry(ctx context.Context, c *conn) {
 	if !due {
 		return
 	}
-	g := c.graph(func(ctx context.Context) (store.Secret, error) { return c.appToken(ctx, audGraph) })
+	g := c.graph(func(ctx context.Context) (store.Secret, error) { return c.appToken(ctx, c.hosts.GraphResource) })
 	creds, err := g.AppPasswords(ctx, c.prof.ClientID)
 	if err != nil {
 		e.opts.Logger.Debug("secret expiry not readable from Graph", "profile", c.prof.ID, "err", err)

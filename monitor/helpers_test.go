@@ -68,7 +68,7 @@ func (f *fixture) putProfile(p store.Profile) {
 	p.ID, p.Customer, p.Environment = pid, "Acme", "production"
 	p.TenantID, p.ClientID = f.sim.Tenant.ID, f.app.ClientID
 	p.Folders = []string{"calendar", "contacts", "tasks"}
-	p.Hosts = store.Hosts{Authority: f.sim.URL, Graph: f.sim.URL, EWS: f.sim.URL + "/EWS/Exchange.asmx"}
+	p.Hosts = store.Hosts{Authority: f.sim.URL, Graph: f.sim.URL, GraphResource: "https://graph.microsoft.com", EWS: f.sim.URL + "/EWS/Exchange.asmx"}
 	if err := f.db.PutProfile(p); err != nil {
 		f.t.Fatal(err)
 	}

@@ -25,8 +25,9 @@ func failed(err error) result { return result{err: err} }
 // errDisabled: a disabled account can sign in nowhere.
 var errDisabled = fmt.Errorf("the account is disabled in Entra ID: %w", flows.ErrAccountDisabled)
 
-// audiences lists the token audiences a delegated profile's protocols use.
-func audiences(p store.Profile) []string {
+// audiences lists the token audiences a delegated profile's protocols use;
+// Graph's is the profile's (a national cloud's Graph is another resource).
+func audiences(p store.Profile, graph string) []string {
 	var out []string
 	add := func(a string) {
 		for _, x := range out {
@@ -39,7 +40,7 @@ func audiences(p store.Profile) []string {
 	for _, proto := range p.Protocols {
 		switch proto {
 		case store.Graph:
-			add(audGraph)
+			add(graph)
 		case store.EWS:
 			add(audEWS)
 		case store.IMAP, store.POP, store.SMTP:
@@ -97,9 +98,11 @@ func mailboxID(u store.User) string {
 // syncGraph runs the delta queries of the profile's folders, one after the
 // other: one request in flight per mailbox, well under Graph's four.
 func (e *Engine) syncGraph(ctx context.Context, c *conn, w *work, res *result) error {
-	token := func(ctx context.Context) (store.Secret, error) { return c.accessToken(w.user.Key, audGraph) }
+	token := func(ctx context.Context) (store.Secret, error) {
+		return c.accessToken(w.user.Key, c.hosts.GraphResource)
+	}
 	if c.prof.Model == store.AppOnly {
-		token = func(ctx context.Context) (store.Secret, error) { return c.appToken(ctx, audGraph) }
+		token = func(ctx context.Context) (store.Secret, error) { return c.appToken(ctx, c.hosts.GraphResource) }
 	}
 	g := c.graph(token)
 	for _, folder := range c.prof.Folders {

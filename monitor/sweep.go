@@ -180,7 +180,7 @@ func (e *Engine) renewTokens(ctx context.Context, c *conn, chunk []*work) {
 			return
 		}
 		w.token, w.hasTok = tok, true
-		for _, aud := range audiences(c.prof) {
+		for _, aud := range audiences(c.prof, c.hosts.GraphResource) {
 			rotated, err := c.userToken(ctx, w.user.Key, w.token, aud)
 			if err != nil {
 				w.tokErr = err
