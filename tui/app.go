@@ -200,11 +200,14 @@ func (m *Model) render() string {
 	if m.wiz.current().Busy() {
 		body = m.spin.View() + " " + body
 	}
-	keys := append(keyMap{}, m.wiz.current().Keys().ShortHelp()...)
-	if m.wiz.at > 0 {
-		keys = append(keys, keysBack)
+	help := append(keyMap{}, m.wiz.current().Keys().ShortHelp()...)
+	switch {
+	case m.wiz.current().Busy():
+		help = append(help, keys.Cancel) // every long task stops on esc
+	case m.wiz.at > 0:
+		help = append(help, keys.Back)
 	}
-	return m.frame(header, body, append(keys, keysQuit))
+	return m.frame(header, body, append(help, keys.Quit))
 }
 
 // frame lays out a header, a body clipped to the room there is, the
@@ -248,11 +251,6 @@ func (m *Model) frame(header, body string, keys keyMap) string {
 		ansi.Truncate(header, c.Width, "…"), "", strings.Join(lines, "\n"),
 		strings.Join(slot[:errorLines], "\n"), ansi.Truncate(m.help.View(keys), c.Width, "…"))
 }
-
-var (
-	keysBack = keys.Back
-	keysQuit = keys.Quit
-)
 
 func (m *Model) finishedView() string {
 	st := m.c.Styles

@@ -8,10 +8,11 @@ import (
 // keys are the bindings every screen shares. Screens add their own; the
 // help bar is built from the same bindings, so the two never drift apart.
 var keys = struct {
-	Quit, Back, Next, Up, Down, Left, Right, Toggle, Help key.Binding
+	Quit, Back, Cancel, Next, Up, Down, Left, Right, Toggle, Help key.Binding
 }{
 	Quit:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 	Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+	Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 	Next:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
 	Up:     key.NewBinding(key.WithKeys("up", "shift+tab"), key.WithHelp("↑", "up")),
 	Down:   key.NewBinding(key.WithKeys("down", "tab"), key.WithHelp("↓/tab", "down")),

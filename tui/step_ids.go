@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/modauth/modauth/exchange"
@@ -24,6 +25,9 @@ type idsStep struct {
 	checks map[string]check // by field
 	tenant string           // the tenant GUID discovery found
 	plan   needs
+	// submitting is set when enter was pressed on the last field while a
+	// check still ran: the step moves on as soon as every check passed.
+	submitting bool
 }
 
 // needs is what the profile asks of this step.
@@ -32,8 +36,9 @@ type needs struct{ secret, onPrem bool }
 // check is the state of one live check.
 type check struct {
 	running bool
-	ok      string // what was found, when it passed
-	value   string // the value it passed for
+	ok      string             // what was found, when it passed
+	value   string             // the value it passed for
+	cancel  context.CancelFunc // stops it while it runs
 }
 
 type checkedMsg struct {
@@ -129,8 +134,14 @@ func validDate(v string) error {
 }
 
 func (s *idsStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
-	if m, ok := msg.(checkedMsg); ok {
+	switch m := msg.(type) {
+	case checkedMsg:
 		return s.checked(c, m)
+	case tea.KeyPressMsg:
+		if key.Matches(m, keys.Back) && s.Busy() {
+			s.cancelChecks()
+			return false, nil
+		}
 	}
 	submitted, left, cmd := s.form.Update(msg)
 	if left != "" {
@@ -139,25 +150,56 @@ func (s *idsStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 		}
 	}
 	if !submitted {
+		s.submitting = false
 		return false, cmd
 	}
-	// Everything must have passed its check for the values now entered.
-	for _, f := range []string{"tenant", "client", "secret"} {
-		if f == "secret" && !s.plan.secret {
-			continue
-		}
+	s.submitting = true
+	done, next := s.submit(c)
+	return done, tea.Batch(cmd, next)
+}
+
+// submit moves on when every field passed its check for the values now
+// entered; otherwise it starts what is missing, and the step moves on
+// when the last check passes.
+func (s *idsStep) submit(c *Context) (bool, tea.Cmd) {
+	var cmds []tea.Cmd
+	for _, f := range s.checkedFields() {
 		ch := s.checks[f]
-		if ch.running {
-			return false, nil
-		}
-		if ch.ok == "" || ch.value != s.form.Value(f) {
-			return false, tea.Batch(cmd, s.check(c, f))
+		switch {
+		case ch.running:
+			return false, tea.Batch(cmds...)
+		case ch.ok == "" || ch.value != s.form.Value(f):
+			if cmd := s.check(c, f); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+			return false, tea.Batch(cmds...)
 		}
 	}
+	s.submitting = false
 	if err := s.save(c); err != nil {
 		return false, errCmd(err)
 	}
-	return true, cmd
+	return true, nil
+}
+
+// checkedFields are the fields with a live check, in order.
+func (s *idsStep) checkedFields() []string {
+	if s.plan.secret {
+		return []string{"tenant", "client", "secret"}
+	}
+	return []string{"tenant", "client"}
+}
+
+// cancelChecks stops the checks under way; their fields are checked again
+// when next left or submitted.
+func (s *idsStep) cancelChecks() {
+	for f, ch := range s.checks {
+		if ch.running {
+			ch.cancel()
+			s.checks[f] = check{}
+		}
+	}
+	s.submitting = false
 }
 
 // check starts the live check of a field, if it has one and its value
@@ -214,10 +256,9 @@ func (s *idsStep) check(c *Context, field string) tea.Cmd {
 	default:
 		return nil
 	}
-	s.checks[field] = check{running: true, value: value}
-	ctx := c.ctx
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	s.checks[field] = check{running: true, value: value, cancel: cancel}
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		ok, err := run(ctx)
 		m := checkedMsg{field: field, value: value, ok: ok, err: err}
@@ -244,17 +285,21 @@ func tenantGUID(issuer string) string {
 }
 
 func (s *idsStep) checked(c *Context, m checkedMsg) (bool, tea.Cmd) {
-	if m.value != s.form.Value(m.field) {
-		return false, nil // typed over while the check ran
+	if ch := s.checks[m.field]; !ch.running || m.value != s.form.Value(m.field) {
+		return false, nil // cancelled, or typed over while the check ran
 	}
 	if m.err != nil {
 		s.checks[m.field] = check{value: m.value}
 		s.form.SetError(m.field, explain(m.err))
+		s.submitting = false
 		return false, nil
 	}
 	s.checks[m.field] = check{ok: m.ok, value: m.value}
 	if m.field == "tenant" {
 		s.tenant = m.tenant
+	}
+	if s.submitting {
+		return s.submit(c)
 	}
 	// A field left before its predecessor passed is checked now.
 	for _, f := range []string{"client", "secret"} {

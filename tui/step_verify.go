@@ -241,6 +241,10 @@ func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		}
 		s.offset = min(max(s.offset+page, 0), verifyMaxOffset(len(lines), s.regionHeight(c)))
 		return false, nil
+	case s.pending > 0 && key.Matches(k, keys.Cancel):
+		s.stop()
+		s.results, s.ran, s.note = nil, false, "Test cancelled. Press t to run it again."
+		return false, nil
 	case s.pending > 0:
 		return false, nil // a test is running: keys wait for it
 	case key.Matches(k, keys.Up), key.Matches(k, keys.Down):

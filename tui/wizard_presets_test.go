@@ -1,0 +1,106 @@
+package tui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/m365sim"
+)
+
+// registerByHand makes the app registration of a profile's plan in the
+// simulator, as a consultant would in the portal from the checklist, and
+// returns it with a secret when the plan needs one.
+func registerByHand(t *testing.T, h *harness) (*m365sim.App, m365sim.PasswordCredential) {
+	t.Helper()
+	plan, err := planFor(h.m.c.Profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := m365sim.AppSpec{DisplayName: plan.DisplayName, WebRedirectURIs: plan.WebRedirectURIs,
+		PublicRedirectURIs: plan.PublicRedirectURIs, FallbackPublicClient: plan.FallbackPublicClient}
+	for _, p := range plan.Permissions {
+		name := p.Name
+		if p.Kind == appreg.AppRole {
+			name = "role:" + name
+		}
+		spec.Required = append(spec.Required, name)
+	}
+	app := h.sim.RegisterApp(h.sim.Tenant, spec)
+	if plan.AdminConsent {
+		h.sim.GrantAdminConsent(h.sim.Tenant, app)
+	}
+	var sec m365sim.PasswordCredential
+	if plan.NeedsSecret {
+		sec = h.sim.AddSecret(app, 180*24*time.Hour)
+	}
+	return app, sec
+}
+
+// profileFor fills the profile step for a preset, typing as a person
+// would, and leaves the wizard at the register step.
+func profileFor(t *testing.T, h *harness, preset string) {
+	t.Helper()
+	at := slices.IndexFunc(appreg.Presets(), func(p appreg.Preset) bool { return p.ID == preset })
+	h.keys("Acme<enter><enter>" + strings.Repeat("<right>", at) + "<enter>")
+	if strings.Contains(h.screen(), "Product address") {
+		h.keys("crm.acme.nl<enter>")
+	}
+	for range 4 { // model, protocols, exchange, cloud
+		h.keys("<enter>")
+	}
+	if h.step() != stepRegister {
+		t.Fatalf("%s: still on %s:\n%s", preset, h.step(), h.screen())
+	}
+}
+
+// TestIDsStepByHandForEachPreset types the IDs of a registration made by
+// hand, for every preset with an Entra app: no check may be left hanging.
+func TestIDsStepByHandForEachPreset(t *testing.T) {
+	for _, pre := range appreg.Presets() {
+		if pre.Scenario.OnPremises {
+			continue
+		}
+		t.Run(pre.ID, func(t *testing.T) {
+			h := newHarness(t)
+			profileFor(t, h, pre.ID)
+			app, sec := registerByHand(t, h)
+			h.keys("<enter>") // the checklist is done
+			if h.step() != stepIDs {
+				t.Fatalf("at %s:\n%s", h.step(), h.screen())
+			}
+			h.keys(h.sim.Tenant.ID + "<enter>" + app.ClientID + "<enter>")
+			if sec.Value != "" {
+				h.paste(sec.Value)
+				h.keys("<enter><enter>")
+			}
+			if h.step() != stepUsers {
+				t.Fatalf("still at %s:\n%s", h.step(), h.screen())
+			}
+		})
+	}
+}
+
+// TestIDsStepEscCancelsACheck: a check that takes long can be left with
+// esc, and starts again when the field is submitted.
+func TestIDsStepEscCancelsACheck(t *testing.T) {
+	h := newHarness(t)
+	profileFor(t, h, "divalto")
+	registerByHand(t, h)
+	h.keys("<enter>")
+	h.sim.SetLatency(5 * time.Second)
+	h.wait = 300 * time.Millisecond // the check's command is still running
+	h.keys(h.sim.Tenant.ID + "<enter>")
+	h.sees("… checking the tenant", "esc cancel")
+	h.keys("<esc>")
+	h.lacks("checking")
+	if h.step() != stepIDs || h.m.wiz.current().Busy() {
+		t.Fatalf("esc: at %s, busy %v", h.step(), h.m.wiz.current().Busy())
+	}
+	h.sim.SetLatency(0)
+	h.wait = 3 * time.Second
+	h.keys("<up><enter>")
+	h.sees("✓ tenant " + h.sim.Tenant.ID + " found")
+}
