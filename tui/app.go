@@ -141,7 +141,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, keys.Help):
 			m.help.ShowAll = !m.help.ShowAll
 			return m, nil
-		case key.Matches(msg, keys.Back) && m.wiz.at > 0 && !m.wiz.current().Busy() && !isModal(m.wiz.current()):
+		case key.Matches(msg, keys.Back) && m.screen == screenWizard && m.wiz.at > 0 && !m.wiz.current().Busy() && !isModal(m.wiz.current()):
 			m.wiz.at--
 			return m, m.wiz.current().Init(m.c)
 		}
@@ -187,7 +187,7 @@ func (m *Model) render() string {
 		if bar := m.bar; bar != "" {
 			body = bar + "\n" + body
 		}
-		return m.frame(m.dash.Header(c), body, m.dashboardKeys().ShortHelp())
+		return m.frame(m.dash.Header(c), body, m.dashboardKeys(), keys.Quit)
 	}
 	header := m.wiz.header(c)
 	if c.Demo != "" {
@@ -200,20 +200,28 @@ func (m *Model) render() string {
 	if m.wiz.current().Busy() {
 		body = m.spin.View() + " " + body
 	}
-	help := append(keyMap{}, m.wiz.current().Keys().ShortHelp()...)
+	var tail []key.Binding
 	switch {
 	case m.wiz.current().Busy():
-		help = append(help, keys.Cancel) // every long task stops on esc
+		tail = append(tail, keys.Cancel) // every long task stops on esc
 	case m.wiz.at > 0:
-		help = append(help, keys.Back)
+		tail = append(tail, keys.Back)
 	}
-	return m.frame(header, body, append(help, keys.Quit))
+	return m.frame(header, body, m.wiz.current().Keys(), append(tail, keys.Quit)...)
 }
 
 // frame lays out a header, a body clipped to the room there is, the
-// error slot and the help bar, always at the same place.
-func (m *Model) frame(header, body string, keys keyMap) string {
+// error slot and the help bar, always at the same place. The bar shows
+// the screen's keys that fit before tail; F1 shows all of them instead of
+// the body.
+func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) string {
 	c, st := m.c, m.c.Styles
+	bar := fitBar(c.Width, km.ShortHelp(), tail)
+	if m.help.ShowAll {
+		groups := append(km.FullHelp(), append(tail, keysCloseHelp))
+		body = st.Bold.Render("Keys on this screen") + "\n\n" + fullHelp(m.help, groups, c.Width, c.bodyHeight()-2)
+		bar = keyMap{keysCloseHelp}
+	}
 	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
 	if h := c.bodyHeight(); len(lines) > h {
 		lines = lines[:h]
@@ -227,9 +235,9 @@ func (m *Model) frame(header, body string, keys keyMap) string {
 	var slot []string
 	switch {
 	case m.confirmQuit:
-		slot = []string{st.Warn.Render("Quit? What was completed is saved; this step starts over next time. (y/n)")}
+		slot = promptLines("Quit? What was completed is saved; this step starts over next time.", c.Width, errorLines, st.Warn)
 	case m.ask != nil:
-		slot = []string{st.Warn.Render(m.ask.question)}
+		slot = promptLines(m.ask.question, c.Width, errorLines, st.Warn)
 	case m.err != nil:
 		slot = strings.Split(wrap("✗ "+firstLine(m.err), c.Width-1), "\n")
 		for i := range slot {
@@ -249,7 +257,28 @@ func (m *Model) frame(header, body string, keys keyMap) string {
 	}
 	return lipgloss.JoinVertical(lipgloss.Left,
 		ansi.Truncate(header, c.Width, "…"), "", strings.Join(lines, "\n"),
-		strings.Join(slot[:errorLines], "\n"), ansi.Truncate(m.help.View(keys), c.Width, "…"))
+		strings.Join(slot[:errorLines], "\n"), ansi.Truncate(m.help.ShortHelpView(bar), c.Width, "…"))
+}
+
+// promptLines wraps a yes/no question into at most n lines of width,
+// shortening the question rather than the "(y/n)" that says how to
+// answer it.
+func promptLines(question string, width, n int, style lipgloss.Style) []string {
+	const answer = " (y/n)"
+	question = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(question), "(y/n)"))
+	lines := strings.Split(wrap(question+answer, width-1), "\n")
+	if len(lines) > n {
+		lines = strings.Split(wrap(question, width-1), "\n")
+		if len(lines) > n {
+			lines = lines[:n]
+		}
+		last := len(lines) - 1
+		lines[last] = ansi.Truncate(lines[last], width-1-len(answer), "…") + answer
+	}
+	for i := range lines {
+		lines[i] = style.Render(lines[i])
+	}
+	return lines
 }
 
 func (m *Model) finishedView() string {

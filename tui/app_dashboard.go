@@ -338,8 +338,31 @@ func (m *Model) profileBar() string {
 	return strings.Join(parts, st.Faint.Render(" · "))
 }
 
+// dashboardKeys are the dashboard's bindings: in the bar the table's own
+// first, then the actions most used; F1 lists them all, by kind.
 func (m *Model) dashboardKeys() help.KeyMap {
-	return append(keyMap{actionKeys.SyncNow, actionKeys.Reconsent, actionKeys.Export, actionKeys.Rotate}, m.dash.Keys().ShortHelp()...)
+	a := actionKeys
+	actions := keyMap{a.SyncNow, a.SyncFailing, a.Reconsent, a.Rotate, a.Export, a.Link, a.NewProfile}
+	if ps, err := completeProfiles(m.c.DB); err == nil && len(ps) > 1 {
+		actions = append(actions, a.NextProfile)
+	}
+	return dashHelp{table: m.dash.Keys().ShortHelp(), actions: actions}
+}
+
+// dashHelp is the dashboard's help: the table's keys, then its actions.
+type dashHelp struct{ table, actions []key.Binding }
+
+func (h dashHelp) ShortHelp() []key.Binding {
+	return append(append([]key.Binding{}, h.table...), h.actions[:4]...)
+}
+
+func (h dashHelp) FullHelp() [][]key.Binding {
+	k := dashKeys
+	return [][]key.Binding{
+		{k.Move, k.Detail, k.Search, k.SortHelp},
+		{k.All, k.Failing, k.NoSyncID, k.SignIn, k.Expiring},
+		h.actions,
+	}
 }
 
 var _ = monitor.Fixes

@@ -1,10 +1,14 @@
 package tui
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
@@ -138,4 +142,82 @@ func TestDashboardSeveralProfiles(t *testing.T) {
 	}
 	h.sees("[" + h.m.c.Profile.ID)
 	h.fits()
+}
+
+// barLine is the help bar: the frame's last line.
+func (h *harness) barLine() string {
+	lines := strings.Split(strings.TrimRight(h.screen(), "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+// TestDashboardKeysDoWhatTheBarSays drives the dashboard through the
+// frame, as a person does: esc closes the detail pane and clears a search
+// (the wizard behind the dashboard must not take it), actions work in the
+// detail pane, the bar and F1 help fit, and a question keeps its (y/n).
+func TestDashboardKeysDoWhatTheBarSays(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {60, 18}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			h := newHarness(t)
+			h.wait = 800 * time.Millisecond
+			completeAppOnly(t, h)
+			h.open()
+			h.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			fits := func() {
+				t.Helper()
+				lines := strings.Split(h.screen(), "\n")
+				if len(lines) > size[1] {
+					t.Fatalf("%d lines:\n%s", len(lines), h.screen())
+				}
+				for _, l := range lines {
+					if ansi.StringWidth(l) > size[0] {
+						t.Fatalf("%q is wider than %d", l, size[0])
+					}
+				}
+				if bar := h.barLine(); strings.HasSuffix(strings.TrimSpace(bar), "…") {
+					t.Fatalf("the help bar is cut: %q", bar)
+				}
+			}
+			fits()
+			if bar := h.barLine(); !strings.Contains(bar, "ctrl+c quit") || !strings.Contains(bar, "f1 more keys") {
+				t.Fatalf("bar %q", bar)
+			}
+
+			// F1 lists every key within the frame; F1 again closes it.
+			h.keys("<f1>")
+			h.sees("Keys on this screen", "f1 close help")
+			if size[0] == 80 {
+				h.seesText("y sync now", "F sync failing", "R rotate secret", "3 no sync-id", "/ search", "enter detail", "s/S sort")
+			}
+			fits()
+			h.keys("<f1>")
+			h.lacks("Keys on this screen")
+
+			// Search, keep it, and esc clears it.
+			h.keys("/anna<enter>")
+			h.sees(`search "anna"`)
+			h.keys("<esc>")
+			h.lacks(`search "anna"`)
+			if h.m.screen != screenDashboard {
+				t.Fatalf("esc left the dashboard for screen %v", h.m.screen)
+			}
+
+			// The detail pane: esc closes it; the actions in its bar work.
+			h.keys("<enter>")
+			h.sees("esc close")
+			fits()
+			h.keys("y")
+			h.sees("✓ synced 1 user(s)")
+			h.keys("<esc>")
+			if h.m.screen != screenDashboard || h.m.dash.detail {
+				t.Fatalf("esc: screen %v, detail %v", h.m.screen, h.m.dash.detail)
+			}
+
+			// A question is never cut before its (y/n).
+			h.keys("R")
+			h.sees("(y/n)")
+			fits()
+			h.keys("n")
+			h.lacks("(y/n)")
+		})
+	}
 }

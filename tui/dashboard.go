@@ -170,23 +170,23 @@ var dashKeys = struct {
 	Move                                         key.Binding
 	Detail, Close, Search, Keep, Clear           key.Binding
 	Sort, Reverse, SortHelp                      key.Binding
-	All, Failing, NoSyncID, SignIn, Expiring, F1 key.Binding
+	All, Failing, NoSyncID, SignIn, Expiring, Filters key.Binding
 }{
 	Move:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
 	Detail:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
-	Close:    key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter", "close")),
+	Close:    key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("esc", "close")),
 	Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 	Keep:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep")),
 	Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
 	Sort:     key.NewBinding(key.WithKeys("s")),
 	Reverse:  key.NewBinding(key.WithKeys("S")),
 	SortHelp: key.NewBinding(key.WithKeys("s", "S"), key.WithHelp("s/S", "sort")),
-	All:      key.NewBinding(key.WithKeys("1")),
-	Failing:  key.NewBinding(key.WithKeys("2")),
-	NoSyncID: key.NewBinding(key.WithKeys("3")),
-	SignIn:   key.NewBinding(key.WithKeys("4")),
-	Expiring: key.NewBinding(key.WithKeys("5")),
-	F1:       key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "filter")),
+	All:      key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "all users")),
+	Failing:  key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "failing")),
+	NoSyncID: key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "no sync-id")),
+	SignIn:   key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "sign-in needed")),
+	Expiring: key.NewBinding(key.WithKeys("5"), key.WithHelp("5", "expiring")),
+	Filters:  key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "filter")),
 }
 
 // newDashboard loads c.Profile's users, jobs, token metadata and item
@@ -319,9 +319,9 @@ func dashTick(gen int) tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return dashTickMsg{gen} })
 }
 
-// Modal is true while the search box or the detail pane is open: esc
-// closes it rather than leaving the screen.
-func (d *dashboard) Modal() bool { return d.searching || d.detail }
+// Modal is true while the search box is open: every key is typed into
+// it. The detail pane is not modal: the actions work on its user.
+func (d *dashboard) Modal() bool { return d.searching }
 
 func (d *dashboard) Keys() help.KeyMap {
 	k := dashKeys
@@ -329,9 +329,9 @@ func (d *dashboard) Keys() help.KeyMap {
 	case d.searching:
 		return keyMap{k.Keep, k.Clear, k.Move}
 	case d.detail:
-		return usersFit(d.width, k.Close, k.Move, k.Search, k.F1)
+		return keyMap{k.Close, k.Move, k.Search, k.Filters}
 	}
-	return usersFit(d.width, k.Detail, k.Search, k.F1, k.SortHelp, k.Move)
+	return keyMap{k.Detail, k.Search, k.Filters, k.SortHelp, k.Move}
 }
 
 // Selected is the user under the cursor, for actions.
@@ -423,6 +423,9 @@ func (d *dashboard) key(c *Context, k tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case d.detail && key.Matches(k, k2.Close):
 		d.detail = false
+	case d.query != "" && key.Matches(k, k2.Clear):
+		d.search.SetValue("")
+		d.setQuery("")
 	case key.Matches(k, k2.Detail):
 		i := d.selectedRow()
 		if i < 0 {

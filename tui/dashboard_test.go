@@ -371,8 +371,8 @@ func TestDashboardDetailPane(t *testing.T) {
 	}
 
 	f.keys("<down><enter>")
-	if f.selected() != "bram" || !f.d.Modal() {
-		t.Fatalf("selected %q, modal %v", f.selected(), f.d.Modal())
+	if f.selected() != "bram" || !f.d.detail || f.d.Modal() {
+		t.Fatalf("selected %q, detail %v, modal %v: the detail pane is open and not modal", f.selected(), f.d.detail, f.d.Modal())
 	}
 	s := f.screen()
 	for _, want := range []string{
@@ -614,32 +614,5 @@ func TestDashboardAppOnlyHasNoTokenAges(t *testing.T) {
 	}
 	if strings.Contains(s, "in 42m") || strings.Contains(s, "85d") {
 		t.Fatalf("an app-only profile shows token ages:\n%s", s)
-	}
-}
-
-func TestDashboardKeysFitTheHelpBar(t *testing.T) {
-	f := newDashFixture(t)
-	f.screen()
-	help := func() string {
-		var parts []string
-		for _, b := range f.d.Keys().ShortHelp() {
-			parts = append(parts, b.Help().Key+" "+b.Help().Desc)
-		}
-		return strings.Join(parts, " • ")
-	}
-	if h := help(); !strings.Contains(h, "enter detail") || !strings.Contains(h, "/ search") || !strings.Contains(h, "1-5 filter") || !strings.Contains(h, "s/S sort") {
-		t.Fatalf("help at 80 columns: %q", h)
-	}
-	// Next to the frame's "esc back • ctrl+c quit".
-	if w := ansi.StringWidth(help() + " • esc back • ctrl+c quit"); w > 80 {
-		t.Fatalf("the help bar is %d wide", w)
-	}
-	f.keys("/")
-	if h := help(); !strings.Contains(h, "enter keep") || !strings.Contains(h, "esc clear") {
-		t.Fatalf("help while searching: %q", h)
-	}
-	f.keys("<esc><enter>")
-	if h := help(); !strings.Contains(h, "enter close") {
-		t.Fatalf("help in the detail pane: %q", h)
 	}
 }

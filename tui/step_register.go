@@ -56,11 +56,11 @@ func (s *registerStep) Title() string { return "register the app" }
 func (s *registerStep) Busy() bool    { return s.busy }
 
 func (s *registerStep) Keys() help.KeyMap {
-	k := keyMap{keys.Next, registerKeys.Tab, registerKeys.Scroll, registerKeys.Copy, registerKeys.Save}
+	k := keyMap{keys.Next}
 	if s.plan != nil && s.plan.NeedsApp {
 		k = append(k, registerKeys.Register)
 	}
-	return k
+	return append(k, registerKeys.Tab, registerKeys.Copy, registerKeys.Save, registerKeys.Scroll)
 }
 
 func (s *registerStep) Init(c *Context) tea.Cmd {

@@ -139,34 +139,13 @@ func (s *usersStep) Keys() help.KeyMap {
 	case s.resolving:
 		return keyMap{k.Move}
 	case len(s.users) == 0:
-		return usersFit(s.width, k.Import, k.Add)
+		return keyMap{k.Import, k.Add}
 	case s.ready():
-		return usersFit(s.width, keys.Next, k.Move, k.Edit, k.Delete, k.Resolve, k.Import, k.Add)
+		return keyMap{keys.Next, k.Move, k.Edit, k.Delete, k.Resolve, k.Import, k.Add}
 	}
-	return usersFit(s.width, k.Resolve, k.Edit, k.Delete, k.Move, k.Import, k.Add, keys.Next)
+	return keyMap{k.Resolve, k.Edit, k.Delete, k.Move, k.Import, k.Add, keys.Next}
 }
 
-// usersFit keeps the bindings that fit in the help bar in front of the
-// frame's own (esc back, ctrl+c quit), in order of use.
-func usersFit(width int, bs ...key.Binding) keyMap {
-	const sep = 3 // " • "
-	item := func(b key.Binding) int { return lipgloss.Width(b.Help().Key + " " + b.Help().Desc) }
-	room := width - sep - item(keys.Back) - sep - item(keys.Quit)
-	var out keyMap
-	used := 0
-	for _, b := range bs {
-		w := item(b)
-		if len(out) > 0 {
-			w += sep
-		}
-		if used+w > room {
-			continue
-		}
-		out = append(out, b)
-		used += w
-	}
-	return out
-}
 
 // Messages of the step's long work.
 type (
