@@ -167,9 +167,9 @@ type (
 )
 
 var dashKeys = struct {
-	Move                                         key.Binding
-	Detail, Close, Search, Keep, Clear           key.Binding
-	Sort, Reverse, SortHelp                      key.Binding
+	Move                                              key.Binding
+	Detail, Close, Search, Keep, Clear                key.Binding
+	Sort, Reverse, SortHelp                           key.Binding
 	All, Failing, NoSyncID, SignIn, Expiring, Filters key.Binding
 }{
 	Move:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),

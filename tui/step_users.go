@@ -146,7 +146,6 @@ func (s *usersStep) Keys() help.KeyMap {
 	return keyMap{k.Resolve, k.Edit, k.Delete, k.Move, k.Import, k.Add, keys.Next}
 }
 
-
 // Messages of the step's long work.
 type (
 	usersImportedMsg struct {
