@@ -307,10 +307,3 @@ func (f *form) render(st Styles, fd *field, focused bool, width int) string {
 	fd.input.SetWidth(max(width, 10))
 	return fd.input.View()
 }
-
-func padRight(s string, n int) string {
-	if len(s) >= n {
-		return s
-	}
-	return s + strings.Repeat(" ", n-len(s))
-}

@@ -6,9 +6,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/store"
@@ -217,9 +221,21 @@ func folders(sc appreg.Scenario) []string {
 
 var nonID = regexp.MustCompile(`[^a-z0-9]+`)
 
-// profileID makes "acme-production" from "Acme B.V." and "production".
+// spelledOut are the letters whose accent is not dropped but written out,
+// as Germans, Danes and the French do in addresses: Müller is mueller.
+var spelledOut = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "æ", "ae", "œ", "oe", "ø", "oe", "å", "aa", "ł", "l", "đ", "d", "þ", "th")
+
+// unaccent drops the remaining accents: é is e, ç is c.
+var unaccent = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+
+// profileID makes "acme-production" from "Acme B.V." and "production",
+// and "immobilien-mueller-gmbh-production" from "Immobilien Müller GmbH".
 func profileID(customer, env string) string {
-	id := strings.Trim(nonID.ReplaceAllString(strings.ToLower(customer), "-"), "-")
+	ascii, _, err := transform.String(unaccent, spelledOut.Replace(strings.ToLower(customer)))
+	if err != nil {
+		ascii = strings.ToLower(customer)
+	}
+	id := strings.Trim(nonID.ReplaceAllString(ascii, "-"), "-")
 	if id == "" {
 		id = "profile"
 	}

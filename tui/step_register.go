@@ -35,8 +35,13 @@ type registerStep struct {
 	cancel context.CancelFunc
 }
 
-var registerTabs = [4]struct{ name, file string }{
-	{"checklist", "checklist.txt"}, {"manifest", "manifest.json"}, {"az CLI", "register.sh"}, {"PowerShell", "exchange.ps1"},
+// registerTabs are the step's views; code is shown line for line, never
+// re-flowed.
+var registerTabs = [4]struct {
+	name, file string
+	code       bool
+}{
+	{"checklist", "checklist.txt", false}, {"manifest", "manifest.json", true}, {"az CLI", "register.sh", true}, {"PowerShell", "exchange.ps1", true},
 }
 
 var registerKeys = struct {
@@ -91,7 +96,11 @@ func (s *registerStep) show(c *Context, tab int) {
 	s.tab = tab
 	s.vp.SetWidth(c.Width)
 	s.vp.SetHeight(max(c.bodyHeight()-4, 3))
-	s.vp.SetContent(wrap(s.texts[tab], c.Width-1))
+	if registerTabs[tab].code {
+		s.vp.SetContentLines(codeLines(s.texts[tab], c.Width-1))
+	} else {
+		s.vp.SetContent(wrap(s.texts[tab], c.Width-1))
+	}
 	s.vp.GotoTop()
 }
 

@@ -17,7 +17,6 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/exchange"
@@ -932,16 +931,14 @@ func (s *verifyStep) psLines(c *Context, ps []string) []string {
 		if strings.HasPrefix(l, "#") {
 			style = st.Faint.Render
 		}
-		if ansi.StringWidth(l) <= width {
-			out = append(out, indent+style(l))
-			continue
-		}
-		// Long lines wrap with a hanging indent; c copies them whole.
-		for i, w := range strings.Split(wrap(l, width-2), "\n") {
+		// Long lines go on after a mark, never re-flowed; c copies them whole.
+		for i, w := range codeLines(l, width) {
 			if i > 0 {
-				w = "  " + w
+				w = st.Faint.Render(contMark) + style(strings.TrimPrefix(w, contMark))
+			} else {
+				w = style(w)
 			}
-			out = append(out, indent+style(w))
+			out = append(out, indent+w)
 		}
 	}
 	return out

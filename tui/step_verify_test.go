@@ -342,7 +342,7 @@ func TestVerifySMTPAuthDisabledShowsPowerShell(t *testing.T) {
 
 	h.keys("p")
 	h.verifySees("Exchange Online PowerShell, after Connect-ExchangeOnline", "$Mailboxes = @('"+verifyAnna+"')",
-		"ForEach-Object { Set-CASMailbox -Identity $_ -SmtpClientAuthenticationDisabled $false }")
+		"ForEach-Object { Set-CASMailbox -Identity $_", contMark+"-SmtpClientAuthenticationDisabled $false }")
 	h.verifyLacks(token, strings.TrimPrefix(auth, "AUTH XOAUTH2 "))
 	h.fits()
 	h.keys("p")

@@ -1,0 +1,112 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/modauth/modauth/store"
+)
+
+func TestProfileIDReadsAsTheCustomerWritesIt(t *testing.T) {
+	for customer, want := range map[string]string{
+		"Acme B.V.":                  "acme-b-v-production",
+		"Immobilien Müller GmbH":     "immobilien-mueller-gmbh-production",
+		"Straßenbau Größe AG":        "strassenbau-groesse-ag-production",
+		"Société Générale de Façade": "societe-generale-de-facade-production",
+		"Ærø Bygg A/S":               "aeroe-bygg-a-s-production",
+		"北京":                         "profile-production",
+	} {
+		if got := profileID(customer, "production"); got != want {
+			t.Errorf("profileID(%q) = %q, want %q", customer, got, want)
+		}
+	}
+}
+
+func TestWrapCountsCellsNotBytes(t *testing.T) {
+	// 22 cells, but 26 bytes: byte counting breaks it too early.
+	text := "Jürgen Müller-Lüdenscheidt Åsa Ødegård"
+	for _, l := range strings.Split(wrap(text, 26), "\n") {
+		if ansi.StringWidth(l) > 26 {
+			t.Errorf("line %q is %d cells", l, ansi.StringWidth(l))
+		}
+	}
+	if got := wrap("Jürgen Müller Lüdenscheidt", 26); got != "Jürgen Müller Lüdenscheidt" {
+		t.Errorf("26 cells wrapped: %q", got)
+	}
+	// Wide characters take two cells each.
+	for _, l := range strings.Split(wrap("東京 大阪 名古屋 札幌 福岡 神戸 京都 横浜 川崎 仙台", 20), "\n") {
+		if ansi.StringWidth(l) > 20 {
+			t.Errorf("line %q is %d cells", l, ansi.StringWidth(l))
+		}
+	}
+}
+
+func TestCodeLinesNeverReflow(t *testing.T) {
+	script := "# Grant the app FullAccess to the mailbox; this comment is long enough to wrap twice at forty\n" +
+		"Add-MailboxPermission -Identity 'anna.devries@contoso.com' -User $SPObjectId -AccessRights FullAccess\n" +
+		"Get-Mailbox"
+	lines := codeLines(script, 40)
+	var joined []string
+	for _, l := range lines {
+		if w := ansi.StringWidth(l); w > 40 {
+			t.Errorf("%q is %d cells", l, w)
+		}
+		if rest, ok := strings.CutPrefix(l, contMark); ok {
+			joined[len(joined)-1] += " " + rest
+			continue
+		}
+		joined = append(joined, l)
+	}
+	want := strings.Split(script, "\n")
+	if len(joined) != len(want) {
+		t.Fatalf("%d lines make %d script lines:\n%s", len(lines), len(joined), strings.Join(lines, "\n"))
+	}
+	for i := range want {
+		if strings.Join(strings.Fields(joined[i]), " ") != strings.Join(strings.Fields(want[i]), " ") {
+			t.Errorf("line %d reads %q, want %q", i, joined[i], want[i])
+		}
+	}
+	// The comment's continuation is marked, so it never reads as a command.
+	if !strings.HasPrefix(lines[1], contMark) || !strings.HasPrefix(lines[2], contMark) || !strings.HasPrefix(lines[3], "Add-") {
+		t.Errorf("lines:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// TestConsentTableAlignsNonASCIINames: padding by bytes shifted the
+// columns of names like Müller.
+func TestConsentTableAlignsNonASCIINames(t *testing.T) {
+	h := newConsentHarness(t, func(p *store.Profile) {})
+	if err := h.db.PutUsers(consentProfileID, store.User{Key: "jm", Name: "Zoë Åsa", Account: "zoe.asa@contoso.com", UPN: "zoe.asa@contoso.com", Mapping: store.MappingOK}); err != nil {
+		t.Fatal(err)
+	}
+	h.open()
+	col := -1
+	for _, l := range strings.Split(h.screen(), "\n") {
+		i := strings.Index(l, "@contoso.com")
+		if i < 0 || !strings.Contains(l, "pending") {
+			continue
+		}
+		at := ansi.StringWidth(l[:i]) - ansi.StringWidth(strings.Fields(l[:i])[len(strings.Fields(l[:i]))-1])
+		if col >= 0 && at != col {
+			t.Fatalf("the account column starts at cell %d and at %d:\n%s", col, at, h.screen())
+		}
+		col = at
+	}
+	if col < 0 {
+		t.Fatalf("no rows:\n%s", h.screen())
+	}
+}
+
+func TestBreakAtSpacesKeepsIndent(t *testing.T) {
+	got := breakAtSpaces(`    "requiredResourceAccess": [ { "resourceAppId": "00000003-0000-0000-c000-000000000000" } ]`, 40)
+	if !strings.HasPrefix(got[0], `    "requiredResourceAccess":`) {
+		t.Errorf("first piece %q lost its indent", got[0])
+	}
+	for _, p := range got {
+		if ansi.StringWidth(p) > 40 {
+			t.Errorf("%q is wider than 40", p)
+		}
+	}
+}
