@@ -1,6 +1,9 @@
 package appreg
 
 import (
+	"errors"
+	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/modauth/modauth/store"
@@ -170,6 +173,38 @@ func PresetByID(id string) (Preset, bool) {
 func (p Preset) ScenarioFor(environment, host string) Scenario {
 	s := p.Scenario
 	s.Preset, s.Product, s.Environment = p.ID, p.Product, environment
+	if addr, err := ProductAddress(host); err == nil {
+		host = addr
+	}
 	s.RedirectURI = strings.ReplaceAll(s.RedirectURI, "{host}", host)
 	return s
+}
+
+// ErrProductAddress marks an address that names no web server.
+var ErrProductAddress = errors.New("enter the product's address, like crm.contoso.com or https://crm.contoso.com/")
+
+// hostRe is a DNS name or IP address with an optional port.
+var hostRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$`)
+
+// ProductAddress reads the product's address as people paste it, a host
+// or a URL copied from the browser (https://crm.contoso.com/,
+// even with the redirect's own path), and returns host[:port][/path]
+// with no scheme, no trailing slash and no jsonhandler.ashx, for
+// https://{host}/jsonhandler.ashx.
+func ProductAddress(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "://") {
+		v = "https://" + v
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
+		return "", ErrProductAddress
+	}
+	host := strings.ToLower(u.Host)
+	if !hostRe.MatchString(host) || !strings.Contains(host, ".") {
+		return "", ErrProductAddress
+	}
+	path := strings.TrimRight(u.Path, "/")
+	path = strings.TrimRight(strings.TrimSuffix(path, "/jsonhandler.ashx"), "/")
+	return host + path, nil
 }

@@ -2,6 +2,7 @@ package appreg_test
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -195,5 +196,47 @@ func TestScenarioErrors(t *testing.T) {
 	}
 	if _, err := appreg.NewPlan(base); err != nil {
 		t.Errorf("base scenario: %v", err)
+	}
+}
+
+func TestProductAddressAsPeoplePasteIt(t *testing.T) {
+	for in, want := range map[string]string{
+		"acme.allsolutions.nl":                          "acme.allsolutions.nl",
+		"https://acme.allsolutions.nl/":                 "acme.allsolutions.nl",
+		" HTTPS://Acme.AllSolutions.nl ":                "acme.allsolutions.nl",
+		"https://acme.allsolutions.nl/jsonhandler.ashx": "acme.allsolutions.nl",
+		"http://crm.acme.nl:8443/allsolutions/":         "crm.acme.nl:8443/allsolutions",
+		"https://crm.acme.nl/?tab=settings#oauth":       "crm.acme.nl",
+		"crm.acme.nl/allsolutions/jsonhandler.ashx":     "crm.acme.nl/allsolutions",
+	} {
+		got, err := appreg.ProductAddress(in)
+		if err != nil || got != want {
+			t.Errorf("appreg.ProductAddress(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "https://", "not a host", "ftp://crm.acme.nl", "https://user:pw@crm.acme.nl", "localhost", "crm_acme.nl"} {
+		if got, err := appreg.ProductAddress(bad); !errors.Is(err, appreg.ErrProductAddress) {
+			t.Errorf("appreg.ProductAddress(%q) = %q, %v; want appreg.ErrProductAddress", bad, got, err)
+		}
+	}
+}
+
+func TestPastedURLMakesOneRedirect(t *testing.T) {
+	pre, _ := appreg.PresetByID("allsolutions-online")
+	sc := pre.ScenarioFor("production", "https://acme.allsolutions.nl/")
+	if sc.RedirectURI != "https://acme.allsolutions.nl/jsonhandler.ashx" {
+		t.Fatalf("redirect %q", sc.RedirectURI)
+	}
+	plan, err := appreg.NewPlan(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	plan.Checklist(&b)
+	manifest, _ := plan.Manifest()
+	for what, text := range map[string]string{"checklist": b.String(), "manifest": string(manifest)} {
+		if strings.Contains(text, "https://https://") || !strings.Contains(text, "https://acme.allsolutions.nl/jsonhandler.ashx") {
+			t.Errorf("%s:\n%s", what, text)
+		}
 	}
 }

@@ -57,7 +57,7 @@ func newIDsStep(c *Context) *idsStep {
 		&field{Key: "secret", Label: "Secret value", Kind: secretField, Hint: "The Value column of the client secret, not its Secret ID. It is checked, then sealed.",
 			Hidden: func() bool { return !s.plan.secret }, Validate: validSecret},
 		&field{Key: "expiry", Label: "Secret expires", Kind: textField, Hint: "YYYY-MM-DD, as shown under Certificates & secrets. Empty if the app may read it itself.",
-			Hidden: func() bool { return !s.plan.secret }, Validate: validDate},
+			Hidden: func() bool { return !s.plan.secret }, Validate: func(v string) error { return validExpiry(v, c.now()) }},
 	)
 	return s
 }
@@ -123,12 +123,18 @@ func validSecret(v string) error {
 	return nil
 }
 
-func validDate(v string) error {
+// validExpiry takes the secret's expiry as the portal shows it; a date
+// already past means the secret no longer works, whatever the check said.
+func validExpiry(v string, now time.Time) error {
 	if v == "" {
 		return nil
 	}
-	if _, err := time.Parse(time.DateOnly, v); err != nil {
-		return errors.New("write the date as YYYY-MM-DD, e.g. 2027-05-31")
+	d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(v), now.Location())
+	if err != nil {
+		return fmt.Errorf("write the date as YYYY-MM-DD, e.g. %s", now.AddDate(1, 0, 0).Format(time.DateOnly))
+	}
+	if d.AddDate(0, 0, 1).Before(now) || d.AddDate(0, 0, 1).Equal(now) {
+		return fmt.Errorf("%s is past: this secret has expired; create a new one under Certificates & secrets and paste its Value", v)
 	}
 	return nil
 }

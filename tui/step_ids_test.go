@@ -96,3 +96,26 @@ func TestIDsStepExpiredSecret(t *testing.T) {
 		t.Error("an expired secret must not pass")
 	}
 }
+
+// A secret whose expiry date is past is refused before it is stored.
+func TestIDsStepRefusesAPastExpiry(t *testing.T) {
+	h := newHarness(t)
+	app, sec := atIDs(t, h)
+	h.keys(h.sim.Tenant.ID + "<enter>" + app.ClientID + "<enter>")
+	h.paste(sec.Value)
+	h.keys("<enter>")
+	h.sees("✓ the secret works")
+	past := h.sim.Clock.Now().AddDate(0, 0, -2).Format(time.DateOnly)
+	h.keys(past + "<enter>")
+	h.seesText(past+" is past", "create a new one")
+	if h.step() != stepIDs {
+		t.Fatalf("a past expiry passed: at %s", h.step())
+	}
+	for range len(past) {
+		h.keys("<backspace>")
+	}
+	h.keys(h.sim.Clock.Now().AddDate(0, 6, 0).Format(time.DateOnly) + "<enter>")
+	if h.step() != stepUsers {
+		t.Fatalf("at %s:\n%s", h.step(), h.screen())
+	}
+}

@@ -251,14 +251,11 @@ func required(what string) func(string) error {
 	}
 }
 
-var hostRe = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]+)?(/[^\s]*)?$`)
-
+// validHost accepts the product's address as people paste it: a host or
+// a URL from the browser's address bar.
 func validHost(v string) error {
-	v = strings.TrimPrefix(strings.TrimPrefix(v, "https://"), "http://")
-	if v == "" || !hostRe.MatchString(v) || !strings.Contains(v, ".") {
-		return errors.New("enter the product's host name, like crm.contoso.com")
-	}
-	return nil
+	_, err := appreg.ProductAddress(v)
+	return err
 }
 
 func (s *profileStep) View(c *Context) string {

@@ -56,7 +56,7 @@ func TestProfileStepHostForAllSolutions(t *testing.T) {
 	h.keys("<enter>")            // AllSolutions online is first
 	h.sees("Product address")
 	h.keys("<enter>")
-	h.sees("enter the product's host name")
+	h.sees("enter the product's address")
 	h.keys("crm.acme.nl<enter><enter><enter><enter><enter>")
 	p, err := h.db.Profile("acme-production")
 	if err != nil {
@@ -79,4 +79,21 @@ func TestQuitAsks(t *testing.T) {
 	if v := h.m.wiz.steps[0].(*profileStep).form.Value("customer"); v != "Acme" {
 		t.Errorf("typing after cancel: %q", v)
 	}
+}
+
+// A URL copied from the browser's address bar makes one redirect URI.
+func TestProfileStepTakesAPastedURL(t *testing.T) {
+	h := newHarness(t)
+	h.keys("Acme<enter><enter><enter>") // AllSolutions online is first
+	h.paste("https://acme.allsolutions.nl/")
+	h.keys("<enter><enter><enter><enter><enter>")
+	p, err := h.db.Profile("acme-production")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, h.screen())
+	}
+	if p.RedirectURI != "https://acme.allsolutions.nl/jsonhandler.ashx" {
+		t.Errorf("redirect %q", p.RedirectURI)
+	}
+	h.sees("https://acme.allsolutions.nl/jsonhandler.ashx")
+	h.lacks("https://https://")
 }
