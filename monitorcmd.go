@@ -77,7 +77,8 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 		if err != nil {
 			return err
 		}
-		logger.Info("sweep done", "profiles", sum.Profiles, "users", sum.Users, "ok", sum.States[store.StateOK], "duration", sum.Duration.Round(time.Millisecond))
+		logger.Info("sweep done", "profiles", sum.Profiles, "users", sum.Users, "ok", sum.States[store.StateOK],
+			"failing", sum.Failing(), "ran", sum.Jobs(), "duration", sum.Duration.Round(time.Millisecond))
 		return nil
 	}
 	if opts.Once {

@@ -126,15 +126,44 @@ func (e *Engine) publish(events []store.Event) {
 // Summary is what a sweep did.
 type Summary struct {
 	Profiles int
-	Users    int // users whose job ran
-	States   map[store.JobState]int
+	// Users counts the users of the swept profiles, due or not, and
+	// States their states after the sweep: together the whole picture.
+	Users  int
+	States map[store.JobState]int
+	// Ran counts, by the state each ended in, the jobs that ran: a sweep
+	// with nothing due ran none, however many users are ok.
+	Ran      map[store.JobState]int
 	Duration time.Duration
+}
+
+func newSummary() Summary {
+	return Summary{States: map[store.JobState]int{}, Ran: map[store.JobState]int{}}
+}
+
+// Failing is how many users are in a failing state after the sweep.
+func (s Summary) Failing() int {
+	n := 0
+	for st, c := range s.States {
+		if Failing(st) {
+			n += c
+		}
+	}
+	return n
+}
+
+// Jobs is how many jobs ran.
+func (s Summary) Jobs() int {
+	n := 0
+	for _, c := range s.Ran {
+		n += c
+	}
+	return n
 }
 
 // Sweep runs every due job of every profile once.
 func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 	start := time.Now()
-	sum := Summary{States: map[store.JobState]int{}}
+	sum := newSummary()
 	profiles, err := e.db.Profiles()
 	if err != nil {
 		return sum, fmt.Errorf("sweep: %w", err)
@@ -157,7 +186,7 @@ func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 // they are due or not: the dashboard's "sync now".
 func (e *Engine) SyncNow(ctx context.Context, profileID string, keys ...string) (Summary, error) {
 	start := time.Now()
-	sum := Summary{States: map[store.JobState]int{}}
+	sum := newSummary()
 	p, err := e.db.Profile(profileID)
 	if err != nil {
 		return sum, fmt.Errorf("sync now: %w", err)

@@ -150,13 +150,13 @@ func TestMappingAndSignInStates(t *testing.T) {
 	f.user("XX", "anna.devris@contoso.com", store.MappingNotFound)
 	f.user("ES", eva, store.MappingNoMailbox)
 	sum := f.sweep()
-	want := map[string]store.JobState{"AV": store.StateOK, "CD": store.StateNeverSynced, "XX": store.StateUPNInvalid, "ES": store.StateNoMailbox}
+	want := map[string]store.JobState{"AV": store.StateOK, "CD": store.StateSignInNeeded, "XX": store.StateUPNInvalid, "ES": store.StateNoMailbox}
 	for key, st := range want {
 		if j := f.job(key); j.State != st {
 			t.Errorf("%s: %s, want %s (%v)", key, j.State, st, j.LastError)
 		}
 	}
-	if sum.Users != 4 || sum.States[store.StateOK] != 1 {
+	if sum.Users != 4 || sum.Jobs() != 4 || sum.States[store.StateOK] != 1 || sum.Failing() != 3 {
 		t.Errorf("summary %+v", sum)
 	}
 }

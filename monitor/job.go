@@ -188,11 +188,14 @@ func (e *Engine) record(b *store.Batch, w *work) {
 	j.LastRun = now
 	switch {
 	case w.res.notSignedIn:
-		j.State = store.StateNeverSynced
+		// Skipped at the consent step, or never got there: either way the
+		// person must sign in, so it is not "never synced".
+		j.State = store.StateSignInNeeded
+		msg := "the user has not signed in yet"
 		if !j.LastSuccess.IsZero() {
-			j.State = store.StateSignInNeeded
+			msg = "no sign-in is stored for this user any more"
 		}
-		j.LastError = &store.LastError{Message: "no sign-in is stored for this user", At: now}
+		j.LastError = &store.LastError{Message: msg, At: now}
 		j.Failures++
 	case w.res.err == nil:
 		j.State, j.LastSuccess, j.Failures, j.LastError = store.StateOK, now, 0, nil

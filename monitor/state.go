@@ -10,12 +10,40 @@ import (
 	"github.com/modauth/modauth/store"
 )
 
+// The state model. Each user of a profile is in exactly one state, the
+// one its last job ended in; each state says one thing and has one fix:
+//
+//	never-synced     no job has run for the user yet: the next sweep runs it
+//	ok               the last job synced every folder of every protocol
+//	sign-in-needed   a delegated user with no working sign-in: skipped or
+//	                 not yet done at the consent step, revoked, 90 days
+//	                 unused, MFA or Conditional Access
+//	consent-needed   a right or a consent is missing (AADSTS65001, Graph
+//	                 403, EWS access denied, a mail protocol refused)
+//	secret-expired   the app's client secret expired or is wrong
+//	upn-invalid      no Entra user has the account as UPN, mail or alias
+//	no-mailbox       the user has no Exchange Online mailbox
+//	throttled        Microsoft asked to wait; the job tries again after
+//	unreachable      Microsoft could not be reached; the last data stays
+//
+// Transitions happen only when a job runs (record): success moves any
+// state to ok; a failure moves to the state classify gives its error; a
+// delegated user without a stored sign-in moves to sign-in-needed. Nothing
+// else writes a job's state, so a state never changes without a run.
+// "Failing" means every state but ok and never-synced.
+
+// Failing reports whether a state needs attention: every state but ok
+// and never-synced.
+func Failing(s store.JobState) bool {
+	return s != store.StateOK && s != store.StateNeverSynced && s != ""
+}
+
 // Fixes says, per state, what gets a user going again.
 var Fixes = map[store.JobState]string{
 	store.StateOK:            "",
-	store.StateNeverSynced:   "The user has not signed in yet: run the consent step for this user (device code or browser).",
+	store.StateNeverSynced:   "modauth has not run this user's job yet: the next sweep runs it (y syncs now).",
 	store.StateConsentNeeded: "Consent is missing: grant admin consent for the app, or have the user accept the permissions at sign-in.",
-	store.StateSignInNeeded:  "The user's sign-in has lapsed (revoked, 90 days unused, MFA or Conditional Access): the user signs in again.",
+	store.StateSignInNeeded:  "The user signs in (again): at the consent step (device code or browser), or with the consent link (l). A sign-in lapses when revoked, unused for 90 days, or refused by MFA or Conditional Access.",
 	store.StateSecretExpired: "The client secret expired or is wrong: rotate the secret (modauth secret rotate) and store the new value.",
 	store.StateUPNInvalid:    "No Entra ID user has this account as UPN, mail or alias: correct the user's Exchange account in the product.",
 	store.StateNoMailbox:     "The user has no Exchange Online mailbox: assign an Exchange licence, or remove the user from the product's sync.",

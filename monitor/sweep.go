@@ -47,6 +47,7 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 		if only != nil && !only[u.Key] {
 			continue
 		}
+		sum.Users++
 		if only == nil && j.NextRun.After(now) {
 			sum.States[j.State]++
 			continue
@@ -90,7 +91,7 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 		for _, w := range chunk {
 			e.record(&pending, w)
 			sum.States[w.job.State]++
-			sum.Users++
+			sum.Ran[w.job.State]++
 		}
 	}
 	return out.write(&pending, true)

@@ -33,6 +33,7 @@ type Model struct {
 	dash        *dashboard
 	err         error
 	note        string   // a line of news in the error slot's place
+	noteWarn    bool     // the news is not all good
 	bar         string   // the profiles' summary, made when their jobs change
 	ask         *confirm // a destructive action waiting for y/n
 	confirmQuit bool
@@ -41,6 +42,7 @@ type Model struct {
 	help        help.Model
 
 	eng        *monitor.Engine
+	lastSweep  *sweepMsg // the engine's last sweep, for a dashboard opened after it
 	events     <-chan store.Event
 	stopEvents func()
 }
@@ -106,7 +108,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case errMsg:
 		m.err, m.note = msg.err, ""
 	case noteMsg:
-		m.note = msg.text
+		m.note, m.noteWarn = msg.text, msg.warn
 		if m.dash != nil {
 			m.refreshProfile()
 			m.bar = m.profileBar()
@@ -245,8 +247,12 @@ func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) 
 		}
 	case m.note != "":
 		slot = strings.Split(wrap(m.note, c.Width-1), "\n")
+		style := st.OK
+		if m.noteWarn {
+			style = st.Warn
+		}
 		for i := range slot {
-			slot[i] = st.OK.Render(slot[i])
+			slot[i] = style.Render(slot[i])
 		}
 	}
 	for len(slot) < errorLines {

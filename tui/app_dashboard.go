@@ -35,8 +35,12 @@ var actionKeys = struct {
 	NewProfile:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new profile")),
 }
 
-// noteMsg shows a line in the error slot's place, not as an error.
-type noteMsg struct{ text string }
+// noteMsg shows a line in the error slot's place, not as an error; warn
+// when the news is not all good.
+type noteMsg struct {
+	text string
+	warn bool
+}
 
 // sweepTickMsg asks for the next sweep.
 type sweepTickMsg struct{}
@@ -71,10 +75,26 @@ func (m *Model) openDashboard(p store.Profile) tea.Cmd {
 	m.dash = newDashboard(c)
 	m.bar = m.profileBar()
 	var cmds []tea.Cmd
-	if m.eng == nil {
+	switch {
+	case m.eng == nil:
 		m.eng = monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger})
 		m.events, m.stopEvents = m.eng.Subscribe()
 		cmds = append(cmds, m.sweep(), m.listen())
+	default:
+		// The engine runs already: the header keeps its sweep times, and a
+		// profile just set up is swept now rather than at the next tick.
+		if m.lastSweep != nil {
+			m.dash.Update(c, *m.lastSweep)
+		}
+		if jobs, err := c.DB.Jobs(p.ID); err == nil && len(jobs) == 0 {
+			if users, err := c.DB.Users(p.ID); err == nil && len(users) > 0 {
+				keys := make([]string, len(users))
+				for i, u := range users {
+					keys[i] = u.Key
+				}
+				cmds = append(cmds, m.syncNow("first sweep of "+p.ID, keys...))
+			}
+		}
 	}
 	return tea.Batch(append(cmds, m.dash.Init(c))...)
 }
@@ -84,7 +104,7 @@ func (m *Model) sweep() tea.Cmd {
 	eng, ctx, now := m.eng, m.c.ctx, m.c.now
 	return func() tea.Msg {
 		sum, err := eng.Sweep(ctx)
-		if err == nil && sum.Users > 0 && sum.States[store.StateUnreachable] == sum.Users {
+		if err == nil && sum.Jobs() > 0 && sum.Ran[store.StateUnreachable] == sum.Jobs() {
 			// Every job found Microsoft unreachable: what is on screen is
 			// the last good data, and the header says how old it is.
 			err = errors.New("Microsoft could not be reached")
@@ -110,6 +130,7 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 	c := m.c
 	switch msg := msg.(type) {
 	case sweepMsg:
+		m.lastSweep = &msg
 		m.refreshProfile()
 		m.bar = m.profileBar()
 		return tea.Batch(m.dash.Update(c, msg), m.dash.Reload(c), tea.Tick(max(time.Until(msg.next), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} }))
@@ -141,12 +162,12 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 			}
 			var keys []string
 			for k, j := range jobs {
-				if j.State != store.StateOK {
+				if monitor.Failing(j.State) {
 					keys = append(keys, k)
 				}
 			}
 			if len(keys) == 0 {
-				return func() tea.Msg { return noteMsg{"nobody is failing"} }
+				return func() tea.Msg { return noteMsg{text: "nobody is failing"} }
 			}
 			return m.syncNow(fmt.Sprintf("syncing the %d failing user(s)", len(keys)), keys...)
 		case key.Matches(msg, actionKeys.Export):
@@ -190,8 +211,21 @@ func (m *Model) syncNow(what string, keys ...string) tea.Cmd {
 		if err != nil {
 			return errMsg{err}
 		}
-		return noteMsg{fmt.Sprintf("✓ synced %d user(s): %d ok", sum.Users, sum.States[store.StateOK])}
+		return syncedNote(sum)
 	}
+}
+
+// syncedNote says how a "sync now" went: a ✓ only when every job ran ok.
+func syncedNote(sum monitor.Summary) noteMsg {
+	ran, ok := sum.Jobs(), sum.Ran[store.StateOK]
+	switch {
+	case ran == 0:
+		return noteMsg{text: "nothing to sync", warn: true}
+	case ok == ran:
+		return noteMsg{text: fmt.Sprintf("✓ synced %d user(s)", ran)}
+	}
+	worst, n := worstState(sum.Ran)
+	return noteMsg{text: fmt.Sprintf("! synced %d user(s): %d ok, %d %s", ran, ok, n, worst), warn: true}
 }
 
 // export writes the current view as CSV next to the database.
@@ -206,7 +240,7 @@ func (m *Model) export() tea.Cmd {
 	if err := store.WriteUsersCSV(f, rows); err != nil {
 		return errCmd(fmt.Errorf("export: %w", err))
 	}
-	return func() tea.Msg { return noteMsg{fmt.Sprintf("✓ %d user(s) written to %s", len(rows), path)} }
+	return func() tea.Msg { return noteMsg{text: fmt.Sprintf("✓ %d user(s) written to %s", len(rows), path)} }
 }
 
 // copyLink copies a consent link for the selected user: the sign-in page
@@ -226,7 +260,7 @@ func (m *Model) copyLink() tea.Cmd {
 		return errCmd(err)
 	}
 	return tea.Batch(tea.SetClipboard(s.URL), func() tea.Msg {
-		return noteMsg{"✓ consent link for " + firstOf(u.UPN, u.Account) + " copied (OSC 52)"}
+		return noteMsg{text: "✓ consent link for " + firstOf(u.UPN, u.Account) + " copied (OSC 52)"}
 	})
 }
 
@@ -276,7 +310,7 @@ func (m *Model) rotate() tea.Cmd {
 			}
 			return errMsg{err}
 		}
-		return noteMsg{fmt.Sprintf("✓ new secret %s stored, valid until %s; the old one is removed", next.Value.Hint(), next.Expiry.Format("2 January 2006"))}
+		return noteMsg{text: fmt.Sprintf("✓ new secret %s stored, valid until %s; the old one is removed", next.Value.Hint(), next.Expiry.Format("2 January 2006"))}
 	}
 }
 
@@ -286,13 +320,9 @@ var severity = []store.JobState{
 	store.StateNoMailbox, store.StateUnreachable, store.StateThrottled, store.StateNeverSynced, store.StateOK,
 }
 
-// worstState is the worst state among a profile's jobs, and how many
-// users are in it.
-func worstState(jobs map[string]store.Job) (store.JobState, int) {
-	counts := map[store.JobState]int{}
-	for _, j := range jobs {
-		counts[j.State]++
-	}
+// worstState is the worst state among counts of users per state, and how
+// many users are in it.
+func worstState(counts map[store.JobState]int) (store.JobState, int) {
 	for _, st := range severity {
 		if counts[st] > 0 {
 			return st, counts[st]
@@ -309,6 +339,22 @@ func (m *Model) refreshProfile() {
 	}
 }
 
+// stateCounts counts a profile's users per state; a user whose job never
+// ran is never-synced.
+func (m *Model) stateCounts(profileID string) map[store.JobState]int {
+	counts := map[store.JobState]int{}
+	users, _ := m.c.DB.Users(profileID)
+	jobs, _ := m.c.DB.Jobs(profileID)
+	for _, u := range users {
+		st := jobs[u.Key].State
+		if st == "" {
+			st = store.StateNeverSynced
+		}
+		counts[st]++
+	}
+	return counts
+}
+
 // profileBar sums up every complete profile with its worst state. It
 // reads every profile's jobs, so it is made when they change (a sweep, an
 // action, a switch of profile), not on every frame.
@@ -320,8 +366,7 @@ func (m *Model) profileBar() string {
 	st := m.c.Styles
 	var parts []string
 	for _, p := range ps {
-		jobs, _ := m.c.DB.Jobs(p.ID)
-		worst, n := worstState(jobs)
+		worst, n := worstState(m.stateCounts(p.ID))
 		label, style := p.ID+" ✓", st.OK
 		switch worst {
 		case store.StateOK:

@@ -66,7 +66,7 @@ func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
 	h.fits()
 
 	h.keys("y")
-	h.sees("✓ synced 1 user(s)")
+	h.sees("! synced 1 user(s): 0 ok, 1 upn-invalid") // XX's account is not found: no ✓
 	h.keys("e")
 	h.sees("user(s) written to")
 	files, _ := os.ReadDir(h.db.Path()[:strings.LastIndex(h.db.Path(), "/")])
@@ -114,7 +114,7 @@ func TestDashboardSyncFailingAndStaleWhenUnreachable(t *testing.T) {
 	completeAppOnly(t, h)
 	h.open()
 	h.keys("F")
-	h.sees("✓ synced 1 user(s)") // only XX, whose account is not found
+	h.sees("! synced 1 user(s): 0 ok, 1 upn-invalid") // only XX, whose account is not found
 	if strings.Contains(h.screen(), "stale") {
 		t.Fatal("stale before any failure")
 	}
@@ -206,7 +206,7 @@ func TestDashboardKeysDoWhatTheBarSays(t *testing.T) {
 			h.sees("esc close")
 			fits()
 			h.keys("y")
-			h.sees("✓ synced 1 user(s)")
+			h.sees("synced 1 user(s)")
 			h.keys("<esc>")
 			if h.m.screen != screenDashboard || h.m.dash.detail {
 				t.Fatalf("esc: screen %v, detail %v", h.m.screen, h.m.dash.detail)
@@ -219,5 +219,63 @@ func TestDashboardKeysDoWhatTheBarSays(t *testing.T) {
 			h.keys("n")
 			h.lacks("(y/n)")
 		})
+	}
+}
+
+// delegatedComplete stores a per-user Graph profile whose setup is done
+// and whose users skipped the sign-in.
+func delegatedComplete(t *testing.T, h *harness, id string) store.Profile {
+	t.Helper()
+	p := store.Profile{ID: id, Customer: "Acme", Environment: "production", Preset: "generic", Model: store.Delegated,
+		Protocols: []store.Protocol{store.Graph}, Folders: []string{"calendar"}, TenantID: h.sim.Tenant.ID,
+		ClientID: h.sim.App.ClientID, Hosts: h.options().Hosts, WizardStep: stepVerify}
+	must(t, h.db.PutProfile(p))
+	for _, u := range []struct{ key, upn string }{{"AV", "anna.devries@contoso.com"}, {"BJ", "bjanssen@contoso.onmicrosoft.com"}} {
+		must(t, h.db.PutUsers(p.ID, store.User{Key: u.key, Name: u.key, Account: u.upn, UPN: u.upn, Mapping: store.MappingOK, Consent: store.ConsentPending}))
+	}
+	return p
+}
+
+// TestDashboardSkippedSignInIsSignInNeeded: users who skipped the sign-in
+// are sign-in-needed, the sign-in filter finds them, F syncs them, and a
+// sync with no success says so without a ✓.
+func TestDashboardSkippedSignInIsSignInNeeded(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	delegatedComplete(t, h, "acme-production")
+	h.open()
+	if j, _ := h.db.Job("acme-production", "AV"); j.State != store.StateSignInNeeded {
+		t.Fatalf("AV after the first sweep: %q", j.State)
+	}
+	h.keys("4")
+	h.sees("sign-in needed: 2 of 2")
+	h.keys("2")
+	h.sees("failing: 2 of 2")
+	h.keys("F")
+	h.sees("! synced 2 user(s): 0 ok, 2 sign-in-needed")
+	h.lacks("✓")
+}
+
+// TestDashboardNewProfileIsSwept: a profile set up from the dashboard (n)
+// is swept when its dashboard opens, and the header keeps the engine's
+// sweep times; the profile bar only changes when a state does.
+func TestDashboardNewProfileIsSwept(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	completeAppOnly(t, h)
+	h.open()
+	h.sees("next sweep in")
+	p := delegatedComplete(t, h, "acme-acceptance")
+	h.run(h.m.openDashboard(p))
+	h.sees("[acme-acceptance", "next sweep in")
+	if j, err := h.db.Job(p.ID, "AV"); err != nil || j.State != store.StateSignInNeeded {
+		t.Fatalf("the new profile was not swept: %+v %v", j, err)
+	}
+	bar := h.m.bar
+	for range 3 {
+		h.run(h.m.sweep()) // nothing is due: nothing changes
+		if h.m.bar != bar {
+			t.Fatalf("the profile bar changed without a change:\n%s\n%s", bar, h.m.bar)
+		}
 	}
 }

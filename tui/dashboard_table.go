@@ -11,6 +11,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 )
 
@@ -41,8 +42,7 @@ const (
 func (d *dashboard) match(f dashFilter, r *dashRow, now time.Time) bool {
 	switch f {
 	case filterFailing:
-		s := r.state()
-		return s != store.StateOK && s != store.StateNeverSynced
+		return monitor.Failing(r.state())
 	case filterNoSyncID:
 		return r.items == 0
 	case filterSignIn:

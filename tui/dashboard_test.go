@@ -425,7 +425,7 @@ func TestDashboardDetailPane(t *testing.T) {
 	f.keys("<down>")
 	f.sees("Carla Smit · carla@contoso.com", "never-synced", "calendar: not synced yet · 0 items", "no events yet")
 	f.lacks("refresh refused")
-	f.sees("Fix: The user has not signed in yet")
+	f.sees("Fix: modauth has not run this user's job yet")
 
 	f.keys("<esc>")
 	if f.d.Modal() || f.d.detail {
