@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"strings"
 
@@ -130,7 +131,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		switch {
 		case key.Matches(msg, keys.Quit):
-			if m.finished || m.screen == screenDashboard {
+			if (m.finished || m.screen == screenDashboard) && m.c.Throwaway == "" {
 				return m, tea.Quit
 			}
 			m.confirmQuit = true
@@ -224,22 +225,14 @@ func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) 
 		body = st.Bold.Render("Keys on this screen") + "\n\n" + fullHelp(m.help, groups, c.Width, c.bodyHeight()-2)
 		bar = keyMap{keysCloseHelp}
 	}
-	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
-	if h := c.bodyHeight(); len(lines) > h {
-		lines = lines[:h]
-	}
-	for i, l := range lines {
-		lines[i] = ansi.Truncate(l, c.Width, "…")
-	}
-	for len(lines) < c.bodyHeight() {
-		lines = append(lines, "")
-	}
+	// The error slot has errorLines; a question may take up to twice as
+	// many from the body, so that what it asks is never cut.
 	var slot []string
 	switch {
 	case m.confirmQuit:
-		slot = promptLines("Quit? What was completed is saved; this step starts over next time.", c.Width, errorLines, st.Warn)
+		slot = promptLines(m.quitQuestion(), c.Width, 2*errorLines, st.Warn)
 	case m.ask != nil:
-		slot = promptLines(m.ask.question, c.Width, errorLines, st.Warn)
+		slot = promptLines(m.ask.question, c.Width, 2*errorLines, st.Warn)
 	case m.err != nil:
 		slot = strings.Split(wrap("✗ "+firstLine(m.err), c.Width-1), "\n")
 		for i := range slot {
@@ -255,15 +248,39 @@ func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) 
 			slot[i] = style.Render(slot[i])
 		}
 	}
-	for len(slot) < errorLines {
+	slotLines := errorLines
+	if m.confirmQuit || m.ask != nil {
+		slotLines = max(len(slot), errorLines)
+	}
+	for len(slot) < slotLines {
 		slot = append(slot, "")
 	}
-	for i := range slot[:errorLines] {
+	slot = slot[:slotLines]
+	for i := range slot {
 		slot[i] = ansi.Truncate(slot[i], c.Width, "…")
+	}
+	room := c.bodyHeight() - (slotLines - errorLines)
+	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	if len(lines) > room {
+		lines = lines[:room]
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, c.Width, "…")
+	}
+	for len(lines) < room {
+		lines = append(lines, "")
 	}
 	return lipgloss.JoinVertical(lipgloss.Left,
 		ansi.Truncate(header, c.Width, "…"), "", strings.Join(lines, "\n"),
-		strings.Join(slot[:errorLines], "\n"), ansi.Truncate(m.help.ShortHelpView(bar), c.Width, "…"))
+		strings.Join(slot, "\n"), ansi.Truncate(m.help.ShortHelpView(bar), c.Width, "…"))
+}
+
+// quitQuestion asks before leaving, saying what stays and what goes.
+func (m *Model) quitQuestion() string {
+	if dir := m.c.Throwaway; dir != "" {
+		return fmt.Sprintf("Leave the demo? Its data (%s) is thrown away; saved files and exports stay in %s.", dir, m.c.savePath(""))
+	}
+	return "Quit? What was completed is saved; this step starts over next time."
 }
 
 // promptLines wraps a yes/no question into at most n lines of width,

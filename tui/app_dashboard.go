@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -230,7 +229,7 @@ func syncedNote(sum monitor.Summary) noteMsg {
 
 // export writes the current view as CSV next to the database.
 func (m *Model) export() tea.Cmd {
-	path := filepath.Join(filepath.Dir(m.c.DB.Path()), fmt.Sprintf("%s-users-%s.csv", m.c.Profile.ID, m.c.now().Format("20060102-150405")))
+	path := m.c.savePath(fmt.Sprintf("%s-users-%s.csv", m.c.Profile.ID, m.c.now().Format("20060102-150405")))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return errCmd(fmt.Errorf("export: %w", err))

@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"os"
 	"strings"
 	"testing"
@@ -277,5 +279,34 @@ func TestDashboardNewProfileIsSwept(t *testing.T) {
 		if h.m.bar != bar {
 			t.Fatalf("the profile bar changed without a change:\n%s\n%s", bar, h.m.bar)
 		}
+	}
+}
+
+// TestDemoQuitSaysWhatIsThrownAway: in the demo, leaving asks first even
+// on the dashboard, says the data is thrown away, and exports go where the
+// question says they stay.
+func TestDemoQuitSaysWhatIsThrownAway(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	completeAppOnly(t, h)
+	keep := t.TempDir()
+	h.m = nil
+	m, err := New(context.Background(), func() Options {
+		o := h.options()
+		o.Throwaway, o.ExportDir = filepath.Dir(h.db.Path()), keep
+		return o
+	}())
+	must(t, err)
+	h.m = m
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.run(m.Init())
+	h.keys("e")
+	h.seesText("written to " + keep)
+	h.keys("<ctrl+c>")
+	h.seesText("Leave the demo?", "is thrown away", "stay in "+keep, "(y/n)")
+	h.fits()
+	h.keys("n")
+	if h.m.screen != screenDashboard {
+		t.Fatal("n left the dashboard")
 	}
 }

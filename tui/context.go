@@ -4,6 +4,8 @@
 package tui
 
 import (
+	"cmp"
+	"path/filepath"
 	"context"
 	"errors"
 	"log/slog"
@@ -32,6 +34,21 @@ type Options struct {
 	Demo string
 	// NoAltScreen keeps the frame in the normal buffer (tests).
 	NoAltScreen bool
+	// ExportDir is where exports and saved files go; "" puts them next to
+	// the database.
+	ExportDir string
+	// Throwaway is a data directory deleted when the program ends (the
+	// demo's): leaving asks first and says so.
+	Throwaway string
+}
+
+// savePath is where a file the person saves or exports goes.
+func (o Options) savePath(name string) string {
+	dir := o.ExportDir
+	if dir == "" && o.DB != nil {
+		dir = filepath.Dir(o.DB.Path())
+	}
+	return filepath.Join(cmp.Or(dir, "."), name)
 }
 
 // Context is what every screen shares: size, styles, options and the

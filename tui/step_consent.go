@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -902,7 +901,7 @@ func (s *consentStep) export(c *Context) (string, int, error) {
 		fmt.Fprintf(&b, "   picks another account, choose \"Use another account\".\n")
 		fmt.Fprintf(&b, "4. Accept the permissions the app asks for. You can close the page when it\n   says you are signed in.\n")
 	}
-	path := filepath.Join(filepath.Dir(c.DB.Path()), c.Profile.ID+"-sign-in-instructions.txt")
+	path := c.savePath(c.Profile.ID + "-sign-in-instructions.txt")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return "", 0, fmt.Errorf("write the sign-in instructions: %w", err)
 	}

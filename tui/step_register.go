@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -174,13 +173,9 @@ func (s *registerStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, cmd
 }
 
-// save writes the current view to a file next to the database.
+// save writes the current view to a file where exports go.
 func (s *registerStep) save(c *Context) tea.Cmd {
-	dir := "."
-	if c.DB != nil {
-		dir = filepath.Dir(c.DB.Path())
-	}
-	path := filepath.Join(dir, c.Profile.ID+"-"+registerTabs[s.tab].file)
+	path := c.savePath(c.Profile.ID + "-" + registerTabs[s.tab].file)
 	if err := os.WriteFile(path, []byte(s.texts[s.tab]), 0o600); err != nil {
 		return errCmd(fmt.Errorf("save %s: %w", registerTabs[s.tab].name, err))
 	}
