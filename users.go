@@ -66,7 +66,7 @@ func runUsersImport(opts *usersOptions, path string) error {
 		defer f.Close()
 		in = f
 	}
-	users, err := store.ReadUsersCSV(in)
+	users, _, err := store.ReadUsersCSV(in)
 	if err != nil {
 		return fmt.Errorf("import users from %s: %w", path, err)
 	}

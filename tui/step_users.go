@@ -498,13 +498,9 @@ func usersImportCmd(db *store.DB, profileID, path string) tea.Cmd {
 			return msg
 		}
 		defer f.Close()
-		in, err := store.ReadUsersCSV(f)
+		in, _, err := store.ReadUsersCSV(f)
 		if err != nil {
 			msg.err = err
-			return msg
-		}
-		if len(in) == 0 {
-			msg.err = fmt.Errorf("%s has a header but no users", filepath.Base(path))
 			return msg
 		}
 		existing, err := db.Users(profileID)
