@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/modauth/modauth/store"
 )
 
 func TestUsersImportResolveExportAndReport(t *testing.T) {
@@ -44,5 +48,120 @@ func TestUsersImportResolveExportAndReport(t *testing.T) {
 	_, _, done = run(context.Background(), "users", "import", filepath.Join(dir, "nope.csv"), "--profile", "acme", "--data-dir", dir)
 	if err := <-done; err == nil {
 		t.Error("a missing file must fail")
+	}
+}
+
+// importUsers writes content to a file in the data directory dir and runs
+// `users import` on it for the profile acme.
+func importUsers(t *testing.T, dir, name, content string) (stderr string, err error) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, done := run(context.Background(), "users", "import", path, "--profile", "acme", "--data-dir", dir)
+	err = <-done
+	return errOut.String(), err
+}
+
+// storedUsers are the users of acme in the data directory dir.
+func storedUsers(t *testing.T, dir string) []store.User {
+	t.Helper()
+	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	users, err := db.Users("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return users
+}
+
+// TestUsersImportExcelDutch imports what Excel writes in a Dutch locale:
+// a sep= line, Windows-1252, CRLF, empty trailing columns and lines, a
+// quoted cell with a line break and one with the separator.
+func TestUsersImportExcelDutch(t *testing.T) {
+	_, dir, _ := simProfile(t)
+	errOut, err := importUsers(t, dir, "gebruikers.csv", "sep=;\r\n"+
+		"Gebruiker;Naam;E-mailadres;;\r\n"+
+		"MU;M\xfcller, J\xfcrgen;juergen.mueller@contoso.com;;\r\n"+
+		"FD;\"Fran\xe7oise\r\nDubois\";francoise.dubois@contoso.com;;\r\n"+
+		"AV;\"de Vries; Anna\";anna.devries@contoso.com;;\r\n"+
+		";;;;\r\n\r\n")
+	if err != nil || !strings.Contains(errOut, "imported 3 user(s) into acme") {
+		t.Fatalf("import: %v\n%s", err, errOut)
+	}
+	names := map[string]string{}
+	for _, u := range storedUsers(t, dir) {
+		names[u.Key] = u.Name
+	}
+	if len(names) != 3 || names["MU"] != "Müller, Jürgen" || names["FD"] != "Françoise Dubois" || names["AV"] != "de Vries; Anna" {
+		t.Errorf("stored names %q", names)
+	}
+}
+
+func TestUsersImportHeaderOnlyFails(t *testing.T) {
+	_, dir, _ := simProfile(t)
+	errOut, err := importUsers(t, dir, "leeg.csv", "Gebruiker;Naam;E-mailadres;;\r\n;;;;\r\n\r\n")
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "no users in ") || !strings.Contains(err.Error(), "leeg.csv") {
+		t.Fatalf("err %v (exit %d), want exit 1 and no users in …leeg.csv", err, exitCode(err))
+	}
+	if strings.Contains(errOut, "imported") {
+		t.Errorf("stderr %q", errOut)
+	}
+}
+
+// TestUsersImportWarnsSameAccount: two keys on one account are imported,
+// and named on stderr.
+func TestUsersImportWarnsSameAccount(t *testing.T) {
+	_, dir, _ := simProfile(t)
+	errOut, err := importUsers(t, dir, "shared.csv", "key;name;account\nAV;Anna;anna.devries@contoso.com\nAV2;Anna (balie);Anna.DeVries@contoso.com\n")
+	if err != nil || !strings.Contains(errOut, "imported 2 user(s)") {
+		t.Fatalf("import: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, "shared.csv:3: warning: ") || !strings.Contains(errOut, `"AV2"`) || !strings.Contains(errOut, `"AV" (line 2)`) {
+		t.Errorf("no warning about the shared account on stderr:\n%s", errOut)
+	}
+	if n := len(storedUsers(t, dir)); n != 2 {
+		t.Errorf("%d users stored", n)
+	}
+}
+
+// TestUsersImportBadLineStoresNothing: a file with bad lines changes no
+// user, adds none, and every bad line is listed, not only the first ten.
+func TestUsersImportBadLineStoresNothing(t *testing.T) {
+	_, dir, _ := simProfile(t)
+	if errOut, err := importUsers(t, dir, "first.csv", "key;name;account\nAV;Anna;anna.devries@contoso.com\nBJ;Bram;bram.janssen@contoso.com\n"); err != nil {
+		t.Fatalf("first import: %v\n%s", err, errOut)
+	}
+	before := storedUsers(t, dir)
+
+	in := "key;name;account\nAV;Anna de Vries;anna.devries@contoso.com\nBJ;Bram;bram@contoso.com\nCD;Claire;claire.dubois@contoso.com\n"
+	for i := range 12 {
+		in += fmt.Sprintf("X%d;Typo;x%d.contoso.com\n", i, i)
+	}
+	errOut, err := importUsers(t, dir, "second.csv", in)
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "12 bad line(s)") || !strings.Contains(err.Error(), "nothing imported") {
+		t.Fatalf("err %v", err)
+	}
+	for line := 5; line <= 16; line++ {
+		if !strings.Contains(errOut, fmt.Sprintf("second.csv:%d: account ", line)) {
+			t.Errorf("bad line %d not listed:\n%s", line, errOut)
+		}
+	}
+	if after := storedUsers(t, dir); !reflect.DeepEqual(before, after) {
+		t.Errorf("the store changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+// TestUsersImportWorkbook: a workbook fed in as is is named, briefly,
+// with how to save it as CSV.
+func TestUsersImportWorkbook(t *testing.T) {
+	_, dir, _ := simProfile(t)
+	errOut, err := importUsers(t, dir, "users.xlsx", "PK\x03\x04\x14\x00\x06\x00\x08\x00"+strings.Repeat("\x00\x9c\xfe[Content_Types].xml", 20_000))
+	if err == nil || !strings.Contains(err.Error(), "Excel workbook") || !strings.Contains(err.Error(), "CSV UTF-8") || len(err.Error())+len(errOut) > 400 {
+		t.Fatalf("err (%d bytes) %.500v\nstderr %.500s", len(err.Error()), err, errOut)
 	}
 }

@@ -25,11 +25,13 @@ func newUsersCmd(io streams, data *dataDirFlag, graph graphFactory) *cobra.Comma
 	users.AddCommand(&cobra.Command{
 		Use:   "import FILE",
 		Short: "Import the product's user export (CSV; '-' reads standard input)",
-		Long: `Reads the product's user export: ';' or ',' separated, with or without a
-byte order mark, quoted fields allowed. The header names the columns: an account
-column (account, exchange account, upn, email, mail...) is required; key and name
-are optional. Bad lines are reported by number and nothing is imported until the
-file is right.`,
+		Long: `Reads the product's user export as Excel saves it: CSV UTF-8, CSV
+(Windows-1252) or Unicode text (UTF-16); separated by what a first line "sep=;"
+names, else by ';', ',' or a tab; quoted fields allowed. The header names the
+columns: an account column (account, exchange account, upn, email, mail...) is
+required; key and name are optional. Bad lines are listed by number and nothing
+is imported until the file is right; lines that may be meant, such as two users
+with one account, are listed as warnings and imported.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runUsersImport(opts, args[0]) },
 	}, &cobra.Command{
@@ -66,9 +68,26 @@ func runUsersImport(opts *usersOptions, path string) error {
 		defer f.Close()
 		in = f
 	}
-	users, err := store.ReadUsersCSV(in)
-	if err != nil {
-		return fmt.Errorf("import users from %s: %w", path, err)
+	name := path
+	if path == "-" {
+		name = "standard input"
+	}
+	users, warnings, err := store.ReadUsersCSV(in)
+	var bad *store.ImportError
+	switch {
+	case errors.As(err, &bad):
+		// Every bad line, as compilers do, so the file is fixed at once.
+		for _, r := range bad.Rows {
+			fmt.Fprintf(opts.IO.Err, "%s:%d: %s\n", name, r.Line, r.Msg)
+		}
+		return fmt.Errorf("import users from %s: %d bad line(s), listed above: nothing imported: fix them and import the file again", name, len(bad.Rows))
+	case errors.Is(err, store.ErrNoUsers):
+		return fmt.Errorf("no users in %s: %w", name, err)
+	case err != nil:
+		return fmt.Errorf("import users from %s: %w", name, err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(opts.IO.Err, "%s:%d: warning: %s\n", name, w.Line, w.Msg)
 	}
 	db, _, err := opts.Data.openProfile(opts.Profile)
 	if err != nil {

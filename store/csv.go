@@ -1,14 +1,12 @@
 package store
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
+	"unicode"
 )
 
 // Column names products use in their user exports, lower case, per field.
@@ -19,6 +17,17 @@ var csvColumns = map[string][]string{
 	"name":    {"name", "naam", "displayname", "display name", "full name", "nom", "volledige naam", "anzeigename"},
 	"account": {"account", "exchange account", "exchangeaccount", "exchange-account", "upn", "email", "e-mail", "mail", "e-mailadres", "login", "adresse e-mail", "compte"},
 }
+
+// Limits of a user's fields: an address has at most 254 characters (RFC
+// 5321); a product's user key is a short code.
+const (
+	maxAccountLen = 254
+	maxKeyLen     = 256
+)
+
+// ErrNoUsers is returned, as is, for an export with a header and no user
+// lines under it.
+var ErrNoUsers = errors.New("the file has a header line but no user lines under it: export the users again, or add one line per user")
 
 // RowError is one bad line of an import.
 type RowError struct {
@@ -42,88 +51,131 @@ func (e *ImportError) Error() string {
 	return strings.TrimSuffix(b.String(), ";")
 }
 
-// ReadUsersCSV reads a product's user export: ';' or ',' separated (told
-// apart by the header line), with or without a UTF-8 byte order mark,
-// quoted fields allowed. The header names the columns (see csvColumns);
-// account is required, key defaults to the account. Either every row is
-// good and all users are returned, or an *ImportError lists the bad ones.
-func ReadUsersCSV(r io.Reader) ([]User, error) {
-	br := bufio.NewReader(r)
-	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3)
+// Warning is something odd about a line of an import that does not stop
+// it, such as two product users sharing one mailbox.
+type Warning struct {
+	Line int
+	Msg  string
+}
+
+func (w Warning) String() string { return fmt.Sprintf("line %d: %s", w.Line, w.Msg) }
+
+// ReadUsersCSV reads a product's user export as Excel writes it: in
+// UTF-8 (with or without a byte order mark), Windows-1252 or UTF-16 with
+// a byte order mark; separated by what a first line "sep=;" names, or else
+// by ';', ',' or a tab, told apart by the header line; quoted fields
+// allowed. The header names the columns (see csvColumns); account is
+// required, key defaults to the account. Line numbers are the file's.
+//
+// Either every line is good and all users are returned, with warnings
+// about lines that are odd but may be meant, or an *ImportError lists the
+// bad lines. A file without users is ErrNoUsers. Errors quote at most
+// about 80 characters of any field.
+func ReadUsersCSV(r io.Reader) ([]User, []Warning, error) {
+	text, err := readCSVText(r)
+	if err != nil {
+		return nil, nil, err
 	}
-	head, err := br.Peek(4096)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("read users: %w", err)
+	text, comma, err := cutSepLine(text)
+	if err != nil {
+		return nil, nil, err
 	}
-	cr := csv.NewReader(br)
-	cr.Comma = sniffComma(head)
+	skipped := 0 // lines before the header: the sep= line
+	if comma != 0 {
+		skipped = 1
+	} else {
+		comma = sniffComma(text)
+	}
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
+	// Allows a space before a quoted field (a; "b"), but would eat empty
+	// fields when the separator is white space itself; fields are
+	// trimmed later anyway.
+	cr.TrimLeadingSpace = !unicode.IsSpace(comma)
 	cr.ReuseRecord = true
 
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read users: the file is empty")
+		return nil, nil, errors.New("the file is empty: export the users from the product again")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read users: header: %w", err)
+		return nil, nil, fmt.Errorf("the header line: %s", parseProblem(err))
 	}
-	cols, err := mapColumns(header)
+	cols, err := mapColumns(header, comma)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
-	var users []User
-	var bad ImportError
-	seen := map[string]int{}
+	var (
+		users    []User
+		warnings []Warning
+		bad      ImportError
+		keys     = map[string]int{}    // lower-case key: line
+		accounts = map[string]string{} // lower-case account: key
+	)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			// The line the broken field starts on, not the one the
+			// parser gave up on: an open quote runs to the file's end.
+			bad.Rows = append(bad.Rows, RowError{Line: pe.StartLine + skipped, Msg: parseProblem(err)})
+			continue
+		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				bad.Rows = append(bad.Rows, RowError{Line: pe.Line, Msg: pe.Err.Error()})
-				continue
-			}
-			return nil, fmt.Errorf("read users: %w", err)
+			return nil, nil, err
 		}
 		if blank(rec) {
 			continue
 		}
 		line, _ := cr.FieldPos(0)
+		line += skipped
 		u, msg := rowUser(rec, cols)
 		if msg == "" {
-			if first, dup := seen[strings.ToLower(u.Key)]; dup {
-				msg = fmt.Sprintf("user key %q already on line %d", u.Key, first)
+			if first, dup := keys[strings.ToLower(u.Key)]; dup {
+				msg = fmt.Sprintf("user key %s already on line %d: give each user their own key", quoted(u.Key), first)
 			}
 		}
 		if msg != "" {
 			bad.Rows = append(bad.Rows, RowError{Line: line, Msg: msg})
 			continue
 		}
-		seen[strings.ToLower(u.Key)] = line
+		if other, dup := accounts[strings.ToLower(u.Account)]; dup {
+			warnings = append(warnings, Warning{Line: line, Msg: fmt.Sprintf(
+				"user %s has the account %s of user %s (line %d): both use one mailbox; correct the account in the product unless that is meant",
+				quoted(u.Key), quoted(u.Account), quoted(other), keys[strings.ToLower(other)])})
+		} else {
+			accounts[strings.ToLower(u.Account)] = u.Key
+		}
+		keys[strings.ToLower(u.Key)] = line
 		users = append(users, u)
 	}
-	if len(bad.Rows) > 0 {
-		return nil, &bad
+	switch {
+	case len(bad.Rows) > 0:
+		return nil, nil, &bad
+	case len(users) == 0:
+		return nil, nil, ErrNoUsers
 	}
-	return users, nil
+	return users, warnings, nil
 }
 
-// sniffComma picks ';' when the header line has more of them than commas,
-// as Excel exports in Dutch, French and German locales do.
-func sniffComma(head []byte) rune {
-	line, _, _ := bytes.Cut(head, []byte("\n"))
-	if bytes.Count(line, []byte(";")) > bytes.Count(line, []byte(",")) {
-		return ';'
+// parseProblem says what is wrong with a line the csv reader refused and
+// how to fix it.
+func parseProblem(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrQuote):
+		return `a quoted field is not closed where it should be: close it with " right before the separator or the line end, and write every " inside it as ""`
+	case errors.Is(err, csv.ErrBareQuote):
+		return `a " in a field that does not start with one: put the whole field in quotes and write every " inside it as ""`
 	}
-	return ','
+	return err.Error()
 }
 
-func mapColumns(header []string) (map[string]int, error) {
+func mapColumns(header []string, comma rune) (map[string]int, error) {
 	cols := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
@@ -138,7 +190,7 @@ func mapColumns(header []string) (map[string]int, error) {
 		}
 	}
 	if _, ok := cols["account"]; !ok {
-		return nil, fmt.Errorf("read users: no account column in the header %q: name one of %s", strings.Join(header, ","), strings.Join(csvColumns["account"], ", "))
+		return nil, fmt.Errorf("no account column in the header %s: name one of %s", quoted(strings.Join(header, string(comma))), strings.Join(csvColumns["account"], ", "))
 	}
 	return cols, nil
 }
@@ -151,21 +203,31 @@ func field(rec []string, cols map[string]int, name string) string {
 	return strings.TrimSpace(rec[i])
 }
 
-// rowUser builds a user from a row, or says what is wrong with it.
+// rowUser builds a user from a row, or says what is wrong with it. A line
+// break in a name (Alt+Enter in an Excel cell) becomes a space.
 func rowUser(rec []string, cols map[string]int) (User, string) {
-	u := User{Key: field(rec, cols, "key"), Name: field(rec, cols, "name"), Account: field(rec, cols, "account")}
+	u := User{Key: field(rec, cols, "key"), Name: strings.Join(strings.Fields(field(rec, cols, "name")), " "), Account: field(rec, cols, "account")}
 	switch {
-	case !utf8.ValidString(strings.Join(rec, "")):
-		return u, "not UTF-8: save the file as UTF-8"
 	case u.Account == "":
-		return u, "no account"
-	case !strings.Contains(u.Account, "@") || strings.ContainsAny(u.Account, " \t<>"):
-		return u, fmt.Sprintf("account %q is not an address like name@domain", u.Account)
+		return u, "no account: fill in the user's Exchange address"
+	case len(u.Account) > maxAccountLen:
+		return u, fmt.Sprintf("account %s is longer than %d characters, which no address is", quoted(u.Account), maxAccountLen)
+	case !strings.Contains(u.Account, "@") || strings.ContainsFunc(u.Account, notInAddress):
+		return u, fmt.Sprintf("account %s is not an address like name@domain: correct it in the file", quoted(u.Account))
+	case len(u.Key) > maxKeyLen:
+		return u, fmt.Sprintf("user key %s is longer than %d characters: is the key column the right one?", quoted(u.Key), maxKeyLen)
+	case strings.ContainsFunc(u.Key, unicode.IsControl):
+		return u, fmt.Sprintf("user key %s has a line break or control character: remove it", quoted(u.Key))
 	}
 	if u.Key == "" {
 		u.Key = strings.ToLower(u.Account)
 	}
 	return u, ""
+}
+
+// notInAddress reports whether r cannot be in an Exchange account.
+func notInAddress(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || r == '<' || r == '>'
 }
 
 func blank(rec []string) bool {

@@ -152,6 +152,7 @@ type (
 		file           string
 		users          []store.User // all the profile's users after the import
 		added, updated int
+		warnings       []store.Warning // odd lines that were imported all the same
 		err            error
 	}
 	usersGraphMsg struct {
@@ -476,15 +477,12 @@ func usersImportCmd(db *store.DB, profileID, path string) tea.Cmd {
 			return msg
 		}
 		defer f.Close()
-		in, err := store.ReadUsersCSV(f)
+		in, warnings, err := store.ReadUsersCSV(f)
 		if err != nil {
 			msg.err = err
 			return msg
 		}
-		if len(in) == 0 {
-			msg.err = fmt.Errorf("%s has a header but no users", filepath.Base(path))
-			return msg
-		}
+		msg.warnings = warnings
 		existing, err := db.Users(profileID)
 		if err != nil {
 			msg.err = err
@@ -569,6 +567,13 @@ func (s *usersStep) imported(msg usersImportedMsg) tea.Cmd {
 	s.setNote("ok", fmt.Sprintf("Imported %s from %s: %d new, %d updated. Press r to resolve them.", usersN(n, "user"), filepath.Base(msg.file), msg.added, msg.updated))
 	if n == 0 {
 		s.setNote("ok", fmt.Sprintf("%s holds no changes: every user in it is here already.", filepath.Base(msg.file)))
+	}
+	if len(msg.warnings) > 0 {
+		lines := make([]string, len(msg.warnings))
+		for i, w := range msg.warnings {
+			lines[i] = w.String()
+		}
+		s.setNote("warn", s.note+" "+usersN(len(lines), "warning")+": "+strings.Join(lines, "; ")+".")
 	}
 	return nil
 }

@@ -167,6 +167,24 @@ func TestUsersImportMergesByKey(t *testing.T) {
 	}
 }
 
+// TestUsersImportShowsWarnings: two product users on one mailbox are
+// imported, and the step says so.
+func TestUsersImportShowsWarnings(t *testing.T) {
+	h := newHarness(t)
+	usersOpen(t, h, false, nil)
+	path := writeFile(t, "shared.csv", "sep=;\r\nGebruiker;Naam;E-mailadres;;\r\n"+
+		"ADV;Anna de Vries;anna.devries@contoso.com;;\r\n"+
+		"ADV2;Anna (balie);Anna.DeVries@contoso.com;;\r\n")
+	h.keys("i")
+	h.paste(path)
+	h.keys("<enter>")
+	h.seesText("Imported 2 users from shared.csv", "1 warning: line 4", `"ADV2"`, `"ADV" (line 3)`)
+	h.fits()
+	if users := h.usersDB(); len(users) != 2 {
+		t.Fatalf("stored %+v", users)
+	}
+}
+
 func TestUsersImportBadLinesImportsNothing(t *testing.T) {
 	h := newHarness(t)
 	usersOpen(t, h, false, nil)
