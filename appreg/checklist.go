@@ -93,7 +93,14 @@ func (p *Plan) appChecklist(step, detail stepFunc) {
 		step("Certificates & secrets > Client secrets > New client secret: description \"modauth %s\", expiry 12 months (at most 24; Microsoft advises under 12).", p.Environment)
 		detail("Copy the Value column at once: it is shown only this once. Not the Secret ID, which is a GUID.")
 	}
-	step("Overview: copy the Directory (tenant) ID and the Application (client) ID, and enter them in modauth with the secret value; modauth checks each one live.")
+	switch {
+	case p.NeedsSecret && p.SecretForModauth():
+		step("Overview: copy the Directory (tenant) ID and the Application (client) ID, and enter them in modauth with the secret value; modauth checks each one live.")
+	case p.NeedsSecret:
+		step("Overview: copy the Directory (tenant) ID and the Application (client) ID, and enter them in modauth; modauth checks each one live. The secret value is for the product's own settings only.")
+	default:
+		step("Overview: copy the Directory (tenant) ID and the Application (client) ID, and enter them in modauth; modauth checks each one live. This app has no secret: nobody needs one.")
+	}
 	if p.needsExchangeAdmin() {
 		step("Run the Exchange PowerShell steps as an Exchange Administrator (modauth shows them).")
 	}

@@ -42,6 +42,10 @@ type Scenario struct {
 	// DeviceCode lets people sign in with a code on another device, for
 	// servers without a browser. It needs "Allow public client flows".
 	DeviceCode bool
+	// ProductSecret: the product sends a client secret with its own
+	// sign-ins although modauth's need none (Flowfact's guide has one
+	// made), so the registration gets a secret for the product.
+	ProductSecret bool
 }
 
 // TokenRequest is one access token a connection asks for: one resource
@@ -152,6 +156,7 @@ func (p *Plan) planDelegated() {
 		p.WebRedirectURIs = []string{p.RedirectURI}
 		p.NeedsSecret = true
 	}
+	p.NeedsSecret = p.NeedsSecret || p.ProductSecret
 	p.FallbackPublicClient = p.DeviceCode
 
 	add := func(audience string, proto store.Protocol, perms ...Permission) {
@@ -252,4 +257,57 @@ func (p *Plan) On(r Resource) []Permission {
 		}
 	}
 	return out
+}
+
+// SecretForModauth reports whether modauth itself uses the client secret
+// (client credentials, or redeeming on the product's web redirect), and so
+// asks for its value.
+func (p *Plan) SecretForModauth() bool {
+	return p.Model == store.AppOnly || p.RedirectURI != ""
+}
+
+// Describe says in one sentence what the scenario sets up: where the
+// mail lives, over which protocols, and who signs in. It follows the
+// model and protocols as chosen, not as the preset had them.
+func (s Scenario) Describe() string {
+	var protos []string
+	for _, p := range s.Protocols {
+		switch p {
+		case store.Graph:
+			protos = append(protos, "Microsoft Graph")
+		default:
+			protos = append(protos, strings.ToUpper(string(p)))
+		}
+	}
+	where := "Exchange Online"
+	if s.OnPremises {
+		where = "Exchange Server on-premises"
+	}
+	var who string
+	switch {
+	case s.OnPremises:
+		who = "a service account with impersonation rights reaches each mailbox, without Entra ID"
+	case s.Model == store.Delegated:
+		who = "each user signs in once (device code or browser) and keeps their own refresh token"
+	case s.Model == store.ServiceAccount:
+		who = "one service account signs in once and the product reaches each mailbox through it"
+	case s.Model == store.AppOnly:
+		who = "nobody signs in: the app uses its own credentials, limited to the mailboxes you choose"
+	}
+	product := s.Product
+	if product == "" {
+		product = "The product"
+	}
+	return fmt.Sprintf("%s with %s over %s: %s.", product, where, joinAnd(protos), who)
+}
+
+// joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	switch len(words) {
+	case 0:
+		return "no protocol yet"
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }

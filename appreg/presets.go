@@ -99,7 +99,7 @@ var presets = []Preset{
 		Summary: "Flowfact Performer CRM 19.0.1090+ mail service: IMAP (or POP) to receive and SMTP to send; each user signs in to their own mailbox.",
 		Scenario: Scenario{
 			Model: store.Delegated, Protocols: []store.Protocol{store.IMAP, store.POP, store.SMTP},
-			NativeRedirectURIs: []string{nativeClient},
+			NativeRedirectURIs: []string{nativeClient}, ProductSecret: true,
 		},
 		Notes: []string{
 			"Copy the Tenant ID, Client ID and secret value to every O365 mail account with Admin Tools, then each user fetches their token (Get OAuth Access Token) on their own computer.",

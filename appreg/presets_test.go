@@ -240,3 +240,34 @@ func TestPastedURLMakesOneRedirect(t *testing.T) {
 		}
 	}
 }
+
+// A public client has no secret: its checklist never asks for one.
+func TestPublicClientChecklistsAskNoSecret(t *testing.T) {
+	for _, pre := range appreg.Presets() {
+		plan, err := appreg.NewPlan(pre.ScenarioFor("production", "crm.acme.nl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		plan.Checklist(&b)
+		if asks := strings.Contains(b.String(), "secret value") || strings.Contains(b.String(), "New client secret"); asks != plan.NeedsSecret {
+			t.Errorf("%s: needs a secret %v, the checklist asks for one %v:\n%s", pre.ID, plan.NeedsSecret, asks, b.String())
+		}
+	}
+}
+
+func TestDescribeFollowsTheChosenModel(t *testing.T) {
+	pre, _ := appreg.PresetByID("allsolutions-online")
+	sc := pre.ScenarioFor("production", "crm.acme.nl")
+	sc.Model = store.Delegated
+	sc.Protocols = []store.Protocol{store.EWS, store.Graph}
+	got := sc.Describe()
+	for _, want := range []string{"AllSolutions with Exchange Online over EWS and Microsoft Graph", "each user signs in once"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Describe() = %q, lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "MZZPAR") || strings.Contains(got, "service account") {
+		t.Errorf("Describe() = %q names the preset's own model", got)
+	}
+}

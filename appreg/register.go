@@ -267,7 +267,7 @@ func (r *Registration) Save(db *store.DB, profileID string) error {
 	if err != nil {
 		return fmt.Errorf("save registration: %w", err)
 	}
-	prof.ClientID = r.ClientID
+	prof.ClientID, prof.ServicePrincipalID = r.ClientID, r.SPObjectID
 	if err := db.PutProfile(prof); err != nil {
 		return fmt.Errorf("save registration: %w", err)
 	}

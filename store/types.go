@@ -91,6 +91,10 @@ type Profile struct {
 	TenantID     string      `json:"tenantId,omitempty"`     // GUID
 	TenantDomain string      `json:"tenantDomain,omitempty"` // verified domain
 	ClientID     string      `json:"clientId,omitempty"`
+	// ServicePrincipalID is the enterprise application's object ID, which
+	// Exchange's New-ServicePrincipal wants; known once modauth registered
+	// the app or read it through Graph.
+	ServicePrincipalID string `json:"servicePrincipalId,omitempty"`
 	Model        AccessModel `json:"model"`
 	Protocols    []Protocol  `json:"protocols,omitempty"`
 	Flow         string      `json:"flow,omitempty"` // device-code, auth-code, client-credentials

@@ -13,6 +13,7 @@ func planFor(p store.Profile) (*appreg.Plan, error) {
 	}
 	if pre, ok := appreg.PresetByID(p.Preset); ok {
 		sc.NativeRedirectURIs, sc.DeviceCode = pre.Scenario.NativeRedirectURIs, pre.Scenario.DeviceCode
+		sc.ProductSecret = pre.Scenario.ProductSecret
 		if pre.Product != "Generic" {
 			sc.Product = pre.Product
 		}

@@ -258,11 +258,19 @@ func validHost(v string) error {
 	return err
 }
 
+// describe is the preset's own summary while the form is as the preset
+// has it, and a description of what is chosen once it is not.
+func (s *profileStep) describe() string {
+	pre, sc := s.preset(), s.scenario()
+	if pre.Summary != "" && sc.Model == pre.Scenario.Model && sc.OnPremises == pre.Scenario.OnPremises && slices.Equal(sc.Protocols, pre.Scenario.Protocols) {
+		return pre.Summary
+	}
+	return sc.Describe()
+}
+
 func (s *profileStep) View(c *Context) string {
 	st := c.Styles
 	out := st.Bold.Render("Which connection are we setting up?") + "\n\n" + s.form.View(st, c.Width)
-	if pre := s.preset(); pre.Summary != "" {
-		out += "\n" + st.Faint.Render(wrap(pre.Summary, c.Width-2))
-	}
+	out += "\n" + st.Faint.Render(wrap(s.describe(), c.Width-2))
 	return out
 }

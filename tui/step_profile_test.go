@@ -97,3 +97,15 @@ func TestProfileStepTakesAPastedURL(t *testing.T) {
 	h.sees("https://acme.allsolutions.nl/jsonhandler.ashx")
 	h.lacks("https://https://")
 }
+
+// The description under the form follows the model chosen, not the
+// preset's: AllSolutions switched to per-user sign-in no longer says the
+// MZZPAR account signs in.
+func TestProfileStepDescribesTheChosenModel(t *testing.T) {
+	h := newHarness(t)
+	h.keys("Acme<enter><enter><enter>") // AllSolutions online
+	h.seesText("the MZZPAR account signs in once")
+	h.keys("crm.acme.nl<enter><left>") // model: each user signs in
+	h.lacks("MZZPAR")
+	h.seesText("each user signs in once")
+}

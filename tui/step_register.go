@@ -85,7 +85,7 @@ func (s *registerStep) Init(c *Context) tea.Cmd {
 	plan.AzScript(&b)
 	s.texts[2] = b.String()
 	b.Reset()
-	plan.ExchangePowerShell(&b, appreg.AdminInput{AppID: c.Profile.ClientID})
+	plan.ExchangePowerShell(&b, appreg.AdminInput{AppID: c.Profile.ClientID, SPObjectID: c.Profile.ServicePrincipalID})
 	s.texts[3] = b.String()
 	s.show(c, s.tab)
 	return nil
@@ -139,6 +139,9 @@ func (s *registerStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 			c.Profile = p
 		}
 		c.AdminGraph = msg.graph
+		if cmd := s.Init(c); cmd != nil { // the scripts now know the app's IDs
+			return false, cmd
+		}
 		s.note = "✓ Registered: " + strings.Join(append(msg.reg.Changes, "nothing else was missing"), "; ")
 		if len(msg.reg.Changes) == 0 {
 			s.note = "✓ The registration was complete already: nothing changed."

@@ -56,6 +56,14 @@ func TestRegisterStepThroughGraph(t *testing.T) {
 	if strings.Contains(h.screen(), cs.Value.Reveal()) {
 		t.Error("the secret is on the screen")
 	}
+	// The PowerShell now names the app and its service principal.
+	app := h.sim.Tenant.App(p.ClientID)
+	h.keys("4")
+	h.sees("$AppId     = '"+p.ClientID+"'", "$SPObjectId = '"+app.SPObjectID+"'")
+	h.lacks("<enterprise application object ID>")
+	if p.ServicePrincipalID != app.SPObjectID {
+		t.Errorf("stored service principal %q, want %q", p.ServicePrincipalID, app.SPObjectID)
+	}
 	h.keys("r")
 	h.sees("complete already")
 	h.keys("<enter>")

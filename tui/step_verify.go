@@ -774,7 +774,7 @@ func verifyPowerShell(plan *appreg.Plan, p store.Profile, mailbox string) string
 		return ""
 	}
 	var b bytes.Buffer
-	in := appreg.AdminInput{AppID: p.ClientID, ServiceAccount: p.ServiceAccount}
+	in := appreg.AdminInput{AppID: p.ClientID, SPObjectID: p.ServicePrincipalID, ServiceAccount: p.ServiceAccount}
 	if mailbox != "" {
 		in.Mailboxes = []string{mailbox}
 	}
@@ -1020,7 +1020,11 @@ func (s *verifyStep) View(c *Context) string {
 		b.WriteString("t or enter tests the connection as this user.")
 	case !s.ran:
 	case failed == 0:
-		b.WriteString(st.OK.Render(fmt.Sprintf("✓ All %d protocols work. enter finishes the setup.", n)))
+		works := fmt.Sprintf("✓ All %d protocols work.", n)
+		if n == 1 {
+			works = "✓ " + verifyName(s.results[0].proto) + " works."
+		}
+		b.WriteString(st.OK.Render(works + " enter finishes the setup."))
 	default:
 		msg := fmt.Sprintf("✗ %d of %d failed. r tests again; enter continues anyway.", failed, n)
 		if s.hasPS() && !s.showPS {

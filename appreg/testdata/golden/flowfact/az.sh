@@ -55,5 +55,10 @@ az ad sp create --id "$app_id" >/dev/null
 # Grant admin consent (needs Global Administrator or Privileged Role Administrator).
 az ad app permission admin-consent --id "$app_id"
 
+# A client secret for one year; its value goes to a file only you can read.
+umask 077
+az ad app credential reset --id "$app_id" --append --display-name 'modauth production' --years 1 --query password -o tsv >modauth-secret.txt
+echo "secret value written to $(pwd)/modauth-secret.txt: paste it into modauth, then delete the file" >&2
+
 echo "tenant ID: $(az account show --query tenantId -o tsv)"
 echo "client ID: $app_id"
