@@ -84,23 +84,23 @@ const (
 
 // Profile is one customer environment's connection, e.g. acme-production.
 type Profile struct {
-	ID           string      `json:"id"`
-	Customer     string      `json:"customer"`
-	Environment  string      `json:"environment"` // production, acceptance
-	Preset       string      `json:"preset,omitempty"`
-	TenantID     string      `json:"tenantId,omitempty"`     // GUID
-	TenantDomain string      `json:"tenantDomain,omitempty"` // verified domain
-	ClientID     string      `json:"clientId,omitempty"`
+	ID           string `json:"id"`
+	Customer     string `json:"customer"`
+	Environment  string `json:"environment"` // production, acceptance
+	Preset       string `json:"preset,omitempty"`
+	TenantID     string `json:"tenantId,omitempty"`     // GUID
+	TenantDomain string `json:"tenantDomain,omitempty"` // verified domain
+	ClientID     string `json:"clientId,omitempty"`
 	// ServicePrincipalID is the enterprise application's object ID, which
 	// Exchange's New-ServicePrincipal wants; known once modauth registered
 	// the app or read it through Graph.
-	ServicePrincipalID string `json:"servicePrincipalId,omitempty"`
-	Model        AccessModel `json:"model"`
-	Protocols    []Protocol  `json:"protocols,omitempty"`
-	Flow         string      `json:"flow,omitempty"` // device-code, auth-code, client-credentials
-	RedirectURI  string      `json:"redirectUri,omitempty"`
-	Hosts        Hosts       `json:"hosts"`
-	Scopes       []string    `json:"scopes,omitempty"`
+	ServicePrincipalID string      `json:"servicePrincipalId,omitempty"`
+	Model              AccessModel `json:"model"`
+	Protocols          []Protocol  `json:"protocols,omitempty"`
+	Flow               string      `json:"flow,omitempty"` // device-code, auth-code, client-credentials
+	RedirectURI        string      `json:"redirectUri,omitempty"`
+	Hosts              Hosts       `json:"hosts"`
+	Scopes             []string    `json:"scopes,omitempty"`
 	// Folders are what a Graph profile syncs: calendar, contacts, tasks.
 	Folders    []string `json:"folders,omitempty"`
 	OnPremises bool     `json:"onPremises,omitempty"`

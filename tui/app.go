@@ -2,8 +2,8 @@ package tui
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/help"

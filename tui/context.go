@@ -5,11 +5,11 @@ package tui
 
 import (
 	"cmp"
-	"path/filepath"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/modauth/modauth/exchange"
