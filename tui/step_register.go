@@ -16,7 +16,6 @@ import (
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
-	"github.com/modauth/modauth/store"
 )
 
 // registerStep shows what to create in Entra ID and Exchange, in four
@@ -186,51 +185,36 @@ func (s *registerStep) save(c *Context) tea.Cmd {
 	return nil
 }
 
-// register signs an admin in by device code to Microsoft's Graph command
-// line client and creates or completes the registration.
+// register signs an admin in by device code and creates or completes
+// the registration.
 func (s *registerStep) register(c *Context) tea.Cmd {
 	s.busy, s.note = true, ""
 	ctx, cancel := context.WithCancel(c.ctx)
 	s.ctx, s.cancel = ctx, cancel
-	hosts := c.Profile.Hosts.WithDefaults()
-	tenant := c.Profile.TenantID
-	if tenant == "" {
-		tenant = c.Profile.TenantDomain
-	}
-	if tenant == "" {
-		tenant = "organizations"
-	}
-	start := func() tea.Msg {
-		fc, err := flows.New(ctx, c.flowsConfig(hosts, tenant, appreg.AdminClientID, ""))
+	return func() tea.Msg {
+		fc, dc, err := startAdminSignIn(ctx, c, appreg.AdminScopes)
 		if err != nil {
-			return registeredMsg{err: fmt.Errorf("admin sign-in: %w", err)}
-		}
-		dc, err := fc.StartDeviceCode(ctx, appreg.AdminScopes)
-		if err != nil {
-			return registeredMsg{err: fmt.Errorf("admin sign-in: %w", err)}
+			return registeredMsg{err: err}
 		}
 		return adminCodeMsg{dc, fc}
 	}
-	return start
 }
 
 // finishRegister waits for the admin's sign-in, then registers.
 func (s *registerStep) finishRegister(c *Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
-	ctx, plan, hosts := s.ctx, s.plan, c.Profile.Hosts.WithDefaults()
+	ctx, plan := s.ctx, s.plan
 	clientID, db, profileID := c.Profile.ClientID, c.DB, c.Profile.ID
 	return func() tea.Msg {
-		tok, err := fc.PollDeviceCode(ctx, dc)
+		g, tenant, err := finishAdminSignIn(ctx, c, fc, dc)
 		if err != nil {
-			return registeredMsg{err: fmt.Errorf("admin sign-in: %w", err)}
+			return registeredMsg{err: err}
 		}
-		g := &exchange.Graph{Host: hosts.Graph, HTTP: c.HTTPClient, Sleep: c.Sleep, Token: func(context.Context) (store.Secret, error) { return tok.AccessToken, nil }}
-		claims, _ := flows.ParseClaims(tok.AccessToken.Reveal())
 		_, noSecret := db.ClientSecret(profileID)
 		reg, err := appreg.Register(ctx, g, plan, appreg.RegisterOptions{ClientID: clientID, HaveSecret: noSecret == nil, Now: c.Now})
 		if errors.Is(err, context.Canceled) {
 			return registeredMsg{err: errors.New("registration cancelled")}
 		}
-		return registeredMsg{reg: reg, graph: g, tenant: claims.Tid, err: err}
+		return registeredMsg{reg: reg, graph: g, tenant: tenant, err: err}
 	}
 }
 
@@ -246,10 +230,7 @@ func (s *registerStep) View(c *Context) string {
 		}
 	}
 	if s.device != nil {
-		return st.Bold.Render("An administrator signs in to create the registration.") + "\n\n" +
-			"First copy the one-time code: " + st.Code.Render(s.device.UserCode) + "\n" +
-			"Open " + st.Bold.Render(s.device.VerificationURI) + " on any device, enter it, and sign in\n" +
-			"as a Privileged Role Administrator or Global Administrator.\n\n" + st.Faint.Render("Waiting… esc cancels.")
+		return adminCodeView(c, s.device, "create the registration", "a Privileged Role Administrator or Global Administrator")
 	}
 	if s.busy {
 		return "Registering the app through Microsoft Graph…"

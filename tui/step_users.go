@@ -44,10 +44,11 @@ type usersStep struct {
 	ctx       context.Context // the run's: esc cancels it
 	cancel    context.CancelFunc
 	graph     *exchange.Graph
-	admin     *exchange.Graph // the admin's sign-in from step 2, if any
-	viaAdmin  bool            // graph is the admin's, not the app's
-	next      int             // index of the user being resolved
-	pending   []store.User    // resolved, not yet saved
+	admin     *exchange.Graph   // the admin's sign-in from step 2, if any
+	viaAdmin  bool              // graph is the admin's, not the app's
+	device    *flows.DeviceCode // an admin's sign-in the run waits for
+	next      int               // index of the user being resolved
+	pending   []store.User      // resolved, not yet saved
 
 	note     string // what just happened or what to do, under the table
 	noteKind string // ok, warn, error
@@ -166,6 +167,14 @@ type (
 		user store.User
 		err  error
 	}
+	// usersAdminCodeMsg: the app has no access of its own, so an admin
+	// signs in to resolve; this is their device code.
+	usersAdminCodeMsg struct {
+		run int
+		fc  *flows.Client
+		dc  *flows.DeviceCode
+		err error
+	}
 )
 
 func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
@@ -178,18 +187,44 @@ func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 		if msg.run != s.run || !s.resolving {
 			return false, nil
 		}
+		var up *usersProblem
+		if errors.As(msg.err, &up) && up.adminCan {
+			return false, s.startAdminSignIn(c)
+		}
 		if msg.err != nil {
+			s.viaAdmin = msg.viaAdmin
 			return false, s.stop(c, msg.err)
 		}
-		s.graph, s.viaAdmin = msg.graph, msg.viaAdmin
+		s.graph, s.viaAdmin, s.device = msg.graph, msg.viaAdmin, nil
+		if msg.viaAdmin {
+			c.AdminGraph = msg.graph // for the rest of the session
+		}
 		return false, s.resolveNext(c)
+	case usersAdminCodeMsg:
+		if msg.run != s.run || !s.resolving {
+			return false, nil
+		}
+		if msg.err != nil {
+			s.viaAdmin = true
+			return false, s.stop(c, msg.err)
+		}
+		s.device = msg.dc
+		ctx, run := s.ctx, s.run
+		return false, func() tea.Msg {
+			g, _, err := finishAdminSignIn(ctx, c, msg.fc, msg.dc)
+			return usersGraphMsg{run: run, graph: g, viaAdmin: true, err: err}
+		}
 	case usersResolvedMsg:
 		if msg.run != s.run || !s.resolving {
 			return false, nil
 		}
-		if errors.Is(msg.err, exchange.ErrForbidden) && !s.viaAdmin && s.admin != nil {
-			// The app may not read users, but an admin signed in for
-			// step 2: go on with the admin's rights, from this user.
+		if errors.Is(msg.err, exchange.ErrForbidden) && !s.viaAdmin {
+			// The app may not read users (no plan grants it that): go on
+			// with the rights of an admin, who signed in for step 2 or
+			// signs in now, from this user.
+			if s.admin == nil {
+				return false, s.startAdminSignIn(c)
+			}
 			s.graph, s.viaAdmin = s.admin, true
 			return false, s.resolveNext(c)
 		}
@@ -638,7 +673,20 @@ func (s *usersStep) halt() {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	s.resolving, s.ctx, s.cancel, s.graph, s.admin = false, nil, nil, nil, nil
+	s.resolving, s.ctx, s.cancel, s.graph, s.admin, s.device = false, nil, nil, nil, nil, nil
+}
+
+// usersAdminScopes are what an admin's sign-in needs to look users up.
+var usersAdminScopes = []string{"https://graph.microsoft.com/User.Read.All"}
+
+// startAdminSignIn: the app may not look users up itself, so an admin
+// signs in to do it, within the same run.
+func (s *usersStep) startAdminSignIn(c *Context) tea.Cmd {
+	ctx, run := s.ctx, s.run
+	return func() tea.Msg {
+		fc, dc, err := startAdminSignIn(ctx, c, usersAdminScopes)
+		return usersAdminCodeMsg{run: run, fc: fc, dc: dc, err: err}
+	}
 }
 
 // flush saves the resolved users not yet saved, in one write.
@@ -655,8 +703,12 @@ func (s *usersStep) flush(c *Context) error {
 }
 
 // usersProblem is a setup problem that stops a resolve: a short line for
-// the error slot and the fix.
-type usersProblem struct{ msg, fix string }
+// the error slot and the fix; adminCan when an admin's sign-in can
+// resolve instead.
+type usersProblem struct {
+	msg, fix string
+	adminCan bool
+}
 
 func (e *usersProblem) Error() string { return e.msg }
 
@@ -675,11 +727,12 @@ func usersGraph(ctx context.Context, db *store.DB, p store.Profile, o Options, a
 	secret, err := db.ClientSecret(p.ID)
 	switch {
 	case p.ClientID == "":
-		problem = &usersProblem{"The profile has no application (client) ID: enter it in step 3 (esc goes back), then press r", why}
+		problem = &usersProblem{msg: "The profile has no application (client) ID: enter it in step 3 (esc goes back), then press r", fix: why}
 	case tenant == "":
-		problem = &usersProblem{"The profile has no tenant: enter it in step 3 (esc goes back), then press r", why}
+		problem = &usersProblem{msg: "The profile has no tenant: enter it in step 3 (esc goes back), then press r", fix: why}
 	case errors.Is(err, store.ErrNotFound):
-		problem = &usersProblem{"No client secret is stored for the app: enter its value in step 3 (esc goes back), then press r", why}
+		problem = &usersProblem{msg: "No client secret is stored for the app: enter its value in step 3 (esc goes back), then press r", fix: why,
+			adminCan: p.Model != store.AppOnly && p.RedirectURI == ""} // step 3 asked for none
 	case err != nil:
 		return nil, false, err
 	}
@@ -733,6 +786,8 @@ func usersExplain(p store.Profile, viaAdmin bool, err error) (slot, fix string) 
 	switch {
 	case errors.As(err, &up):
 		return up.msg, up.fix
+	case errors.As(err, &fe) && viaAdmin:
+		return "Entra ID refused the admin's sign-in: " + fe.Error(), fe.Fix()
 	case errors.As(err, &fe):
 		return "Entra ID refused the app's sign-in: " + fe.Error(), fe.Fix()
 	case errors.Is(err, exchange.ErrForbidden) && viaAdmin:
@@ -829,6 +884,9 @@ func (s *usersStep) View(c *Context) string {
 	s.width = c.Width
 	if s.form != nil && s.mode != usersList && s.mode != usersConfirm {
 		return s.formView(c)
+	}
+	if s.device != nil {
+		return adminCodeView(c, s.device, "look the users up in Entra ID: the app may not read users itself", "a user who may read users, e.g. Global Reader or User Administrator")
 	}
 	st := c.Styles
 	w := c.Width

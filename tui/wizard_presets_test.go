@@ -1,12 +1,14 @@
 package tui
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/m365sim"
 )
 
@@ -53,6 +55,64 @@ func profileFor(t *testing.T, h *harness, preset string) {
 	}
 	if h.step() != stepRegister {
 		t.Fatalf("%s: still on %s:\n%s", preset, h.step(), h.screen())
+	}
+}
+
+// approveAdmin makes the device-code polls approve an admin's sign-in,
+// as the admin on the phone would, whichever step shows the code.
+func (h *harness) approveAdmin(upn string) {
+	wait := h.m.c.Sleep
+	h.m.c.Sleep = func(ctx context.Context, d time.Duration) error {
+		var dc *flows.DeviceCode
+		switch s := h.m.wiz.current().(type) {
+		case *registerStep:
+			dc = s.device
+		case *usersStep:
+			dc = s.device
+		}
+		if dc != nil {
+			h.sim.ApproveDevice(dc.UserCode, upn)
+		}
+		return wait(ctx, d)
+	}
+}
+
+// TestWizardByHandForEachPreset sets up every preset with an Entra app
+// from the checklist, as a consultant does who registers the app in the
+// portal: the IDs typed, a user added and resolved, signed in where the
+// model has sign-ins, and the connection test run. It ends on a saved
+// setup, verified or (for what the simulator cannot serve yet) after
+// "continue anyway".
+func TestWizardByHandForEachPreset(t *testing.T) {
+	for _, pre := range appreg.Presets() {
+		if pre.Scenario.OnPremises {
+			continue
+		}
+		t.Run(pre.ID, func(t *testing.T) {
+			h := newHarness(t)
+			h.wait = 800 * time.Millisecond
+			profileFor(t, h, pre.ID)
+			app, sec := registerByHand(t, h)
+			h.keys("<enter>")
+			h.keys(h.sim.Tenant.ID + "<enter>" + app.ClientID + "<enter>")
+			if sec.Value != "" && h.step() == stepIDs {
+				h.paste(sec.Value)
+				h.keys("<enter><enter>")
+			}
+			if h.step() != stepUsers {
+				t.Fatalf("still at %s:\n%s", h.step(), h.screen())
+			}
+			h.approveAdmin("admin@contoso.onmicrosoft.com")
+			h.keys("a")
+			h.keys("AV<enter>Anna de Vries<enter>anna.devries@contoso.com<enter>")
+			h.keys("r")
+			h.sees("Resolved 1 user")
+			h.keys("<enter>")
+			if h.step() != stepConsent {
+				t.Fatalf("still at %s:\n%s", h.step(), h.screen())
+			}
+			t.Logf("consent:\n%s", h.screen())
+		})
 	}
 }
 
