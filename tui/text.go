@@ -1,10 +1,14 @@
 package tui
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
 )
+
+// listItem is the start of a numbered or bulleted line: "12. ", "- ".
+var listItem = regexp.MustCompile(`^ *([0-9]{1,2}\.|[-*•]) `)
 
 // wrap breaks text into lines of at most width cells, at spaces.
 func wrap(text string, width int) string {
@@ -13,14 +17,19 @@ func wrap(text string, width int) string {
 	}
 	var b strings.Builder
 	for _, para := range strings.Split(text, "\n") {
-		// Keep the paragraph's indent, on its continuation lines too.
+		// Keep the paragraph's indent, on its continuation lines too; a
+		// list item's go on under its text, not under its number.
 		indent := para[:len(para)-len(strings.TrimLeft(para, " "))]
+		hang := indent
+		if m := listItem.FindString(para); m != "" {
+			hang = strings.Repeat(" ", len(m))
+		}
 		b.WriteString(indent)
 		n := len(indent)
 		for i, w := range strings.Fields(para) {
 			if i > 0 && n+1+ansi.StringWidth(w) > width {
-				b.WriteString("\n" + indent)
-				n = len(indent)
+				b.WriteString("\n" + hang)
+				n = len(hang)
 			} else if i > 0 {
 				b.WriteString(" ")
 				n++

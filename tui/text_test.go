@@ -110,3 +110,15 @@ func TestBreakAtSpacesKeepsIndent(t *testing.T) {
 		}
 	}
 }
+
+func TestWrapHangsListItems(t *testing.T) {
+	got := wrap("1. Sign in to https://entra.microsoft.com as an Application Administrator of the tenant.\n   - a detail that is long enough to wrap onto a second line here", 40)
+	for _, l := range strings.Split(got, "\n")[1:] {
+		if !strings.HasPrefix(l, "   ") {
+			t.Fatalf("a continuation starts at the margin:\n%s", got)
+		}
+	}
+	if lines := strings.Split(got, "\n"); !strings.HasPrefix(lines[len(lines)-1], "     ") {
+		t.Fatalf("the bullet's continuation is not under its text:\n%s", got)
+	}
+}
