@@ -72,7 +72,7 @@ func TestParseError(t *testing.T) {
 		{name: "codes of the wrong type", status: 401, body: aadBodyStringCodes, wantErr: "invalid_client", wantCode: 7000222, wantKind: KindSecretExpired, wantIs: ErrSecretExpired},
 		{name: "slow down", status: 400, body: aadBodySlowDown, wantErr: "slow_down", wantKind: KindSlowDown, wantError: "slow_down"},
 		{name: "form encoded", status: 400, body: aadBodyForm, wantErr: "invalid_grant", wantCode: 70008, wantKind: KindSignInNeeded, wantIs: ErrSignInNeeded, wantTrace: aadTestTrace},
-		{name: "html 503", status: 503, body: aadBodyHTML, wantKind: KindUnavailable, wantIs: ErrUnavailable, wantDesc: "<!DOCTYPE html> <html><head>"},
+		{name: "html 503", status: 503, body: aadBodyHTML, wantKind: KindUnavailable, wantIs: ErrUnavailable, wantDesc: "Service Unavailable", wantError: "http 503: Service Unavailable"},
 		{name: "plain 502", status: 502, body: "Bad Gateway\n", wantKind: KindUnavailable, wantIs: ErrUnavailable, wantError: "http 502: Bad Gateway"},
 		{name: "empty 500", status: 500, body: "", wantKind: KindUnavailable, wantError: "http 500"},
 		{name: "empty 400", status: 400, body: "", wantKind: KindUnknown, wantError: "http 400"},
