@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"encoding/xml"
 	"errors"
 	"strings"
 	"testing"
@@ -57,6 +58,51 @@ func TestDecodeErrors(t *testing.T) {
 	err = decodeEWS([]byte(fault), &env)
 	if !errors.Is(err, ErrResyncRequired) || !strings.Contains(err.(*EWSError).Fix(), "from the start") {
 		t.Errorf("fault: %v", err)
+	}
+}
+
+// busyFault is an ErrorServerBusy SOAP fault in the shape Exchange Online
+// sends it (as quoted in https://github.com/mguessan/davmail/issues/161).
+const busyFault = `<?xml version="1.0" encoding="utf-8"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">
+    <s:Body>
+        <s:Fault>
+            <faultcode xmlns:a="http://schemas.microsoft.com/exchange/services/2006/types">a:ErrorServerBusy</faultcode>
+            <faultstring xml:lang="en-US">The server cannot service this request right now. Try again later.</faultstring>
+            <detail>
+                <e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorServerBusy</e:ResponseCode>
+                <e:Message xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">The server cannot service this request right now. Try again later.</e:Message>
+                <t:MessageXml xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+                    <t:Value Name="BackOffMilliseconds">29943</t:Value>
+                </t:MessageXml>
+            </detail>
+        </s:Fault>
+    </s:Body>
+</s:Envelope>`
+
+// TestDecodeFaultCutOff: a fault keeps what it said before the body broke
+// off, and an answer cut before saying anything stays a read error.
+func TestDecodeFaultCutOff(t *testing.T) {
+	var env syncEnvelope
+	var ee *EWSError
+	if err := decodeEWS([]byte(busyFault), &env); !errors.As(err, &ee) || ee.BackOff != 29943*time.Millisecond || !errors.Is(err, ErrThrottled) {
+		t.Fatalf("whole fault: %#v", err)
+	}
+	afterCode := strings.Index(busyFault, "</e:ResponseCode>") + len("</e:ResponseCode>")
+	for _, cut := range []int{afterCode, afterCode + 40, strings.Index(busyFault, "29943") + 2, len(busyFault) - 20} {
+		var env syncEnvelope
+		err := decodeEWS([]byte(busyFault[:cut]), &env)
+		if !errors.As(err, &ee) || ee.Code != "ErrorServerBusy" || !errors.Is(err, ErrThrottled) ||
+			ee.Message != "The server cannot service this request right now. Try again later." {
+			t.Errorf("cut at %d: %#v, want the ErrorServerBusy fault", cut, err)
+		}
+	}
+	var syntax *xml.SyntaxError
+	for _, cut := range []string{syncAnswer[:len(syncAnswer)/2], busyFault[:strings.Index(busyFault, "<faultstring")]} {
+		var env syncEnvelope
+		if err := decodeEWS([]byte(cut), &env); !errors.As(err, &syntax) || errors.As(err, &ee) {
+			t.Errorf("cut before any fault: %v, want a read error", err)
+		}
 	}
 }
 
