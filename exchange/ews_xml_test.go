@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"strings"
@@ -108,17 +109,50 @@ func TestDecodeFaultCutOff(t *testing.T) {
 
 func FuzzDecodeEWS(f *testing.F) {
 	f.Add([]byte(syncAnswer))
+	f.Add([]byte(busyFault))
 	f.Add([]byte(`<s:Envelope><s:Body><s:Fault><faultstring>x</faultstring></s:Fault></s:Body></s:Envelope>`))
 	f.Add([]byte(`<a><b`))
+	// A fault that has said its code; the fuzzer writes what follows.
+	const faultStart = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultstring>busy</faultstring><detail><e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorServerBusy</e:ResponseCode>`
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var env syncEnvelope
-		if err := decodeEWS(data, &env); err != nil {
-			return
+		err := decodeEWS(data, &env)
+		var ee *EWSError
+		switch {
+		case errors.As(err, &ee):
+			// A fault says something, and is what the Body's fault said.
+			if (ee.Code == "" && ee.Message == "") || ee.Code != env.Body.Fault.Detail.Code || ee.BackOff < 0 {
+				t.Errorf("fault error %#v from fault %+v", ee, env.Body.Fault)
+			}
+		case err != nil:
+			if !strings.HasPrefix(err.Error(), "ews: read answer: ") {
+				t.Errorf("read error %q", err)
+			}
+		default:
+			// A response message fails unless it says success, and then
+			// carries its own code.
+			msg := env.Body.Response.Messages.Message
+			mErr := msg.err()
+			success := msg.Class == "Success" || (msg.Code == "NoError" && msg.Class != "Error")
+			if (mErr == nil) != success || (mErr != nil && (!errors.As(mErr, &ee) || ee.Code != msg.Code)) {
+				t.Errorf("class %q, code %q: err %v", msg.Class, msg.Code, mErr)
+			}
+			// A change's item ID is its own ItemId, or else its item's.
+			for _, c := range msg.Changes.Items {
+				if id := c.id(); (c.Direct.ID != "" && id != c.Direct) || (c.Direct.ID == "" && id != c.Item.ItemID) {
+					t.Errorf("change %+v: id %+v", c, id)
+				}
+			}
 		}
-		msg := env.Body.Response.Messages.Message
-		_ = msg.err()
-		for _, c := range msg.Changes.Items {
-			_ = c.id()
+
+		// Once a fault has said its code, nothing that follows (a cut, a
+		// syntax error, more elements) takes the code away.
+		if !bytes.Contains(data, []byte("ResponseCode")) {
+			var env syncEnvelope
+			err := decodeEWS(append([]byte(faultStart), data...), &env)
+			if !errors.As(err, &ee) || ee.Code != "ErrorServerBusy" {
+				t.Errorf("fault followed by %q: %v", data, err)
+			}
 		}
 	})
 }
