@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -71,60 +71,180 @@ const maxExcerptScan = 8 << 10
 // request, which carries secrets, codes and tokens.
 func bodyExcerpt(body []byte) string {
 	s := string(body[:min(len(body), maxExcerptScan)])
+	if len(body) > maxExcerptScan {
+		// Drop the word cut in two: its end might have made it a token.
+		s = s[:max(0, strings.LastIndexAny(s, wordSeparators))]
+	}
 	if title := htmlTitle(s); title != "" {
 		s = title
 	}
-	return cleanText(redactCredentials(s), maxRaw)
+	// cleanText grows a string by at most three times (invalid bytes
+	// become U+FFFD), so this first call only makes one line of it.
+	return cleanText(redactCredentials(cleanText(s, 3*len(s)+1)), maxRaw)
 }
-
-var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
 
 // htmlTitle returns the text of the first <title> element of s, or "".
 func htmlTitle(s string) string {
-	m := titleRE.FindStringSubmatch(s)
-	if m == nil {
+	lower := asciiLower(s)
+	start := strings.Index(lower, "<title")
+	if start < 0 {
 		return ""
 	}
-	return strings.TrimSpace(m[1])
+	open := strings.IndexByte(lower[start:], '>')
+	if open < 0 {
+		return ""
+	}
+	from := start + open + 1
+	end := strings.Index(lower[from:], "</title>")
+	if end < 0 {
+		return ""
+	}
+	return strings.TrimSpace(s[from : from+end])
 }
 
 const redacted = "[redacted]"
 
+// The names whose value is a credential: form parameters and JSON members
+// (client_secret=…, "refresh_token":"…") and Authorization schemes
+// (Bearer …, Basic …).
 var (
-	// The value of a credential parameter, as a form (client_secret=…), a
-	// JSON member ("refresh_token":"…") or a header-like line.
-	credentialParamRE = regexp.MustCompile(`(?i)\b(client_secret|client_assertion|assertion|refresh_token|access_token|id_token|device_code|code_verifier|code|password)("?\s*[:=]\s*"?)([^\s&"',;<>]+)`)
-	// An Authorization header value.
-	authHeaderRE = regexp.MustCompile(`(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]+`)
-	// A long run of base64url characters: a JWT, a refresh token, an
-	// authorization code, a secret value. GUIDs (36 characters), which help
-	// Microsoft's support, are shorter; URL paths have slashes.
-	tokenLikeRE = regexp.MustCompile(`[A-Za-z0-9._~+=-]{40,}`)
+	credentialParams  = []string{"client_secret", "client_assertion", "assertion", "refresh_token", "access_token", "id_token", "device_code", "code_verifier", "code", "password"}
+	credentialSchemes = []string{"bearer", "basic"}
 )
 
-// redactCredentials replaces the credentials in s by [redacted]. A purely
-// numeric code= is kept: it is an AADSTS number in an error URL.
+// wordSeparators end a parameter's value.
+const wordSeparators = " \t\r\n&\"',;<>"
+
+// redactCredentials replaces the credentials in the line s by [redacted]:
+// the values of credential parameters (but a numeric code=, which is an
+// AADSTS number in an error URL), Authorization values, and long runs of
+// token characters that look random (a JWT, a refresh token, a secret).
+// It is linear in the length of s.
 func redactCredentials(s string) string {
-	s = credentialParamRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := credentialParamRE.FindStringSubmatch(m)
-		if strings.EqualFold(sub[1], "code") && strings.Trim(sub[3], "0123456789") == "" {
-			return m
+	lower := asciiLower(s)
+	var cuts [][2]int // byte ranges of s to replace
+	for _, name := range append(credentialParams, credentialSchemes...) {
+		for from := 0; ; {
+			i := strings.Index(lower[from:], name)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(name)
+			if i > 0 && isWordByte(lower[i-1]) {
+				continue // part of a longer name
+			}
+			if start, end := credentialValue(lower, from, name); start < end {
+				cuts = append(cuts, [2]int{start, end})
+			}
 		}
-		return sub[1] + sub[2] + redacted
-	})
-	s = authHeaderRE.ReplaceAllString(s, "${1}${2}"+redacted)
-	return tokenLikeRE.ReplaceAllStringFunc(s, func(m string) string {
-		if looksRandom(m) {
-			return redacted
+	}
+	slices.SortFunc(cuts, func(a, b [2]int) int { return a[0] - b[0] })
+	var b strings.Builder
+	at := 0
+	for _, c := range cuts {
+		if c[0] < at {
+			continue // inside a value already replaced
 		}
-		return m
-	})
+		b.WriteString(redactTokens(s[at:c[0]]))
+		b.WriteString(redacted)
+		at = c[1]
+	}
+	b.WriteString(redactTokens(s[at:]))
+	return b.String()
+}
+
+// credentialValue returns where the value of the credential name, which
+// ends at lower[at], starts and ends; start == end when name is not
+// followed by a value.
+func credentialValue(lower string, at int, name string) (start, end int) {
+	skip := func(i int, set string) int {
+		for i < len(lower) && strings.IndexByte(set, lower[i]) >= 0 {
+			i++
+		}
+		return i
+	}
+	i := at
+	if slices.Contains(credentialSchemes, name) {
+		if i = skip(i, " "); i == at {
+			return 0, 0
+		}
+		start = i
+		for i < len(lower) && (isTokenByte(lower[i]) || lower[i] == '/') {
+			i++
+		}
+		return start, i
+	}
+	i = skip(skip(i, `"`), " ")
+	if i == len(lower) || (lower[i] != ':' && lower[i] != '=') {
+		return 0, 0
+	}
+	start = skip(skip(i+1, " "), `"`)
+	end = start
+	for end < len(lower) && strings.IndexByte(wordSeparators, lower[end]) < 0 {
+		end++
+	}
+	if name == "code" && strings.Trim(lower[start:end], "0123456789") == "" {
+		return 0, 0 // an AADSTS number
+	}
+	return start, end
+}
+
+// redactTokens replaces the runs of token characters of s that are at
+// least 40 bytes long and look random. GUIDs (36 characters), which help
+// Microsoft's support, are shorter; URL paths have slashes; host names are
+// lower case.
+func redactTokens(s string) string {
+	var b strings.Builder
+	run := -1 // start of the current run of token bytes
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && isTokenByte(s[i]) {
+			if run < 0 {
+				run = i
+			}
+			continue
+		}
+		if run >= 0 {
+			if t := s[run:i]; len(t) >= 40 && looksRandom(t) {
+				b.WriteString(redacted)
+			} else {
+				b.WriteString(t)
+			}
+			run = -1
+		}
+		if i < len(s) {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// isTokenByte reports whether c is a base64url character, or one of the
+// others ('.', '~', '+', '=') that tokens and secret values contain.
+func isTokenByte(c byte) bool {
+	return isWordByte(c) || strings.IndexByte("-.~+=", c) >= 0
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // looksRandom reports whether s mixes upper case, lower case and digits, as
-// tokens and secrets do and host names (lower case) do not.
+// tokens and secrets do.
 func looksRandom(s string) bool {
 	return strings.ContainsAny(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
 		strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") &&
 		strings.ContainsAny(s, "0123456789")
+}
+
+// asciiLower lowers the ASCII letters of s only, byte by byte, so that byte
+// offsets in the result are offsets in s, even in invalid UTF-8.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
