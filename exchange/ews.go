@@ -154,7 +154,7 @@ func (c *EWS) GetFolder(ctx context.Context, imp *Impersonation, folder string) 
 // call posts one SOAP request and decodes it into out, whose response
 // message is msg, retrying ErrorServerBusy after the BackOffMilliseconds
 // Exchange asks for.
-func (c *EWS) call(ctx context.Context, imp *Impersonation, action, body string, out any, msg *responseMessage) error {
+func (c *EWS) call(ctx context.Context, imp *Impersonation, action, body string, out ewsEnvelope, msg *responseMessage) error {
 	retries := c.Retries
 	if retries == 0 {
 		retries = 3

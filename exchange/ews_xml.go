@@ -74,6 +74,7 @@ func (c itemChange) id() itemID {
 
 type syncEnvelope struct {
 	Body struct {
+		Fault    soapFault `xml:"Fault"`
 		Response struct {
 			Messages struct {
 				Message struct {
@@ -91,6 +92,7 @@ type syncEnvelope struct {
 
 type getFolderEnvelope struct {
 	Body struct {
+		Fault    soapFault `xml:"Fault"`
 		Response struct {
 			Messages struct {
 				Message struct {
@@ -108,28 +110,35 @@ type getFolderEnvelope struct {
 	} `xml:"Body"`
 }
 
-// soapFault is what Exchange sends instead of a response when the request
-// itself fails (often with ErrorServerBusy inside an HTTP 500).
+func (e *syncEnvelope) fault() *soapFault      { return &e.Body.Fault }
+func (e *getFolderEnvelope) fault() *soapFault { return &e.Body.Fault }
+
+// soapFault is what Exchange sends in the Body instead of a response when
+// the request itself fails (often ErrorServerBusy inside an HTTP 500).
 type soapFault struct {
-	Body struct {
-		Fault struct {
-			String string `xml:"faultstring"`
-			Detail struct {
-				Code    string       `xml:"ResponseCode"`
-				Message string       `xml:"Message"`
-				Values  []namedValue `xml:"MessageXml>Value"`
-			} `xml:"detail"`
-		} `xml:"Fault"`
-	} `xml:"Body"`
+	String string `xml:"faultstring"`
+	Detail struct {
+		Code    string       `xml:"ResponseCode"`
+		Message string       `xml:"Message"`
+		Values  []namedValue `xml:"MessageXml>Value"`
+	} `xml:"detail"`
 }
 
-// decodeEWS reads an answer into out; a SOAP fault becomes an *EWSError.
-func decodeEWS(data []byte, out any) error {
-	var f soapFault
-	if xml.Unmarshal(data, &f) == nil && (f.Body.Fault.String != "" || f.Body.Fault.Detail.Code != "") {
-		return &EWSError{Code: f.Body.Fault.Detail.Code, Message: strings.TrimSpace(f.Body.Fault.String), BackOff: backOff(f.Body.Fault.Detail.Values)}
+// ewsEnvelope is an answer envelope: its Body holds a response or a fault.
+type ewsEnvelope interface {
+	fault() *soapFault
+}
+
+// decodeEWS reads an answer into out in one pass; a SOAP fault becomes an
+// *EWSError. A fault whose code or text was read before the body broke off
+// (a cut connection, a size limit) is still that fault: what Exchange said
+// matters more than the missing end.
+func decodeEWS(data []byte, out ewsEnvelope) error {
+	err := xml.Unmarshal(data, out)
+	if f := out.fault(); f.String != "" || f.Detail.Code != "" {
+		return &EWSError{Code: f.Detail.Code, Message: strings.TrimSpace(f.String), BackOff: backOff(f.Detail.Values)}
 	}
-	if err := xml.Unmarshal(data, out); err != nil {
+	if err != nil {
 		return fmt.Errorf("ews: read answer: %w", err)
 	}
 	return nil

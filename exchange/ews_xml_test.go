@@ -1,6 +1,8 @@
 package exchange
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
 	"strings"
 	"testing"
@@ -60,19 +62,97 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// busyFault is an ErrorServerBusy SOAP fault in the shape Exchange Online
+// sends it (as quoted in https://github.com/mguessan/davmail/issues/161).
+const busyFault = `<?xml version="1.0" encoding="utf-8"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">
+    <s:Body>
+        <s:Fault>
+            <faultcode xmlns:a="http://schemas.microsoft.com/exchange/services/2006/types">a:ErrorServerBusy</faultcode>
+            <faultstring xml:lang="en-US">The server cannot service this request right now. Try again later.</faultstring>
+            <detail>
+                <e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorServerBusy</e:ResponseCode>
+                <e:Message xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">The server cannot service this request right now. Try again later.</e:Message>
+                <t:MessageXml xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+                    <t:Value Name="BackOffMilliseconds">29943</t:Value>
+                </t:MessageXml>
+            </detail>
+        </s:Fault>
+    </s:Body>
+</s:Envelope>`
+
+// TestDecodeFaultCutOff: a fault keeps what it said before the body broke
+// off, and an answer cut before saying anything stays a read error.
+func TestDecodeFaultCutOff(t *testing.T) {
+	var env syncEnvelope
+	var ee *EWSError
+	if err := decodeEWS([]byte(busyFault), &env); !errors.As(err, &ee) || ee.BackOff != 29943*time.Millisecond || !errors.Is(err, ErrThrottled) {
+		t.Fatalf("whole fault: %#v", err)
+	}
+	afterCode := strings.Index(busyFault, "</e:ResponseCode>") + len("</e:ResponseCode>")
+	for _, cut := range []int{afterCode, afterCode + 40, strings.Index(busyFault, "29943") + 2, len(busyFault) - 20} {
+		var env syncEnvelope
+		err := decodeEWS([]byte(busyFault[:cut]), &env)
+		if !errors.As(err, &ee) || ee.Code != "ErrorServerBusy" || !errors.Is(err, ErrThrottled) ||
+			ee.Message != "The server cannot service this request right now. Try again later." {
+			t.Errorf("cut at %d: %#v, want the ErrorServerBusy fault", cut, err)
+		}
+	}
+	var syntax *xml.SyntaxError
+	for _, cut := range []string{syncAnswer[:len(syncAnswer)/2], busyFault[:strings.Index(busyFault, "<faultstring")]} {
+		var env syncEnvelope
+		if err := decodeEWS([]byte(cut), &env); !errors.As(err, &syntax) || errors.As(err, &ee) {
+			t.Errorf("cut before any fault: %v, want a read error", err)
+		}
+	}
+}
+
 func FuzzDecodeEWS(f *testing.F) {
 	f.Add([]byte(syncAnswer))
+	f.Add([]byte(busyFault))
 	f.Add([]byte(`<s:Envelope><s:Body><s:Fault><faultstring>x</faultstring></s:Fault></s:Body></s:Envelope>`))
 	f.Add([]byte(`<a><b`))
+	// A fault that has said its code; the fuzzer writes what follows.
+	const faultStart = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultstring>busy</faultstring><detail><e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorServerBusy</e:ResponseCode>`
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var env syncEnvelope
-		if err := decodeEWS(data, &env); err != nil {
-			return
+		err := decodeEWS(data, &env)
+		var ee *EWSError
+		switch {
+		case errors.As(err, &ee):
+			// A fault says something, and is what the Body's fault said.
+			if (ee.Code == "" && ee.Message == "") || ee.Code != env.Body.Fault.Detail.Code || ee.BackOff < 0 {
+				t.Errorf("fault error %#v from fault %+v", ee, env.Body.Fault)
+			}
+		case err != nil:
+			if !strings.HasPrefix(err.Error(), "ews: read answer: ") {
+				t.Errorf("read error %q", err)
+			}
+		default:
+			// A response message fails unless it says success, and then
+			// carries its own code.
+			msg := env.Body.Response.Messages.Message
+			mErr := msg.err()
+			success := msg.Class == "Success" || (msg.Code == "NoError" && msg.Class != "Error")
+			if (mErr == nil) != success || (mErr != nil && (!errors.As(mErr, &ee) || ee.Code != msg.Code)) {
+				t.Errorf("class %q, code %q: err %v", msg.Class, msg.Code, mErr)
+			}
+			// A change's item ID is its own ItemId, or else its item's.
+			for _, c := range msg.Changes.Items {
+				if id := c.id(); (c.Direct.ID != "" && id != c.Direct) || (c.Direct.ID == "" && id != c.Item.ItemID) {
+					t.Errorf("change %+v: id %+v", c, id)
+				}
+			}
 		}
-		msg := env.Body.Response.Messages.Message
-		_ = msg.err()
-		for _, c := range msg.Changes.Items {
-			_ = c.id()
+
+		// Once a fault has said its code, nothing that follows (a cut, a
+		// syntax error, more elements) takes the code away.
+		if !bytes.Contains(data, []byte("ResponseCode")) {
+			var env syncEnvelope
+			err := decodeEWS(append([]byte(faultStart), data...), &env)
+			if !errors.As(err, &ee) || ee.Code != "ErrorServerBusy" {
+				t.Errorf("fault followed by %q: %v", data, err)
+			}
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -278,18 +277,19 @@ func (e *Error) classify() {
 }
 
 const (
-	maxRaw   = 200 // bytes of a non-OAuth body kept in Description
+	maxRaw   = 200 // bytes of a non-OAuth body's excerpt kept in Description
 	maxField = 500 // bytes kept of any field of an OAuth error
 )
 
 // ParseError builds an Error from a token, devicecode or discovery response
-// body. It accepts the JSON body, a form-encoded body, or anything else (then
-// Err is empty and Description is a short, sanitized prefix of the body). It
-// never fails and never panics.
+// body. It accepts the JSON body (its first object, as decodeFirstJSONObject
+// reads it), a form-encoded body, or anything else (then Err is empty and
+// Description is a short excerpt of the body without credentials, see
+// bodyExcerpt). It never fails and never panics.
 func ParseError(status int, body []byte) *Error {
 	e := &Error{Status: status}
 	if !parseJSONBody(e, body) && !parseFormBody(e, body) {
-		e.Description = cleanText(string(body), maxRaw)
+		e.Description = bodyExcerpt(body)
 	}
 	e.classify()
 	return e
@@ -328,9 +328,7 @@ func parseJSONBody(e *Error, body []byte) bool {
 		Timestamp     string `json:"timestamp"`
 		Claims        string `json:"claims"`
 	}
-	// A field of an unexpected type spoils only that field: keep the rest.
-	var typeErr *json.UnmarshalTypeError
-	if err := json.Unmarshal(body, &b); err != nil && !errors.As(err, &typeErr) {
+	if !decodeFirstJSONObject(body, &b) {
 		return false
 	}
 	if b.Error == "" && b.Description == "" && len(b.Codes) == 0 {

@@ -1,10 +1,14 @@
 package flows
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +76,7 @@ func TestParseError(t *testing.T) {
 		{name: "codes of the wrong type", status: 401, body: aadBodyStringCodes, wantErr: "invalid_client", wantCode: 7000222, wantKind: KindSecretExpired, wantIs: ErrSecretExpired},
 		{name: "slow down", status: 400, body: aadBodySlowDown, wantErr: "slow_down", wantKind: KindSlowDown, wantError: "slow_down"},
 		{name: "form encoded", status: 400, body: aadBodyForm, wantErr: "invalid_grant", wantCode: 70008, wantKind: KindSignInNeeded, wantIs: ErrSignInNeeded, wantTrace: aadTestTrace},
-		{name: "html 503", status: 503, body: aadBodyHTML, wantKind: KindUnavailable, wantIs: ErrUnavailable, wantDesc: "<!DOCTYPE html> <html><head>"},
+		{name: "html 503", status: 503, body: aadBodyHTML, wantKind: KindUnavailable, wantIs: ErrUnavailable, wantDesc: "Service Unavailable", wantError: "http 503: Service Unavailable"},
 		{name: "plain 502", status: 502, body: "Bad Gateway\n", wantKind: KindUnavailable, wantIs: ErrUnavailable, wantError: "http 502: Bad Gateway"},
 		{name: "empty 500", status: 500, body: "", wantKind: KindUnavailable, wantError: "http 500"},
 		{name: "empty 400", status: 400, body: "", wantKind: KindUnknown, wantError: "http 400"},
@@ -127,8 +131,11 @@ func aadCheckClean(t *testing.T, e *Error) {
 	if strings.ContainsAny(msg, "\r\n") || !utf8.ValidString(msg) {
 		t.Errorf("Error() is not one clean line: %q", msg)
 	}
-	if strings.ContainsAny(e.Description, "\r\n") {
-		t.Errorf("Description has a line break: %q", e.Description)
+	for name, f := range map[string]string{"Err": e.Err, "Description": e.Description, "SubError": e.SubError,
+		"TraceID": e.TraceID, "CorrelationID": e.CorrelationID, "Timestamp": e.Timestamp} {
+		if len(f) > maxField || !utf8.ValidString(f) || strings.ContainsFunc(f, unicode.IsControl) {
+			t.Errorf("%s is not one short clean line: %q", name, f)
+		}
 	}
 	if e.Kind < KindUnknown || int(e.Kind) >= len(kindNames) {
 		t.Errorf("Kind %d out of range", e.Kind)
@@ -405,20 +412,53 @@ func TestAADSTSWords(t *testing.T) {
 }
 
 func FuzzParseError(f *testing.F) {
-	for _, b := range []string{
+	bodies := []string{
 		aadBodySecret, aadBodyPending, aadBodyInactive, aadBodyConsent, aadBodyMFA, aadBodyCA,
 		aadBodyUnknown, aadBodyNoCodes, aadBodyStringCodes, aadBodySlowDown, aadBodyForm, aadBodyHTML,
 		"", "{}", "null", `{"error_codes":[1e99]}`, "Bad Gateway", "error=x&error_codes=1,2,x",
 		"AADSTS99999999999999", "\u2028\x85\r\n", "Trace ID0", `{"error":"A"}`,
-	} {
+		"\uFEFF{\"error\":\"a\nb\"}<html>", "<title>t</title>client_secret=x",
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "errbodies", "*.txt"))
+	for _, name := range files {
+		raw, _ := os.ReadFile(name)
+		_, body, _ := strings.Cut(string(raw), "\n\n")
+		bodies = append(bodies, body)
+	}
+	for _, b := range bodies {
 		for _, status := range []int{0, 400, 429, 500} {
 			f.Add(status, []byte(b))
 		}
 	}
+	const planted = "Qx8Q~plantedSecretValue0123456789abcdEFGH"
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		aadCheckClean(t, ParseError(status, body))
+		e := ParseError(status, body)
+		aadCheckClean(t, e)
+		if e.Status != status {
+			t.Errorf("Status = %d, want %d", e.Status, status)
+		}
 		if q, err := url.ParseQuery(string(body)); err == nil {
 			aadCheckClean(t, ParseRedirectError(q))
+		}
+
+		// The first JSON object decides, whatever comes before (a byte order
+		// mark, white space) or after it (an HTML page).
+		var first Error
+		if len(body) < maxJSONBody/2 && parseJSONBody(&first, body) {
+			wrapped := append([]byte("\uFEFF \r\n"), body...)
+			wrapped = append(wrapped, "\r\n<!DOCTYPE html><html><head><title>IIS Detailed Error</title></head></html>"...)
+			var again Error
+			if !parseJSONBody(&again, wrapped) || !reflect.DeepEqual(first, again) {
+				t.Errorf("with a BOM before and a page after the object:\n got %+v\nwant %+v", again, first)
+			}
+		}
+
+		// A credential echoed in the body never shows.
+		if !bytes.Contains(body, []byte(planted)) {
+			e := ParseError(status, append([]byte("client_secret="+planted+"&"), body...))
+			if strings.Contains(e.Error(), planted) || strings.Contains(e.Description, planted) {
+				t.Errorf("the planted secret shows: %q", e.Error())
+			}
 		}
 	})
 }
