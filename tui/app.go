@@ -139,6 +139,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case m.finished && key.Matches(msg, keys.Next):
 			m.finished = false
 			return m, m.openDashboard(m.c.Profile)
+		case m.finished && m.c.Throwaway != "":
+			m.confirmQuit = true // the demo's data goes with it
+			return m, nil
 		case m.finished:
 			return m, tea.Quit
 		case key.Matches(msg, keys.Help):

@@ -59,6 +59,9 @@ func (s *registerStep) Title() string { return "register the app" }
 func (s *registerStep) Busy() bool    { return s.busy }
 
 func (s *registerStep) Keys() help.KeyMap {
+	if s.busy {
+		return keyMap{} // the frame offers esc to cancel
+	}
 	k := keyMap{keys.Next}
 	if s.plan != nil && s.plan.NeedsApp {
 		k = append(k, registerKeys.Register)
