@@ -165,3 +165,32 @@ func TestUsersImportWorkbook(t *testing.T) {
 		t.Fatalf("err (%d bytes) %.500v\nstderr %.500s", len(err.Error()), err, errOut)
 	}
 }
+
+// A re-import matches keys in any case, as the interface does, and keeps
+// what is known of a user whose account did not change.
+func TestUsersImportMergesKeysInAnyCase(t *testing.T) {
+	_, dir, _ := simProfile(t)
+	if _, err := importUsers(t, dir, "a.csv", "key;name;account\nAV;Anna;anna.devries@contoso.com\n"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustProfile(t, db)
+	u, _ := db.User(p.ID, "AV")
+	u.UPN, u.Mapping = "anna.devries@contoso.com", store.MappingOK
+	if err := db.PutUsers(p.ID, u); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	errOut, err := importUsers(t, dir, "b.csv", "key;name;account\nav;Anna de Vries;Anna.DeVries@contoso.com\n")
+	if err != nil || !strings.Contains(errOut, "0 new, 1 updated") {
+		t.Fatalf("err %v, stderr %q", err, errOut)
+	}
+	users := storedUsers(t, dir)
+	if len(users) != 1 || users[0].Key != "AV" || users[0].Name != "Anna de Vries" || users[0].Mapping != store.MappingOK {
+		t.Fatalf("stored %+v", users)
+	}
+}

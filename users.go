@@ -95,17 +95,17 @@ func runUsersImport(opts *usersOptions, path string) error {
 	}
 	defer db.Close()
 	// Keep what is known of users already there: a re-import must not
-	// forget resolutions and sign-ins.
-	for i, u := range users {
-		if old, err := db.User(opts.Profile, u.Key); err == nil && old.Account == u.Account {
-			old.Name = u.Name
-			users[i] = old
-		}
-	}
-	if err := db.PutUsers(opts.Profile, users...); err != nil {
+	// forget resolutions and sign-ins. Keys match in any case, as in the
+	// interface.
+	existing, err := db.Users(opts.Profile)
+	if err != nil {
 		return fmt.Errorf("import users: %w", err)
 	}
-	fmt.Fprintf(opts.IO.Err, "imported %d user(s) into %s\n", len(users), opts.Profile)
+	changed, added, updated := store.MergeUsers(existing, users)
+	if err := db.PutUsers(opts.Profile, changed...); err != nil {
+		return fmt.Errorf("import users: %w", err)
+	}
+	fmt.Fprintf(opts.IO.Err, "imported %d user(s) into %s: %d new, %d updated\n", len(users), opts.Profile, added, updated)
 	return nil
 }
 

@@ -251,3 +251,36 @@ func WriteUsersCSV(w io.Writer, users []User) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// MergeUsers folds an import into a profile's users, matching the
+// product's keys in any case, as products treat them: a user already
+// there keeps its resolution and sign-in unless the import changes the
+// account, which then must be resolved again; a new name replaces the old
+// one, an empty one does not. It returns the users to store.
+func MergeUsers(existing, in []User) (changed []User, added, updated int) {
+	byKey := map[string]User{}
+	for _, u := range existing {
+		byKey[strings.ToLower(u.Key)] = u
+	}
+	for _, u := range in {
+		old, ok := byKey[strings.ToLower(u.Key)]
+		if !ok {
+			changed = append(changed, u)
+			added++
+			continue
+		}
+		nu := old
+		if u.Name != "" {
+			nu.Name = u.Name
+		}
+		if !strings.EqualFold(old.Account, u.Account) {
+			nu.UPN, nu.PrimarySMTP, nu.ObjectID, nu.ResolvedBy, nu.Mapping = "", "", "", "", MappingUnresolved
+		}
+		nu.Account = u.Account
+		if nu != old {
+			changed = append(changed, nu)
+			updated++
+		}
+	}
+	return changed, added, updated
+}

@@ -523,7 +523,7 @@ func usersImportCmd(db *store.DB, profileID, path string) tea.Cmd {
 			msg.err = err
 			return msg
 		}
-		changed, added, updated := usersMerge(existing, in)
+		changed, added, updated := store.MergeUsers(existing, in)
 		if len(changed) > 0 {
 			if err := db.PutUsers(profileID, changed...); err != nil {
 				msg.err = fmt.Errorf("save users: %w", err)
@@ -534,38 +534,6 @@ func usersImportCmd(db *store.DB, profileID, path string) tea.Cmd {
 		msg.added, msg.updated, msg.err = added, updated, err
 		return msg
 	}
-}
-
-// usersMerge merges imported users into existing ones by key (in any
-// case). A user whose account changed must be resolved again; one whose
-// account did not keeps its resolution and consent. It returns the users
-// to write.
-func usersMerge(existing, in []store.User) (changed []store.User, added, updated int) {
-	byKey := map[string]store.User{}
-	for _, u := range existing {
-		byKey[strings.ToLower(u.Key)] = u
-	}
-	for _, u := range in {
-		old, ok := byKey[strings.ToLower(u.Key)]
-		if !ok {
-			changed = append(changed, u)
-			added++
-			continue
-		}
-		nu := old
-		if u.Name != "" {
-			nu.Name = u.Name
-		}
-		if !strings.EqualFold(old.Account, u.Account) {
-			nu.UPN, nu.PrimarySMTP, nu.ObjectID, nu.ResolvedBy, nu.Mapping = "", "", "", "", store.MappingUnresolved
-		}
-		nu.Account = u.Account
-		if nu != old {
-			changed = append(changed, nu)
-			updated++
-		}
-	}
-	return changed, added, updated
 }
 
 func (s *usersStep) imported(msg usersImportedMsg) tea.Cmd {
