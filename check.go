@@ -168,7 +168,7 @@ func evaluate(ps []profileHealth, now time.Time, warn, crit time.Duration) check
 			raise(nagiosCritical, fmt.Sprintf("%s: %d users stopped by the client secret", p.ID, n))
 		}
 		var needing []string
-		for _, st := range []store.JobState{store.StateSignInNeeded, store.StateConsentNeeded, store.StateUPNInvalid, store.StateNoMailbox} {
+		for _, st := range []store.JobState{store.StateSignInNeeded, store.StateConsentNeeded, store.StateUPNInvalid, store.StateNoMailbox, store.StateDamaged} {
 			if n := h.States[st]; n > 0 {
 				needing = append(needing, fmt.Sprintf("%d %s", n, st))
 			}

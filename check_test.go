@@ -54,10 +54,12 @@ func TestCheckExitCodes(t *testing.T) {
 		{"ok", func(t *testing.T) string { return seedStore(t, 90*day, store.StateOK, store.StateOK) }, 0, "MODAUTH OK - 1 profile(s), 2 user(s) ok, secret acme-production expires in 89 days |"},
 		{"secret within warn", func(t *testing.T) string { return seedStore(t, 20*day, store.StateOK) }, 1, "MODAUTH WARNING"},
 		{"users need a sign-in", func(t *testing.T) string { return seedStore(t, 90*day, store.StateOK, store.StateSignInNeeded) }, 1, "MODAUTH WARNING"},
+		{"a user's data is damaged", func(t *testing.T) string { return seedStore(t, 90*day, store.StateOK, store.StateDamaged) }, 1, "MODAUTH WARNING"},
 		{"secret within crit", func(t *testing.T) string { return seedStore(t, 3*day, store.StateOK) }, 2, "MODAUTH CRITICAL"},
 		{"secret expired", func(t *testing.T) string { return seedStore(t, -day, store.StateSecretExpired) }, 2, "MODAUTH CRITICAL"},
 		{"no store", func(t *testing.T) string { return filepath.Join(t.TempDir(), "missing", "deeper\x00") }, 3, "MODAUTH UNKNOWN"},
-		{"no profiles", func(t *testing.T) string { return t.TempDir() }, 3, "MODAUTH UNKNOWN - no profiles yet"},
+		{"no profiles", emptyStore, 3, "MODAUTH UNKNOWN - no profiles yet in "},
+		{"no database", func(t *testing.T) string { return t.TempDir() }, 3, "MODAUTH UNKNOWN - no database at "},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,9 +26,27 @@ func defaultDataDir() string {
 	return ".modauth"
 }
 
-// open opens the store in the data directory.
+// path is the database file in the data directory.
+func (f *dataDirFlag) path() string { return filepath.Join(f.dir, "modauth.db") }
+
+// open opens the store in the data directory, which must hold one: the
+// commands that read or watch never create a store, so a mistyped
+// --data-dir is an error, not a new empty store.
 func (f *dataDirFlag) open() (*store.DB, error) {
-	db, err := store.Open(filepath.Join(f.dir, "modauth.db"), store.Options{})
+	db, err := store.Open(f.path(), store.Options{MustExist: true})
+	if errors.Is(err, store.ErrNoDatabase) {
+		return nil, fmt.Errorf("%w: check --data-dir, or run `modauth` to set up a profile", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open data in %s: %w", f.dir, err)
+	}
+	return db, nil
+}
+
+// create opens the store in the data directory, creating both if need
+// be: for the wizard, which sets up the first profile.
+func (f *dataDirFlag) create() (*store.DB, error) {
+	db, err := store.Open(f.path(), store.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open data in %s: %w", f.dir, err)
 	}
@@ -51,6 +70,9 @@ func parseDays(s string) (time.Duration, error) {
 	return v, nil
 }
 
+// errNoProfiles: the store holds no profile yet.
+var errNoProfiles = errors.New("no profiles yet")
+
 // selectProfiles returns the named profile, or all of them.
 func selectProfiles(db *store.DB, id string) ([]store.Profile, error) {
 	if id != "" {
@@ -65,7 +87,7 @@ func selectProfiles(db *store.DB, id string) ([]store.Profile, error) {
 		return nil, err
 	}
 	if len(ps) == 0 {
-		return nil, fmt.Errorf("no profiles yet: run modauth to set one up")
+		return nil, fmt.Errorf("%w in %s: run `modauth` to set one up, or check --data-dir", errNoProfiles, filepath.Dir(db.Path()))
 	}
 	return ps, nil
 }

@@ -57,7 +57,7 @@ func exitCode(err error) int {
 		return 0
 	case errors.As(err, &es):
 		return es.code
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), errors.Is(err, store.ErrNoDatabase):
 		return 2
 	case errors.Is(err, context.Canceled):
 		return 130
@@ -77,7 +77,7 @@ func newRootCmd(io streams) *cobra.Command {
 	}
 	root.Args = cobra.NoArgs
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
-		db, err := data.open()
+		db, err := data.create()
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func newRootCmd(io streams) *cobra.Command {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	})
 	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
-	root.AddCommand(newDemoCmd(io), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil)))
+	root.AddCommand(newDemoCmd(io), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil)), newDoctorCmd(io, data))
 	return root
 }
 

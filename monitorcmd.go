@@ -54,6 +54,9 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 		return err
 	}
 	defer db.Close()
+	if _, err := selectProfiles(db, ""); err != nil {
+		return fmt.Errorf("nothing to monitor: %w", err)
+	}
 	logger := slog.New(slog.NewTextHandler(opts.IO.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	eng := monitor.New(db, monitor.Options{Interval: opts.Interval, Concurrency: opts.Concurrency, Logger: logger, HTTPClient: opts.HTTPClient})
 

@@ -39,6 +39,11 @@ type Options struct {
 	Logger                      *slog.Logger
 	// MailTLS verifies IMAP, POP and SMTP servers; nil: the system roots.
 	MailTLS *tls.Config
+	// BackupEvery is how often a sweep backs the store up (see
+	// store.DB.AutoBackup), on the Now clock; default a day, negative
+	// never. BackupKeep is how many backups are kept; default 7.
+	BackupEvery time.Duration
+	BackupKeep  int
 }
 
 // Stats count what sweeps cost, for metrics and benchmarks.
@@ -88,6 +93,12 @@ func New(db *store.DB, opts Options) *Engine {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.BackupEvery == 0 {
+		opts.BackupEvery = 24 * time.Hour
+	}
+	if opts.BackupKeep <= 0 {
+		opts.BackupKeep = 7
 	}
 	return &Engine{db: db, opts: opts, conns: map[string]*conn{}, tenants: map[string]chan struct{}{}, subs: map[chan store.Event]struct{}{}, expiryRead: map[string]time.Time{}}
 }
@@ -164,6 +175,7 @@ func (s Summary) Jobs() int {
 func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 	start := time.Now()
 	sum := newSummary()
+	e.backup()
 	profiles, err := e.db.Profiles()
 	if err != nil {
 		return sum, fmt.Errorf("sweep: %w", err)
@@ -180,6 +192,21 @@ func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 	e.Stats.Sweeps.Add(1)
 	sum.Duration = time.Since(start)
 	return sum, nil
+}
+
+// backup backs the store up when one is due. A failed backup is logged,
+// not fatal: the sweep's work matters more than its insurance.
+func (e *Engine) backup() {
+	if e.opts.BackupEvery < 0 {
+		return
+	}
+	path, err := e.db.AutoBackup(e.opts.Now(), e.opts.BackupEvery, e.opts.BackupKeep)
+	switch {
+	case err != nil:
+		e.opts.Logger.Error("backup failed", "err", err)
+	case path != "":
+		e.opts.Logger.Info("backed up the store", "path", path)
+	}
 }
 
 // SyncNow runs the jobs of the named users of a profile at once, whether

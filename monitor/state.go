@@ -49,6 +49,7 @@ var Fixes = map[store.JobState]string{
 	store.StateNoMailbox:     "The user has no Exchange Online mailbox: assign an Exchange licence, or remove the user from the product's sync.",
 	store.StateThrottled:     "Microsoft is throttling this mailbox or tenant: modauth waits as told and tries again.",
 	store.StateUnreachable:   "Microsoft could not be reached: check the network and proxy of this server; modauth keeps the last good data.",
+	store.StateDamaged:       "This user's data in the database is damaged: run `modauth doctor` to check it and restore the last backup, or import the user again.",
 }
 
 // classify maps a job's failure to the one state the user is in.
@@ -56,6 +57,8 @@ func classify(err error) store.JobState {
 	var ge *exchange.GraphError
 	var ne net.Error
 	switch {
+	case errors.Is(err, store.ErrDamaged), errors.Is(err, store.ErrUnseal):
+		return store.StateDamaged
 	case errors.Is(err, flows.ErrSecretExpired), errors.Is(err, flows.ErrInvalidSecret):
 		return store.StateSecretExpired
 	case errors.Is(err, flows.ErrConsentRequired), errors.Is(err, flows.ErrAdminConsentRequired):

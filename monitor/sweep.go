@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/modauth/modauth/store"
@@ -16,6 +18,7 @@ type work struct {
 	token   store.Token // stored refresh token state (delegated)
 	hasTok  bool
 	tokErr  error        // getting an access token failed
+	damaged error        // the user's record or job does not decode
 	rotated *store.Token // to store before the access token is used
 	res     result
 }
@@ -29,30 +32,9 @@ type work struct {
 //
 // With only set, exactly those users' jobs run, due or not: "sync now".
 func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary, only map[string]bool) error {
-	users, err := e.db.Users(p.ID)
+	due, err := e.dueWork(p.ID, sum, only)
 	if err != nil {
 		return err
-	}
-	jobs, err := e.db.Jobs(p.ID)
-	if err != nil {
-		return err
-	}
-	now := e.opts.Now()
-	var due []*work
-	for _, u := range users {
-		j := jobs[u.Key]
-		if j.State == "" {
-			j.State = store.StateNeverSynced
-		}
-		if only != nil && !only[u.Key] {
-			continue
-		}
-		sum.Users++
-		if only == nil && j.NextRun.After(now) {
-			sum.States[j.State]++
-			continue
-		}
-		due = append(due, &work{user: u, job: j})
 	}
 
 	c, connErr := e.conn(ctx, p)
@@ -80,6 +62,8 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 		}
 		e.forEach(ctx, chunk, func(w *work) {
 			switch {
+			case w.damaged != nil:
+				w.res = failed(w.damaged)
 			case connErr != nil:
 				w.res = failed(connErr)
 			case w.tokErr != nil:
@@ -95,6 +79,48 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 		}
 	}
 	return out.write(&pending, true)
+}
+
+// dueWork lists the profile's users whose job is due (with only set,
+// exactly those users), and counts the others' states into sum. A user
+// whose record or job does not decode is listed, to fail alone with the
+// damage as its error; a damaged job is then written anew.
+func (e *Engine) dueWork(profileID string, sum *Summary, only map[string]bool) ([]*work, error) {
+	users, damagedUsers, err := e.db.UsersAndDamaged(profileID)
+	if err != nil {
+		return nil, err
+	}
+	jobs, damagedJobs, err := e.db.JobsAndDamaged(profileID)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]*work, 0, len(users)+len(damagedUsers))
+	for _, u := range users {
+		all = append(all, &work{user: u, damaged: damagedJobs[u.Key]})
+	}
+	for key, err := range damagedUsers {
+		all = append(all, &work{user: store.User{Key: key}, damaged: err})
+	}
+	slices.SortFunc(all, func(a, b *work) int { return strings.Compare(a.user.Key, b.user.Key) })
+
+	now := e.opts.Now()
+	var due []*work
+	for _, w := range all {
+		w.job = jobs[w.user.Key]
+		if w.job.State == "" {
+			w.job.State = store.StateNeverSynced
+		}
+		if only != nil && !only[w.user.Key] {
+			continue
+		}
+		sum.Users++
+		if only == nil && w.job.NextRun.After(now) {
+			sum.States[w.job.State]++
+			continue
+		}
+		due = append(due, w)
+	}
+	return due, nil
 }
 
 // writer commits a sweep's batches in order, one at a time, each in the
@@ -169,7 +195,7 @@ func (e *Engine) renewTokens(ctx context.Context, c *conn, chunk []*work) {
 		return
 	}
 	e.forEach(ctx, chunk, func(w *work) {
-		if !usable(w.user) {
+		if w.damaged != nil || !usable(w.user) {
 			return
 		}
 		tok, err := e.db.Token(c.prof.ID, w.user.Key)

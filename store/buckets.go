@@ -3,7 +3,9 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -54,7 +56,7 @@ func validName(what, name string) error {
 func root(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
 	b := tx.Bucket(name)
 	if b == nil {
-		return nil, fmt.Errorf("database is damaged: bucket %q is missing", name)
+		return nil, errorf(ErrDamaged, "bucket %q is missing", name)
 	}
 	return b, nil
 }
@@ -79,7 +81,7 @@ func profileBucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
 func sub(pb *bolt.Bucket, profileID string, name []byte) (*bolt.Bucket, error) {
 	b := pb.Bucket(name)
 	if b == nil {
-		return nil, fmt.Errorf("profile %q is damaged: bucket %q is missing", profileID, name)
+		return nil, errorf(ErrDamaged, "profile %q: bucket %q is missing", profileID, name)
 	}
 	return b, nil
 }
@@ -114,7 +116,36 @@ func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {
 	if data == nil {
 		return false, nil
 	}
-	return true, json.Unmarshal(data, v)
+	return true, decode(data, v)
+}
+
+// decode reads a stored record. modauth wrote every record from a Go
+// value, so one that does not decode was damaged on disk: the error wraps
+// ErrDamaged.
+func decode(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return errorf(ErrDamaged, "record does not decode (%v)", err)
+	}
+	return nil
+}
+
+// eachRecord decodes every record of b in key order and calls fn with
+// it, or with why it does not decode, so a caller can choose to skip it.
+func eachRecord[T any](b *bolt.Bucket, fn func(key string, rec T, err error) error) error {
+	return b.ForEach(func(k, v []byte) error {
+		var rec T
+		err := decode(v, &rec)
+		return fn(string(k), rec, err)
+	})
+}
+
+// firstDamaged returns the error of the damaged record with the lowest key,
+// so a strict reader always names the same one.
+func firstDamaged(damaged map[string]error) error {
+	if len(damaged) == 0 {
+		return nil
+	}
+	return damaged[slices.Min(slices.Collect(maps.Keys(damaged)))]
 }
 
 // profileSub returns one of a profile's sub-buckets (users, tokens, jobs, items).

@@ -56,7 +56,7 @@ func (db *DB) SetClientSecret(profileID string, s ClientSecret) error {
 // ClientSecret unseals a profile's client secret.
 func (db *DB) ClientSecret(profileID string) (ClientSecret, error) {
 	var cs ClientSecret
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -65,20 +65,25 @@ func (db *DB) ClientSecret(profileID string) (ClientSecret, error) {
 		if blob == nil {
 			return fmt.Errorf("client secret of profile %q: %w", profileID, ErrNotFound)
 		}
-		plain, err := db.seal.open(blob, secretPlace(profileID)...)
-		if err != nil {
-			return fmt.Errorf("client secret of profile %q: %w", profileID, err)
-		}
-		defer clear(plain)
-		var rec secretRecord
-		if err := json.Unmarshal(plain, &rec); err != nil {
-			// json's error could quote the input; keep it out of the message.
-			return fmt.Errorf("client secret of profile %q: sealed record is malformed", profileID)
-		}
-		cs = ClientSecret{Value: Secret(rec.Value), KeyID: rec.KeyID, Expiry: rec.Expiry, ExpirySource: rec.Source}
-		return nil
+		cs, err = db.openSecret(profileID, blob)
+		return err
 	})
 	return cs, err
+}
+
+// openSecret unseals and decodes a profile's stored client secret.
+func (db *DB) openSecret(profileID string, blob []byte) (ClientSecret, error) {
+	plain, err := db.seal.open(blob, secretPlace(profileID)...)
+	if err != nil {
+		return ClientSecret{}, fmt.Errorf("client secret of profile %q: %w", profileID, err)
+	}
+	defer clear(plain)
+	var rec secretRecord
+	if err := json.Unmarshal(plain, &rec); err != nil {
+		// json's error could quote the input; keep it out of the message.
+		return ClientSecret{}, errorf(ErrDamaged, "client secret of profile %q: sealed record is malformed", profileID)
+	}
+	return ClientSecret{Value: Secret(rec.Value), KeyID: rec.KeyID, Expiry: rec.Expiry, ExpirySource: rec.Source}, nil
 }
 
 func secretPlace(profileID string) []string {

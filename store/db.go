@@ -27,6 +27,10 @@ type Options struct {
 	// MaxEvents bounds the event log; older events are dropped on Append.
 	// Default 100000; negative keeps every event.
 	MaxEvents int
+	// MustExist refuses, with ErrNoDatabase, to create the database or its
+	// directory: for commands that only read or watch, where a mistyped
+	// path must not quietly give a new, empty store.
+	MustExist bool
 }
 
 const (
@@ -59,7 +63,8 @@ type DB struct {
 	seal      *sealer
 	now       func() time.Time
 	maxEvents int
-	writes    atomic.Int64 // committed write transactions, for benchmarks
+	writes    atomic.Int64          // committed write transactions, for benchmarks
+	broken    atomic.Pointer[error] // set once bbolt panicked: see guarded
 }
 
 // Open opens or creates the database at path and its key file.
@@ -68,25 +73,41 @@ type DB struct {
 // within Options.Timeout with ErrLocked when another process has the file
 // open, migrates the schema, and proves the key file is the one the database
 // was sealed with before returning.
+//
+// An existing file is checked page by page before bbolt maps it (see
+// verifyFile): a damaged or truncated one, or an empty one, which bbolt
+// would silently make a new database of, fails with ErrDamaged.
 func Open(path string, opts Options) (*DB, error) {
 	opts = opts.withDefaults(path)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	if fi, err := os.Stat(path); err == nil {
+	fi, err := os.Stat(path)
+	exists := err == nil
+	switch {
+	case exists:
 		if err := checkPrivate(path, fi.Mode(), ErrDBPermissions, "database file"); err != nil {
 			return nil, err
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	case opts.MustExist:
+		return nil, errorf(ErrNoDatabase, "no database at %s", path)
+	default:
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
 	}
 
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
-	if errors.Is(err, bolterrors.ErrTimeout) {
+	var bdb *bolt.DB
+	err = guard(path, func() (err error) {
+		bdb, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, OpenFile: verifiedOpener(exists, opts.Timeout)})
+		return err
+	})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, errorf(ErrLocked,
 			"open %s: database is in use by another modauth process: stop the other process or use --data-dir", path)
-	}
-	if err != nil {
+	case errors.Is(err, ErrDamaged):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 
@@ -104,7 +125,7 @@ func Open(path string, opts Options) (*DB, error) {
 func (db *DB) init() error {
 	var schema uint32
 	var sealed bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		var err error
 		schema, err = readSchema(tx)
 		if meta := tx.Bucket(bktMeta); meta != nil {
@@ -112,6 +133,9 @@ func (db *DB) init() error {
 		}
 		return err
 	})
+	if errors.Is(err, ErrDamaged) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("open %s: %w", db.path, err)
 	}
@@ -137,7 +161,12 @@ func (db *DB) init() error {
 		return err
 	}
 
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	if schema == currentSchema && sealed {
+		// Nothing to write: a read-only command, or the doctor, leaves the
+		// file as it found it.
+		return db.view(db.checkKey)
+	}
+	return db.update(func(tx *bolt.Tx) error {
 		if err := migrate(tx, db.path); err != nil {
 			return err
 		}
@@ -151,15 +180,6 @@ func (db *DB) Close() error { return db.bolt.Close() }
 // Path is the database file's path as given to Open.
 func (db *DB) Path() string { return db.path }
 
-// update runs fn in a write transaction and counts the commit.
-func (db *DB) update(fn func(tx *bolt.Tx) error) error {
-	err := db.bolt.Update(fn)
-	if err == nil {
-		db.writes.Add(1)
-	}
-	return err
-}
-
 // WriteTransactions reports how many write transactions this DB committed
 // since it was opened: the cost a sweep is measured by.
 func (db *DB) WriteTransactions() int64 { return db.writes.Load() }
@@ -167,16 +187,9 @@ func (db *DB) WriteTransactions() int64 { return db.writes.Load() }
 // Check verifies the database file's page structure (what `bbolt check`
 // does): after a crash, it tells a damaged file from a sound one.
 func (db *DB) Check() error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
-		var first error
-		for err := range tx.Check() {
-			if first == nil {
-				first = err
-			}
-		}
-		if first != nil {
-			return fmt.Errorf("database %s is damaged: %w", db.path, first)
-		}
-		return nil
-	})
+	problems, err := db.pageProblems()
+	if err == nil && len(problems) > 0 {
+		err = damagedf(db.path, "%s", problems[0])
+	}
+	return err
 }

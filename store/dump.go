@@ -21,7 +21,7 @@ import (
 // are written in hex.
 func (db *DB) Dump(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			return dumpBucket(bw, []string{dumpKey(name)}, b)
 		})

@@ -29,7 +29,29 @@ var (
 	ErrNewerSchema = errors.New("database schema is newer than this modauth")
 	// ErrInvalidID: a profile ID, user key or other record name is not allowed.
 	ErrInvalidID = errors.New("invalid id")
+	// ErrNoDatabase: Options.MustExist was set and there is no database file.
+	ErrNoDatabase = errors.New("no database")
+	// ErrDamaged: the database file, or a record in it, is damaged.
+	ErrDamaged = errors.New("database is damaged")
 )
+
+// doctorHint is the way out of a damaged database, named in every ErrDamaged
+// message about the file.
+const doctorHint = "run `modauth doctor` to check it and restore the last backup"
+
+// damagedf reports damage to the database file at path, with the way out.
+func damagedf(path, format string, args ...any) error {
+	return &damageError{path: path, what: fmt.Sprintf(format, args...)}
+}
+
+// damageError is ErrDamaged for the file itself: what is damaged, apart, so
+// that the doctor can list it without telling the reader to run the doctor.
+type damageError struct{ path, what string }
+
+func (e *damageError) Error() string {
+	return fmt.Sprintf("database %s is damaged: %s: %s", e.path, e.what, doctorHint)
+}
+func (e *damageError) Unwrap() error { return ErrDamaged }
 
 // sentinelError carries a complete, human-written message while still
 // matching a sentinel with errors.Is. fmt.Errorf("%w") would force the

@@ -96,7 +96,7 @@ func (db *DB) Events(profileID string, after uint64, limit int) ([]Event, error)
 	if after == math.MaxUint64 {
 		return nil, nil
 	}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b, err := root(tx, bktEvents)
 		if err != nil {
 			return err
@@ -104,7 +104,7 @@ func (db *DB) Events(profileID string, after uint64, limit int) ([]Event, error)
 		c := b.Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 			var e Event
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := decode(v, &e); err != nil {
 				return fmt.Errorf("event %x: %w", k, err)
 			}
 			if profileID != "" && e.Profile != profileID {
@@ -124,7 +124,7 @@ func (db *DB) Events(profileID string, after uint64, limit int) ([]Event, error)
 // even if retention has dropped it; 0 if none.
 func (db *DB) LastSeq() (uint64, error) {
 	var seq uint64
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b, err := root(tx, bktEvents)
 		if err != nil {
 			return err

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -72,7 +71,7 @@ func deleteItems(tx *bolt.Tx, profileID, userKey, folder string, ids []string) e
 // synced. The user must exist.
 func (db *DB) Items(profileID, userKey, folder string) ([]Item, error) {
 	var out []Item
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		ib, err := userItemsBucket(tx, profileID, userKey)
 		if err != nil || ib == nil {
 			return err
@@ -83,7 +82,7 @@ func (db *DB) Items(profileID, userKey, folder string) ([]Item, error) {
 		}
 		return fb.ForEach(func(k, v []byte) error {
 			var it Item
-			if err := json.Unmarshal(v, &it); err != nil {
+			if err := decode(v, &it); err != nil {
 				return fmt.Errorf("item in folder %q of user %q in profile %q: %w", folder, userKey, profileID, err)
 			}
 			it.ID = string(k)
@@ -98,7 +97,7 @@ func (db *DB) Items(profileID, userKey, folder string) ([]Item, error) {
 // exist.
 func (db *DB) CountItems(profileID, userKey string) (map[string]int, error) {
 	out := make(map[string]int)
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		ib, err := userItemsBucket(tx, profileID, userKey)
 		if err != nil || ib == nil {
 			return err
@@ -139,7 +138,7 @@ func folderBucket(items *bolt.Bucket, userKey, folder string) *bolt.Bucket {
 // and folder of a profile.
 func (db *DB) ItemCounts(profileID string) (map[string]map[string]int, error) {
 	out := map[string]map[string]int{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		ib, err := profileSub(tx, profileID, bktItems)
 		if err != nil {
 			return err

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -37,7 +36,7 @@ func putJobs(tx *bolt.Tx, profileID string, jobs map[string]Job) error {
 // Job returns a user's job.
 func (db *DB) Job(profileID, userKey string) (Job, error) {
 	var j Job
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		jb, err := profileSub(tx, profileID, bktJobs)
 		if err != nil {
 			return err
@@ -56,23 +55,33 @@ func (db *DB) Job(profileID, userKey string) (Job, error) {
 
 // Jobs returns every job of a profile, keyed by user key.
 func (db *DB) Jobs(profileID string) (map[string]Job, error) {
-	out := make(map[string]Job)
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	jobs, damaged, err := db.JobsAndDamaged(profileID)
+	if err == nil {
+		err = firstDamaged(damaged)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+// JobsAndDamaged is Jobs for a sweep: the jobs that decode, and by user
+// key why each of the others does not.
+func (db *DB) JobsAndDamaged(profileID string) (map[string]Job, map[string]error, error) {
+	jobs, damaged := map[string]Job{}, map[string]error{}
+	err := db.view(func(tx *bolt.Tx) error {
 		jb, err := profileSub(tx, profileID, bktJobs)
 		if err != nil {
 			return err
 		}
-		return jb.ForEach(func(k, v []byte) error {
-			var j Job
-			if err := json.Unmarshal(v, &j); err != nil {
-				return fmt.Errorf("job of user %q in profile %q: %w", k, profileID, err)
+		return eachRecord(jb, func(key string, j Job, err error) error {
+			if err != nil {
+				damaged[key] = db.recordError(fmt.Errorf("job of user %q in profile %q: %w", key, profileID, err))
+			} else {
+				jobs[key] = j
 			}
-			out[string(k)] = j
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return jobs, damaged, err
 }

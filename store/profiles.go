@@ -50,7 +50,7 @@ func (db *DB) PutProfile(p Profile) error {
 // Profile returns one profile.
 func (db *DB) Profile(id string) (Profile, error) {
 	var p Profile
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		pb, err := profileBucket(tx, id)
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func (db *DB) Profile(id string) (Profile, error) {
 // order, which is Go's string order).
 func (db *DB) Profiles() ([]Profile, error) {
 	var out []Profile
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		profiles, err := root(tx, bktProfiles)
 		if err != nil {
 			return err

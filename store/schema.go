@@ -38,7 +38,7 @@ func readSchema(tx *bolt.Tx) (uint32, error) {
 		return 0, nil
 	}
 	if len(v) != 4 {
-		return 0, fmt.Errorf("schema version is damaged (%d bytes)", len(v))
+		return 0, errorf(ErrDamaged, "schema version is damaged (%d bytes)", len(v))
 	}
 	return binary.BigEndian.Uint32(v), nil
 }

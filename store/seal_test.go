@@ -18,7 +18,7 @@ func TestSealedValueBoundToItsRecord(t *testing.T) {
 	must(t, db.PutToken("acme", "u2", Token{RefreshToken: "rt-of-bob"}))
 	must(t, db.SetClientSecret("acme", ClientSecret{Value: "secret-of-acme"}))
 
-	must(t, db.bolt.Update(func(tx *bolt.Tx) error {
+	must(t, db.update(func(tx *bolt.Tx) error {
 		acme := tx.Bucket(bktProfiles).Bucket([]byte("acme"))
 		tokens := acme.Bucket(bktTokens)
 		if err := tokens.Put([]byte("u2"), bytes.Clone(tokens.Get([]byte("u1")))); err != nil {

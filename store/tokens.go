@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,7 +38,7 @@ func (db *DB) putToken(tx *bolt.Tx, profileID, userKey string, t Token) error {
 // Token returns a user's token with the refresh token unsealed.
 func (db *DB) Token(profileID, userKey string) (Token, error) {
 	var t Token
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		tb, err := profileSub(tx, profileID, bktTokens)
 		if err != nil {
 			return err
@@ -48,22 +47,28 @@ func (db *DB) Token(profileID, userKey string) (Token, error) {
 		if data == nil || userKey == "" {
 			return fmt.Errorf("token of user %q in profile %q: %w", userKey, profileID, ErrNotFound)
 		}
-		var rec tokenRecord
-		if err := json.Unmarshal(data, &rec); err != nil {
-			return fmt.Errorf("token of user %q in profile %q: %w", userKey, profileID, err)
-		}
-		t = rec.Meta
-		if rec.RT != nil {
-			rt, err := db.seal.open(rec.RT, tokenPlace(profileID, userKey)...)
-			if err != nil {
-				return fmt.Errorf("refresh token of user %q in profile %q: %w", userKey, profileID, err)
-			}
-			t.RefreshToken = Secret(rt)
-			clear(rt)
-		}
-		return nil
+		t, err = db.openToken(profileID, userKey, data)
+		return err
 	})
 	return t, err
+}
+
+// openToken decodes a stored token and unseals its refresh token.
+func (db *DB) openToken(profileID, userKey string, data []byte) (Token, error) {
+	var rec tokenRecord
+	if err := decode(data, &rec); err != nil {
+		return Token{}, fmt.Errorf("token of user %q in profile %q: %w", userKey, profileID, err)
+	}
+	t := rec.Meta
+	if rec.RT != nil {
+		rt, err := db.seal.open(rec.RT, tokenPlace(profileID, userKey)...)
+		if err != nil {
+			return Token{}, fmt.Errorf("refresh token of user %q in profile %q: %w", userKey, profileID, err)
+		}
+		t.RefreshToken = Secret(rt)
+		clear(rt)
+	}
+	return t, nil
 }
 
 // DeleteToken removes a user's token, for example after it was revoked.
@@ -89,14 +94,14 @@ func tokenPlace(profileID, userKey string) []string {
 // shows expiries and ages needs, at a fraction of the cost.
 func (db *DB) TokenMeta(profileID string) (map[string]Token, error) {
 	out := map[string]Token{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		tb, err := profileSub(tx, profileID, bktTokens)
 		if err != nil {
 			return err
 		}
 		return tb.ForEach(func(k, v []byte) error {
 			var rec tokenRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
+			if err := decode(v, &rec); err != nil {
 				return fmt.Errorf("token of user %q in profile %q: %w", k, profileID, err)
 			}
 			out[string(k)] = rec.Meta

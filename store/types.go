@@ -197,6 +197,9 @@ const (
 	StateNoMailbox     JobState = "mailbox-not-found"
 	StateThrottled     JobState = "throttled"
 	StateUnreachable   JobState = "unreachable"
+	// StateDamaged: the user's record, job or token in the database is
+	// damaged; the other users go on.
+	StateDamaged JobState = "damaged"
 )
 
 // LastError is the last failure of a job, without any secret.

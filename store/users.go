@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,7 +31,7 @@ func (db *DB) PutUsers(profileID string, users ...User) error {
 // User returns one user of a profile.
 func (db *DB) User(profileID, key string) (User, error) {
 	var u User
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		ub, err := usersBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -64,17 +63,47 @@ func (db *DB) Users(profileID string) ([]User, error) {
 // as is. fn runs inside a read transaction: it must not write to db, which
 // could deadlock when bbolt needs to grow the file.
 func (db *DB) ForEachUser(profileID string, fn func(User) error) error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
+	return db.eachUser(profileID, func(_ string, u User, err error) error {
+		if err != nil {
+			return err
+		}
+		return fn(u)
+	})
+}
+
+// UsersAndDamaged is Users for a sweep, where one damaged user record must
+// cost that user, not the profile: it returns the users that decode, and
+// by key why each of the others does not.
+func (db *DB) UsersAndDamaged(profileID string) ([]User, map[string]error, error) {
+	var users []User
+	damaged := map[string]error{}
+	err := db.eachUser(profileID, func(key string, u User, err error) error {
+		if err != nil {
+			damaged[key] = db.recordError(err)
+		} else {
+			users = append(users, u)
+		}
+		return nil
+	})
+	return users, damaged, err
+}
+
+// eachUser calls fn with each user of a profile in key order, or with why
+// the user's record is damaged: it does not decode, or names another key.
+func (db *DB) eachUser(profileID string, fn func(key string, u User, err error) error) error {
+	return db.view(func(tx *bolt.Tx) error {
 		ub, err := usersBucket(tx, profileID)
 		if err != nil {
 			return err
 		}
-		return ub.ForEach(func(k, v []byte) error {
-			var u User
-			if err := json.Unmarshal(v, &u); err != nil {
-				return fmt.Errorf("user %q in profile %q: %w", k, profileID, err)
+		return eachRecord(ub, func(key string, u User, err error) error {
+			if err == nil {
+				err = sameKey(key, u)
 			}
-			return fn(u)
+			if err != nil {
+				err = fmt.Errorf("user %q in profile %q: %w", key, profileID, err)
+			}
+			return fn(key, u, err)
 		})
 	})
 }
@@ -118,4 +147,14 @@ func usersBucket(tx *bolt.Tx, profileID string) (*bolt.Bucket, error) {
 		return nil, err
 	}
 	return sub(pb, profileID, bktUsers)
+}
+
+// sameKey checks that a user record is stored under the user's own key: a
+// record that names another user was damaged, and writing a job or token
+// for the key it names would fail the whole batch.
+func sameKey(key string, u User) error {
+	if u.Key != key {
+		return errorf(ErrDamaged, "record names user %q", u.Key)
+	}
+	return nil
 }
