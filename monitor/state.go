@@ -25,6 +25,8 @@ import (
 //	no-mailbox       the user has no Exchange Online mailbox
 //	throttled        Microsoft asked to wait; the job tries again after
 //	unreachable      Microsoft could not be reached; the last data stays
+//	damaged          the user's record, job or token in the database does
+//	                 not decode: doctor restores it, or import the user again
 //
 // Transitions happen only when a job runs (record): success moves any
 // state to ok; a failure moves to the state classify gives its error; a

@@ -315,7 +315,7 @@ func (m *Model) rotate() tea.Cmd {
 
 // severity orders the states from worst to best, for a profile's summary.
 var severity = []store.JobState{
-	store.StateSecretExpired, store.StateSignInNeeded, store.StateConsentNeeded, store.StateUPNInvalid,
+	store.StateDamaged, store.StateSecretExpired, store.StateSignInNeeded, store.StateConsentNeeded, store.StateUPNInvalid,
 	store.StateNoMailbox, store.StateUnreachable, store.StateThrottled, store.StateNeverSynced, store.StateOK,
 }
 
