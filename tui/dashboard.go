@@ -240,13 +240,27 @@ func (d *dashboard) load(c *Context) error {
 		return nil
 	}
 	id := c.Profile.ID
-	users, err := c.DB.Users(id)
+	// A record that does not decode costs its user, shown as damaged with
+	// the way out, never the whole screen.
+	users, damagedUsers, err := c.DB.UsersAndDamaged(id)
 	if err != nil {
 		return fmt.Errorf("read users: %w", err)
 	}
-	jobs, err := c.DB.Jobs(id)
+	jobs, damagedJobs, err := c.DB.JobsAndDamaged(id)
 	if err != nil {
 		return fmt.Errorf("read sync jobs: %w", err)
+	}
+	damaged := func(err error) store.Job {
+		return store.Job{State: store.StateDamaged, LastError: &store.LastError{Message: firstLine(err)}}
+	}
+	for key, err := range damagedJobs {
+		jobs[key] = damaged(err)
+	}
+	for key, err := range damagedUsers {
+		users = append(users, store.User{Key: key, Name: key + " (damaged record)"})
+		if _, ok := jobs[key]; !ok {
+			jobs[key] = damaged(err)
+		}
 	}
 	tokens, err := c.DB.TokenMeta(id)
 	if err != nil {

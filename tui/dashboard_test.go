@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/modauth/modauth/store"
+	bolt "go.etcd.io/bbolt"
 )
 
 const dashProfileID = "acme-production"
@@ -615,4 +616,28 @@ func TestDashboardAppOnlyHasNoTokenAges(t *testing.T) {
 	if strings.Contains(s, "in 42m") || strings.Contains(s, "85d") {
 		t.Fatalf("an app-only profile shows token ages:\n%s", s)
 	}
+}
+
+// TestDashboardShowsADamagedRecordAsOneRow: a user record that does not
+// decode costs that row, shown as damaged with the way out; the others
+// load.
+func TestDashboardShowsADamagedRecordAsOneRow(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	completeAppOnly(t, h)
+	path := h.db.Path()
+	must(t, h.db.Close())
+	bdb, err := bolt.Open(path, 0o600, nil)
+	must(t, err)
+	must(t, bdb.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("profiles")).Bucket([]byte("acme-production")).Bucket([]byte("users")).Put([]byte("BJ"), []byte("\x07garbage{"))
+	}))
+	must(t, bdb.Close())
+	h.db, err = store.Open(path, store.Options{Now: h.sim.Clock.Now})
+	must(t, err)
+	t.Cleanup(func() { h.db.Close() })
+	h.open()
+	h.sees("all: 3 of 3", "AV", "BJ (damaged r", "damaged")
+	h.keys("<down><enter>")
+	h.seesText("modauth doctor")
 }
