@@ -3,37 +3,46 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui"
 	"github.com/spf13/cobra"
 )
 
 type demoOptions struct {
 	IO       streams
+	Data     *dataDirFlag
+	KeepData bool // --data-dir was given: the store there is kept
 	Users    int
 	Seed     uint64
 	TLS      bool
 	Headless bool
 }
 
-func newDemoCmd(io streams) *cobra.Command {
-	opts := &demoOptions{IO: io}
+func newDemoCmd(io streams, data *dataDirFlag) *cobra.Command {
+	opts := &demoOptions{IO: io, Data: data}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run against a built-in simulated Microsoft 365 tenant",
 		Long: `Starts a simulated Microsoft 365 tenant on 127.0.0.1 (identity platform v2,
 Graph and EWS, with sign-in pages for device code and admin consent) and opens the
-setup wizard on it, with a store in a temporary directory. Sign-ins are completed
-on the simulator's /devicelogin page (its address is in the header).
+setup wizard on it, with a store in a temporary directory that is thrown away on
+leaving (saved files and exports go to the working directory), or in --data-dir
+when it is given, where it stays for check, report and doctor. Sign-ins are
+completed on the simulator's /devicelogin page (its address is in the header).
 
 With --headless, or when not in a terminal, it prints the simulator's address,
 tenant, a client ID and sample users instead, and stays up until Ctrl-C.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Only the flag: MODAUTH_DATA_DIR names the real store, which
+			// a demo must not fill with simulated profiles.
+			opts.KeepData = cmd.Flags().Changed("data-dir")
 			return runDemo(cmd, opts)
 		},
 	}
@@ -73,8 +82,26 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 	return nil
 }
 
-// demoTUI opens the wizard on the simulator, with a throwaway store.
+// demoTUI opens the wizard on the simulator. With --data-dir the store
+// there is kept, and profiles an earlier demo made are pointed at this
+// run's simulator; without it the store is thrown away on leaving, which
+// the interface says before it lets go, and saved files go to the
+// working directory instead.
 func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
+	hosts := store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx"}
+	topts := tui.Options{Hosts: hosts, HTTPClient: sim.HTTPClient(), Demo: fmt.Sprintf("%s, client %s", sim.URL, sim.App.ClientID)}
+	if opts.KeepData {
+		db, err := opts.Data.create()
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := repointDemoProfiles(db, hosts); err != nil {
+			return err
+		}
+		topts.DB = db
+		return runTUI(ctx, opts.IO, topts)
+	}
 	dir, err := os.MkdirTemp("", "modauth-demo-")
 	if err != nil {
 		return fmt.Errorf("demo store: %w", err)
@@ -85,6 +112,31 @@ func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 		return err
 	}
 	defer db.Close()
-	hosts := store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx"}
-	return runTUI(ctx, opts.IO, db, hosts, sim.HTTPClient(), fmt.Sprintf("%s, client %s", sim.URL, sim.App.ClientID))
+	topts.DB, topts.Throwaway = db, dir
+	if topts.ExportDir, err = os.Getwd(); err != nil {
+		topts.ExportDir = os.TempDir()
+	}
+	return runTUI(ctx, opts.IO, topts)
+}
+
+// repointDemoProfiles moves the profiles an earlier demo made (hosts on
+// a loopback simulator) to this run's simulator, whose port differs. The
+// same --seed gives the same tenant and demo app; apps and sign-ins made
+// in an earlier run are gone with it, and the dashboard says so per user.
+func repointDemoProfiles(db *store.DB, hosts store.Hosts) error {
+	ps, err := db.Profiles()
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		u, err := url.Parse(p.Hosts.Authority)
+		if err != nil || u.Hostname() != "127.0.0.1" || p.Hosts.Authority == hosts.Authority {
+			continue
+		}
+		p.Hosts = hosts
+		if err := db.PutProfile(p); err != nil {
+			return fmt.Errorf("demo: move %s to this simulator: %w", p.ID, err)
+		}
+	}
+	return nil
 }

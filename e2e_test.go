@@ -187,3 +187,55 @@ func TestWizardEndToEnd(t *testing.T) {
 		t.Errorf("no-sync-id view:\n%s", s)
 	}
 }
+
+var throwawayRe = regexp.MustCompile(`Its data \((\S+)\)`)
+
+// TestDemoKeepsItsPromises: without --data-dir the demo asks before it
+// throws its store away and says where saved files stay; with --data-dir
+// the store is made there and kept.
+func TestDemoKeepsItsPromises(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux; skipped with -short")
+	}
+	tm := newTerm(t, "demo")
+	tm.waitFor("Which connection")
+	tm.keys("C-c")
+	s := tm.waitFor("(y/n)")
+	flat := strings.Join(strings.Fields(s), " ")
+	m := throwawayRe.FindStringSubmatch(flat)
+	if m == nil || !strings.Contains(flat, "is thrown away") || !strings.Contains(flat, "stay in") {
+		t.Fatalf("the quit question does not say what is thrown away and what stays:\n%s", s)
+	}
+	if _, err := os.Stat(m[1]); err != nil {
+		t.Fatalf("the demo's store %s: %v", m[1], err)
+	}
+	tm.keys("y")
+	for i := 0; ; i++ { // the program removes it as it ends
+		if _, err := os.Stat(m[1]); os.IsNotExist(err) {
+			break
+		}
+		if i == 200 {
+			t.Fatalf("%s is still there after leaving", m[1])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	kept := filepath.Join(t.TempDir(), "demo-data")
+	tm2 := newTerm(t, "demo", "--data-dir", kept)
+	tm2.waitFor("Which connection")
+	tm2.keys("C-c")
+	s = tm2.waitFor("(y/n)")
+	if strings.Contains(s, "thrown away") {
+		t.Fatalf("a kept demo store is said to be thrown away:\n%s", s)
+	}
+	tm2.keys("y")
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(kept, "modauth.db")); err == nil {
+			break
+		}
+		if i == 200 {
+			t.Fatalf("no store in %s", kept)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui"
 	"github.com/spf13/cobra"
 )
 
@@ -82,7 +83,7 @@ func newRootCmd(io streams) *cobra.Command {
 			return err
 		}
 		defer db.Close()
-		return runTUI(cmd.Context(), io, db, store.DefaultHosts, nil, "")
+		return runTUI(cmd.Context(), io, tui.Options{DB: db, Hosts: store.DefaultHosts})
 	}
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
@@ -91,7 +92,7 @@ func newRootCmd(io streams) *cobra.Command {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	})
 	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
-	root.AddCommand(newDemoCmd(io), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil)), newDoctorCmd(io, data))
+	root.AddCommand(newDemoCmd(io, data), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil)), newDoctorCmd(io, data))
 	return root
 }
 

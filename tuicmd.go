@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui"
 	"github.com/pkg/browser"
 )
@@ -28,26 +26,21 @@ func isTerminal(v any) bool {
 // errNoTerminal: the interface needs a terminal to draw on.
 var errNoTerminal = errors.New("modauth needs a terminal for its setup and dashboard: run it in one, or use `modauth monitor`, `modauth check` and `modauth report` headless")
 
-// runTUI opens the interface on a store. It logs to modauth.log next to
-// the database: the screen belongs to the interface.
-func runTUI(ctx context.Context, io streams, db *store.DB, hosts store.Hosts, hc *http.Client, demo string) error {
+// runTUI opens the interface on opts.DB with the caller's options. It logs
+// to modauth.log next to the database: the screen belongs to the
+// interface.
+func runTUI(ctx context.Context, io streams, opts tui.Options) error {
 	if !isTerminal(io.In) || !isTerminal(io.Out) {
 		return errNoTerminal
 	}
-	logFile, err := os.OpenFile(filepath.Join(filepath.Dir(db.Path()), "modauth.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	logFile, err := os.OpenFile(filepath.Join(filepath.Dir(opts.DB.Path()), "modauth.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("open the log: %w", err)
 	}
 	defer logFile.Close()
-	return tui.Run(ctx, tui.Options{
-		Logger:     slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		DB:         db,
-		Hosts:      hosts,
-		HTTPClient: hc,
-		Now:        time.Now,
-		OpenURL:    openURL,
-		Demo:       demo,
-	})
+	opts.Logger = slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts.Now, opts.OpenURL = time.Now, openURL
+	return tui.Run(ctx, opts)
 }
 
 // openURL opens a browser where there is one; over SSH there is none, and
