@@ -51,7 +51,7 @@ func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
 	if h.m.screen != screenDashboard {
 		t.Fatalf("screen %v", h.m.screen)
 	}
-	h.sees("acme-production", "secret 19d")
+	h.sees("acme-production", "secret 20d 0h") // the clock stands still: to the second
 	h.fits()
 	// The first sweep ran inside the program: two users synced, one not.
 	if j, _ := h.db.Job("acme-production", "AV"); j.State != store.StateOK {
@@ -83,7 +83,7 @@ func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
 	if cs.KeyID == old || len(app.Secrets) != 1 {
 		t.Errorf("rotation: stored %s, old %s, %d secrets in Entra", cs.KeyID, old, len(app.Secrets))
 	}
-	h.sees("secret 364d") // the header counts down to the new secret's expiry
+	h.sees("secret 365d 0h") // the header counts down to the new secret's expiry
 	h.keys("1<down>l")
 	h.sees("consent link for")
 
