@@ -12,7 +12,11 @@ import (
 )
 
 // dataDirFlag holds --data-dir: where the database and its key file live.
-type dataDirFlag struct{ dir string }
+// The store it opens stamps records with now.
+type dataDirFlag struct {
+	dir string
+	now func() time.Time
+}
 
 // defaultDataDir is $MODAUTH_DATA_DIR, else the user's config dir.
 func defaultDataDir() string {
@@ -27,7 +31,7 @@ func defaultDataDir() string {
 
 // open opens the store in the data directory.
 func (f *dataDirFlag) open() (*store.DB, error) {
-	db, err := store.Open(filepath.Join(f.dir, "modauth.db"), store.Options{})
+	db, err := store.Open(filepath.Join(f.dir, "modauth.db"), store.Options{Now: f.now})
 	if err != nil {
 		return nil, fmt.Errorf("open data in %s: %w", f.dir, err)
 	}

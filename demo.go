@@ -73,18 +73,22 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 	return nil
 }
 
-// demoTUI opens the wizard on the simulator, with a throwaway store.
+// demoTUI opens the wizard on the simulator, with a throwaway store. The
+// store and the interface keep the simulated tenant's time, so a token's
+// expiry means the same to both sides.
 func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 	dir, err := os.MkdirTemp("", "modauth-demo-")
 	if err != nil {
 		return fmt.Errorf("demo store: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{})
+	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{Now: sim.Clock.Now})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	hosts := store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx"}
-	return runTUI(ctx, opts.IO, db, hosts, sim.HTTPClient(), fmt.Sprintf("%s, client %s", sim.URL, sim.App.ClientID))
+	io := opts.IO
+	io.Now = sim.Clock.Now
+	return runTUI(ctx, io, db, hosts, sim.HTTPClient(), fmt.Sprintf("%s, client %s", sim.URL, sim.App.ClientID))
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui"
@@ -44,7 +43,7 @@ func runTUI(ctx context.Context, io streams, db *store.DB, hosts store.Hosts, hc
 		DB:         db,
 		Hosts:      hosts,
 		HTTPClient: hc,
-		Now:        time.Now,
+		Now:        io.Now,
 		OpenURL:    openURL,
 		Demo:       demo,
 	})
