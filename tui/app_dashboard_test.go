@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
@@ -90,6 +92,26 @@ func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
 	h.keys("n")
 	if h.m.screen != screenWizard || h.step() != stepProfile {
 		t.Errorf("n: screen %v step %s", h.m.screen, h.step())
+	}
+}
+
+// The next sweep is timed on the interface's clock: a test's clock stands
+// days or years away from the wall clock, and the timer must still wait
+// the sweep interval, not fire at once.
+func TestDashboardTimesTheNextSweepOnItsClock(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	completeAppOnly(t, h)
+	h.open()
+	now := h.sim.Clock.Now()
+	_, cmd := h.m.Update(sweepMsg{at: now, next: now.Add(15 * time.Minute)})
+	fired := false
+	runCmd(cmd, 1500*time.Millisecond, func(msg tea.Msg) {
+		_, tick := msg.(sweepTickMsg)
+		fired = fired || tick
+	})
+	if fired {
+		t.Error("the next sweep started at once, not 15 minutes on")
 	}
 }
 
