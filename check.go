@@ -32,7 +32,7 @@ type checkOptions struct {
 }
 
 func newCheckCmd(io streams, data *dataDirFlag) *cobra.Command {
-	opts := &checkOptions{IO: io, Data: data, Now: time.Now}
+	opts := &checkOptions{IO: io, Data: data, Now: io.Now}
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Nagios-style check of secret expiry and user states (exit 0/1/2/3)",

@@ -15,8 +15,8 @@ import (
 // the given states, into a fresh data directory.
 func seedStore(t *testing.T, left time.Duration, states ...store.JobState) string {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{})
+	dir, now := t.TempDir(), testClock(t)
+	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func seedStore(t *testing.T, left time.Duration, states ...store.JobState) strin
 		t.Fatal(err)
 	}
 	if left != 0 {
-		if err := db.SetClientSecret("acme-production", store.ClientSecret{Value: "s3cret-value-x", KeyID: "k", Expiry: time.Now().Add(left), ExpirySource: store.ExpiryGraph}); err != nil {
+		if err := db.SetClientSecret("acme-production", store.ClientSecret{Value: "s3cret-value-x", KeyID: "k", Expiry: now().Add(left), ExpirySource: store.ExpiryGraph}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,7 +51,7 @@ func TestCheckExitCodes(t *testing.T) {
 		code   int
 		prefix string
 	}{
-		{"ok", func(t *testing.T) string { return seedStore(t, 90*day, store.StateOK, store.StateOK) }, 0, "MODAUTH OK - 1 profile(s), 2 user(s) ok, secret acme-production expires in 89 days |"},
+		{"ok", func(t *testing.T) string { return seedStore(t, 90*day, store.StateOK, store.StateOK) }, 0, "MODAUTH OK - 1 profile(s), 2 user(s) ok, secret acme-production expires in 90 days |"},
 		{"secret within warn", func(t *testing.T) string { return seedStore(t, 20*day, store.StateOK) }, 1, "MODAUTH WARNING"},
 		{"users need a sign-in", func(t *testing.T) string { return seedStore(t, 90*day, store.StateOK, store.StateSignInNeeded) }, 1, "MODAUTH WARNING"},
 		{"a user's data is damaged", func(t *testing.T) string { return seedStore(t, 90*day, store.StateOK, store.StateDamaged) }, 1, "MODAUTH WARNING"},
@@ -63,7 +63,7 @@ func TestCheckExitCodes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, _, done := run(context.Background(), "check", "--data-dir", c.dir(t))
+			out, _, done := run(t, context.Background(), "check", "--data-dir", c.dir(t))
 			err := <-done
 			if got := exitCode(err); got != c.code {
 				t.Errorf("exit %d, want %d (%v)\n%s", got, c.code, err, out)
@@ -80,20 +80,20 @@ func TestCheckExitCodes(t *testing.T) {
 
 func TestCheckPerfdataAndJSON(t *testing.T) {
 	dir := seedStore(t, 45*24*time.Hour, store.StateOK, store.StateNeverSynced)
-	out, _, done := run(context.Background(), "check", "--data-dir", dir, "--warn", "60d", "--crit", "10d")
+	out, _, done := run(t, context.Background(), "check", "--data-dir", dir, "--warn", "60d", "--crit", "10d")
 	if code := exitCode(<-done); code != 1 {
 		t.Errorf("exit %d: 45 days left is within --warn 60d", code)
 	}
-	if !strings.Contains(out.String(), "'secret_days_acme-production'=44;60;10") || !strings.Contains(out.String(), "'users_never_synced'=1") {
+	if !strings.Contains(out.String(), "'secret_days_acme-production'=45;60;10") || !strings.Contains(out.String(), "'users_never_synced'=1") {
 		t.Errorf("perfdata: %s", out)
 	}
-	out, _, done = run(context.Background(), "check", "--data-dir", dir, "--json")
+	out, _, done = run(t, context.Background(), "check", "--data-dir", dir, "--json")
 	<-done
 	var res checkResult
 	if err := json.Unmarshal([]byte(out.String()), &res); err != nil || res.State != "OK" || res.Status != 0 {
 		t.Errorf("json %q: %+v %v", out, res, err)
 	}
-	_, _, done = run(context.Background(), "check", "--data-dir", dir, "--warn", "soon")
+	_, _, done = run(t, context.Background(), "check", "--data-dir", dir, "--warn", "soon")
 	if code := exitCode(<-done); code != 3 {
 		t.Errorf("bad --warn: exit %d, want 3 (UNKNOWN)", code)
 	}

@@ -29,7 +29,7 @@ func emptyStore(t *testing.T) string {
 // runCode runs modauth to the end and returns its exit code and output.
 func runCode(t *testing.T, args ...string) (code int, stdout, stderr string, err error) {
 	t.Helper()
-	out, errOut, done := run(context.Background(), args...)
+	out, errOut, done := run(t, context.Background(), args...)
 	err = <-done
 	return exitCode(err), out.String(), errOut.String(), err
 }

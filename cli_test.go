@@ -20,7 +20,7 @@ func simProfile(t *testing.T, roles ...string) (*m365sim.Sim, string, m365sim.Pa
 	sec := sim.AddSecret(app, 90*24*time.Hour)
 	sim.GrantAdminConsent(sim.Tenant, app)
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{})
+	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,11 +38,11 @@ func simProfile(t *testing.T, roles ...string) (*m365sim.Sim, string, m365sim.Pa
 
 func TestSecretRotateCommand(t *testing.T) {
 	sim, dir, old := simProfile(t, "role:Application.ReadWrite.OwnedBy", "role:Mail.Send")
-	out, errOut, done := run(context.Background(), "secret", "rotate", "--profile", "acme", "--yes", "--data-dir", dir)
+	out, errOut, done := run(t, context.Background(), "secret", "rotate", "--profile", "acme", "--yes", "--data-dir", dir)
 	if err := <-done; err != nil {
 		t.Fatalf("%v\n%s", err, errOut)
 	}
-	db, _ := store.Open(filepath.Join(dir, "modauth.db"), store.Options{})
+	db, _ := store.Open(filepath.Join(dir, "modauth.db"), store.Options{Now: sim.Clock.Now})
 	defer db.Close()
 	cs, _ := db.ClientSecret("acme")
 	if cs.KeyID == old.KeyID || strings.TrimSpace(out.String()) != cs.KeyID {

@@ -22,11 +22,11 @@ func TestUsersImportResolveExportAndReport(t *testing.T) {
 		"DW;Dieter Wagner;dieter.wagner@contoso.com\r\n"+
 		"ES;Eva Schmidt;eva.schmidt@contoso.com\r\n"+
 		"XX;Typo;anna.devris@contoso.com\r\n"), 0o600)
-	_, errOut, done := run(context.Background(), "users", "import", csv, "--profile", "acme", "--data-dir", dir)
+	_, errOut, done := run(t, context.Background(), "users", "import", csv, "--profile", "acme", "--data-dir", dir)
 	if err := <-done; err != nil || !strings.Contains(errOut.String(), "imported 6 user(s)") {
 		t.Fatalf("import: %v %s", err, errOut)
 	}
-	out, errOut, done := run(context.Background(), "users", "resolve", "--profile", "acme", "--data-dir", dir)
+	out, errOut, done := run(t, context.Background(), "users", "resolve", "--profile", "acme", "--data-dir", dir)
 	if err := <-done; err != nil {
 		t.Fatalf("resolve: %v %s", err, errOut)
 	}
@@ -41,11 +41,11 @@ func TestUsersImportResolveExportAndReport(t *testing.T) {
 			t.Errorf("resolve output lacks %q:\n%s", want, out)
 		}
 	}
-	out, _, done = run(context.Background(), "report", "no-sync-id", "--csv", "--profile", "acme", "--data-dir", dir)
+	out, _, done = run(t, context.Background(), "report", "no-sync-id", "--csv", "--profile", "acme", "--data-dir", dir)
 	if err := <-done; err != nil || strings.Count(out.String(), "\n") != 7 || !strings.Contains(out.String(), "acme,XX,Typo") {
 		t.Errorf("report (%v):\n%s", err, out)
 	}
-	_, _, done = run(context.Background(), "users", "import", filepath.Join(dir, "nope.csv"), "--profile", "acme", "--data-dir", dir)
+	_, _, done = run(t, context.Background(), "users", "import", filepath.Join(dir, "nope.csv"), "--profile", "acme", "--data-dir", dir)
 	if err := <-done; err == nil {
 		t.Error("a missing file must fail")
 	}
@@ -59,7 +59,7 @@ func importUsers(t *testing.T, dir, name, content string) (stderr string, err er
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, done := run(context.Background(), "users", "import", path, "--profile", "acme", "--data-dir", dir)
+	_, errOut, done := run(t, context.Background(), "users", "import", path, "--profile", "acme", "--data-dir", dir)
 	err = <-done
 	return errOut.String(), err
 }

@@ -13,7 +13,11 @@ import (
 )
 
 // dataDirFlag holds --data-dir: where the database and its key file live.
-type dataDirFlag struct{ dir string }
+// The store it opens stamps records with now.
+type dataDirFlag struct {
+	dir string
+	now func() time.Time
+}
 
 // defaultDataDir is $MODAUTH_DATA_DIR, else the user's config dir.
 func defaultDataDir() string {
@@ -33,7 +37,7 @@ func (f *dataDirFlag) path() string { return filepath.Join(f.dir, "modauth.db") 
 // commands that read or watch never create a store, so a mistyped
 // --data-dir is an error, not a new empty store.
 func (f *dataDirFlag) open() (*store.DB, error) {
-	db, err := store.Open(f.path(), store.Options{MustExist: true})
+	db, err := store.Open(f.path(), store.Options{MustExist: true, Now: f.now})
 	if errors.Is(err, store.ErrNoDatabase) {
 		return nil, fmt.Errorf("%w: check --data-dir, or run `modauth` to set up a profile", err)
 	}
@@ -46,7 +50,7 @@ func (f *dataDirFlag) open() (*store.DB, error) {
 // create opens the store in the data directory, creating both if need
 // be: for the wizard, which sets up the first profile.
 func (f *dataDirFlag) create() (*store.DB, error) {
-	db, err := store.Open(f.path(), store.Options{})
+	db, err := store.Open(f.path(), store.Options{Now: f.now})
 	if err != nil {
 		return nil, fmt.Errorf("open data in %s: %w", f.dir, err)
 	}

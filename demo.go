@@ -90,6 +90,10 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 	hosts := store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx"}
 	topts := tui.Options{Hosts: hosts, HTTPClient: sim.HTTPClient(), Demo: fmt.Sprintf("%s, client %s", sim.URL, sim.App.ClientID)}
+	// The store and the interface keep the simulated tenant's time, so a
+	// token's expiry means the same to both sides.
+	io := opts.IO
+	io.Now = sim.Clock.Now
 	if opts.KeepData {
 		db, err := opts.Data.create()
 		if err != nil {
@@ -100,14 +104,14 @@ func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 			return err
 		}
 		topts.DB = db
-		return runTUI(ctx, opts.IO, topts)
+		return runTUI(ctx, io, topts)
 	}
 	dir, err := os.MkdirTemp("", "modauth-demo-")
 	if err != nil {
 		return fmt.Errorf("demo store: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{})
+	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{Now: sim.Clock.Now})
 	if err != nil {
 		return err
 	}
@@ -116,7 +120,7 @@ func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 	if topts.ExportDir, err = os.Getwd(); err != nil {
 		topts.ExportDir = os.TempDir()
 	}
-	return runTUI(ctx, opts.IO, topts)
+	return runTUI(ctx, io, topts)
 }
 
 // repointDemoProfiles moves the profiles an earlier demo made (hosts on

@@ -63,7 +63,7 @@ func (tm *term) screen() string {
 // waitFor waits until the screen shows text, and returns the screen.
 func (tm *term) waitFor(text string) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second) // real time: how long the program may take to draw, not a "now" it decides on
 	for {
 		s := tm.screen()
 		if strings.Contains(s, text) {

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui"
@@ -25,14 +26,17 @@ import (
 var version = ""
 
 // streams are where a command reads and writes: data to Out, prose to Err.
+// Now is the clock its decisions read: the wall clock here, the
+// simulator's in tests.
 type streams struct {
 	In       io.Reader
 	Out, Err io.Writer
+	Now      func() time.Time
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd(streams{os.Stdin, os.Stdout, os.Stderr}).ExecuteContext(ctx)
+	err := newRootCmd(streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Now: time.Now}).ExecuteContext(ctx)
 	stop()
 	var es *exitStatus
 	if err != nil && !errors.As(err, &es) {
@@ -68,7 +72,7 @@ func exitCode(err error) int {
 }
 
 func newRootCmd(io streams) *cobra.Command {
-	data := &dataDirFlag{}
+	data := &dataDirFlag{now: io.Now}
 	root := &cobra.Command{
 		Use:           "modauth",
 		Short:         "Move an application's Exchange connection to OAuth 2.0 on Microsoft Entra ID",
@@ -92,7 +96,7 @@ func newRootCmd(io streams) *cobra.Command {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	})
 	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
-	root.AddCommand(newDemoCmd(io, data), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil)), newDoctorCmd(io, data))
+	root.AddCommand(newDemoCmd(io, data), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil, io.Now)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil, io.Now)), newDoctorCmd(io, data))
 	return root
 }
 

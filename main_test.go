@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/modauth/modauth/internal/testclock"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
@@ -29,10 +31,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// run executes modauth with args; the error arrives on done when it ends.
-func run(ctx context.Context, args ...string) (stdout, stderr *syncBuffer, done <-chan error) {
+// testClock is the commands' clock in these tests: the tests' start
+// instant, standing still. seedStore's store and simProfile's simulator
+// stand at the same instant, so every side agrees on what "now" is.
+func testClock(t testing.TB) func() time.Time {
+	at := testclock.Start(t)
+	return func() time.Time { return at }
+}
+
+// run executes modauth with args on the tests' clock; the error arrives on
+// done when it ends. Cancelling ctx is what Ctrl-C does.
+func run(t testing.TB, ctx context.Context, args ...string) (stdout, stderr *syncBuffer, done <-chan error) {
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
-	root := newRootCmd(streams{In: strings.NewReader(""), Out: stdout, Err: stderr})
+	root := newRootCmd(streams{In: strings.NewReader(""), Out: stdout, Err: stderr, Now: testClock(t)})
 	root.SetArgs(args)
 	c := make(chan error, 1)
 	go func() { c <- root.ExecuteContext(ctx) }()
@@ -42,8 +53,8 @@ func run(ctx context.Context, args ...string) (stdout, stderr *syncBuffer, done 
 func TestDemoPrintsTenantAndStaysUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, errOut, done := run(ctx, "demo", "--users", "3")
-	deadline := time.Now().Add(10 * time.Second)
+	out, errOut, done := run(t, ctx, "demo", "--users", "3")
+	deadline := time.Now().Add(10 * time.Second) // real time: how long the demo may take to start
 	for !strings.Contains(errOut.String(), "Ctrl-C") {
 		if time.Now().After(deadline) {
 			t.Fatalf("demo did not come up; stdout %q stderr %q", out, errOut)
@@ -76,14 +87,14 @@ func TestDemoPrintsTenantAndStaysUp(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	out, _, done := run(context.Background(), "--version")
+	out, _, done := run(t, context.Background(), "--version")
 	if err := <-done; err != nil || !strings.HasPrefix(out.String(), "modauth version ") {
 		t.Fatalf("%q %v", out, err)
 	}
 }
 
 func TestExitCodes(t *testing.T) {
-	_, _, done := run(context.Background(), "demo", "--no-such-flag")
+	_, _, done := run(t, context.Background(), "demo", "--no-such-flag")
 	err := <-done
 	cases := map[error]int{
 		nil:                                   0,

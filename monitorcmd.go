@@ -58,7 +58,7 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 		return fmt.Errorf("nothing to monitor: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(opts.IO.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	eng := monitor.New(db, monitor.Options{Interval: opts.Interval, Concurrency: opts.Concurrency, Logger: logger, HTTPClient: opts.HTTPClient})
+	eng := monitor.New(db, monitor.Options{Interval: opts.Interval, Concurrency: opts.Concurrency, Logger: logger, HTTPClient: opts.HTTPClient, Now: opts.IO.Now})
 
 	if opts.MetricsAddr != "" {
 		ln, err := net.Listen("tcp", opts.MetricsAddr)
@@ -66,7 +66,7 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 			return fmt.Errorf("serve metrics: %w", err)
 		}
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(&metrics{db: db, eng: eng, now: time.Now})
+		reg.MustRegister(&metrics{db: db, eng: eng, now: opts.IO.Now})
 		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
@@ -100,8 +100,9 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 }
 
 // appGraph is a Graph client on the profile's app-only token: what
-// headless commands use, since no person is there to sign in.
-func appGraph(hc *http.Client) graphFactory {
+// headless commands use, since no person is there to sign in. now is the
+// clock the token's expiry is read on.
+func appGraph(hc *http.Client, now func() time.Time) graphFactory {
 	return func(ctx context.Context, db *store.DB, p store.Profile) (*exchange.Graph, error) {
 		secret, err := db.ClientSecret(p.ID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -111,13 +112,13 @@ func appGraph(hc *http.Client) graphFactory {
 			return nil, err
 		}
 		hosts := p.Hosts.WithDefaults()
-		fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenantOfProfile(p), ClientID: p.ClientID, ClientSecret: secret.Value, HTTPClient: hc})
+		fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenantOfProfile(p), ClientID: p.ClientID, ClientSecret: secret.Value, HTTPClient: hc, Now: now})
 		if err != nil {
 			return nil, err
 		}
 		var tok *flows.Token
 		return &exchange.Graph{Host: hosts.Graph, HTTP: hc, Token: func(ctx context.Context) (store.Secret, error) {
-			if tok == nil || time.Until(tok.Expiry) < 5*time.Minute {
+			if tok == nil || tok.Expiry.Sub(now()) < 5*time.Minute {
 				if tok, err = fc.ClientCredentials(ctx, hosts.GraphResource); err != nil {
 					return "", err
 				}

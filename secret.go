@@ -66,9 +66,9 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 	}
 	hosts := p.Hosts.WithDefaults()
 	next, err := appreg.Rotation{
-		Graph: g, ClientID: p.ClientID, Current: current, Lifetime: lifetime,
+		Graph: g, ClientID: p.ClientID, Current: current, Lifetime: lifetime, Now: opts.IO.Now,
 		Prove: func(ctx context.Context, s store.Secret) error {
-			fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenantOfProfile(p), ClientID: p.ClientID, ClientSecret: s, HTTPClient: g.HTTP})
+			fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenantOfProfile(p), ClientID: p.ClientID, ClientSecret: s, HTTPClient: g.HTTP, Now: opts.IO.Now})
 			if err != nil {
 				return err
 			}

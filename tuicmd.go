@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/modauth/modauth/tui"
 	"github.com/pkg/browser"
@@ -39,7 +38,7 @@ func runTUI(ctx context.Context, io streams, opts tui.Options) error {
 	}
 	defer logFile.Close()
 	opts.Logger = slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts.Now, opts.OpenURL = time.Now, openURL
+	opts.Now, opts.OpenURL = io.Now, openURL
 	return tui.Run(ctx, opts)
 }
 

@@ -95,7 +95,7 @@ func TestRegisterAppOnlyEndToEnd(t *testing.T) {
 	}
 
 	// A second run, by client ID or by name, finds everything in place.
-	for _, opts := range []appreg.RegisterOptions{{ClientID: reg.ClientID, HaveSecret: true}, {HaveSecret: true}} {
+	for _, opts := range []appreg.RegisterOptions{{ClientID: reg.ClientID, HaveSecret: true, Now: sim.Clock.Now}, {HaveSecret: true, Now: sim.Clock.Now}} {
 		again, err := appreg.Register(ctx(t), g, p, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +110,7 @@ func TestRegisterDelegatedGrantsConsentForAll(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
 	p := presetPlan(t, "flowfact")
-	reg, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{})
+	reg, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestRegisterDelegatedGrantsConsentForAll(t *testing.T) {
 	// The missing piece on a re-run: an app registered by hand without
 	// public client flows gets them, and nothing else changes.
 	p.FallbackPublicClient = true
-	again, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{ClientID: reg.ClientID, HaveSecret: true})
+	again, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{ClientID: reg.ClientID, HaveSecret: true, Now: sim.Clock.Now})
 	if err != nil || len(again.Changes) != 1 || !strings.Contains(again.Changes[0], "public client flows") {
 		t.Errorf("changes %v, err %v", again.Changes, err)
 	}
@@ -134,7 +134,7 @@ func TestRegisterDelegatedGrantsConsentForAll(t *testing.T) {
 func TestRegisterWithoutRightsNamesTheRole(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, "hugo.lefebvre@contoso.com") // Application Administrator
-	_, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	_, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	var re *appreg.RoleError
 	if !errors.As(err, &re) || !errors.Is(err, exchange.ErrForbidden) {
 		t.Fatalf("err %v, want a RoleError", err)
@@ -147,7 +147,7 @@ func TestRegisterWithoutRightsNamesTheRole(t *testing.T) {
 func TestRotationKeepsTokensWorking(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
-	reg, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	reg, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,10 +190,10 @@ func TestRotationKeepsTokensWorking(t *testing.T) {
 func TestRotationThatCannotProveKeepsTheOldSecret(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
-	reg, _ := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	reg, _ := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	saved := false
 	_, err := appreg.Rotation{
-		Graph: g, ClientID: reg.ClientID, Current: *reg.Secret,
+		Graph: g, ClientID: reg.ClientID, Current: *reg.Secret, Now: sim.Clock.Now,
 		Prove: func(context.Context, store.Secret) error { return errors.New("refused") },
 		Save:  func(store.ClientSecret) error { saved = true; return nil },
 	}.Run(ctx(t))
@@ -209,7 +209,7 @@ func TestRotationThatCannotProveKeepsTheOldSecret(t *testing.T) {
 func TestSecretExpiryFromGraphOrEntered(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
-	reg, _ := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	reg, _ := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	entered := store.ClientSecret{KeyID: reg.Secret.KeyID, Expiry: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), ExpirySource: store.ExpiryEntered}
 	cs, err := appreg.SecretExpiry(ctx(t), g, reg.ClientID, entered)
 	if err != nil || cs.ExpirySource != store.ExpiryGraph || !cs.Expiry.Equal(reg.Secret.Expiry) {
@@ -236,11 +236,11 @@ func TestSecretExpiryFromGraphOrEntered(t *testing.T) {
 func TestRegistrationSaveSealsTheSecret(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
-	reg, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{})
+	reg, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(t.TempDir()+"/modauth.db", store.Options{})
+	db, err := store.Open(t.TempDir()+"/modauth.db", store.Options{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

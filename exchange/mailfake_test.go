@@ -34,6 +34,8 @@ func newMailPKI(t testing.TB) *mailPKI {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The wall clock, not the tests' instant: crypto/tls and the real mail
+	// servers check a certificate's validity against it.
 	now := time.Now()
 	ca := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),

@@ -170,7 +170,7 @@ func startMailPostfix(t *testing.T, conf mailPeerConf) *mailProc {
 	mailTemplate(t, "postfix-master.cf", filepath.Join(etc, "master.cf"), conf)
 	// Postfix waits until its configuration is a second old, re-reading it
 	// every 0.3 s, in case an editor is still writing it. Backdating saves
-	// that wait.
+	// that wait (on the wall clock: Postfix reads the file's mtime).
 	old := time.Now().Add(-time.Minute)
 	for _, f := range []string{"main.cf", "master.cf"} {
 		if err := os.Chtimes(filepath.Join(etc, f), old, old); err != nil {

@@ -72,7 +72,7 @@ func TestCanary(t *testing.T) {
 
 	// Every store path: the client secret, tokens, and errors as events.
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{})
+	db, err := store.Open(filepath.Join(dir, "modauth.db"), store.Options{Now: e.sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -214,7 +214,8 @@ func (c *Client) token(ctx context.Context, b tokenBody, nonce string) (*Token, 
 // expiresIn reads a token's lifetime in seconds. x/oauth2 fills ExpiresIn
 // on the code exchange but not for client credentials, and computes Expiry
 // on the wall clock, which is not the injected one: so read the wire field
-// from the raw answer when ExpiresIn is missing.
+// from the raw answer when ExpiresIn is missing, and never Expiry (x/oauth2
+// derives it from that same field, so it adds nothing).
 func expiresIn(t *oauth2.Token) int64 {
 	if t.ExpiresIn > 0 {
 		return t.ExpiresIn
@@ -225,9 +226,6 @@ func expiresIn(t *oauth2.Token) int64 {
 	case string:
 		n, _ := strconv.ParseInt(v, 10, 64)
 		return n
-	}
-	if !t.Expiry.IsZero() {
-		return int64(time.Until(t.Expiry).Seconds())
 	}
 	return 0
 }

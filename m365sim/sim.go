@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/modauth/modauth/internal/testclock"
 )
 
 // Options configure a simulator.
@@ -29,7 +31,9 @@ type Options struct {
 	Users  int    // generated users beside the named personas
 	Domain string // verified domain; default contoso.com
 	TLS    bool   // serve HTTPS with a self-signed certificate
-	Clock  *Clock // nil: a new clock on wall time
+	// Clock is the tenant's time. nil: with New, the wall clock; with
+	// Start, a clock standing at the tests' start instant (testclock).
+	Clock *Clock
 
 	// DeviceInterval is the polling interval the device-code endpoint
 	// announces; default 5s as on the real service.
@@ -71,9 +75,15 @@ type Sim struct {
 	mail mailState // mailboxes and EWS settings, under a lock of their own
 }
 
-// Start runs a simulator for the length of a test.
+// Start runs a simulator for the length of a test. Unless opts name a
+// clock, its clock stands at the tests' start instant until the test
+// advances it: the store, engine and interface of the test take their time
+// from it (sim.Clock.Now), never from the wall clock.
 func Start(t testing.TB, opts Options) *Sim {
 	t.Helper()
+	if opts.Clock == nil {
+		opts.Clock = NewClockAt(testclock.Start(t))
+	}
 	s, err := New(opts)
 	if err != nil {
 		t.Fatalf("m365sim: %v", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/internal/testclock"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
@@ -38,7 +39,8 @@ func TestCrashDuringSweep(t *testing.T) {
 	f.db.Close()
 
 	sweeps := 0 // sweeps the children finished: the kills must land mid-work
-	seed := uint64(time.Now().UnixNano())
+	// The kills come at random real-time moments.
+	seed := rand.Uint64()
 	rng := rand.New(rand.NewPCG(seed, seed))
 	t.Logf("seed %d", seed)
 	for round := range 8 {
@@ -126,20 +128,22 @@ func (f *fixture) userUPN(key string) string {
 }
 
 // TestCrashChild is the process TestCrashDuringSweep kills: it sweeps
-// without end, its clock running 16 minutes ahead per sweep so every job
-// is due and access tokens keep expiring (so refresh tokens rotate).
+// without end, its clock (from the tests' start instant, which the child
+// inherits through the environment) running 16 minutes ahead per sweep so
+// every job is due and access tokens keep expiring (so refresh tokens
+// rotate).
 func TestCrashChild(t *testing.T) {
 	path := os.Getenv("MODAUTH_CRASH_DB")
 	if path == "" {
 		t.Skip("runs only as the process TestCrashDuringSweep kills")
 	}
-	db, err := store.Open(path, store.Options{})
+	start, offset := testclock.Start(t), time.Duration(0)
+	now := func() time.Time { return start.Add(offset) }
+	db, err := store.Open(path, store.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var offset time.Duration
-	now := func() time.Time { return time.Now().Add(offset) }
 	eng := monitor.New(db, monitor.Options{Now: now, Concurrency: 4, ChunkSize: 3})
 	for i := 0; ; i++ {
 		if _, err := eng.Sweep(context.Background()); err != nil {

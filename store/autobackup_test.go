@@ -1,6 +1,7 @@
 package store
 
 import (
+	"github.com/modauth/modauth/internal/testclock"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 )
 
 func TestAutoBackupEveryAndKeep(t *testing.T) {
+	t0 := testclock.Start(t)
 	db, path := testDB(t, Options{})
 	seed(t, db)
 	var made []string
@@ -41,6 +43,7 @@ func TestAutoBackupEveryAndKeep(t *testing.T) {
 // TestRestorePicksNewestHealthyBackup damages the database and its newest
 // backup: Restore takes the one before, and keeps the damaged file.
 func TestRestorePicksNewestHealthyBackup(t *testing.T) {
+	t0 := testclock.Start(t)
 	db, path := testDB(t, Options{})
 	seed(t, db)
 	_, err := db.AutoBackup(t0, time.Hour, 7)
@@ -78,6 +81,7 @@ func TestRestorePicksNewestHealthyBackup(t *testing.T) {
 }
 
 func TestRestoreWithoutHealthyBackup(t *testing.T) {
+	t0 := testclock.Start(t)
 	db, path := testDB(t, Options{})
 	must(t, db.Close())
 	_, err := Restore(path, t0, Options{})
@@ -87,6 +91,7 @@ func TestRestoreWithoutHealthyBackup(t *testing.T) {
 }
 
 func TestRestoreRefusedWhileOpen(t *testing.T) {
+	t0 := testclock.Start(t)
 	db, path := testDB(t, Options{})
 	_, err := db.AutoBackup(t0, time.Hour, 7)
 	must(t, err)

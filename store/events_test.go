@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/modauth/modauth/internal/testclock"
 )
 
 func TestEventRetention(t *testing.T) {
@@ -57,8 +59,7 @@ func TestEventRetentionOff(t *testing.T) {
 }
 
 func TestEventsQuery(t *testing.T) {
-	now := clock()
-	db := mustOpen(t, filepath.Join(t.TempDir(), "modauth.db"), Options{Now: now})
+	db := mustOpen(t, filepath.Join(t.TempDir(), "modauth.db"), Options{Now: clock(t)})
 	for i := range 6 {
 		p := "acme"
 		if i%2 == 1 {
@@ -91,7 +92,7 @@ func TestEventsQuery(t *testing.T) {
 	if none, _ := db.Events("", ^uint64(0), 0); len(none) != 0 {
 		t.Errorf("Events after max uint64 = %+v", none)
 	}
-	given := t0.AddDate(0, 0, -1)
+	given := testclock.Start(t).AddDate(0, 0, -1)
 	_, err = db.Append(Event{At: given, Kind: "x"})
 	must(t, err)
 	last, _ := db.Events("", 6, 0)

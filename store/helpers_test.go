@@ -7,13 +7,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/modauth/modauth/internal/testclock"
 )
 
-var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-
-// clock returns a Now that advances one second per call, so Created and
-// Updated differ and tests can tell them apart.
-func clock() func() time.Time {
+// clock returns a Now that starts at the tests' instant and advances one
+// second per call, so Created and Updated differ and tests can tell them
+// apart.
+func clock(t testing.TB) func() time.Time {
+	t0 := testclock.Start(t)
 	var n atomic.Int64
 	return func() time.Time { return t0.Add(time.Duration(n.Add(1)) * time.Second) }
 }
@@ -22,19 +24,15 @@ func clock() func() time.Time {
 func testDB(t testing.TB, opts Options) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data", "modauth.db")
-	if opts.Now == nil {
-		opts.Now = clock()
-	}
-	db, err := Open(path, opts)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db, path
+	return mustOpen(t, path, opts), path
 }
 
+// mustOpen opens path, on the tests' clock unless opts name one.
 func mustOpen(t testing.TB, path string, opts Options) *DB {
 	t.Helper()
+	if opts.Now == nil {
+		opts.Now = clock(t)
+	}
 	db, err := Open(path, opts)
 	if err != nil {
 		t.Fatalf("Open %s: %v", path, err)

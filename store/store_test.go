@@ -7,11 +7,14 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/modauth/modauth/internal/testclock"
 )
 
 func TestReopenKeepsEverything(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "modauth.db")
-	now := clock()
+	// t0 in UTC: JSON gives a UTC time back as UTC, so DeepEqual holds.
+	t0, now := testclock.Start(t).UTC(), clock(t)
 	db, err := Open(path, Options{Now: now})
 	must(t, err)
 

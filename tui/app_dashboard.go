@@ -132,7 +132,7 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 		m.lastSweep = &msg
 		m.refreshProfile()
 		m.bar = m.profileBar()
-		return tea.Batch(m.dash.Update(c, msg), m.dash.Reload(c), tea.Tick(max(time.Until(msg.next), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} }))
+		return tea.Batch(m.dash.Update(c, msg), m.dash.Reload(c), tea.Tick(max(msg.next.Sub(c.now()), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} }))
 	case sweepTickMsg:
 		return m.sweep()
 	case jobEventMsg:

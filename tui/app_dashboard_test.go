@@ -57,7 +57,7 @@ func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
 	if h.m.screen != screenDashboard {
 		t.Fatalf("screen %v", h.m.screen)
 	}
-	h.sees("acme-production", "secret 19d")
+	h.sees("acme-production", "secret 20d 0h") // the clock stands still: to the second
 	h.fits()
 	// The first sweep ran inside the program: two users synced, one not.
 	if j, _ := h.db.Job("acme-production", "AV"); j.State != store.StateOK {
@@ -89,13 +89,33 @@ func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
 	if cs.KeyID == old || len(app.Secrets) != 1 {
 		t.Errorf("rotation: stored %s, old %s, %d secrets in Entra", cs.KeyID, old, len(app.Secrets))
 	}
-	h.sees("secret 364d") // the header counts down to the new secret's expiry
+	h.sees("secret 365d 0h") // the header counts down to the new secret's expiry
 	h.keys("1<down>l")
 	h.sees("consent link for")
 
 	h.keys("n")
 	if h.m.screen != screenWizard || h.step() != stepProfile {
 		t.Errorf("n: screen %v step %s", h.m.screen, h.step())
+	}
+}
+
+// The next sweep is timed on the interface's clock: a test's clock stands
+// days or years away from the wall clock, and the timer must still wait
+// the sweep interval, not fire at once.
+func TestDashboardTimesTheNextSweepOnItsClock(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	completeAppOnly(t, h)
+	h.open()
+	now := h.sim.Clock.Now()
+	_, cmd := h.m.Update(sweepMsg{at: now, next: now.Add(15 * time.Minute)})
+	fired := false
+	runCmd(cmd, 1500*time.Millisecond, func(msg tea.Msg) {
+		_, tick := msg.(sweepTickMsg)
+		fired = fired || tick
+	})
+	if fired {
+		t.Error("the next sweep started at once, not 15 minutes on")
 	}
 }
 

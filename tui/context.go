@@ -24,7 +24,10 @@ type Options struct {
 	// simulator in demo mode.
 	Hosts      store.Hosts
 	HTTPClient *http.Client
-	Now        func() time.Time
+	// Now is the clock every countdown and expiry check reads: time.Now
+	// in the program, the simulator's clock in tests. It is required, so
+	// that no test falls back to the wall clock unnoticed.
+	Now func() time.Time
 	// Sleep waits between device-code polls; tests advance a clock.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// OpenURL opens a link in a browser; it fails when there is none (SSH).
@@ -77,13 +80,8 @@ func (c *Context) bodyHeight() int { return max(c.Height-3-errorLines-1, 5) }
 // errNoBrowser is what OpenURL answers where no browser can be started.
 var errNoBrowser = errors.New("no browser can be opened here")
 
-// now is the injected clock, or the wall clock.
-func (c *Context) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
+// now reads the injected clock.
+func (c *Context) now() time.Time { return c.Now() }
 
 // flowsConfig configures flows for an app of a profile with the
 // interface's HTTP client, clock, sleep and log.

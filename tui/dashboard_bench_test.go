@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/internal/testclock"
 	"github.com/modauth/modauth/store"
 )
 
@@ -41,7 +42,7 @@ func dashBenchRows(n int, now time.Time) []dashRow {
 // grow with the users in the store. Wall-clock is only reported here, never
 // asserted in a test.
 func BenchmarkDashboardFrame(b *testing.B) {
-	now := time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC)
+	now := testclock.Start(b)
 	perFrame := map[int]float64{}
 	for _, n := range []int{100, 100_000} {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {

@@ -262,12 +262,8 @@ func (d *dashboard) selectedRowFast() int {
 	return d.view[d.cursor]
 }
 
-func (d *dashboard) clock() time.Time {
-	if d.nowFn != nil {
-		return d.nowFn()
-	}
-	return time.Now()
-}
+// clock reads the injected clock (Options.Now).
+func (d *dashboard) clock() time.Time { return d.nowFn() }
 
 // ensureView rebuilds the view when it is dirty, and the expiring filter
 // once a minute, since it depends on the time.
