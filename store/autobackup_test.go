@@ -1,12 +1,13 @@
 package store
 
 import (
-	"github.com/modauth/modauth/internal/testclock"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modauth/modauth/internal/testclock"
 )
 
 func TestAutoBackupEveryAndKeep(t *testing.T) {
@@ -21,8 +22,9 @@ func TestAutoBackupEveryAndKeep(t *testing.T) {
 			made = append(made, filepath.Base(dst))
 		}
 	}
-	if len(made) != 11 || made[0] != "modauth-20260301T090000Z.db" || made[1] != "modauth-20260302T090000Z.db" {
-		t.Errorf("made %v, want one a day from 2026-03-01 09:00", made)
+	name := func(at time.Time) string { return "modauth-" + at.UTC().Format("20060102T150405Z") + ".db" }
+	if len(made) != 11 || made[0] != name(t0) || made[1] != name(t0.Add(24*time.Hour)) {
+		t.Errorf("made %v, want one a day from %s", made, name(t0))
 	}
 	backups, err := Backups(path)
 	must(t, err)
@@ -60,10 +62,10 @@ func TestRestorePicksNewestHealthyBackup(t *testing.T) {
 	at := t0.Add(3 * time.Hour)
 	r, err := Restore(path, at, Options{})
 	must(t, err)
-	if filepath.Base(r.From) != "modauth-20260301T090000Z.db" || len(r.Skipped) != 1 || !strings.Contains(r.Skipped[0], "truncated") {
+	if filepath.Base(r.From) != "modauth-"+t0.UTC().Format("20060102T150405Z")+".db" || len(r.Skipped) != 1 || !strings.Contains(r.Skipped[0], "truncated") {
 		t.Errorf("restored %+v, want the older backup, skipping the truncated one", r)
 	}
-	if r.Kept != path+".damaged-20260301T120000Z" {
+	if r.Kept != path+".damaged-"+at.UTC().Format("20060102T150405Z") {
 		t.Errorf("kept the damaged file as %q", r.Kept)
 	}
 	if kept, err := os.ReadFile(r.Kept); err != nil || string(kept) != string(damaged) {
