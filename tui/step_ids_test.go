@@ -71,13 +71,14 @@ func TestIDsStepChecksEachValueLive(t *testing.T) {
 	if strings.Contains(h.screen(), sec.Value) {
 		t.Fatal("the secret is on the screen")
 	}
-	h.keys("2027-05-31<enter>")
+	expiry := h.sim.Clock.Now().AddDate(0, 6, 0).Format(time.DateOnly)
+	h.keys(expiry + "<enter>")
 	if h.step() != stepUsers {
 		t.Fatalf("at %s:\n%s", h.step(), h.screen())
 	}
 	p, _ := h.db.Profile("acme-production")
 	cs, _ := h.db.ClientSecret("acme-production")
-	if p.TenantID != h.sim.Tenant.ID || p.TenantDomain != "contoso.com" || p.ClientID != app.ClientID || cs.Value.Reveal() != sec.Value || cs.ExpirySource != store.ExpiryEntered || cs.Expiry.Format(time.DateOnly) != "2027-05-31" {
+	if p.TenantID != h.sim.Tenant.ID || p.TenantDomain != "contoso.com" || p.ClientID != app.ClientID || cs.Value.Reveal() != sec.Value || cs.ExpirySource != store.ExpiryEntered || cs.Expiry.Format(time.DateOnly) != expiry {
 		t.Errorf("stored %+v %+v", p, cs)
 	}
 }
