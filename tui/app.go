@@ -28,18 +28,18 @@ const (
 // Model is the root of the interface: the frame around the wizard or the
 // dashboard.
 type Model struct {
-	c           *Context
-	screen      screen
-	wiz         *wizard
-	dash        *dashboard
-	err         error
-	note        string   // a line of news in the error slot's place
-	noteWarn    bool     // the news is not all good
-	bar         string   // the profiles' summary, made when their jobs change
-	question    *question // a yes/no question the frame asks before an action
-	finished    bool
-	spin        spinner.Model
-	help        help.Model
+	c        *Context
+	screen   screen
+	wiz      *wizard
+	dash     *dashboard
+	err      error
+	note     string    // a line of news in the error slot's place
+	noteWarn bool      // the news is not all good
+	bar      string    // the profiles' summary, made when their jobs change
+	question *question // a yes/no question the frame asks before an action
+	finished bool
+	spin     spinner.Model
+	help     help.Model
 
 	eng        *monitor.Engine
 	lastSweep  *sweepMsg // the engine's last sweep, for a dashboard opened after it

@@ -70,7 +70,7 @@ const usersSaveEvery = 50
 
 var usersKeys = struct {
 	Import, Add, Edit, Delete, Resolve, Move key.Binding
-	SubmitImport, SubmitAdd, SubmitEdit               key.Binding
+	SubmitImport, SubmitAdd, SubmitEdit      key.Binding
 }{
 	Import:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import")),
 	Add:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),

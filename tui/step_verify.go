@@ -42,9 +42,9 @@ type verifyStep struct {
 	pending int
 	ran     bool // results are for the current user
 
-	showPS  bool
-	offset  int  // scroll of the results
-	note    string
+	showPS bool
+	offset int // scroll of the results
+	note   string
 }
 
 // verifyResult is the outcome of one protocol's test.
