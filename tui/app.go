@@ -309,26 +309,6 @@ func (m *Model) quitQuestion() string {
 	return "Quit? What was completed is saved; this step starts over next time."
 }
 
-// promptLines wraps a yes/no question into at most n lines of width,
-// shortening the question rather than the "(y/n)" that says how to
-// answer it.
-func promptLines(question string, width, n int, style lipgloss.Style) []string {
-	const answer = " (y/n)"
-	question = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(question), "(y/n)"))
-	lines := strings.Split(wrap(question+answer, width-1), "\n")
-	if len(lines) > n {
-		lines = strings.Split(wrap(question, width-1), "\n")
-		if len(lines) > n {
-			lines = lines[:n]
-		}
-		last := len(lines) - 1
-		lines[last] = ansi.Truncate(lines[last], width-1-len(answer), "…") + answer
-	}
-	for i := range lines {
-		lines[i] = style.Render(lines[i])
-	}
-	return lines
-}
 
 func (m *Model) finishedView() string {
 	st := m.c.Styles
