@@ -167,7 +167,7 @@ func TestWizardEndToEnd(t *testing.T) {
 	approve(t, sim, tm.waitFor("one-time code"), "anna.devries@contoso.com")
 	tm.waitFor("✓ Signed in as anna.devries@contoso.com")
 	tm.keys("s")
-	tm.waitFor("y/n")
+	tm.waitFor("n/esc no")
 	tm.keys("y")
 
 	// 6. Verify: a Graph connection test for Anna, then done.
@@ -200,7 +200,7 @@ func TestDemoKeepsItsPromises(t *testing.T) {
 	tm := newTerm(t, "demo")
 	tm.waitFor("Which connection")
 	tm.keys("C-c")
-	s := tm.waitFor("(y/n)")
+	s := tm.waitFor("n/esc no")
 	flat := strings.Join(strings.Fields(s), " ")
 	m := throwawayRe.FindStringSubmatch(flat)
 	if m == nil || !strings.Contains(flat, "is thrown away") || !strings.Contains(flat, "stay in") {
@@ -224,7 +224,7 @@ func TestDemoKeepsItsPromises(t *testing.T) {
 	tm2 := newTerm(t, "demo", "--data-dir", kept)
 	tm2.waitFor("Which connection")
 	tm2.keys("C-c")
-	s = tm2.waitFor("(y/n)")
+	s = tm2.waitFor("n/esc no")
 	if strings.Contains(s, "thrown away") {
 		t.Fatalf("a kept demo store is said to be thrown away:\n%s", s)
 	}

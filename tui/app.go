@@ -28,19 +28,18 @@ const (
 // Model is the root of the interface: the frame around the wizard or the
 // dashboard.
 type Model struct {
-	c           *Context
-	screen      screen
-	wiz         *wizard
-	dash        *dashboard
-	err         error
-	note        string   // a line of news in the error slot's place
-	noteWarn    bool     // the news is not all good
-	bar         string   // the profiles' summary, made when their jobs change
-	ask         *confirm // a destructive action waiting for y/n
-	confirmQuit bool
-	finished    bool
-	spin        spinner.Model
-	help        help.Model
+	c        *Context
+	screen   screen
+	wiz      *wizard
+	dash     *dashboard
+	err      error
+	note     string    // a line of news in the error slot's place
+	noteWarn bool      // the news is not all good
+	bar      string    // the profiles' summary, made when their jobs change
+	question *question // a yes/no question the frame asks before an action
+	finished bool
+	spin     spinner.Model
+	help     help.Model
 
 	eng        *monitor.Engine
 	lastSweep  *sweepMsg // the engine's last sweep, for a dashboard opened after it
@@ -97,7 +96,39 @@ func (m *Model) Close() {
 }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.question != nil {
+		// An open question takes the keys, and its form's own messages;
+		// everything else goes on as usual.
+		done, yes, cmd := m.question.Update(msg)
+		if done {
+			q := m.question
+			m.question = nil
+			if yes {
+				return m, tea.Batch(cmd, q.answer)
+			}
+			return m, cmd
+		}
+		if _, ok := msg.(tea.KeyPressMsg); ok {
+			return m, cmd
+		}
+		if cmd != nil {
+			_, next := m.update(msg)
+			return m, tea.Batch(cmd, next)
+		}
+	}
+	return m.update(msg)
+}
+
+// askFirst opens a yes/no question; yes runs then.
+func (m *Model) askFirst(text, yes, no string, then tea.Cmd) tea.Cmd {
+	m.question = ask(m.c, text, yes, no, then)
+	return m.question.Init()
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
+	case askMsg:
+		return m, m.askFirst(msg.text, msg.yes, msg.no, msg.then)
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
@@ -122,26 +153,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case tea.KeyPressMsg:
 		m.err, m.note = nil, ""
-		if m.confirmQuit {
-			m.confirmQuit = false
-			if msg.String() == "y" {
-				return m, tea.Quit
-			}
-			return m, nil
-		}
 		switch {
 		case key.Matches(msg, keys.Quit):
 			if (m.finished || m.screen == screenDashboard) && m.c.Throwaway == "" {
 				return m, tea.Quit
 			}
-			m.confirmQuit = true
-			return m, nil
+			return m, m.askFirst(m.quitQuestion(), "Quit", "Stay", tea.Quit)
 		case m.finished && key.Matches(msg, keys.Next):
 			m.finished = false
 			return m, m.openDashboard(m.c.Profile)
-		case m.finished && m.c.Throwaway != "":
-			m.confirmQuit = true // the demo's data goes with it
-			return m, nil
+		case m.finished && m.c.Throwaway != "": // the demo's data goes with it
+			return m, m.askFirst(m.quitQuestion(), "Quit", "Stay", tea.Quit)
 		case m.finished:
 			return m, tea.Quit
 		case key.Matches(msg, keys.Help):
@@ -222,6 +244,9 @@ func (m *Model) render() string {
 // the body.
 func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) string {
 	c, st := m.c, m.c.Styles
+	if m.question != nil {
+		km, tail = m.question.Keys(), nil // the keys answer it now
+	}
 	bar := fitBar(c.Width, km.ShortHelp(), tail)
 	if m.help.ShowAll {
 		groups := append(km.FullHelp(), append(tail, keysCloseHelp))
@@ -229,13 +254,11 @@ func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) 
 		bar = keyMap{keysCloseHelp}
 	}
 	// The error slot has errorLines; a question may take up to twice as
-	// many from the body, so that what it asks is never cut.
+	// many more from the body, so that what it asks is never cut.
 	var slot []string
 	switch {
-	case m.confirmQuit:
-		slot = promptLines(m.quitQuestion(), c.Width, 2*errorLines, st.Warn)
-	case m.ask != nil:
-		slot = promptLines(m.ask.question, c.Width, 2*errorLines, st.Warn)
+	case m.question != nil:
+		slot = strings.Split(strings.TrimRight(m.question.View(), "\n"), "\n")
 	case m.err != nil:
 		slot = strings.Split(wrap("✗ "+firstLine(m.err), c.Width-1), "\n")
 		for i := range slot {
@@ -252,8 +275,8 @@ func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) 
 		}
 	}
 	slotLines := errorLines
-	if m.confirmQuit || m.ask != nil {
-		slotLines = max(len(slot), errorLines)
+	if m.question != nil {
+		slotLines = min(max(len(slot), errorLines), 3*errorLines)
 	}
 	for len(slot) < slotLines {
 		slot = append(slot, "")
@@ -286,26 +309,6 @@ func (m *Model) quitQuestion() string {
 	return "Quit? What was completed is saved; this step starts over next time."
 }
 
-// promptLines wraps a yes/no question into at most n lines of width,
-// shortening the question rather than the "(y/n)" that says how to
-// answer it.
-func promptLines(question string, width, n int, style lipgloss.Style) []string {
-	const answer = " (y/n)"
-	question = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(question), "(y/n)"))
-	lines := strings.Split(wrap(question+answer, width-1), "\n")
-	if len(lines) > n {
-		lines = strings.Split(wrap(question, width-1), "\n")
-		if len(lines) > n {
-			lines = lines[:n]
-		}
-		last := len(lines) - 1
-		lines[last] = ansi.Truncate(lines[last], width-1-len(answer), "…") + answer
-	}
-	for i := range lines {
-		lines[i] = style.Render(lines[i])
-	}
-	return lines
-}
 
 func (m *Model) finishedView() string {
 	st := m.c.Styles

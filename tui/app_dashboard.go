@@ -44,12 +44,6 @@ type noteMsg struct {
 // sweepTickMsg asks for the next sweep.
 type sweepTickMsg struct{}
 
-// rotateAsk is the pending question before a destructive action.
-type confirm struct {
-	question string
-	yes      tea.Cmd
-}
-
 // completeProfiles are the profiles whose setup was verified.
 func completeProfiles(db *store.DB) ([]store.Profile, error) {
 	ps, err := db.Profiles()
@@ -138,14 +132,6 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 	case jobEventMsg:
 		return tea.Batch(m.dash.Update(c, msg), m.listen())
 	case tea.KeyPressMsg:
-		if m.ask != nil {
-			ask := m.ask
-			m.ask = nil
-			if msg.String() == "y" {
-				return ask.yes
-			}
-			return nil
-		}
 		if m.dash.Modal() {
 			return m.dash.Update(c, msg)
 		}
@@ -174,8 +160,7 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, actionKeys.Link):
 			return m.copyLink()
 		case key.Matches(msg, actionKeys.Rotate):
-			m.ask = &confirm{question: "Rotate the client secret? A new one is added and proven, then the old one is removed. (y/n)", yes: m.rotate()}
-			return nil
+			return m.askFirst("Rotate the client secret? A new one is added and proven, then the old one is removed.", "Rotate", "Cancel", m.rotate())
 		case key.Matches(msg, actionKeys.Reconsent):
 			m.screen = screenWizard
 			m.wiz = newWizard(c)

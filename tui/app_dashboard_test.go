@@ -175,7 +175,7 @@ func (h *harness) barLine() string {
 // TestDashboardKeysDoWhatTheBarSays drives the dashboard through the
 // frame, as a person does: esc closes the detail pane and clears a search
 // (the wizard behind the dashboard must not take it), actions work in the
-// detail pane, the bar and F1 help fit, and a question keeps its (y/n).
+// detail pane, the bar and F1 help fit, and a question is never cut.
 func TestDashboardKeysDoWhatTheBarSays(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {60, 18}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
@@ -234,12 +234,13 @@ func TestDashboardKeysDoWhatTheBarSays(t *testing.T) {
 				t.Fatalf("esc: screen %v, detail %v", h.m.screen, h.m.dash.detail)
 			}
 
-			// A question is never cut before its (y/n).
+			// A question is never cut: its answers and keys are on screen.
 			h.keys("R")
-			h.sees("(y/n)")
+			h.seesText("Rotate the client secret?", "the old one is removed.")
+			h.sees("Rotate   Cancel", "y yes • n/esc no")
 			fits()
 			h.keys("n")
-			h.lacks("(y/n)")
+			h.lacks("Rotate the client secret?")
 		})
 	}
 }
@@ -323,7 +324,7 @@ func TestDemoQuitSaysWhatIsThrownAway(t *testing.T) {
 	h.keys("e")
 	h.seesText("written to " + keep)
 	h.keys("<ctrl+c>")
-	h.seesText("Leave the demo?", "is thrown away", "stay in "+keep, "(y/n)")
+	h.seesText("Leave the demo?", "is thrown away", "stay in "+keep, "Quit Stay", "y yes")
 	h.fits()
 	h.keys("n")
 	if h.m.screen != screenDashboard {

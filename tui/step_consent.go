@@ -71,7 +71,6 @@ const (
 	consentAccount             // asks the service account's name
 	consentDevice              // a device code is shown and polled
 	consentBrowser             // a browser sign-in: link and paste field
-	consentSkip                // "skip the rest for now?" (y/n)
 	consentAppOnly             // nobody signs in: the admin consent link
 )
 
@@ -102,7 +101,7 @@ func (e consentEntry) done() bool { return e.user.Consent == store.ConsentDone }
 const consentServiceKey = "service-account"
 
 var consentKeys = struct {
-	Continue, Device, Browser, Export, Skip, CopyCode, CopyLink, Submit, Yes, No, Save key.Binding
+	Continue, Device, Browser, Export, Skip, CopyCode, CopyLink, Submit, Save key.Binding
 }{
 	Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
 	Device:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "device")),
@@ -112,8 +111,6 @@ var consentKeys = struct {
 	CopyCode: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy code")),
 	CopyLink: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy link")),
 	Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "use pasted address")),
-	Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "skip")),
-	No:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "keep going")),
 	Save:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
 }
 
@@ -177,8 +174,6 @@ func (s *consentStep) Keys() help.KeyMap {
 		return keyMap{consentKeys.CopyCode, consentKeys.Browser}
 	case s.mode == consentBrowser:
 		return keyMap{consentKeys.Submit, consentKeys.CopyLink}
-	case s.mode == consentSkip:
-		return keyMap{consentKeys.Yes, consentKeys.No}
 	case s.mode == consentAppOnly:
 		return keyMap{consentKeys.Continue, consentKeys.CopyLink}
 	}
@@ -673,6 +668,8 @@ func consentProblem(err error, offerBrowser bool) string {
 
 func (s *consentStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
+	case consentSkipMsg:
+		return s.skip(c)
 	case consentTickMsg:
 		if msg.seq == s.seq && s.mode == consentDevice {
 			return false, consentTick(msg.seq)
@@ -764,26 +761,6 @@ func (s *consentStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		s.input, cmd = s.input.Update(k)
 		s.brErr = ""
 		return false, cmd
-	case consentSkip:
-		if k.String() != "y" {
-			s.mode = consentTable
-			return false, nil
-		}
-		var marks []store.User
-		for _, e := range s.pending() {
-			if e.saved && e.user.Consent == store.ConsentNone {
-				u := e.user
-				u.Consent = store.ConsentPending
-				marks = append(marks, u)
-			}
-		}
-		if len(marks) > 0 && c.DB != nil {
-			if err := c.DB.PutUsers(c.Profile.ID, marks...); err != nil {
-				s.mode = consentTable
-				return false, errCmd(fmt.Errorf("mark users pending: %w", err))
-			}
-		}
-		return true, nil
 	case consentAppOnly:
 		switch {
 		case key.Matches(k, consentKeys.Continue):
@@ -832,9 +809,33 @@ func (s *consentStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		if len(s.pending()) == 0 {
 			return true, nil
 		}
-		s.mode = consentSkip
+		n := len(s.pending())
+		return false, askCmd(fmt.Sprintf("Skip the rest for now? %d %s not signed in; they can sign in later.", n, consentPlural(n, "user has", "users have")),
+			"Skip", "Keep going", func() tea.Msg { return consentSkipMsg{} })
 	}
 	return false, nil
+}
+
+// consentSkipMsg: skipping the rest was answered yes.
+type consentSkipMsg struct{}
+
+// skip leaves the step with the users who have not signed in marked
+// pending, so the dashboard shows them as sign-in needed.
+func (s *consentStep) skip(c *Context) (bool, tea.Cmd) {
+	var marks []store.User
+	for _, e := range s.pending() {
+		if e.saved && e.user.Consent == store.ConsentNone {
+			u := e.user
+			u.Consent = store.ConsentPending
+			marks = append(marks, u)
+		}
+	}
+	if len(marks) > 0 && c.DB != nil {
+		if err := c.DB.PutUsers(c.Profile.ID, marks...); err != nil {
+			return false, errCmd(fmt.Errorf("mark users pending: %w", err))
+		}
+	}
+	return true, nil
 }
 
 func consentNames(es []consentEntry) string {
@@ -951,9 +952,6 @@ func (s *consentStep) viewTable(c *Context) string {
 
 	var bottom []string
 	switch {
-	case s.mode == consentSkip:
-		n := len(s.pending())
-		bottom = append(bottom, st.Warn.Render(wrap(fmt.Sprintf("Skip the rest for now? %d %s not signed in; they can sign in later. (y/n)", n, consentPlural(n, "user has", "users have")), w)))
 	case s.panel != "":
 		for i, l := range strings.Split(s.panel, "\n") {
 			l = consentFit(l, w)

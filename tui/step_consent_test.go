@@ -460,7 +460,7 @@ func TestConsentContinueNamesWhoIsMissing(t *testing.T) {
 		t.Fatal("enter moved on with Bram pending")
 	}
 	h.keys("s")
-	h.seesText("Skip the rest for now? 1 user has not signed in", "(y/n)")
+	h.seesText("Skip the rest for now? 1 user has not signed in", "Skip Keep going", "y yes")
 	h.fits()
 	h.keys("n")
 	if h.step() != stepConsent || h.consent().mode != consentTable {

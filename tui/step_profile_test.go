@@ -71,9 +71,16 @@ func TestQuitAsks(t *testing.T) {
 	h := newHarness(t)
 	h.keys("<ctrl+c>")
 	h.sees("Quit? What was completed is saved")
+	h.sees("Quit", "Stay")
+	h.fits()
 	h.keys("n")
-	if h.m.confirmQuit {
+	if h.m.question != nil {
 		t.Error("n must cancel")
+	}
+	// esc says no as well; ←/→ and enter choose.
+	h.keys("<ctrl+c><esc>")
+	if h.m.question != nil {
+		t.Error("esc must cancel")
 	}
 	h.keys("Acme")
 	if v := h.m.wiz.steps[0].(*profileStep).form.Value("customer"); v != "Acme" {

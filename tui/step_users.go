@@ -63,15 +63,14 @@ const (
 	usersImport
 	usersAdd
 	usersEdit
-	usersConfirm // remove the selected user? y/n
 )
 
 // usersSaveEvery is how many resolved users are saved in one write.
 const usersSaveEvery = 50
 
 var usersKeys = struct {
-	Import, Add, Edit, Delete, Resolve, Move, Yes, No key.Binding
-	SubmitImport, SubmitAdd, SubmitEdit               key.Binding
+	Import, Add, Edit, Delete, Resolve, Move key.Binding
+	SubmitImport, SubmitAdd, SubmitEdit      key.Binding
 }{
 	Import:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import")),
 	Add:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
@@ -79,8 +78,6 @@ var usersKeys = struct {
 	Delete:  key.NewBinding(key.WithKeys("d", "delete"), key.WithHelp("d", "del")),
 	Resolve: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resolve")),
 	Move:    key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
-	Yes:     key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "remove")),
-	No:      key.NewBinding(key.WithKeys("n", "N"), key.WithHelp("n", "keep")),
 
 	SubmitImport: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "import")),
 	SubmitAdd:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next/add")),
@@ -135,8 +132,6 @@ func (s *usersStep) Keys() help.KeyMap {
 		return keyMap{k.SubmitAdd}
 	case s.mode == usersEdit:
 		return keyMap{k.SubmitEdit}
-	case s.mode == usersConfirm:
-		return keyMap{k.Yes, k.No}
 	case s.resolving:
 		return keyMap{k.Move}
 	case len(s.users) == 0:
@@ -167,6 +162,8 @@ type (
 		user store.User
 		err  error
 	}
+	// usersRemoveMsg: the question to remove a user was answered yes.
+	usersRemoveMsg struct{ key string }
 	// usersAdminCodeMsg: the app has no access of its own, so an admin
 	// signs in to resolve; this is their device code.
 	usersAdminCodeMsg struct {
@@ -183,6 +180,8 @@ func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 		s.width = msg.Width
 	case usersImportedMsg:
 		return false, s.imported(msg)
+	case usersRemoveMsg:
+		return false, s.remove(c, msg.key)
 	case usersGraphMsg:
 		if msg.run != s.run || !s.resolving {
 			return false, nil
@@ -255,8 +254,6 @@ func (s *usersStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	switch {
 	case s.loading:
 		return false, nil
-	case s.mode == usersConfirm:
-		return false, s.confirm(c, key.Matches(k, usersKeys.Yes))
 	case s.mode != usersList:
 		if key.Matches(k, keys.Back) {
 			s.mode, s.form, s.formErr = usersList, nil, ""
@@ -318,7 +315,9 @@ func (s *usersStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 			return false, errCmd(errors.New("no user to remove"))
 		}
 		s.clearNote()
-		s.mode = usersConfirm
+		u, _ := s.selected()
+		return false, askCmd(fmt.Sprintf("Remove %s (%s) with their token and sync state from this profile?", u.Key, u.Account), "Remove", "Keep",
+			func() tea.Msg { return usersRemoveMsg{key: u.Key} })
 	case key.Matches(k, usersKeys.Resolve):
 		s.clearNote()
 		return false, s.startResolve(c)
@@ -448,14 +447,11 @@ func (s *usersStep) submit(c *Context) tea.Cmd {
 }
 
 // confirm answers the question whether to remove the selected user.
-func (s *usersStep) confirm(c *Context, yes bool) tea.Cmd {
-	s.mode = usersList
+// remove deletes a user, once the question was answered yes.
+func (s *usersStep) remove(c *Context, key string) tea.Cmd {
+	s.selectKey(key)
 	u, ok := s.selected()
-	if !ok {
-		return nil
-	}
-	if !yes {
-		s.setNote("ok", fmt.Sprintf("Kept %s.", u.Key))
+	if !ok || u.Key != key {
 		return nil
 	}
 	if err := c.DB.DeleteUser(c.Profile.ID, u.Key); err != nil {
@@ -850,7 +846,7 @@ func (s *usersStep) rows() int { return s.lastRows }
 
 func (s *usersStep) View(c *Context) string {
 	s.width = c.Width
-	if s.form != nil && s.mode != usersList && s.mode != usersConfirm {
+	if s.form != nil && s.mode != usersList {
 		return s.formView(c)
 	}
 	if s.device != nil {
@@ -876,12 +872,7 @@ func (s *usersStep) View(c *Context) string {
 			bottom = append(bottom, ansi.Truncate(fmt.Sprintf("resolving %d/%d%s: %s · esc stops", s.next+1, len(s.users), via, s.users[s.next].Account), w, "…"))
 		}
 	}
-	if s.mode == usersConfirm {
-		if u, ok := s.selected(); ok {
-			q := fmt.Sprintf("Remove %s (%s) with their token and sync state from this profile? y/n", u.Key, u.Account)
-			bottom = append(bottom, usersWrapped(st.Warn, q, w, 2)...)
-		}
-	} else if u, ok := s.selected(); ok {
+	if u, ok := s.selected(); ok {
 		bottom = append(bottom, usersWrapped(usersStatusStyle(st, u.Mapping), u.Key+" · "+usersFix(u, c.Profile.Preset), w, 3)...)
 	}
 	if s.note != "" {

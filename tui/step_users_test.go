@@ -263,7 +263,7 @@ func TestUsersResolveAndContinue(t *testing.T) {
 
 	// Remove the three: each asks first.
 	h.keys("d")
-	h.sees("Remove XX (anna.devris@contoso.com)", "y/n", "y remove")
+	h.sees("Remove XX (anna.devris@contoso.com)", "Remove   Keep", "y yes")
 	h.fits()
 	h.keys("y")
 	h.keys("d") // ES, now the last
@@ -453,7 +453,7 @@ func TestUsersAddEditRemove(t *testing.T) {
 	h.keys("d")
 	h.sees("Remove ADV")
 	h.keys("n")
-	h.sees("Kept ADV")
+	h.lacks("Remove ADV")
 	if n := len(h.usersDB()); n != 1 {
 		t.Fatal("n removed the user")
 	}

@@ -42,10 +42,9 @@ type verifyStep struct {
 	pending int
 	ran     bool // results are for the current user
 
-	showPS  bool
-	confirm bool // "continue anyway?" is asked
-	offset  int  // scroll of the results
-	note    string
+	showPS bool
+	offset int // scroll of the results
+	note   string
 }
 
 // verifyResult is the outcome of one protocol's test.
@@ -133,7 +132,7 @@ func (s *verifyStep) hasPS() bool {
 // Init starts over: the profile may have changed since the last visit.
 func (s *verifyStep) Init(c *Context) tea.Cmd {
 	s.stop()
-	s.results, s.ran, s.confirm, s.showPS, s.offset, s.note = nil, false, false, false, 0, ""
+	s.results, s.ran, s.showPS, s.offset, s.note = nil, false, false, 0, ""
 	s.loaded, s.loadErr = false, nil
 	s.plan, _ = planFor(c.Profile) // without a plan, failures show no PowerShell
 	db, p := c.DB, c.Profile
@@ -185,8 +184,13 @@ func (s *verifyStep) failed() int {
 	return n
 }
 
+// verifyContinueMsg: "continue anyway?" was answered yes.
+type verifyContinueMsg struct{}
+
 func (s *verifyStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
+	case verifyContinueMsg:
+		return true, nil
 	case verifyUsersMsg:
 		if msg.profile != c.Profile.ID {
 			return false, nil
@@ -226,10 +230,6 @@ func (s *verifyStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 }
 
 func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
-	if s.confirm {
-		s.confirm = false
-		return k.String() == "y", nil
-	}
 	s.note = ""
 	switch {
 	case key.Matches(k, verifyKeys.Scroll):
@@ -266,8 +266,7 @@ func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		case s.ran && s.failed() == 0:
 			return true, nil
 		}
-		s.confirm = true
-		return false, nil
+		return false, askCmd("The connection is not verified. Continue anyway?", "Continue", "Stay", func() tea.Msg { return verifyContinueMsg{} })
 	case key.Matches(k, verifyKeys.PS) && s.hasPS():
 		s.showPS = !s.showPS
 		s.offset = 0
@@ -319,7 +318,7 @@ func (s *verifyStep) start(c *Context) tea.Cmd {
 		vc.now = time.Now
 	}
 	ps := verifyPowerShell(s.plan, p, vc.mailbox())
-	s.results, s.ran, s.confirm, s.showPS, s.offset = nil, true, false, false, 0
+	s.results, s.ran, s.showPS, s.offset = nil, true, false, 0
 	var cmds []tea.Cmd
 	run := s.run
 	for _, proto := range p.Protocols {
@@ -1010,8 +1009,6 @@ func (s *verifyStep) View(c *Context) string {
 
 	n, failed := len(s.results), s.failed()
 	switch {
-	case s.confirm:
-		b.WriteString(st.Warn.Render("The connection is not verified. Continue anyway? y/n"))
 	case s.note != "":
 		b.WriteString(st.OK.Render(s.note))
 	case s.pending > 0:

@@ -1,0 +1,101 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// question is a yes/no question, asked with huh's Confirm: y or n answer
+// it at once, ←/→ and enter choose, esc says no. Every question in the
+// interface is one of these, so they all answer to the same keys.
+type question struct {
+	form   *huh.Form
+	yes    bool
+	text   string
+	answer tea.Cmd // run on yes
+}
+
+// ask makes a question; onYes runs when it is answered yes.
+func ask(c *Context, text, yes, no string, onYes tea.Cmd) *question {
+	q := &question{text: text, answer: onYes}
+	q.form = huh.NewForm(huh.NewGroup(
+		huh.NewConfirm().Title(text).Affirmative(yes).Negative(no).Value(&q.yes).Inline(true),
+	)).WithShowHelp(false).WithTheme(c.huhTheme()).WithWidth(max(c.Width-1, 20))
+	// The form sizes itself on a window size; the screen has one already.
+	q.form.Update(tea.WindowSizeMsg{Width: c.Width, Height: c.Height})
+	return q
+}
+
+// Init starts the question's form.
+func (q *question) Init() tea.Cmd { return q.form.Init() }
+
+// Update hands a message to the question. It reports done once the
+// question is answered, and whether the answer is yes.
+func (q *question) Update(msg tea.Msg) (done, yes bool, cmd tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, keys.Back) {
+		return true, false, nil
+	}
+	m, cmd := q.form.Update(msg)
+	if f, ok := m.(*huh.Form); ok {
+		q.form = f
+	}
+	switch q.form.State {
+	case huh.StateCompleted:
+		return true, q.yes, cmd
+	case huh.StateAborted:
+		return true, false, nil
+	}
+	return false, false, cmd
+}
+
+// View renders the question for the frame's question slot.
+func (q *question) View() string { return q.form.View() }
+
+// Keys are the question's own, for the help bar while it is open.
+func (q *question) Keys() keyMap {
+	return keyMap{
+		key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+		key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose")),
+		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "answer")),
+	}
+}
+
+// huhTheme is huh's look made from the interface's styles, so forms and
+// questions match the screens; with NO_COLOR it has no colour either.
+func (c *Context) huhTheme() huh.Theme {
+	st := c.Styles
+	return huh.ThemeFunc(func(bool) *huh.Styles {
+		t := huh.ThemeBase(c.Dark)
+		t.Focused.Base = lipgloss.NewStyle()
+		t.Blurred.Base = lipgloss.NewStyle()
+		t.Focused.Title = st.Warn
+		t.Blurred.Title = st.Faint
+		t.Focused.Description = st.Faint
+		t.Blurred.Description = st.Faint
+		t.Focused.ErrorIndicator = st.Error.SetString(" ✗")
+		t.Focused.ErrorMessage = st.Error
+		t.Focused.FocusedButton = st.Selected.Reverse(true).Padding(0, 1).MarginRight(1)
+		t.Focused.BlurredButton = st.Faint.Padding(0, 1).MarginRight(1)
+		t.Blurred.FocusedButton = t.Focused.FocusedButton
+		t.Blurred.BlurredButton = t.Focused.BlurredButton
+		t.Focused.SelectSelector = st.Selected.SetString("› ")
+		t.Focused.TextInput.Prompt = st.Selected
+		return t
+	})
+}
+
+// askMsg asks the frame's yes/no question for a screen: the screens never
+// draw questions of their own. then runs on yes; its message goes back to
+// the screen as any other.
+type askMsg struct {
+	text, yes, no string
+	then          tea.Cmd
+}
+
+// askCmd asks text; then runs on yes.
+func askCmd(text, yes, no string, then tea.Cmd) tea.Cmd {
+	return func() tea.Msg { return askMsg{text: text, yes: yes, no: no, then: then} }
+}
