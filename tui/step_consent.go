@@ -1086,10 +1086,8 @@ func (s *consentStep) qr(c *Context, url string) string {
 	if s.qrFor == k {
 		return s.qrText
 	}
-	s.qrFor, s.qrText = k, ""
-	if code, err := qr.Encode(url, qr.L); err == nil {
-		s.qrText = code.Terminal(2, c.Dark)
-	}
+	s.qrFor = k
+	s.qrText, _ = qr.Terminal(url, c.Dark) // "" when too long for a QR code: the address is shown anyway
 	return s.qrText
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/internal/qr"
 )
 
 const (
@@ -397,6 +398,17 @@ func TestConsentDeviceCodeScreen(t *testing.T) {
 	screen := h.screen()
 	if strings.Contains(screen, "Enlarge the window") || strings.Count(screen, "█") < 50 {
 		t.Fatalf("no QR code at 100x40:\n%s", screen)
+	}
+	// It is the code of the address shown, which the qr package's zbarimg
+	// test decodes back to the exact address.
+	want, err := qr.Terminal(h.sim.URL+"/devicelogin", h.m.c.Dark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(want, "\n") {
+		if !strings.Contains(screen, l) {
+			t.Fatalf("the screen lacks the QR line %q:\n%s", l, screen)
+		}
 	}
 	lines := strings.Split(screen, "\n")
 	if len(lines) > 40 {
