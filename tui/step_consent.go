@@ -253,12 +253,7 @@ func (s *consentStep) load(c *Context) error {
 }
 
 func (s *consentStep) firstPending() int {
-	for i, e := range s.entries {
-		if !e.done() {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(s.entries, func(e consentEntry) bool { return !e.done() })
 }
 
 func (s *consentStep) pending() []consentEntry {
@@ -272,12 +267,8 @@ func (s *consentStep) pending() []consentEntry {
 }
 
 func (s *consentStep) entry(key string) (int, bool) {
-	for i, e := range s.entries {
-		if e.user.Key == key {
-			return i, true
-		}
-	}
-	return -1, false
+	i := slices.IndexFunc(s.entries, func(e consentEntry) bool { return e.user.Key == key })
+	return i, i >= 0
 }
 
 // endSession stops a sign-in under way: its poll, its listener.
