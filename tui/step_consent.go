@@ -1099,13 +1099,7 @@ func consentFit(text string, width int) string {
 // consentHardWrap breaks a link into lines of width cells: a link has no
 // spaces to break at. c copies it whole.
 func consentHardWrap(s string, width int) []string {
-	width = max(width, 20)
-	var out []string
-	for len(s) > width {
-		out = append(out, s[:width])
-		s = s[width:]
-	}
-	return append(out, s)
+	return strings.Split(ansi.Hardwrap(s, max(width, 20), true), "\n")
 }
 
 func (s *consentStep) viewBrowser(c *Context) string {
