@@ -1,6 +1,7 @@
 package appreg
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -45,12 +46,12 @@ func (p *Plan) ExchangePowerShell(w io.Writer, in AdminInput) error {
 	fmt.Fprintf(&b, "# %s: Exchange Online admin steps.\n", p.DisplayName)
 	b.WriteString("# Run in Exchange Online PowerShell as an Exchange Administrator:\n")
 	b.WriteString("#   Install-Module ExchangeOnlineManagement; Connect-ExchangeOnline -UserPrincipalName <admin UPN>\n\n")
-	fmt.Fprintf(&b, "$AppId     = %s\n", psQuote(orPlaceholder(in.AppID, "<Application (client) ID>")))
+	fmt.Fprintf(&b, "$AppId     = %s\n", psQuote(cmp.Or(in.AppID, "<Application (client) ID>")))
 	fmt.Fprintf(&b, "$Mailboxes = @(%s)\n", psList(in.Mailboxes, "<mailbox@example.com>"))
 
 	if p.Model == store.ServiceAccount {
 		ps.section("The service account reaches the mailboxes as a delegate: Exchange Online has no impersonation any more.")
-		fmt.Fprintf(&b, "$ServiceAccount = %s\n", psQuote(orPlaceholder(in.ServiceAccount, "<service account UPN>")))
+		fmt.Fprintf(&b, "$ServiceAccount = %s\n", psQuote(cmp.Or(in.ServiceAccount, "<service account UPN>")))
 		b.WriteString("$Mailboxes | ForEach-Object { Add-MailboxPermission -Identity $_ -User $ServiceAccount -AccessRights FullAccess -AutoMapping $false }\n")
 	}
 	if p.uses(store.SMTP) {
@@ -88,7 +89,7 @@ func (p *Plan) rbacPowerShell(ps psWriter, in AdminInput, tag string) {
 	scope := p.DisplayName + " mailboxes"
 	ps.section("Limit the app to the product's mailboxes with RBAC for Applications.\n" +
 		"The object ID is the enterprise application's (Entra ID > Enterprise applications), not the app registration's.")
-	fmt.Fprintf(b, "$SPObjectId = %s\n", psQuote(orPlaceholder(in.SPObjectID, "<enterprise application object ID>")))
+	fmt.Fprintf(b, "$SPObjectId = %s\n", psQuote(cmp.Or(in.SPObjectID, "<enterprise application object ID>")))
 	fmt.Fprintf(b, "New-ServicePrincipal -AppId $AppId -ObjectId $SPObjectId -DisplayName %s\n", psQuote(p.DisplayName))
 	fmt.Fprintf(b, "$Mailboxes | ForEach-Object { Set-Mailbox -Identity $_ -CustomAttribute15 %s }\n", psQuote(tag))
 	fmt.Fprintf(b, "New-ManagementScope -Name %s -RecipientRestrictionFilter \"CustomAttribute15 -eq '%s'\"\n", psQuote(scope), tag)
@@ -120,7 +121,7 @@ func (p *Plan) onPremPowerShell(ps psWriter, in AdminInput, tag string) {
 	b := ps.b
 	fmt.Fprintf(b, "# %s: Exchange Server (on-premises) admin steps.\n", p.DisplayName)
 	b.WriteString("# Run in the Exchange Management Shell as a member of Organization Management.\n\n")
-	fmt.Fprintf(b, "$ServiceAccount = %s\n", psQuote(orPlaceholder(in.ServiceAccount, `<DOMAIN\service account>`)))
+	fmt.Fprintf(b, "$ServiceAccount = %s\n", psQuote(cmp.Or(in.ServiceAccount, `<DOMAIN\service account>`)))
 	ps.section("Impersonation rights for the service account, limited to the product's users.")
 	fmt.Fprintf(b, "Get-Mailbox -ResultSize Unlimited | Where-Object { $_.PrimarySmtpAddress -in @(%s) } | Set-Mailbox -CustomAttribute15 %s\n", psList(in.Mailboxes, "<mailbox@example.com>"), psQuote(tag))
 	fmt.Fprintf(b, "New-ManagementScope -Name %s -RecipientRestrictionFilter \"CustomAttribute15 -eq '%s'\"\n", psQuote(p.Product+" users"), tag)
@@ -150,11 +151,4 @@ func psList(items []string, placeholder string) string {
 		q[i] = psQuote(s)
 	}
 	return strings.Join(q, ", ")
-}
-
-func orPlaceholder(v, placeholder string) string {
-	if v == "" {
-		return placeholder
-	}
-	return v
 }

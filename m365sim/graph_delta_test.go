@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -53,14 +52,12 @@ func idsOf(items []map[string]any) []string {
 	for _, it := range items {
 		ids = append(ids, it["id"].(string))
 	}
-	sort.Strings(ids)
+	slices.Sort(ids)
 	return ids
 }
 
 func sorted(ids []string) []string {
-	ids = slices.Clone(ids)
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(slices.Values(ids))
 }
 
 // The first URLs of delta queries, as the monitor builds them.

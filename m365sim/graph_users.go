@@ -2,10 +2,10 @@ package m365sim
 
 import (
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -224,17 +224,10 @@ func (s *Sim) listUsers(g *graphReq) (int, any, *graphError) {
 // OData's system options readable as Graph does in its links.
 func odataQuery(q url.Values, key, value string) string {
 	q2 := url.Values{}
-	for k, v := range q {
-		q2[k] = v
-	}
+	maps.Copy(q2, q)
 	q2.Set(key, value)
-	keys := make([]string, 0, len(q2))
-	for k := range q2 {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(q2)) {
 		for _, v := range q2[k] {
 			parts = append(parts, strings.ReplaceAll(url.QueryEscape(k), "%24", "$")+"="+url.QueryEscape(v))
 		}

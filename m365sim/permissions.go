@@ -1,6 +1,9 @@
 package m365sim
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Well-known first-party resources.
 const (
@@ -109,12 +112,7 @@ type scopeRequest struct {
 }
 
 func (r scopeRequest) has(oidc string) bool {
-	for _, s := range r.oidc {
-		if s == oidc {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(r.oidc, oidc)
 }
 
 func (r scopeRequest) isDefault() bool { return len(r.names) == 1 && r.names[0] == ".default" }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,12 +17,7 @@ func (db *DB) PutJobs(profileID string, jobs map[string]Job) error {
 // putJobs writes jobs in key order, so an error about a missing user is
 // always about the same one.
 func putJobs(tx *bolt.Tx, profileID string, jobs map[string]Job) error {
-	keys := make([]string, 0, len(jobs))
-	for k := range jobs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(jobs)) {
 		jb, err := userSub(tx, profileID, k, bktJobs)
 		if err != nil {
 			return err

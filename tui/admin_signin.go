@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -18,7 +19,7 @@ import (
 // adminTenant is where the admin signs in: the profile's tenant when it
 // is known, else any work account.
 func adminTenant(p store.Profile) string {
-	return firstOf(p.TenantID, p.TenantDomain, "organizations")
+	return cmp.Or(p.TenantID, p.TenantDomain, "organizations")
 }
 
 // startAdminSignIn asks for a device code for the admin's sign-in, with

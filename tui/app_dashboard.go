@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -235,16 +236,16 @@ func (m *Model) copyLink() tea.Cmd {
 		return nil
 	}
 	c, p := m.c, m.c.Profile
-	fc, err := flows.New(c.ctx, c.flowsConfig(p.Hosts, firstOf(p.TenantID, p.TenantDomain), p.ClientID, ""))
+	fc, err := flows.New(c.ctx, c.flowsConfig(p.Hosts, cmp.Or(p.TenantID, p.TenantDomain), p.ClientID, ""))
 	if err != nil {
 		return errCmd(err)
 	}
-	s, err := fc.StartAuthCode(flows.AuthCodeRequest{RedirectURI: "http://localhost", Scopes: p.Scopes, LoginHint: firstOf(u.UPN, u.Account), Prompt: "consent"})
+	s, err := fc.StartAuthCode(flows.AuthCodeRequest{RedirectURI: "http://localhost", Scopes: p.Scopes, LoginHint: cmp.Or(u.UPN, u.Account), Prompt: "consent"})
 	if err != nil {
 		return errCmd(err)
 	}
 	return tea.Batch(tea.SetClipboard(s.URL), func() tea.Msg {
-		return noteMsg{text: "✓ consent link for " + firstOf(u.UPN, u.Account) + " copied (OSC 52)"}
+		return noteMsg{text: "✓ consent link for " + cmp.Or(u.UPN, u.Account) + " copied (OSC 52)"}
 	})
 }
 
@@ -259,7 +260,7 @@ func (m *Model) rotate() tea.Cmd {
 		}
 		hosts := p.Hosts.WithDefaults()
 		newClient := func(ctx context.Context, s store.Secret) (*flows.Client, error) {
-			return flows.New(ctx, c.flowsConfig(hosts, firstOf(p.TenantID, p.TenantDomain), p.ClientID, s))
+			return flows.New(ctx, c.flowsConfig(hosts, cmp.Or(p.TenantID, p.TenantDomain), p.ClientID, s))
 		}
 		g := c.AdminGraph
 		if g == nil {

@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -120,7 +122,7 @@ func (d *dashboard) detailLines(c *Context, r *dashRow, now time.Time, w int) []
 		out = append(out, st.Faint.Render("  none synced yet"))
 	}
 	for _, f := range folders {
-		out = append(out, ansi.Truncate(fmt.Sprintf("  %s: %s · %s", f, dashOr(r.ckpt[f], "not synced yet"), usersN(r.counts[f], "item")), w, "…"))
+		out = append(out, ansi.Truncate(fmt.Sprintf("  %s: %s · %s", f, cmp.Or(r.ckpt[f], "not synced yet"), usersN(r.counts[f], "item")), w, "…"))
 	}
 
 	out = append(out, st.Bold.Render("History")+st.Faint.Render(" newest first"))
@@ -157,13 +159,7 @@ func dashFolders(p store.Profile, r *dashRow) []string {
 	for _, f := range p.Folders {
 		add(f)
 	}
-	var more []string
-	for f := range r.ckpt {
-		more = append(more, f)
-	}
-	for f := range r.counts {
-		more = append(more, f)
-	}
+	more := slices.AppendSeq(slices.Collect(maps.Keys(r.ckpt)), maps.Keys(r.counts))
 	slices.Sort(more)
 	for _, f := range more {
 		add(f)

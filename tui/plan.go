@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"slices"
+
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/store"
 )
@@ -23,18 +25,9 @@ func planFor(p store.Profile) (*appreg.Plan, error) {
 	sc.DeviceCode = sc.DeviceCode || p.Model != store.AppOnly
 	for _, f := range p.Folders {
 		d := appreg.Data(f)
-		if !containsData(sc.Data, d) {
+		if !slices.Contains(sc.Data, d) {
 			sc.Data = append(sc.Data, d)
 		}
 	}
 	return appreg.NewPlan(sc)
-}
-
-func containsData(ds []appreg.Data, d appreg.Data) bool {
-	for _, x := range ds {
-		if x == d {
-			return true
-		}
-	}
-	return false
 }

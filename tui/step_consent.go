@@ -248,12 +248,7 @@ func (s *consentStep) load(c *Context) error {
 }
 
 func (s *consentStep) firstPending() int {
-	for i, e := range s.entries {
-		if !e.done() {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(s.entries, func(e consentEntry) bool { return !e.done() })
 }
 
 func (s *consentStep) pending() []consentEntry {
@@ -267,12 +262,8 @@ func (s *consentStep) pending() []consentEntry {
 }
 
 func (s *consentStep) entry(key string) (int, bool) {
-	for i, e := range s.entries {
-		if e.user.Key == key {
-			return i, true
-		}
-	}
-	return -1, false
+	i := slices.IndexFunc(s.entries, func(e consentEntry) bool { return e.user.Key == key })
+	return i, i >= 0
 }
 
 // endSession stops a sign-in under way: its poll, its listener.
@@ -1084,10 +1075,8 @@ func (s *consentStep) qr(c *Context, url string) string {
 	if s.qrFor == k {
 		return s.qrText
 	}
-	s.qrFor, s.qrText = k, ""
-	if code, err := qr.Encode(url, qr.L); err == nil {
-		s.qrText = code.Terminal(2, c.Dark)
-	}
+	s.qrFor = k
+	s.qrText, _ = qr.Terminal(url, c.Dark) // "" when too long for a QR code: the address is shown anyway
 	return s.qrText
 }
 
@@ -1108,13 +1097,7 @@ func consentFit(text string, width int) string {
 // consentHardWrap breaks a link into lines of width cells: a link has no
 // spaces to break at. c copies it whole.
 func consentHardWrap(s string, width int) []string {
-	width = max(width, 20)
-	var out []string
-	for len(s) > width {
-		out = append(out, s[:width])
-		s = s[width:]
-	}
-	return append(out, s)
+	return strings.Split(ansi.Hardwrap(s, max(width, 20), true), "\n")
 }
 
 func (s *consentStep) viewBrowser(c *Context) string {

@@ -12,12 +12,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/internal/qr"
 )
 
 const (
@@ -398,6 +400,17 @@ func TestConsentDeviceCodeScreen(t *testing.T) {
 	if strings.Contains(screen, "Enlarge the window") || strings.Count(screen, "█") < 50 {
 		t.Fatalf("no QR code at 100x40:\n%s", screen)
 	}
+	// It is the code of the address shown, which the qr package's zbarimg
+	// test decodes back to the exact address.
+	want, err := qr.Terminal(h.sim.URL+"/devicelogin", h.m.c.Dark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(want, "\n") {
+		if !strings.Contains(screen, l) {
+			t.Fatalf("the screen lacks the QR line %q:\n%s", l, screen)
+		}
+	}
 	lines := strings.Split(screen, "\n")
 	if len(lines) > 40 {
 		t.Errorf("%d lines at 100x40", len(lines))
@@ -623,5 +636,26 @@ func TestConsentBrowserLinkOnASmallScreen(t *testing.T) {
 	_, cmd := h.m.Update(consentKey('c'))
 	if cmd == nil || fmt.Sprint(cmd()) != h.consent().lb.sess.URL {
 		t.Error("c does not copy the whole link")
+	}
+}
+
+// TestConsentFitBreaksByCells: a word too wide for the frame is broken by
+// cells, never inside a character, so a long address with umlauts or CJK
+// still reads whole when the lines are put together.
+func TestConsentFitBreaksByCells(t *testing.T) {
+	for _, word := range []string{
+		"https://contoso.com/x" + strings.Repeat("ü", 60),
+		"https://例え.jp/a" + strings.Repeat("東京", 30),
+	} {
+		text := "Open " + word
+		got := consentFit(text, 30)
+		for _, l := range strings.Split(got, "\n") {
+			if !utf8.ValidString(l) || ansi.StringWidth(l) > 30 {
+				t.Errorf("line %q: valid %v, %d cells wide", l, utf8.ValidString(l), ansi.StringWidth(l))
+			}
+		}
+		if joined := strings.Replace(strings.ReplaceAll(got, "\n", ""), "Open", "Open ", 1); joined != text {
+			t.Errorf("the lines read %q, want %q", joined, text)
+		}
 	}
 }

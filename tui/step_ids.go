@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,7 +80,7 @@ func (s *idsStep) Init(c *Context) tea.Cmd {
 	p := c.Profile
 	s.plan = needs{secret: p.Model == store.AppOnly || p.RedirectURI != "", onPrem: p.OnPremises}
 	if s.form.Value("tenant") == "" {
-		s.form.Set("tenant", firstOf(p.TenantID, p.TenantDomain))
+		s.form.Set("tenant", cmp.Or(p.TenantID, p.TenantDomain))
 	}
 	if s.form.Value("client") == "" {
 		s.form.Set("client", p.ClientID)
@@ -91,15 +92,6 @@ func (s *idsStep) Init(c *Context) tea.Cmd {
 		}
 	}
 	return nil
-}
-
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func validGUID(what string) func(string) error {

@@ -1,6 +1,33 @@
+// Package qr draws a QR code in a terminal, so a phone can scan the
+// device-code sign-in address straight off the screen, over SSH too.
+// rsc.io/qr encodes the symbol; this package only renders it in half-block
+// characters, with a quiet zone and the polarity that suits the terminal's
+// background.
 package qr
 
-import "strings"
+import (
+	"strings"
+
+	qrcode "rsc.io/qr"
+)
+
+// quiet is the quiet zone drawn around the symbol, in modules. The standard
+// asks for 4; 2 is enough on a screen (the zbarimg test proves it on dark
+// and light backgrounds) and saves two lines of an 80x24 terminal.
+const quiet = 2
+
+// Terminal encodes text at level L, the smallest symbol: nothing damages a
+// symbol on a screen, and a small one fits an 80x24 terminal. dark says the
+// terminal shows light text on a dark background. The result takes
+// ceil((Size+4)/2) lines of Size+4 columns, lines separated by "\n" with no
+// trailing newline; it fails only when text is too long for any QR version.
+func Terminal(text string, dark bool) (string, error) {
+	code, err := qrcode.Encode(text, qrcode.L)
+	if err != nil {
+		return "", err
+	}
+	return render(code, quiet, dark), nil
+}
 
 // Half-block characters. Each terminal cell shows two vertically stacked
 // modules: the top module in the upper half, the bottom one in the lower
@@ -14,12 +41,8 @@ const (
 	blockNone  = " " // neither painted
 )
 
-// Terminal renders the code as text for a terminal, two modules per
-// character cell, with a quiet zone of quiet light modules on every side.
-// Lines are separated by "\n" with no trailing newline, so the result can
-// be placed in a layout like any other block of text. It takes
-// ceil((Size+2·quiet)/2) lines of Size+2·quiet columns: a version-2 code
-// with quiet=2 takes 15 lines.
+// render draws c two modules per character cell, with quiet light modules
+// on every side.
 //
 // A character cell can only show foreground (the block glyph) or
 // background (a space). invert chooses which modules use the foreground:
@@ -30,19 +53,16 @@ const (
 //   - invert=true paints light modules, including the quiet zone, with
 //     blocks. Use it on dark terminals (light text on a dark background),
 //     the common default; otherwise the phone sees a negative image, which
-//     many scanners reject.
-//
-// Scanners need the quiet zone to find the symbol. The standard asks for
-// 4 modules; 2 is usually enough on a screen and saves two lines. With
-// invert=true the quiet zone must be drawn (the surrounding terminal is
-// dark), so quiet should not be 0.
-func (c *Code) Terminal(quiet int, invert bool) string {
+//     many scanners reject. The quiet zone must then be drawn, because the
+//     terminal around it is dark.
+func render(c *qrcode.Code, quiet int, invert bool) string {
 	quiet = max(quiet, 0)
 
 	// painted reports whether the module at (x, y), in symbol coordinates,
 	// is drawn as foreground. Rows past the bottom of the quiet zone, which
 	// exist when span is odd and the last line has no bottom module, are
-	// left as background so they read as "outside the picture".
+	// left as background so they read as "outside the picture". Black is
+	// false outside the symbol, so the quiet zone needs no special case.
 	painted := func(x, y int) bool {
 		if y >= c.Size+quiet {
 			return false
@@ -66,31 +86,6 @@ func (c *Code) Terminal(quiet int, invert bool) string {
 				b.WriteString(blockLower)
 			default:
 				b.WriteString(blockNone)
-			}
-		}
-	}
-	return b.String()
-}
-
-// ASCII renders the code with "##" for dark modules and "  " for light
-// ones, one line per module row, for terminals that cannot show the
-// half-block characters (for example NO_COLOR or plain output). Each
-// module is two characters wide so it comes out roughly square. It is
-// twice as tall as Terminal output: a version-3 code with quiet=2 needs
-// 33 lines, so it usually scrolls, and it assumes dark text on a light
-// background. Lines are separated by "\n" with no trailing newline.
-func (c *Code) ASCII(quiet int) string {
-	quiet = max(quiet, 0)
-	var b strings.Builder
-	for y := -quiet; y < c.Size+quiet; y++ {
-		if y > -quiet {
-			b.WriteByte('\n')
-		}
-		for x := -quiet; x < c.Size+quiet; x++ {
-			if c.Black(x, y) {
-				b.WriteString("##")
-			} else {
-				b.WriteString("  ")
 			}
 		}
 	}

@@ -4,19 +4,21 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	qrcode "rsc.io/qr"
 )
 
-// TestTerminal decodes the half-block output back into modules and checks
+// TestRender decodes the half-block output back into modules and checks
 // it matches the symbol, quiet zone included, in both polarities, for odd
 // and even numbers of module rows.
-func TestTerminal(t *testing.T) {
-	c, err := Encode("https://microsoft.com/devicelogin", M)
+func TestRender(t *testing.T) {
+	c, err := qrcode.Encode("https://microsoft.com/devicelogin", qrcode.M)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, quiet := range []int{0, 1, 2, 4} {
 		for _, invert := range []bool{false, true} {
-			out := c.Terminal(quiet, invert)
+			out := render(c, quiet, invert)
 			span := c.Size + 2*quiet
 			lines := strings.Split(out, "\n")
 			if want := (span + 1) / 2; len(lines) != want {
@@ -27,18 +29,7 @@ func TestTerminal(t *testing.T) {
 					t.Fatalf("quiet=%d line %d: %d cells, want %d", quiet, row, n, span)
 				}
 				for col, r := range []rune(line) {
-					var top, bottom bool
-					switch r {
-					case '█':
-						top, bottom = true, true
-					case '▀':
-						top = true
-					case '▄':
-						bottom = true
-					case ' ':
-					default:
-						t.Fatalf("unexpected rune %q", r)
-					}
+					top, bottom := halves(t, r)
 					x, y := col-quiet, 2*row-quiet
 					if want := c.Black(x, y) != invert; top != want {
 						t.Fatalf("quiet=%d invert=%v: module (%d,%d) painted=%v, want %v", quiet, invert, x, y, top, want)
@@ -58,46 +49,42 @@ func TestTerminal(t *testing.T) {
 	}
 }
 
-func TestASCII(t *testing.T) {
-	c, err := Encode("hello", L)
-	if err != nil {
-		t.Fatal(err)
+// halves reports which halves of a terminal cell a rendered rune paints.
+func halves(t *testing.T, r rune) (top, bottom bool) {
+	t.Helper()
+	switch r {
+	case '█':
+		return true, true
+	case '▀':
+		return true, false
+	case '▄':
+		return false, true
+	case ' ':
+		return false, false
 	}
-	const quiet = 2
-	lines := strings.Split(c.ASCII(quiet), "\n")
-	if len(lines) != c.Size+2*quiet {
-		t.Fatalf("%d lines, want %d", len(lines), c.Size+2*quiet)
-	}
-	for y, line := range lines {
-		if len(line) != 2*(c.Size+2*quiet) {
-			t.Fatalf("line %d: %d bytes, want %d", y, len(line), 2*(c.Size+2*quiet))
+	t.Fatalf("unexpected rune %q", r)
+	return false, false
+}
+
+// TestTerminalFits checks the use case: every device-login address fits an
+// 80x24 terminal with room to spare for instructions.
+func TestTerminalFits(t *testing.T) {
+	for _, url := range deviceLoginURLs {
+		out, err := Terminal(url, true)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for x := range c.Size + 2*quiet {
-			want := "  "
-			if c.Black(x-quiet, y-quiet) {
-				want = "##"
-			}
-			if got := line[2*x : 2*x+2]; got != want {
-				t.Fatalf("module (%d,%d) = %q, want %q", x-quiet, y-quiet, got, want)
-			}
+		lines := strings.Split(out, "\n")
+		width := utf8.RuneCountInString(lines[0])
+		t.Logf("%s: %d lines × %d columns", url, len(lines), width)
+		if len(lines) > 20 || width > 80 {
+			t.Errorf("%s: %d lines × %d columns does not leave room in 80x24", url, len(lines), width)
 		}
 	}
 }
 
-// TestTerminalFits checks the use case: the device-code URL fits an 80x24
-// terminal with room to spare for instructions.
-func TestTerminalFits(t *testing.T) {
-	for _, level := range []Level{L, M} {
-		c, err := Encode("https://microsoft.com/devicelogin", level)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := c.Terminal(2, true)
-		lines := strings.Count(out, "\n") + 1
-		width := utf8.RuneCountInString(strings.SplitN(out, "\n", 2)[0])
-		t.Logf("level %v: version %d, %d lines × %d columns (quiet 2)", level, c.version(), lines, width)
-		if lines > 20 || width > 80 {
-			t.Errorf("level %v: %d lines × %d columns does not leave room in 80x24", level, lines, width)
-		}
+func TestTerminalTooLong(t *testing.T) {
+	if out, err := Terminal(strings.Repeat("z", 3000), true); err == nil {
+		t.Errorf("3000 bytes encoded as %d lines, want an error", strings.Count(out, "\n")+1)
 	}
 }
