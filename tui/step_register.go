@@ -93,10 +93,19 @@ func (s *registerStep) Init(c *Context) tea.Cmd {
 	return nil
 }
 
+// resize gives the view the room the tabs and the note leave.
+func (s *registerStep) resize(c *Context) {
+	note := 0
+	if s.note != "" {
+		note = 1 + strings.Count(wrap(s.note, c.Width-2), "\n") + 1
+	}
+	s.vp.SetHeight(max(c.bodyHeight()-2-note, 3))
+}
+
 func (s *registerStep) show(c *Context, tab int) {
 	s.tab = tab
 	s.vp.SetWidth(c.Width)
-	s.vp.SetHeight(max(c.bodyHeight()-4, 3))
+	s.resize(c)
 	if registerTabs[tab].code {
 		s.vp.SetContentLines(codeLines(s.texts[tab], c.Width-1))
 	} else {
@@ -121,6 +130,12 @@ type adminCodeMsg struct {
 }
 
 func (s *registerStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+	done, cmd := s.update(c, msg)
+	s.resize(c) // a note may have come or gone
+	return done, cmd
+}
+
+func (s *registerStep) update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case adminCodeMsg:
 		s.device = msg.dc
@@ -162,6 +177,7 @@ func (s *registerStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 		case key.Matches(msg, keys.Next):
 			return true, nil
 		case key.Matches(msg, registerKeys.Tab):
+			s.note = "" // read: the view gets its room back
 			s.show(c, int(msg.String()[0]-'1'))
 			return false, nil
 		case key.Matches(msg, registerKeys.Copy):

@@ -48,6 +48,8 @@ func TestRegisterStepThroughGraph(t *testing.T) {
 	adminSignsIn(h, "admin@contoso.onmicrosoft.com")
 	h.keys("r")
 	h.sees("✓ Registered", "created app registration")
+	h.seesText("nothing else was missing") // the whole note, never cut
+	h.fits()
 	p, _ := h.db.Profile("acme-production")
 	cs, err := h.db.ClientSecret("acme-production")
 	if p.ClientID == "" || err != nil || cs.ExpirySource != store.ExpiryGraph || p.TenantID != h.sim.Tenant.ID || h.m.c.AdminGraph == nil {
