@@ -309,7 +309,6 @@ func (m *Model) quitQuestion() string {
 	return "Quit? What was completed is saved; this step starts over next time."
 }
 
-
 func (m *Model) finishedView() string {
 	st := m.c.Styles
 	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verifyStep); ok && v.failed() > 0 {
