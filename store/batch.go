@@ -11,6 +11,7 @@ import (
 // sweep costs a few transactions rather than several per user.
 type Batch struct {
 	Profile string
+	Users   []User           // written first: a sign-in's user and its token land together
 	Tokens  map[string]Token // by user key
 	Jobs    map[string]Job   // by user key
 	Folders []FolderChange
@@ -29,7 +30,7 @@ type FolderChange struct {
 
 // Empty reports whether the batch writes nothing.
 func (b *Batch) Empty() bool {
-	return len(b.Tokens) == 0 && len(b.Jobs) == 0 && len(b.Folders) == 0 && len(b.Events) == 0
+	return len(b.Users) == 0 && len(b.Tokens) == 0 && len(b.Jobs) == 0 && len(b.Folders) == 0 && len(b.Events) == 0
 }
 
 // Apply commits the batch in one transaction: all of it, or nothing.
@@ -37,7 +38,15 @@ func (db *DB) Apply(b Batch) error {
 	if b.Empty() {
 		return nil
 	}
+	for _, u := range b.Users {
+		if err := validName("user key", u.Key); err != nil {
+			return fmt.Errorf("profile %q: %w", b.Profile, err)
+		}
+	}
 	return db.update(func(tx *bolt.Tx) error {
+		if err := putUsers(tx, b.Profile, b.Users); err != nil {
+			return err
+		}
 		for key, t := range b.Tokens {
 			if err := db.putToken(tx, b.Profile, key, t); err != nil {
 				return err

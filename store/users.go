@@ -14,18 +14,23 @@ func (db *DB) PutUsers(profileID string, users ...User) error {
 			return fmt.Errorf("profile %q: %w", profileID, err)
 		}
 	}
-	return db.update(func(tx *bolt.Tx) error {
-		ub, err := profileSub(tx, profileID, bktUsers)
-		if err != nil {
-			return err
-		}
-		for _, u := range users {
-			if err := putJSON(ub, u.Key, u); err != nil {
-				return fmt.Errorf("user %q in profile %q: %w", u.Key, profileID, err)
-			}
-		}
+	return db.update(func(tx *bolt.Tx) error { return putUsers(tx, profileID, users) })
+}
+
+func putUsers(tx *bolt.Tx, profileID string, users []User) error {
+	if len(users) == 0 {
 		return nil
-	})
+	}
+	ub, err := profileSub(tx, profileID, bktUsers)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if err := putJSON(ub, u.Key, u); err != nil {
+			return fmt.Errorf("user %q in profile %q: %w", u.Key, profileID, err)
+		}
+	}
+	return nil
 }
 
 // User returns one user of a profile.

@@ -610,27 +610,19 @@ func (s *consentStep) finish(c *Context, msg consentResultMsg) tea.Cmd {
 	return nil
 }
 
-// store saves the refresh token before anything else, then the user's
-// consent and who signed in.
+// store saves the sign-in in one write: the user (made now if the
+// entry is new), the refresh token, the consent and who signed in.
 func (s *consentStep) store(c *Context, e *consentEntry, tok *flows.Token) error {
 	if c.DB == nil || c.Profile.ID == "" {
 		return errors.New("no database to keep the sign-in in")
 	}
 	u := e.user
-	if !e.saved {
-		if err := c.DB.PutUsers(c.Profile.ID, u); err != nil {
-			return fmt.Errorf("save %s: %w", e.account(), err)
-		}
-		e.saved = true
-	}
-	if err := c.DB.PutToken(c.Profile.ID, u.Key, tok.Stored()); err != nil {
+	u.Consent, u.SignedIn = store.ConsentDone, tok.Identity
+	b := store.Batch{Profile: c.Profile.ID, Users: []store.User{u}, Tokens: map[string]store.Token{u.Key: tok.Stored()}}
+	if err := c.DB.Apply(b); err != nil {
 		return fmt.Errorf("save the sign-in of %s: %w", e.account(), err)
 	}
-	u.Consent, u.SignedIn = store.ConsentDone, tok.Identity
-	if err := c.DB.PutUsers(c.Profile.ID, u); err != nil {
-		return fmt.Errorf("save the consent of %s: %w", e.account(), err)
-	}
-	e.user = u
+	e.user, e.saved = u, true
 	return nil
 }
 

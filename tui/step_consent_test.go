@@ -140,11 +140,15 @@ func TestConsentDeviceCodeSignsEveryoneIn(t *testing.T) {
 	h.fits()
 
 	page := h.approveDeviceAs(consentAnna)
+	writes := h.db.WriteTransactions()
 	h.keys("d")
 	if err := page(); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
 	h.sees("✓ Signed in as "+consentAnna, "1 of 2 signed in", "✓ "+consentAnna)
+	if n := h.db.WriteTransactions() - writes; n != 1 {
+		t.Errorf("a sign-in took %d write transactions, want 1: the token, the consent and who signed in together", n)
+	}
 	h.fits()
 	tok, err := h.db.Token(consentProfileID, "anna")
 	if err != nil {
