@@ -225,13 +225,16 @@ var nonID = regexp.MustCompile(`[^a-z0-9]+`)
 // as Germans, Danes and the French do in addresses: Müller is mueller.
 var spelledOut = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "æ", "ae", "œ", "oe", "ø", "oe", "å", "aa", "ł", "l", "đ", "d", "þ", "th")
 
-// unaccent drops the remaining accents: é is e, ç is c.
-var unaccent = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// unaccent drops the remaining accents: é is e, ç is c. A chain keeps
+// state while it runs, so each use gets its own.
+func unaccent() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // profileID makes "acme-production" from "Acme B.V." and "production",
 // and "immobilien-mueller-gmbh-production" from "Immobilien Müller GmbH".
 func profileID(customer, env string) string {
-	ascii, _, err := transform.String(unaccent, spelledOut.Replace(strings.ToLower(customer)))
+	ascii, _, err := transform.String(unaccent(), spelledOut.Replace(strings.ToLower(customer)))
 	if err != nil {
 		ascii = strings.ToLower(customer)
 	}

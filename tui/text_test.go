@@ -122,3 +122,17 @@ func TestWrapHangsListItems(t *testing.T) {
 		t.Fatalf("the bullet's continuation is not under its text:\n%s", got)
 	}
 }
+
+// profileID may be called from several goroutines (the race detector
+// caught a shared transformer).
+func TestProfileIDIsSafeConcurrently(t *testing.T) {
+	done := make(chan string)
+	for range 8 {
+		go func() { done <- profileID("Société Müller", "production") }()
+	}
+	for range 8 {
+		if id := <-done; id != "societe-mueller-production" {
+			t.Errorf("profileID = %q", id)
+		}
+	}
+}
