@@ -192,6 +192,3 @@ func AdminScopesOn(graphResource string, perms ...string) []string {
 	}
 	return out
 }
-
-// AdminScopes are AdminPermissions on the public cloud's Graph.
-var AdminScopes = AdminScopesOn(Graph.URI, AdminPermissions...)
