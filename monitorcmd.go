@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
-	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -104,26 +104,15 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 // clock the token's expiry is read on.
 func appGraph(hc *http.Client, now func() time.Time) graphFactory {
 	return func(ctx context.Context, db *store.DB, p store.Profile) (*exchange.Graph, error) {
-		secret, err := db.ClientSecret(p.ID)
-		if errors.Is(err, store.ErrNotFound) {
+		cn := conn.New(p, conn.Deps{DB: db, HTTP: hc, Now: now})
+		if _, err := cn.Secret(); errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("profile %s has no client secret: this needs the app's secret and its User.Read.All application permission (or resolve users in the wizard, where an admin signs in)", p.ID)
-		}
-		if err != nil {
+		} else if err != nil {
 			return nil, err
 		}
-		hosts := p.Hosts.WithDefaults()
-		fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenantOfProfile(p), ClientID: p.ClientID, ClientSecret: secret.Value, HTTPClient: hc, Now: now})
-		if err != nil {
+		if _, err := cn.Identity(ctx); err != nil {
 			return nil, err
 		}
-		var tok *flows.Token
-		return &exchange.Graph{Host: hosts.Graph, HTTP: hc, Token: func(ctx context.Context) (store.Secret, error) {
-			if tok == nil || tok.Expiry.Sub(now()) < 5*time.Minute {
-				if tok, err = fc.ClientCredentials(ctx, hosts.GraphResource); err != nil {
-					return "", err
-				}
-			}
-			return tok.AccessToken, nil
-		}}, nil
+		return cn.AppGraph(), nil
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/appreg"
-	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/store"
 	"github.com/spf13/cobra"
 )
@@ -64,17 +64,10 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 	if err != nil {
 		return fmt.Errorf("rotate secret: %w", err)
 	}
-	hosts := p.Hosts.WithDefaults()
+	cn := conn.New(p, conn.Deps{DB: db, HTTP: g.HTTP, Now: opts.IO.Now})
 	next, err := appreg.Rotation{
 		Graph: g, ClientID: p.ClientID, Current: current, Lifetime: lifetime, Now: opts.IO.Now,
-		Prove: func(ctx context.Context, s store.Secret) error {
-			fc, err := flows.New(ctx, flows.Config{Authority: hosts.Authority, Tenant: tenantOfProfile(p), ClientID: p.ClientID, ClientSecret: s, HTTPClient: g.HTTP, Now: opts.IO.Now})
-			if err != nil {
-				return err
-			}
-			_, err = fc.ClientCredentials(ctx, hosts.GraphResource)
-			return err
-		},
+		Prove: cn.ProveSecret,
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			fmt.Fprintf(opts.IO.Err, "waiting %s for the new secret to reach every Entra ID server...\n", d)
 			select {
@@ -110,11 +103,4 @@ func confirm(io streams, question string) bool {
 	fmt.Fprint(io.Err, question)
 	line, _ := bufio.NewReader(io.In).ReadString('\n')
 	return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
-}
-
-func tenantOfProfile(p store.Profile) string {
-	if p.TenantID != "" {
-		return p.TenantID
-	}
-	return p.TenantDomain
 }

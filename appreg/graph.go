@@ -165,13 +165,30 @@ func (d *directory) createSP(ctx context.Context, appID string) (*servicePrincip
 // Tools", present in every tenant. A profile may name another.
 const AdminClientID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
 
-// AdminScopes are what that sign-in asks for: create apps, grant
-// application permissions and consent to delegated ones, and read users
-// to resolve the product's accounts.
-var AdminScopes = []string{
-	"https://graph.microsoft.com/User.Read.All",
-	"https://graph.microsoft.com/Application.ReadWrite.All",
-	"https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All",
-	"https://graph.microsoft.com/DelegatedPermissionGrant.ReadWrite.All",
+// AdminPermissions are what that sign-in asks for when it registers the
+// app: create apps, grant application permissions and consent to
+// delegated ones, and read users to resolve the product's accounts; and
+// offline_access, so one sign-in serves the session.
+var AdminPermissions = []string{
+	"User.Read.All",
+	"Application.ReadWrite.All",
+	"AppRoleAssignment.ReadWrite.All",
+	"DelegatedPermissionGrant.ReadWrite.All",
 	"offline_access",
+}
+
+// AdminScopesOn are the scopes of an admin's sign-in for Graph
+// permissions on a cloud's Graph resource (store.Hosts.GraphResource);
+// offline_access and the other OpenID scopes name no resource.
+func AdminScopesOn(graphResource string, perms ...string) []string {
+	out := make([]string, 0, len(perms))
+	for _, p := range perms {
+		switch p {
+		case "openid", "profile", "email", "offline_access":
+			out = append(out, p)
+		default:
+			out = append(out, strings.TrimSuffix(graphResource, "/")+"/"+p)
+		}
+	}
+	return out
 }

@@ -7,15 +7,12 @@ type Resource struct {
 	URI   string // the App ID URI tokens are requested for
 }
 
-// The resources modauth plans for (microsoft.md §2.1).
+// The resources modauth plans for (microsoft.md §2.1). URI is the public
+// cloud's; a plan takes each token's audience from its cloud's hosts.
 var (
 	Graph    = Resource{Name: "Microsoft Graph", AppID: "00000003-0000-0000-c000-000000000000", URI: "https://graph.microsoft.com"}
 	Exchange = Resource{Name: "Office 365 Exchange Online", AppID: "00000002-0000-0ff1-ce00-000000000000", URI: "https://outlook.office365.com"}
 )
-
-// outlookAudience is the audience IMAP, POP and SMTP tokens must carry,
-// although the portal lists their delegated permissions under Graph.
-const outlookAudience = "https://outlook.office.com"
 
 // Kind is "Scope" for a delegated permission, "Role" for an application one,
 // the values requiredResourceAccess uses.

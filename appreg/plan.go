@@ -46,6 +46,9 @@ type Scenario struct {
 	// sign-ins although modauth's need none (Flowfact's guide has one
 	// made), so the registration gets a secret for the product.
 	ProductSecret bool
+	// Hosts are the cloud's: the token audiences come from them. The
+	// zero value is the public cloud.
+	Hosts store.Hosts
 }
 
 // TokenRequest is one access token a connection asks for: one resource
@@ -84,6 +87,8 @@ type Plan struct {
 	AdminConsent bool
 	Warnings     []Warning
 	Notes        []string // the product's own steps and pitfalls, from its preset
+
+	byProtocol map[store.Protocol][]Permission
 }
 
 // ErrScenario marks a scenario that cannot be planned as given.
@@ -159,23 +164,24 @@ func (p *Plan) planDelegated() {
 	p.NeedsSecret = p.NeedsSecret || p.ProductSecret
 	p.FallbackPublicClient = p.DeviceCode
 
+	h := p.Hosts.WithDefaults()
 	add := func(audience string, proto store.Protocol, perms ...Permission) {
 		if !p.uses(proto) {
 			return
 		}
-		p.Permissions = append(p.Permissions, perms...)
+		p.grant(proto, perms...)
 		p.tokenFor(audience, proto, perms...)
 	}
-	add(Exchange.URI, store.EWS, permEWSUser)
-	add(outlookAudience, store.IMAP, permIMAPUser)
-	add(outlookAudience, store.POP, permPOPUser)
-	add(outlookAudience, store.SMTP, permSMTPSend)
+	add(h.ExchangeResource, store.EWS, permEWSUser)
+	add(h.MailResource, store.IMAP, permIMAPUser)
+	add(h.MailResource, store.POP, permPOPUser)
+	add(h.MailResource, store.SMTP, permSMTPSend)
 	for _, d := range []struct {
 		data Data
 		perm Permission
 	}{{Calendar, permCalendars}, {Contacts, permContacts}, {Tasks, permTasks}, {MailSend, permMailSendU}} {
 		if p.syncs(d.data) {
-			add(Graph.URI, store.Graph, d.perm)
+			add(h.GraphResource, store.Graph, d.perm)
 		}
 	}
 	// Who signed in is checked from the id_token; the refresh token needs
@@ -191,28 +197,44 @@ func (p *Plan) planDelegated() {
 // application role an admin grants, and tokens ask for /.default.
 func (p *Plan) planAppOnly() {
 	p.NeedsSecret = true
-	add := func(r Resource, proto store.Protocol, perms ...Permission) {
+	h := p.Hosts.WithDefaults()
+	add := func(audience string, proto store.Protocol, perms ...Permission) {
 		if !p.uses(proto) {
 			return
 		}
-		p.Permissions = append(p.Permissions, perms...)
-		p.tokenFor(r.URI, proto)
+		p.grant(proto, perms...)
+		p.tokenFor(audience, proto)
 	}
-	add(Exchange, store.EWS, permFullAccessAsApp)
-	add(Exchange, store.IMAP, permIMAPApp)
-	add(Exchange, store.POP, permPOPApp)
-	add(Exchange, store.SMTP, permSMTPApp)
+	add(h.ExchangeResource, store.EWS, permFullAccessAsApp)
+	add(h.ExchangeResource, store.IMAP, permIMAPApp)
+	add(h.ExchangeResource, store.POP, permPOPApp)
+	add(h.ExchangeResource, store.SMTP, permSMTPApp)
 	for _, d := range []struct {
 		data Data
 		perm Permission
 	}{{Calendar, permCalendarsApp}, {Contacts, permContactsApp}, {Tasks, permTasksApp}, {MailSend, permMailSendApp}} {
 		if p.syncs(d.data) {
-			add(Graph, store.Graph, d.perm)
+			add(h.GraphResource, store.Graph, d.perm)
 		}
 	}
 	// Resolving users' UPNs and reading the secret's expiry need these.
 	p.Permissions = append(p.Permissions, permUserReadAllApp, permAppReadAllApp)
-	p.tokenFor(Graph.URI, "")
+	p.tokenFor(h.GraphResource, "")
+}
+
+// grant adds the permissions a protocol uses.
+func (p *Plan) grant(proto store.Protocol, perms ...Permission) {
+	p.Permissions = append(p.Permissions, perms...)
+	if p.byProtocol == nil {
+		p.byProtocol = map[store.Protocol][]Permission{}
+	}
+	p.byProtocol[proto] = append(p.byProtocol[proto], perms...)
+}
+
+// For returns the permissions the plan grants for a protocol's own work:
+// what a connection test of that protocol may rely on.
+func (p *Plan) For(proto store.Protocol) []Permission {
+	return slices.Clone(p.byProtocol[proto])
 }
 
 // tokenFor adds perms' scopes (or /.default when none are given) to the

@@ -45,7 +45,7 @@ func adminGraph(t *testing.T, sim *m365sim.Sim, upn string) *exchange.Graph {
 		t.Fatalf("the simulator's admin client %s is not the one modauth uses", sim.AdminApp.ClientID)
 	}
 	c := flowsFor(t, sim, appreg.AdminClientID, "")
-	dc, err := c.StartDeviceCode(ctx(t), appreg.AdminScopes)
+	dc, err := c.StartDeviceCode(ctx(t), appreg.AdminScopesOn(appreg.Graph.URI, appreg.AdminPermissions...))
 	if err != nil {
 		t.Fatal(err)
 	}

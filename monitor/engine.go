@@ -61,7 +61,7 @@ type Engine struct {
 	Stats Stats
 
 	mu    sync.Mutex
-	conns map[string]*conn // by profile ID
+	conns map[string]*profileConn // by profile ID
 	// expiryRead is when each profile\'s secret expiry was last read.
 	expiryRead map[string]time.Time
 	tenants    map[string]chan struct{} // per-tenant request slots
@@ -100,7 +100,7 @@ func New(db *store.DB, opts Options) *Engine {
 	if opts.BackupKeep <= 0 {
 		opts.BackupKeep = 7
 	}
-	return &Engine{db: db, opts: opts, conns: map[string]*conn{}, tenants: map[string]chan struct{}{}, subs: map[chan store.Event]struct{}{}, expiryRead: map[string]time.Time{}}
+	return &Engine{db: db, opts: opts, conns: map[string]*profileConn{}, tenants: map[string]chan struct{}{}, subs: map[chan store.Event]struct{}{}, expiryRead: map[string]time.Time{}}
 }
 
 // Subscribe returns a channel of the events the engine writes, for a live

@@ -12,34 +12,10 @@ import (
 // ewsPage is how many changes one SyncFolderItems call returns at most.
 const ewsPage = 512
 
-// ewsClient builds the EWS client for a user: Basic with the service
-// account on-premises; otherwise Bearer with the user's delegated token,
-// or the app's token with impersonation of the user's mailbox.
-func (c *conn) ewsClient(w *work) (*exchange.EWS, *exchange.Impersonation) {
-	x := &exchange.EWS{URL: c.hosts.EWS, HTTP: c.http, Sleep: c.e.opts.Sleep}
-	mailbox := w.user.PrimarySMTP
-	if mailbox == "" {
-		mailbox = w.user.Account
-	}
-	switch {
-	case c.prof.OnPremises:
-		x.Username, x.Password = c.prof.ServiceAccount, c.secret.Value
-		return x, &exchange.Impersonation{SMTP: mailbox}
-	case c.prof.Model == store.AppOnly:
-		x.Token = func(ctx context.Context) (store.Secret, error) { return c.appToken(ctx, audEWS) }
-		return x, &exchange.Impersonation{SMTP: mailbox}
-	}
-	x.Token = func(ctx context.Context) (store.Secret, error) { return c.accessToken(w.user.Key, audEWS) }
-	if c.prof.Model == store.ServiceAccount {
-		return x, &exchange.Impersonation{SMTP: mailbox}
-	}
-	return x, nil
-}
-
 // syncEWS runs SyncFolderItems over the profile's folders from their
 // stored SyncStates, starting over when Exchange rejects one.
-func (e *Engine) syncEWS(ctx context.Context, c *conn, w *work, res *result) error {
-	x, imp := c.ewsClient(w)
+func (e *Engine) syncEWS(ctx context.Context, c *profileConn, w *work, res *result) error {
+	x, imp := c.EWS(w.user)
 	for _, folder := range c.prof.Folders {
 		state := w.job.Checkpoints[folder]
 		have, err := e.storedIDs(c.prof.ID, w.user.Key, folder, state != "")

@@ -18,8 +18,9 @@ const expiryEvery = time.Hour
 // stores it with its source. When Graph says no (no Application.Read.All),
 // the date a person entered stays, with its source: the countdown is
 // never left without one.
-func (e *Engine) refreshExpiry(ctx context.Context, c *conn) {
-	if c.secret.Value.IsZero() || c.prof.OnPremises || c.flows == nil {
+func (e *Engine) refreshExpiry(ctx context.Context, c *profileConn) {
+	cs, err := c.Secret()
+	if err != nil || cs.Value.IsZero() || c.prof.OnPremises {
 		return
 	}
 	e.mu.Lock()
@@ -32,13 +33,11 @@ func (e *Engine) refreshExpiry(ctx context.Context, c *conn) {
 	if !due {
 		return
 	}
-	g := c.graph(func(ctx context.Context) (store.Secret, error) { return c.appToken(ctx, c.hosts.GraphResource) })
-	creds, err := g.AppPasswords(ctx, c.prof.ClientID)
+	creds, err := c.AppGraph().AppPasswords(ctx, c.prof.ClientID)
 	if err != nil {
 		e.opts.Logger.Debug("secret expiry not readable from Graph", "profile", c.prof.ID, "err", err)
 		return
 	}
-	cs := c.secret
 	for _, pc := range creds {
 		// By Secret ID when it is known; else by the hint, the value's
 		// first three characters, when only one secret has it.
@@ -47,11 +46,9 @@ func (e *Engine) refreshExpiry(ctx context.Context, c *conn) {
 				return
 			}
 			cs.KeyID, cs.Expiry, cs.ExpirySource = pc.KeyID, pc.EndDateTime, store.ExpiryGraph
-			if err := e.db.SetClientSecret(c.prof.ID, cs); err != nil {
+			if err := c.SaveSecret(cs); err != nil {
 				e.opts.Logger.Error("store secret expiry", "profile", c.prof.ID, "err", err)
-				return
 			}
-			c.secret = cs
 			return
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
@@ -25,33 +26,8 @@ func failed(err error) result { return result{err: err} }
 // errDisabled: a disabled account can sign in nowhere.
 var errDisabled = fmt.Errorf("the account is disabled in Entra ID: %w", flows.ErrAccountDisabled)
 
-// audiences lists the token audiences a delegated profile's protocols use;
-// Graph's is the profile's (a national cloud's Graph is another resource).
-func audiences(p store.Profile, graph string) []string {
-	var out []string
-	add := func(a string) {
-		for _, x := range out {
-			if x == a {
-				return
-			}
-		}
-		out = append(out, a)
-	}
-	for _, proto := range p.Protocols {
-		switch proto {
-		case store.Graph:
-			add(graph)
-		case store.EWS:
-			add(audEWS)
-		case store.IMAP, store.POP, store.SMTP:
-			add(audOutlook)
-		}
-	}
-	return out
-}
-
 // runJob runs one user's sync for the profile's protocols.
-func (e *Engine) runJob(ctx context.Context, c *conn, w *work) result {
+func (e *Engine) runJob(ctx context.Context, c *profileConn, w *work) result {
 	switch w.user.Mapping {
 	case store.MappingNotFound:
 		return failed(fmt.Errorf("account %s: %w", w.user.Account, exchange.ErrNotFound))
@@ -84,27 +60,10 @@ func (e *Engine) runJob(ctx context.Context, c *conn, w *work) result {
 	return res
 }
 
-// mailboxID is how Graph addresses the user's mailbox.
-func mailboxID(u store.User) string {
-	switch {
-	case u.ObjectID != "":
-		return u.ObjectID
-	case u.UPN != "":
-		return u.UPN
-	}
-	return u.Account
-}
-
 // syncGraph runs the delta queries of the profile's folders, one after the
 // other: one request in flight per mailbox, well under Graph's four.
-func (e *Engine) syncGraph(ctx context.Context, c *conn, w *work, res *result) error {
-	token := func(ctx context.Context) (store.Secret, error) {
-		return c.accessToken(w.user.Key, c.hosts.GraphResource)
-	}
-	if c.prof.Model == store.AppOnly {
-		token = func(ctx context.Context) (store.Secret, error) { return c.appToken(ctx, c.hosts.GraphResource) }
-	}
-	g := c.graph(token)
+func (e *Engine) syncGraph(ctx context.Context, c *profileConn, w *work, res *result) error {
+	g := c.UserGraph(w.user)
 	for _, folder := range c.prof.Folders {
 		fc, link, n, err := e.syncFolder(ctx, g, c.prof.ID, w, folder)
 		if err != nil {
@@ -162,7 +121,7 @@ func (e *Engine) syncFolder(ctx context.Context, g *exchange.Graph, profileID st
 }
 
 func (e *Engine) firstURL(ctx context.Context, g *exchange.Graph, u store.User, folder string) (string, error) {
-	id := mailboxID(u)
+	id := conn.GraphID(u)
 	now := e.opts.Now()
 	switch folder {
 	case exchange.FolderCalendar:

@@ -190,7 +190,7 @@ func (e *Engine) forEach(ctx context.Context, ws []*work, fn func(*work)) {
 
 // renewTokens gets each delegated user of the chunk an access token for
 // every audience the profile uses, refreshing where needed.
-func (e *Engine) renewTokens(ctx context.Context, c *conn, chunk []*work) {
+func (e *Engine) renewTokens(ctx context.Context, c *profileConn, chunk []*work) {
 	if c.prof.Model == store.AppOnly || c.prof.OnPremises {
 		return
 	}
@@ -207,8 +207,8 @@ func (e *Engine) renewTokens(ctx context.Context, c *conn, chunk []*work) {
 			return
 		}
 		w.token, w.hasTok = tok, true
-		for _, aud := range audiences(c.prof, c.hosts.GraphResource) {
-			rotated, err := c.userToken(ctx, w.user.Key, w.token, aud)
+		for _, aud := range c.Audiences() {
+			rotated, err := c.Renew(ctx, w.user.Key, w.token, aud)
 			if err != nil {
 				w.tokErr = err
 				return

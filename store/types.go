@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // AccessModel is how a profile reaches the mailboxes.
 type AccessModel string
@@ -25,9 +28,10 @@ const (
 	SMTP  Protocol = "smtp"
 )
 
-// Hosts are the endpoints a profile talks to. Empty fields mean the public
-// cloud default (see DefaultHosts); national clouds and the simulator only
-// change these values, never the code path.
+// Hosts are the endpoints a profile talks to, and the resources its
+// tokens are asked for. Empty fields mean the defaults of the profile's
+// cloud (see Clouds and WithDefaults); national clouds and the simulator
+// only change these values, never the code path.
 type Hosts struct {
 	Authority string `json:"authority,omitempty"` // e.g. https://login.microsoftonline.com
 	Graph     string `json:"graph,omitempty"`     // e.g. https://graph.microsoft.com
@@ -35,41 +39,53 @@ type Hosts struct {
 	// as Graph in every cloud, but not for the simulator, which serves
 	// Graph on its own address.
 	GraphResource string `json:"graphResource,omitempty"`
-	EWS           string `json:"ews,omitempty"`  // e.g. https://outlook.office365.com/EWS/Exchange.asmx
-	IMAP          string `json:"imap,omitempty"` // host:port
-	POP           string `json:"pop,omitempty"`  // host:port
-	SMTP          string `json:"smtp,omitempty"` // host:port
+	// ExchangeResource is the App ID URI of Office 365 Exchange Online in
+	// the cloud: the audience of EWS tokens and of every app-only
+	// Exchange token (microsoft.md §2.1, §9.8).
+	ExchangeResource string `json:"exchangeResource,omitempty"`
+	// MailResource is the audience of delegated IMAP, POP and SMTP tokens:
+	// https://outlook.office.com in the global cloud (microsoft.md §2.2),
+	// the Exchange resource in the national ones (§9.8).
+	MailResource string `json:"mailResource,omitempty"`
+	EWS          string `json:"ews,omitempty"`  // e.g. https://outlook.office365.com/EWS/Exchange.asmx
+	IMAP         string `json:"imap,omitempty"` // host:port
+	POP          string `json:"pop,omitempty"`  // host:port
+	SMTP         string `json:"smtp,omitempty"` // host:port
 }
 
 // DefaultHosts are the public-cloud endpoints.
 var DefaultHosts = Hosts{
-	Authority:     "https://login.microsoftonline.com",
-	Graph:         "https://graph.microsoft.com",
-	GraphResource: "https://graph.microsoft.com",
-	EWS:           "https://outlook.office365.com/EWS/Exchange.asmx",
-	IMAP:          "outlook.office365.com:993",
-	POP:           "outlook.office365.com:995",
-	SMTP:          "smtp.office365.com:587",
+	Authority:        "https://login.microsoftonline.com",
+	Graph:            "https://graph.microsoft.com",
+	GraphResource:    "https://graph.microsoft.com",
+	ExchangeResource: "https://outlook.office365.com",
+	MailResource:     "https://outlook.office.com",
+	EWS:              "https://outlook.office365.com/EWS/Exchange.asmx",
+	IMAP:             "outlook.office365.com:993",
+	POP:              "outlook.office365.com:995",
+	SMTP:             "smtp.office365.com:587",
 }
 
-// WithDefaults fills empty fields from DefaultHosts.
+// WithDefaults fills empty fields from the cloud the hosts belong to (see
+// CloudOf), or from DefaultHosts for any other address, such as the
+// simulator's. A profile stored before a field existed gets its cloud's
+// value, not the public cloud's.
 func (h Hosts) WithDefaults() Hosts {
 	d := DefaultHosts
-	pick := func(v, def string) string {
-		if v != "" {
-			return v
-		}
-		return def
+	if cl, ok := CloudOf(h); ok {
+		d = cl.Hosts
 	}
 	return Hosts{
-		Authority: pick(h.Authority, d.Authority),
-		Graph:     pick(h.Graph, d.Graph),
+		Authority: cmp.Or(h.Authority, d.Authority),
+		Graph:     cmp.Or(h.Graph, d.Graph),
 		// A national cloud's Graph host is its resource too.
-		GraphResource: pick(h.GraphResource, pick(h.Graph, d.GraphResource)),
-		EWS:           pick(h.EWS, d.EWS),
-		IMAP:          pick(h.IMAP, d.IMAP),
-		POP:           pick(h.POP, d.POP),
-		SMTP:          pick(h.SMTP, d.SMTP),
+		GraphResource:    cmp.Or(h.GraphResource, h.Graph, d.GraphResource),
+		ExchangeResource: cmp.Or(h.ExchangeResource, d.ExchangeResource),
+		MailResource:     cmp.Or(h.MailResource, d.MailResource),
+		EWS:              cmp.Or(h.EWS, d.EWS),
+		IMAP:             cmp.Or(h.IMAP, d.IMAP),
+		POP:              cmp.Or(h.POP, d.POP),
+		SMTP:             cmp.Or(h.SMTP, d.SMTP),
 	}
 }
 

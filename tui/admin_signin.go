@@ -1,14 +1,11 @@
 package tui
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 
-	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
-	"github.com/modauth/modauth/store"
 )
 
 // An administrator signs in by device code to Microsoft's Graph command
@@ -16,21 +13,15 @@ import (
 // (step 2), or look the product's users up when the app has no app-only
 // access (step 4). One sign-in serves the session (Context.AdminGraph).
 
-// adminTenant is where the admin signs in: the profile's tenant when it
-// is known, else any work account.
-func adminTenant(p store.Profile) string {
-	return cmp.Or(p.TenantID, p.TenantDomain, "organizations")
-}
-
 // startAdminSignIn asks for a device code for the admin's sign-in, with
-// the scopes the work needs.
-func startAdminSignIn(ctx context.Context, c *Context, scopes []string) (*flows.Client, *flows.DeviceCode, error) {
-	hosts := c.Profile.Hosts.WithDefaults()
-	fc, err := flows.New(ctx, c.flowsConfig(hosts, adminTenant(c.Profile), appreg.AdminClientID, ""))
+// the Graph permissions the work needs, in the profile's cloud.
+func startAdminSignIn(ctx context.Context, c *Context, perms []string) (*flows.Client, *flows.DeviceCode, error) {
+	cn := c.conn(c.Profile)
+	fc, err := cn.AdminClient(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("admin sign-in: %w", err)
 	}
-	dc, err := fc.StartDeviceCode(ctx, scopes)
+	dc, err := fc.StartDeviceCode(ctx, cn.AdminScopes(perms...))
 	if err != nil {
 		return nil, nil, fmt.Errorf("admin sign-in: %w", err)
 	}
@@ -44,11 +35,8 @@ func finishAdminSignIn(ctx context.Context, c *Context, fc *flows.Client, dc *fl
 	if err != nil {
 		return nil, "", fmt.Errorf("admin sign-in: %w", err)
 	}
-	hosts := c.Profile.Hosts.WithDefaults()
-	g := &exchange.Graph{Host: hosts.Graph, HTTP: c.HTTPClient, Sleep: c.Sleep,
-		Token: func(context.Context) (store.Secret, error) { return tok.AccessToken, nil }}
-	claims, _ := flows.ParseClaims(tok.AccessToken.Reveal())
-	return g, claims.Tid, nil
+	g, tenant := c.conn(c.Profile).AdminGraph(tok)
+	return g, tenant, nil
 }
 
 // adminCodeView tells the admin how to sign in, for what.

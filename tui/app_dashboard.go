@@ -2,7 +2,6 @@ package tui
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -14,7 +13,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/modauth/modauth/appreg"
-	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
@@ -236,7 +234,7 @@ func (m *Model) copyLink() tea.Cmd {
 		return nil
 	}
 	c, p := m.c, m.c.Profile
-	fc, err := flows.New(c.ctx, c.flowsConfig(p.Hosts, cmp.Or(p.TenantID, p.TenantDomain), p.ClientID, ""))
+	fc, err := c.conn(p).Identity(c.ctx)
 	if err != nil {
 		return errCmd(err)
 	}
@@ -258,33 +256,17 @@ func (m *Model) rotate() tea.Cmd {
 		if err != nil {
 			return errMsg{fmt.Errorf("rotate secret: this profile has no client secret: %w", err)}
 		}
-		hosts := p.Hosts.WithDefaults()
-		newClient := func(ctx context.Context, s store.Secret) (*flows.Client, error) {
-			return flows.New(ctx, c.flowsConfig(hosts, cmp.Or(p.TenantID, p.TenantDomain), p.ClientID, s))
-		}
+		cn := c.conn(p)
 		g := c.AdminGraph
 		if g == nil {
-			fc, err := newClient(c.ctx, current.Value)
-			if err != nil {
+			if _, err := cn.Identity(c.ctx); err != nil {
 				return errMsg{err}
 			}
-			g = &exchange.Graph{Host: hosts.Graph, HTTP: c.HTTPClient, Token: func(ctx context.Context) (store.Secret, error) {
-				t, err := fc.ClientCredentials(ctx, hosts.GraphResource)
-				if err != nil {
-					return "", err
-				}
-				return t.AccessToken, nil
-			}}
+			g = cn.AppGraph()
 		}
 		next, err := appreg.Rotation{
 			Graph: g, ClientID: p.ClientID, Current: current, Now: c.Now, Sleep: c.Sleep,
-			Prove: func(ctx context.Context, s store.Secret) error {
-				fc, err := newClient(ctx, s)
-				if err == nil {
-					_, err = fc.ClientCredentials(ctx, hosts.GraphResource)
-				}
-				return err
-			},
+			Prove:     cn.ProveSecret,
 			Save:      func(cs store.ClientSecret) error { return c.DB.SetClientSecret(p.ID, cs) },
 			RemoveOld: func(store.ClientSecret) bool { return true }, // asked before starting
 		}.Run(c.ctx)

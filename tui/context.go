@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
-	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
 )
 
@@ -83,9 +83,13 @@ var errNoBrowser = errors.New("no browser can be opened here")
 // now reads the injected clock.
 func (c *Context) now() time.Time { return c.Now() }
 
-// flowsConfig configures flows for an app of a profile with the
-// interface's HTTP client, clock, sleep and log.
-func (o Options) flowsConfig(hosts store.Hosts, tenant, clientID string, secret store.Secret) flows.Config {
-	return flows.Config{Authority: hosts.WithDefaults().Authority, Tenant: tenant, ClientID: clientID, ClientSecret: secret,
-		HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep, Logger: o.Logger}
+// conn is the connection of a profile on the interface's store, HTTP
+// client, clock and log. Its waits go through Sleep as it is when a wait
+// starts: tests replace it while a sign-in polls.
+func (c *Context) conn(p store.Profile) *conn.Conn {
+	d := conn.Deps{DB: c.DB, HTTP: c.HTTPClient, Now: c.Now, Logger: c.Logger}
+	if c.Sleep != nil {
+		d.Sleep = func(ctx context.Context, wait time.Duration) error { return c.Sleep(ctx, wait) }
+	}
+	return conn.New(p, d)
 }

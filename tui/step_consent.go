@@ -18,6 +18,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/internal/qr"
@@ -35,9 +36,9 @@ type consentStep struct {
 	sel     int
 	skipped int // users left out: their Exchange account is not resolved
 
-	// The flows client, kept while the profile's tenant and app stay the same.
-	fc    *flows.Client
-	fcKey string
+	// The profile's connection, kept while its cloud, tenant and app stay
+	// the same, so that discovery runs once.
+	cn *conn.Conn
 
 	// One sign-in at a time. seq tells its messages from those of an
 	// earlier, cancelled one.
@@ -125,7 +126,6 @@ type (
 	}
 	consentBrowserMsg struct {
 		seq    int
-		fc     *flows.Client
 		lb     *consentLoopback
 		opened bool
 		err    error
@@ -140,7 +140,6 @@ type (
 	}
 	consentAdminMsg struct {
 		seq int
-		fc  *flows.Client
 		url string
 		err error
 	}
@@ -294,47 +293,21 @@ func (s *consentStep) session(c *Context, working string) (int, context.Context)
 	return s.seq, ctx
 }
 
-// flowsConfig is the flows client's configuration for the profile, and
-// the client made for it before, if any.
-func (s *consentStep) flowsConfig(c *Context) (flows.Config, *flows.Client, error) {
-	p := c.Profile
-	tenant := p.TenantID
-	if tenant == "" {
-		tenant = p.TenantDomain
+// conn is the profile's connection, made anew when the profile's cloud,
+// tenant or app changed.
+func (s *consentStep) conn(c *Context) (*conn.Conn, error) {
+	if c.Profile.ClientID == "" || conn.Tenant(c.Profile) == "" {
+		return nil, errors.New("the profile has no tenant or client ID yet: go back (esc) to the IDs step")
 	}
-	if tenant == "" || p.ClientID == "" {
-		return flows.Config{}, nil, errors.New("the profile has no tenant or client ID yet: go back (esc) to the IDs step")
+	if s.cn == nil || !s.cn.Serves(c.Profile) {
+		s.cn = c.conn(c.Profile)
 	}
-	cfg := flows.Config{
-		Authority: p.Hosts.WithDefaults().Authority, Tenant: tenant, ClientID: p.ClientID,
-		HTTPClient: c.HTTPClient, Now: c.Now, Logger: c.Logger,
-	}
-	if c.Sleep != nil {
-		cfg.Sleep = func(ctx context.Context, d time.Duration) error { return c.Sleep(ctx, d) }
-	}
-	k := cfg.Authority + "|" + cfg.Tenant + "|" + cfg.ClientID
-	if k != s.fcKey {
-		s.fc, s.fcKey = nil, k
-	}
-	return cfg, s.fc, nil
-}
-
-func consentClient(ctx context.Context, fc *flows.Client, cfg flows.Config) (*flows.Client, error) {
-	if fc != nil {
-		return fc, nil
-	}
-	return flows.New(ctx, cfg)
-}
-
-func (s *consentStep) keepClient(fc *flows.Client) {
-	if fc != nil {
-		s.fc = fc
-	}
+	return s.cn, nil
 }
 
 func (s *consentStep) startAdminURL(c *Context) tea.Cmd {
 	s.adminURL = ""
-	cfg, fc, err := s.flowsConfig(c)
+	cn, err := s.conn(c)
 	if err != nil {
 		s.panel = err.Error()
 		return nil
@@ -346,16 +319,16 @@ func (s *consentStep) startAdminURL(c *Context) tea.Cmd {
 	}
 	state := "modauth-" + c.Profile.ID
 	return func() tea.Msg {
-		fc, err := consentClient(ctx, fc, cfg)
+		fc, err := cn.Identity(ctx)
 		if err != nil {
 			return consentAdminMsg{seq: seq, err: err}
 		}
-		return consentAdminMsg{seq: seq, fc: fc, url: fc.AdminConsentURL(redirect, state)}
+		return consentAdminMsg{seq: seq, url: fc.AdminConsentURL(redirect, state)}
 	}
 }
 
 func (s *consentStep) startDevice(c *Context, e consentEntry) tea.Cmd {
-	cfg, fc, err := s.flowsConfig(c)
+	cn, err := s.conn(c)
 	if err != nil {
 		s.panel = err.Error()
 		return nil
@@ -368,7 +341,7 @@ func (s *consentStep) startDevice(c *Context, e consentEntry) tea.Cmd {
 	s.target = e.user.Key
 	scopes := slices.Clone(c.Profile.Scopes)
 	return func() tea.Msg {
-		fc, err := consentClient(ctx, fc, cfg)
+		fc, err := cn.Identity(ctx)
 		if err != nil {
 			return consentDeviceMsg{seq: seq, err: err}
 		}
@@ -383,7 +356,6 @@ func consentTick(seq int) tea.Cmd {
 
 // deviceStarted shows the code and polls until the user signs in.
 func (s *consentStep) deviceStarted(c *Context, msg consentDeviceMsg) tea.Cmd {
-	s.keepClient(msg.fc)
 	if msg.seq != s.seq {
 		return nil
 	}
@@ -461,7 +433,7 @@ func (l *consentLoopback) listen(ln net.Listener, user string) {
 }
 
 func (s *consentStep) startBrowser(c *Context, e consentEntry) tea.Cmd {
-	cfg, fc, err := s.flowsConfig(c)
+	cn, err := s.conn(c)
 	if err != nil {
 		s.panel = err.Error()
 		return nil
@@ -471,7 +443,7 @@ func (s *consentStep) startBrowser(c *Context, e consentEntry) tea.Cmd {
 	req := flows.AuthCodeRequest{RedirectURI: "http://localhost", Scopes: slices.Clone(c.Profile.Scopes), LoginHint: e.account(), Prompt: "select_account"}
 	open, user := c.OpenURL, e.user.Key
 	return func() tea.Msg {
-		fc, err := consentClient(ctx, fc, cfg)
+		fc, err := cn.Identity(ctx)
 		if err != nil {
 			return consentBrowserMsg{seq: seq, err: err}
 		}
@@ -489,19 +461,18 @@ func (s *consentStep) startBrowser(c *Context, e consentEntry) tea.Cmd {
 			if ln != nil {
 				ln.Close()
 			}
-			return consentBrowserMsg{seq: seq, fc: fc, err: err}
+			return consentBrowserMsg{seq: seq, err: err}
 		}
 		lb := &consentLoopback{sess: sess, results: make(chan consentResultMsg, 1)}
 		if ln != nil {
 			lb.listen(ln, user)
 		}
 		opened := open != nil && open(sess.URL) == nil
-		return consentBrowserMsg{seq: seq, fc: fc, lb: lb, opened: opened}
+		return consentBrowserMsg{seq: seq, lb: lb, opened: opened}
 	}
 }
 
 func (s *consentStep) browserStarted(msg consentBrowserMsg) tea.Cmd {
-	s.keepClient(msg.fc)
 	if msg.seq != s.seq {
 		if msg.lb != nil {
 			msg.lb.close()
@@ -665,7 +636,6 @@ func (s *consentStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	case consentResultMsg:
 		return false, s.finish(c, msg)
 	case consentAdminMsg:
-		s.keepClient(msg.fc)
 		if msg.seq == s.seq {
 			s.working = ""
 			if msg.err != nil {
@@ -846,16 +816,10 @@ func consentDeviceURL(c *Context, s *consentStep) string {
 	if s.dev != nil && s.dev.VerificationURI != "" {
 		return s.dev.VerificationURI
 	}
-	auth := c.Profile.Hosts.WithDefaults().Authority
-	switch {
-	case strings.Contains(auth, "login.microsoftonline.com"):
-		return "https://microsoft.com/devicelogin"
-	case strings.Contains(auth, "login.microsoftonline.us"):
-		return "https://microsoft.com/deviceloginus"
-	case strings.Contains(auth, "chinacloudapi.cn"):
-		return "https://microsoft.com/deviceloginchina"
+	if cl, ok := store.CloudOf(c.Profile.Hosts); ok {
+		return cl.DeviceLogin
 	}
-	return strings.TrimSuffix(auth, "/") + "/devicelogin"
+	return strings.TrimSuffix(c.Profile.Hosts.WithDefaults().Authority, "/") + "/devicelogin"
 }
 
 // export writes one block of instructions per user still to sign in, to a

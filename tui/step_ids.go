@@ -1,11 +1,9 @@
 package tui
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
@@ -80,7 +79,7 @@ func (s *idsStep) Init(c *Context) tea.Cmd {
 	p := c.Profile
 	s.plan = needs{secret: p.Model == store.AppOnly || p.RedirectURI != "", onPrem: p.OnPremises}
 	if s.form.Value("tenant") == "" {
-		s.form.Set("tenant", cmp.Or(p.TenantID, p.TenantDomain))
+		s.form.Set("tenant", conn.Tenant(p))
 	}
 	if s.form.Value("client") == "" {
 		s.form.Set("client", p.ClientID)
@@ -207,49 +206,23 @@ func (s *idsStep) check(c *Context, field string) tea.Cmd {
 	if ch := s.checks[field]; value == "" || (ch.value == value && (ch.running || ch.ok != "")) {
 		return nil
 	}
-	p := c.Profile
-	hosts := p.Hosts.WithDefaults()
 	tenant, client, secret := s.form.Value("tenant"), s.form.Value("client"), s.form.Value("secret")
-	newClient := func(ctx context.Context, secret string) (*flows.Client, error) {
-		return flows.New(ctx, c.flowsConfig(hosts, tenant, client, store.Secret(secret)))
-	}
+	cn := c.conn(conn.WithIDs(c.Profile, tenant, client))
 	var run func(context.Context) (string, error)
 	switch field {
 	case "tenant":
-		run = func(ctx context.Context) (string, error) {
-			fc, err := newClient(ctx, "")
-			if err != nil {
-				return "", err
-			}
-			return tenantGUID(fc.Endpoints().Issuer), nil
-		}
+		run = cn.TenantID
 	case "client":
 		if s.checks["tenant"].ok == "" {
 			return nil
 		}
-		// A device-code request names the app without signing anyone in:
-		// an unknown client ID answers AADSTS700016.
-		run = func(ctx context.Context) (string, error) {
-			fc, err := newClient(ctx, "")
-			if err != nil {
-				return "", err
-			}
-			_, err = fc.StartDeviceCode(ctx, []string{"openid"})
-			return "app found", err
-		}
+		run = func(ctx context.Context) (string, error) { return "app found", cn.CheckClient(ctx) }
 	case "secret":
 		if s.checks["client"].ok == "" || validSecret(secret) != nil {
 			return nil
 		}
 		run = func(ctx context.Context) (string, error) {
-			fc, err := newClient(ctx, secret)
-			if err != nil {
-				return "", err
-			}
-			if _, err := fc.ClientCredentials(ctx, hosts.GraphResource); err != nil {
-				return "", err
-			}
-			return "the secret works", nil
+			return "the secret works", cn.ProveSecret(ctx, store.Secret(secret))
 		}
 	default:
 		return nil
@@ -266,20 +239,6 @@ func (s *idsStep) check(c *Context, field string) tea.Cmd {
 		}
 		return m
 	}
-}
-
-// tenantGUID takes the tenant ID out of the issuer https://host/{tid}/v2.0.
-func tenantGUID(issuer string) string {
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return ""
-	}
-	for _, part := range strings.Split(u.Path, "/") {
-		if guidRe.MatchString(part) {
-			return part
-		}
-	}
-	return ""
 }
 
 func (s *idsStep) checked(c *Context, m checkedMsg) (bool, tea.Cmd) {

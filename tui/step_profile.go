@@ -38,17 +38,6 @@ var presetLabels = map[string]string{
 	"generic":             "Generic",
 }
 
-// clouds are the Microsoft clouds a tenant can live in. Only the hosts
-// differ: the code path is the same.
-var clouds = []struct {
-	id, label string
-	hosts     store.Hosts
-}{
-	{"public", "Microsoft global cloud", store.DefaultHosts},
-	{"usgov", "US Government (GCC High)", store.Hosts{Authority: "https://login.microsoftonline.us", Graph: "https://graph.microsoft.us", EWS: "https://outlook.office365.us/EWS/Exchange.asmx", IMAP: "outlook.office365.us:993", POP: "outlook.office365.us:995", SMTP: "smtp.office365.us:587"}},
-	{"china", "China (operated by 21Vianet)", store.Hosts{Authority: "https://login.chinacloudapi.cn", Graph: "https://microsoftgraph.chinacloudapi.cn", EWS: "https://partner.outlook.cn/EWS/Exchange.asmx", IMAP: "partner.outlook.cn:993", POP: "partner.outlook.cn:995", SMTP: "smtp.partner.outlook.cn:587"}},
-}
-
 type profileStep struct {
 	form       *form
 	lastPreset string
@@ -64,8 +53,8 @@ func newProfileStep(c *Context) *profileStep {
 	if c.Demo != "" {
 		cloudOpts = append(cloudOpts, option{"demo", "Simulated tenant (demo)"})
 	}
-	for _, cl := range clouds {
-		cloudOpts = append(cloudOpts, option{cl.id, cl.label})
+	for _, cl := range store.Clouds {
+		cloudOpts = append(cloudOpts, option{cl.ID, cl.Label})
 	}
 	s.form = newForm(
 		&field{Key: "customer", Label: "Customer", Kind: textField, Hint: "The customer's name, e.g. Acme. Names the profile and the app registration.", Validate: required("the customer's name")},
@@ -176,7 +165,16 @@ func (s *profileStep) scenario() appreg.Scenario {
 // save checks the scenario with a plan and stores the profile.
 func (s *profileStep) save(c *Context) error {
 	sc := s.scenario()
-	plan, err := appreg.NewPlan(sc)
+	sc.Hosts = c.Profile.Hosts
+	switch cloud := s.form.Value("cloud"); cloud {
+	case "demo":
+		sc.Hosts = c.Options.Hosts
+	default:
+		if cl, ok := store.CloudByID(cloud); ok {
+			sc.Hosts = cl.Hosts
+		}
+	}
+	plan, err := appreg.NewPlan(sc) // the scopes are for the cloud's resources
 	if err != nil {
 		return err
 	}
@@ -184,17 +182,7 @@ func (s *profileStep) save(c *Context) error {
 	p.ID = profileID(s.form.Value("customer"), sc.Environment)
 	p.Customer, p.Environment, p.Preset = s.form.Value("customer"), sc.Environment, sc.Preset
 	p.Model, p.Protocols, p.OnPremises, p.RedirectURI = sc.Model, sc.Protocols, sc.OnPremises, sc.RedirectURI
-	p.Scopes, p.Folders = plan.SignInScopes, folders(sc)
-	switch cloud := s.form.Value("cloud"); cloud {
-	case "demo":
-		p.Hosts = c.Options.Hosts
-	default:
-		for _, cl := range clouds {
-			if cl.id == cloud {
-				p.Hosts = cl.hosts
-			}
-		}
-	}
+	p.Scopes, p.Folders, p.Hosts = plan.SignInScopes, folders(sc), sc.Hosts
 	if c.DB != nil {
 		if err := c.DB.PutProfile(p); err != nil {
 			return fmt.Errorf("save profile: %w", err)

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 )
@@ -70,7 +71,7 @@ func (s *registerStep) Keys() help.KeyMap {
 }
 
 func (s *registerStep) Init(c *Context) tea.Cmd {
-	plan, err := planFor(c.Profile)
+	plan, err := conn.Plan(c.Profile)
 	if err != nil {
 		return errCmd(err)
 	}
@@ -211,7 +212,7 @@ func (s *registerStep) register(c *Context) tea.Cmd {
 	ctx, cancel := context.WithCancel(c.ctx)
 	s.ctx, s.cancel = ctx, cancel
 	return func() tea.Msg {
-		fc, dc, err := startAdminSignIn(ctx, c, appreg.AdminScopes)
+		fc, dc, err := startAdminSignIn(ctx, c, appreg.AdminPermissions)
 		if err != nil {
 			return registeredMsg{err: err}
 		}

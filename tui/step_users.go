@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -17,6 +15,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
@@ -594,9 +593,9 @@ func (s *usersStep) startResolve(c *Context) tea.Cmd {
 	s.run++
 	s.resolving, s.ctx, s.cancel, s.graph, s.next, s.pending = true, ctx, cancel, nil, 0, nil
 	s.admin, s.viaAdmin = c.AdminGraph, false
-	run, db, p, o, admin := s.run, c.DB, c.Profile, c.Options, c.AdminGraph
+	run, db, p, cn, admin := s.run, c.DB, c.Profile, c.conn(c.Profile), c.AdminGraph
 	return func() tea.Msg {
-		g, viaAdmin, err := usersGraph(ctx, db, p, o, admin)
+		g, viaAdmin, err := usersGraph(ctx, db, p, cn, admin)
 		return usersGraphMsg{run: run, graph: g, viaAdmin: viaAdmin, err: err}
 	}
 }
@@ -640,8 +639,9 @@ func (s *usersStep) halt() {
 	s.resolving, s.ctx, s.cancel, s.graph, s.admin, s.device = false, nil, nil, nil, nil, nil
 }
 
-// usersAdminScopes are what an admin's sign-in needs to look users up.
-var usersAdminScopes = []string{"https://graph.microsoft.com/User.Read.All"}
+// usersAdminScopes are the Graph permissions an admin's sign-in needs to
+// look users up.
+var usersAdminScopes = []string{"User.Read.All"}
 
 // startAdminSignIn: the app may not look users up itself, so an admin
 // signs in to do it, within the same run.
@@ -681,12 +681,9 @@ func (e *usersProblem) Error() string { return e.msg }
 // or, when the profile has no app-only access yet, the admin who signed
 // in for step 2. It gets the app's first token at once, so a wrong
 // secret shows before any user.
-func usersGraph(ctx context.Context, db *store.DB, p store.Profile, o Options, admin *exchange.Graph) (g *exchange.Graph, viaAdmin bool, err error) {
+func usersGraph(ctx context.Context, db *store.DB, p store.Profile, cn *conn.Conn, admin *exchange.Graph) (g *exchange.Graph, viaAdmin bool, err error) {
 	const why = "Resolving looks users up in Entra ID as the app itself: it needs the app's client ID and client secret (step 3) and the Microsoft Graph application permission User.Read.All with admin consent. An admin who signs in with \"register for me\" in step 2 can resolve them instead."
-	tenant := p.TenantID
-	if tenant == "" {
-		tenant = p.TenantDomain
-	}
+	tenant := conn.Tenant(p)
 	var problem *usersProblem
 	secret, err := db.ClientSecret(p.ID)
 	switch {
@@ -706,39 +703,18 @@ func usersGraph(ctx context.Context, db *store.DB, p store.Profile, o Options, a
 		}
 		return nil, false, problem
 	}
-	g, err = usersAppGraph(ctx, p, tenant, secret.Value, o)
+	g, err = usersAppGraph(ctx, cn.WithSecret(secret.Value))
 	return g, false, err
 }
 
-// usersAppGraph is Graph on the app's client-credentials token.
-func usersAppGraph(ctx context.Context, p store.Profile, tenant string, secret store.Secret, o Options) (*exchange.Graph, error) {
-	hosts := p.Hosts.WithDefaults()
-	fc, err := flows.New(ctx, o.flowsConfig(hosts, tenant, p.ClientID, secret))
-	if err != nil {
+// usersAppGraph is Graph on the app's client-credentials token, with the
+// first token got at once.
+func usersAppGraph(ctx context.Context, cn *conn.Conn) (*exchange.Graph, error) {
+	g := cn.AppGraph()
+	if _, err := g.Token(ctx); err != nil {
 		return nil, err
 	}
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
-	var mu sync.Mutex
-	var tok *flows.Token
-	token := func(ctx context.Context) (store.Secret, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if tok == nil || tok.Expiry.Sub(now()) < 5*time.Minute {
-			t, err := fc.ClientCredentials(ctx, hosts.GraphResource)
-			if err != nil {
-				return "", err
-			}
-			tok = t
-		}
-		return tok.AccessToken, nil
-	}
-	if _, err := token(ctx); err != nil {
-		return nil, err
-	}
-	return &exchange.Graph{Host: hosts.Graph, HTTP: o.HTTPClient, Token: token, Sleep: o.Sleep}, nil
+	return g, nil
 }
 
 // usersExplain turns a failed resolve into a line for the error slot and

@@ -373,7 +373,8 @@ func usersAdmin(t *testing.T, h *harness) *exchange.Graph {
 	app := h.sim.RegisterApp(h.sim.Tenant, m365sim.AppSpec{DisplayName: "admin stand-in", Required: []string{"role:User.Read.All"}})
 	sec := h.sim.AddSecret(app, time.Hour)
 	h.sim.GrantAdminConsent(h.sim.Tenant, app)
-	g, err := usersAppGraph(context.Background(), store.Profile{ClientID: app.ClientID, Hosts: h.options().Hosts}, h.sim.Tenant.ID, store.Secret(sec.Value), h.options())
+	p := store.Profile{TenantID: h.sim.Tenant.ID, ClientID: app.ClientID, Hosts: h.options().Hosts}
+	g, err := usersAppGraph(context.Background(), h.m.c.conn(p).WithSecret(store.Secret(sec.Value)))
 	if err != nil {
 		t.Fatal(err)
 	}

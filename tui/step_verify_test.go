@@ -386,7 +386,8 @@ func TestVerifyProtocolsConcurrentlyAndScroll(t *testing.T) {
 	imap := ln.Addr().String()
 	ln.Close()
 	scopes := []string{"https://outlook.office.com/SMTP.Send", "https://outlook.office.com/IMAP.AccessAsUser.All",
-		"https://outlook.office365.com/EWS.AccessAsUser.All", "https://graph.microsoft.com/Calendars.ReadWrite", "offline_access", "openid", "profile"}
+		"https://outlook.office365.com/EWS.AccessAsUser.All", "https://graph.microsoft.com/Calendars.ReadWrite",
+		"https://graph.microsoft.com/Contacts.ReadWrite", "https://graph.microsoft.com/Tasks.ReadWrite", "offline_access", "openid", "profile"}
 	verifyAt(t, h, app, store.Profile{Model: store.Delegated, Protocols: []store.Protocol{store.Graph, store.EWS, store.IMAP, store.SMTP},
 		Scopes: scopes, Hosts: store.Hosts{SMTP: srv.addr, IMAP: imap}}, store.User{Consent: store.ConsentDone})
 	if err := h.db.PutUsers(verifyPID, store.User{Key: "BJ", Name: "Bram", Account: "bram@contoso.com", Consent: store.ConsentNone, Mapping: store.MappingOK}); err != nil {

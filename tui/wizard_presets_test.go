@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/m365sim"
+	"github.com/modauth/modauth/store"
 )
 
 // registerByHand makes the app registration of a profile's plan in the
@@ -17,7 +19,7 @@ import (
 // returns it with a secret when the plan needs one.
 func registerByHand(t *testing.T, h *harness) (*m365sim.App, m365sim.PasswordCredential) {
 	t.Helper()
-	plan, err := planFor(h.m.c.Profile)
+	plan, err := conn.Plan(h.m.c.Profile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +82,10 @@ func (h *harness) approveAdmin(upn string) {
 // TestWizardByHandForEachPreset sets up every preset with an Entra app
 // from the checklist, as a consultant does who registers the app in the
 // portal: the IDs typed, a user added and resolved, signed in where the
-// model has sign-ins, and the connection test run. It ends on a saved
-// setup, verified or (for what the simulator cannot serve yet) after
-// "continue anyway".
+// model has sign-ins, and the connection test run, which passes with the
+// plan's permissions. It ends on a saved setup, verified or (for the mail
+// protocols, which the simulator cannot serve yet) after "continue
+// anyway".
 func TestWizardByHandForEachPreset(t *testing.T) {
 	for _, pre := range appreg.Presets() {
 		if pre.Scenario.OnPremises {
@@ -127,7 +130,13 @@ func TestWizardByHandForEachPreset(t *testing.T) {
 			}
 			h.keys("t")
 			if !strings.Contains(h.screen(), "enter finishes") {
-				t.Logf("%s: the connection test did not pass on the simulator:\n%s", pre.ID, h.screen())
+				// IMAP, POP and SMTP go to Exchange Online's hosts until the
+				// simulator serves them: only those may fail here.
+				if slices.ContainsFunc(pre.Scenario.Protocols, func(p store.Protocol) bool { return p == store.IMAP || p == store.POP || p == store.SMTP }) {
+					t.Logf("%s: the connection test did not pass on the simulator:\n%s", pre.ID, h.screen())
+				} else {
+					t.Fatalf("%s: the connection test did not pass on the simulator:\n%s", pre.ID, h.screen())
+				}
 				h.keys("<enter>")
 				h.sees("Continue anyway?")
 				h.keys("y")

@@ -1,0 +1,185 @@
+package conn_test
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/conn"
+	"github.com/modauth/modauth/m365sim"
+	"github.com/modauth/modauth/store"
+)
+
+const (
+	pid  = "acme-production"
+	anna = "anna.devries@contoso.com"
+)
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// fixture is a simulated tenant and a store on its clock.
+type fixture struct {
+	t        *testing.T
+	sim      *m365sim.Sim
+	db       *store.DB
+	requests atomic.Int64 // token requests the connections sent
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, sim: m365sim.Start(t, m365sim.Options{})}
+	db, err := store.Open(filepath.Join(t.TempDir(), "modauth.db"), store.Options{Now: f.sim.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f.db = db
+	return f
+}
+
+func (f *fixture) deps() conn.Deps {
+	return conn.Deps{DB: f.db, HTTP: f.sim.HTTPClient(), Now: f.sim.Clock.Now,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			f.sim.Clock.Advance(d)
+			return ctx.Err()
+		},
+		TokenRequested: func() { f.requests.Add(1) }}
+}
+
+func (f *fixture) hosts() store.Hosts {
+	return store.Hosts{Authority: f.sim.URL, Graph: f.sim.URL, GraphResource: "https://graph.microsoft.com", EWS: f.sim.URL + "/EWS/Exchange.asmx"}
+}
+
+// presetProfile is the profile the wizard saves for a preset, on the
+// simulator, with the IMAP, POP and SMTP hosts at a closed port.
+func (f *fixture) presetProfile(pre appreg.Preset) store.Profile {
+	f.t.Helper()
+	sc := pre.ScenarioFor("production", "crm.example.com")
+	sc.Hosts = f.hosts()
+	plan, err := appreg.NewPlan(sc)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	p := store.Profile{ID: pid, Customer: "Acme", Environment: "production", Preset: pre.ID, Model: sc.Model,
+		Protocols: sc.Protocols, OnPremises: sc.OnPremises, RedirectURI: sc.RedirectURI, Scopes: plan.SignInScopes,
+		Hosts: sc.Hosts, TenantID: f.sim.Tenant.ID}
+	for _, d := range sc.Data {
+		if d != appreg.MailSend {
+			p.Folders = append(p.Folders, string(d))
+		}
+	}
+	if len(p.Folders) == 0 && slices.Contains(sc.Protocols, store.EWS) {
+		p.Folders = []string{"calendar", "contacts", "tasks"}
+	}
+	closed := closedPort(f.t)
+	p.Hosts.IMAP, p.Hosts.POP, p.Hosts.SMTP = closed, closed, closed
+	return p
+}
+
+// closedPort is an address where nothing listens.
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// register makes the plan's app registration by hand, as a consultant
+// does from the checklist, without the permissions named in without, and
+// stores the profile with its client ID and secret.
+func (f *fixture) register(p *store.Profile, without ...string) {
+	f.t.Helper()
+	plan, err := conn.Plan(*p)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	spec := m365sim.AppSpec{DisplayName: plan.DisplayName, WebRedirectURIs: plan.WebRedirectURIs,
+		PublicRedirectURIs: plan.PublicRedirectURIs, FallbackPublicClient: plan.FallbackPublicClient}
+	for _, perm := range plan.Permissions {
+		if slices.Contains(without, perm.Name) {
+			continue
+		}
+		name := perm.Name
+		if perm.Kind == appreg.AppRole {
+			name = "role:" + name
+		}
+		spec.Required = append(spec.Required, name)
+	}
+	app := f.sim.RegisterApp(f.sim.Tenant, spec)
+	if plan.AdminConsent {
+		f.sim.GrantAdminConsent(f.sim.Tenant, app)
+	}
+	p.ClientID = app.ClientID
+	if err := f.db.PutProfile(*p); err != nil {
+		f.t.Fatal(err)
+	}
+	if plan.NeedsSecret {
+		sec := f.sim.AddSecret(app, 180*24*time.Hour)
+		if err := f.db.SetClientSecret(p.ID, store.ClientSecret{Value: store.Secret(sec.Value), KeyID: sec.KeyID}); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// user stores a simulator user as the wizard resolves one.
+func (f *fixture) user(upn string) store.User {
+	f.t.Helper()
+	su := f.sim.Tenant.User(upn)
+	u := store.User{Key: "AV", Name: su.DisplayName, Account: upn, UPN: upn, ObjectID: su.ObjectID, PrimarySMTP: su.Mail, Mapping: store.MappingOK}
+	if err := f.db.PutUsers(pid, u); err != nil {
+		f.t.Fatal(err)
+	}
+	return u
+}
+
+// signIn signs the user in by device code with the profile's scopes but
+// those of the permissions named in without, and stores the sign-in, as
+// the consent step does.
+func (f *fixture) signIn(cn *conn.Conn, u store.User, without ...string) store.Token {
+	f.t.Helper()
+	var scopes []string
+	for _, s := range cn.Profile().Scopes {
+		if !slices.ContainsFunc(without, func(name string) bool { return strings.HasSuffix(s, "/"+name) }) {
+			scopes = append(scopes, s)
+		}
+	}
+	if !slices.ContainsFunc(scopes, func(s string) bool { return strings.Contains(s, "/") }) {
+		// Left with OpenID scopes only, the sign-in is for Graph's
+		// User.Read, which the plan grants too.
+		scopes = append(scopes, "https://graph.microsoft.com/User.Read")
+	}
+	fc, err := cn.Identity(ctx(f.t))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	dc, err := fc.StartDeviceCode(ctx(f.t), scopes)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.sim.ApproveDevice(dc.UserCode, u.UPN); err != nil {
+		f.t.Fatal(err)
+	}
+	tok, err := fc.PollDeviceCode(ctx(f.t), dc)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	st := tok.Stored()
+	st.Scopes = scopes
+	if err := f.db.PutToken(pid, u.Key, st); err != nil {
+		f.t.Fatal(err)
+	}
+	return st
+}

@@ -1,0 +1,144 @@
+package conn_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/conn"
+	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/store"
+)
+
+// notProbed are the plan's permissions no probe relies on, and why.
+var notProbed = map[string]string{
+	"openid":               "the sign-in's id_token: who signed in",
+	"profile":              "the sign-in's id_token: the user's name",
+	"offline_access":       "the refresh token itself: without it there is no stored sign-in to probe",
+	"User.Read":            "the signed-in user reads their own profile; the product needs it, the probe not",
+	"Application.Read.All": "the monitor reads the secret's expiry with it",
+}
+
+// mailProtocol: IMAP, POP and SMTP meet real servers (the exchange
+// package's Dovecot and Postfix tests), not the simulator: here their
+// probe gets as far as the connection to a closed port.
+func mailProtocol(p store.Protocol) bool { return p == store.IMAP || p == store.POP || p == store.SMTP }
+
+// prepare makes a preset's profile on the simulator with the plan's
+// permissions but those in without, and its user.
+func prepare(t *testing.T, id string, without ...string) (*fixture, *conn.Conn, store.User) {
+	pre, ok := appreg.PresetByID(id)
+	if !ok {
+		t.Fatalf("no preset %s", id)
+	}
+	f := newFixture(t)
+	p := f.presetProfile(pre)
+	f.register(&p, without...)
+	return f, conn.New(p, f.deps()), f.user(anna)
+}
+
+// setUp prepares a preset and signs the user in where the model has
+// sign-ins.
+func setUp(t *testing.T, pre appreg.Preset, without ...string) (*conn.Conn, store.User) {
+	f, cn, u := prepare(t, pre.ID, without...)
+	if cn.Profile().Model != store.AppOnly {
+		f.signIn(cn, u, without...)
+	}
+	return cn, u
+}
+
+// TestProbeUsesExactlyThePlan: for every preset of Exchange Online, the
+// probe of each protocol passes with exactly the permissions its plan
+// grants, and with any one of them taken away fails with a fix that
+// names it. (moveIT's probes read mailboxSettings, which its plan never
+// grants, and failed with ErrorAccessDenied.)
+func TestProbeUsesExactlyThePlan(t *testing.T) {
+	for _, pre := range appreg.Presets() {
+		if pre.Scenario.OnPremises {
+			continue // no Entra permissions: TestProbeOnPremises
+		}
+		t.Run(pre.ID, func(t *testing.T) {
+			cn, u := setUp(t, pre)
+			for _, proto := range cn.Profile().Protocols {
+				r := cn.Probe(ctx(t), u, proto)
+				var me *exchange.MailError
+				switch {
+				case mailProtocol(proto) && (!errors.As(r.Err, &me) || me.Stage != "connect"):
+					t.Errorf("%s: want a token and then no server, got %+v", proto, r)
+				case !mailProtocol(proto) && !r.OK:
+					t.Errorf("%s failed with the plan's permissions: %s (%s)\n%s", proto, r.Message, r.Tried, r.Fix)
+				case r.OK && r.Tried == "":
+					t.Errorf("%s: passed without saying what it proved", proto)
+				}
+			}
+			plan := cn.Plan()
+			for _, perm := range plan.Permissions {
+				if notProbed[perm.Name] != "" {
+					continue
+				}
+				t.Run("without "+perm.Name, func(t *testing.T) {
+					cn, u := setUp(t, pre, perm.Name)
+					var named bool
+					for _, proto := range cn.Profile().Protocols {
+						r := cn.Probe(ctx(t), u, proto)
+						if r.OK {
+							continue
+						}
+						if r.Fix == "" || r.Message == "" {
+							t.Errorf("%s failed without a message and a fix: %+v", proto, r)
+						}
+						named = named || strings.Contains(r.Fix, perm.Name)
+					}
+					if !named {
+						t.Errorf("no probe failed with a fix naming %s", perm.Name)
+					}
+				})
+			}
+		})
+	}
+}
+
+// moveIT sends mail and nothing else: its probes send none and read
+// nothing the plan does not grant, and say so.
+func TestProbeOfMailSendSendsNothing(t *testing.T) {
+	for _, id := range []string{"moveit-app-only", "moveit-delegated"} {
+		pre, _ := appreg.PresetByID(id)
+		cn, u := setUp(t, pre)
+		r := cn.Probe(ctx(t), u, store.Graph)
+		if !r.OK || !strings.Contains(r.Tried, "Mail.Send") || !strings.Contains(r.Tried, "no mail was sent") {
+			t.Errorf("%s: %+v", id, r)
+		}
+		if id == "moveit-app-only" && !strings.Contains(r.Tried, "found the mailbox "+anna) {
+			t.Errorf("%s: the app's probe must find the mailbox: %s", id, r.Tried)
+		}
+	}
+}
+
+// On-premises Exchange has no Entra app: the plan is the service
+// account's password and its ApplicationImpersonation role.
+func TestProbeOnPremises(t *testing.T) {
+	pre, _ := appreg.PresetByID("allsolutions-onprem")
+	for _, impersonation := range []bool{true, false} {
+		f := newFixture(t)
+		p := f.presetProfile(pre)
+		p.ServiceAccount = "svc-crm@contoso.com"
+		if err := f.db.PutProfile(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.SetClientSecret(pid, store.ClientSecret{Value: "password of the service account"}); err != nil {
+			t.Fatal(err)
+		}
+		f.sim.EnableOnPremEWS(p.ServiceAccount, "password of the service account", impersonation)
+		u := f.user(anna)
+		r := conn.New(p, f.deps()).Probe(ctx(t), u, store.EWS)
+		switch {
+		case impersonation && (!r.OK || !strings.Contains(r.Tried, "as "+anna+" (impersonation)")):
+			t.Errorf("with the role: %+v", r)
+		case !impersonation && (r.OK || !strings.Contains(r.Fix, "ApplicationImpersonation") ||
+			!slices.ContainsFunc(r.PowerShell, func(l string) bool { return strings.Contains(l, "ApplicationImpersonation") })):
+			t.Errorf("without the role: %+v", r)
+		}
+	}
+}
