@@ -67,9 +67,23 @@ func TestBulkReadsMatchPerUserReads(t *testing.T) {
 	must(t, db.PutToken("p", "a", Token{RefreshToken: "rt", Scopes: []string{"x"}}))
 	must(t, db.PutItems("p", "a", "calendar", Item{ID: "1"}, Item{ID: "2"}))
 	must(t, db.PutItems("p", "b", "tasks", Item{ID: "3"}))
+	reads, unseals := db.ReadTransactions(), db.Unseals()
 	meta, err := db.TokenMeta("p")
 	if err != nil || len(meta) != 1 || meta["a"].Scopes[0] != "x" || !meta["a"].RefreshToken.IsZero() {
 		t.Errorf("meta %+v %v", meta, err)
+	}
+	some, err := db.TokenMetaOf("p", []string{"a", "b", "ghost", ""})
+	if err != nil || len(some) != 1 || some["a"].Scopes[0] != "x" || !some["a"].RefreshToken.IsZero() {
+		t.Errorf("meta of a, b, ghost: %+v %v", some, err)
+	}
+	if n := db.ReadTransactions() - reads; n != 2 {
+		t.Errorf("%d read transactions for two bulk reads, want 2", n)
+	}
+	if n := db.Unseals() - unseals; n != 0 {
+		t.Errorf("reading metadata unsealed %d values, want none", n)
+	}
+	if _, err := db.Token("p", "a"); err != nil || db.Unseals()-unseals != 1 {
+		t.Errorf("a token read must count one unseal: %d (%v)", db.Unseals()-unseals, err)
 	}
 	counts, err := db.ItemCounts("p")
 	if err != nil || counts["a"]["calendar"] != 2 || counts["b"]["tasks"] != 1 {

@@ -64,6 +64,7 @@ type DB struct {
 	now       func() time.Time
 	maxEvents int
 	writes    atomic.Int64          // committed write transactions, for benchmarks
+	reads     atomic.Int64          // read transactions, for tests of screens
 	broken    atomic.Pointer[error] // set once bbolt panicked: see guarded
 }
 
@@ -183,6 +184,15 @@ func (db *DB) Path() string { return db.path }
 // WriteTransactions reports how many write transactions this DB committed
 // since it was opened: the cost a sweep is measured by.
 func (db *DB) WriteTransactions() int64 { return db.writes.Load() }
+
+// ReadTransactions reports how many read transactions this DB ran since
+// it was opened: what a live screen's update costs.
+func (db *DB) ReadTransactions() int64 { return db.reads.Load() }
+
+// Unseals reports how many sealed values (refresh tokens, client secrets,
+// the key check) this DB opened since it was opened: a screen that shows
+// only metadata opens none.
+func (db *DB) Unseals() int64 { return db.seal.opens.Load() }
 
 // Check verifies the database file's page structure (what `bbolt check`
 // does): after a crash, it tells a damaged file from a sound one.

@@ -62,8 +62,9 @@ func firstLine(s string) string {
 	return line
 }
 
-// view runs fn in a read transaction, guarded.
+// view runs fn in a read transaction, guarded, and counts it.
 func (db *DB) view(fn func(tx *bolt.Tx) error) error {
+	db.reads.Add(1)
 	return db.guarded(func() error { return db.bolt.View(fn) })
 }
 

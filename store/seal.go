@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -22,7 +23,8 @@ const nonceSize = 12
 // refresh token copied into another user's record fails to open instead of
 // signing in as the wrong person.
 type sealer struct {
-	aead cipher.AEAD
+	aead  cipher.AEAD
+	opens atomic.Int64 // calls of open, for DB.Unseals
 }
 
 func newSealer(key []byte) (*sealer, error) {
@@ -48,6 +50,7 @@ func (s *sealer) seal(plain []byte, place ...string) []byte {
 
 // open reverses seal. The error wraps ErrUnseal and says nothing of the value.
 func (s *sealer) open(blob []byte, place ...string) ([]byte, error) {
+	s.opens.Add(1)
 	if len(blob) < 1+nonceSize+s.aead.Overhead() {
 		return nil, fmt.Errorf("%w: too short", ErrUnseal)
 	}

@@ -99,14 +99,39 @@ func (db *DB) TokenMeta(profileID string) (map[string]Token, error) {
 		if err != nil {
 			return err
 		}
-		return tb.ForEach(func(k, v []byte) error {
-			var rec tokenRecord
-			if err := decode(v, &rec); err != nil {
-				return fmt.Errorf("token of user %q in profile %q: %w", k, profileID, err)
-			}
-			out[string(k)] = rec.Meta
-			return nil
-		})
+		return tb.ForEach(func(k, v []byte) error { return decodeTokenMeta(profileID, k, v, out) })
 	})
 	return out, err
+}
+
+// TokenMetaOf is TokenMeta for the named users only, in one read: users
+// without a stored token are left out.
+func (db *DB) TokenMetaOf(profileID string, keys []string) (map[string]Token, error) {
+	out := make(map[string]Token, len(keys))
+	err := db.view(func(tx *bolt.Tx) error {
+		tb, err := profileSub(tx, profileID, bktTokens)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if v := tb.Get([]byte(k)); v != nil && k != "" {
+				if err := decodeTokenMeta(profileID, []byte(k), v, out); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// decodeTokenMeta puts a stored token's metadata into out, leaving its
+// refresh token sealed.
+func decodeTokenMeta(profileID string, key, data []byte, out map[string]Token) error {
+	var rec tokenRecord
+	if err := decode(data, &rec); err != nil {
+		return fmt.Errorf("token of user %q in profile %q: %w", key, profileID, err)
+	}
+	out[string(key)] = rec.Meta
+	return nil
 }
