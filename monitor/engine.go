@@ -65,7 +65,7 @@ type Engine struct {
 	// expiryRead is when each profile\'s secret expiry was last read.
 	expiryRead map[string]time.Time
 	tenants    map[string]chan struct{} // per-tenant request slots
-	subs       map[chan store.Event]struct{}
+	subs       map[chan Change]struct{}
 }
 
 // New returns an engine over db.
@@ -100,38 +100,7 @@ func New(db *store.DB, opts Options) *Engine {
 	if opts.BackupKeep <= 0 {
 		opts.BackupKeep = 7
 	}
-	return &Engine{db: db, opts: opts, conns: map[string]*profileConn{}, tenants: map[string]chan struct{}{}, subs: map[chan store.Event]struct{}{}, expiryRead: map[string]time.Time{}}
-}
-
-// Subscribe returns a channel of the events the engine writes, for a live
-// screen, and a function to stop. A slow subscriber misses events rather
-// than holding up the sweep: the events bucket has them all.
-func (e *Engine) Subscribe() (<-chan store.Event, func()) {
-	ch := make(chan store.Event, 256)
-	e.mu.Lock()
-	e.subs[ch] = struct{}{}
-	e.mu.Unlock()
-	return ch, func() {
-		e.mu.Lock()
-		if _, ok := e.subs[ch]; ok {
-			delete(e.subs, ch)
-			close(ch)
-		}
-		e.mu.Unlock()
-	}
-}
-
-func (e *Engine) publish(events []store.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for ch := range e.subs {
-		for _, ev := range events {
-			select {
-			case ch <- ev:
-			default:
-			}
-		}
-	}
+	return &Engine{db: db, opts: opts, conns: map[string]*profileConn{}, tenants: map[string]chan struct{}{}, subs: map[chan Change]struct{}{}, expiryRead: map[string]time.Time{}}
 }
 
 // Summary is what a sweep did.

@@ -178,9 +178,9 @@ func (f *fixture) subscribe() *events {
 	f.t.Cleanup(stop)
 	e := &events{}
 	go func() {
-		for ev := range ch {
+		for c := range ch {
 			e.mu.Lock()
-			e.all = append(e.all, ev)
+			e.all = append(e.all, c.Event)
 			e.mu.Unlock()
 		}
 	}()

@@ -140,8 +140,8 @@ func (e *Engine) firstURL(ctx context.Context, g *exchange.Graph, u store.User, 
 
 // record puts a job's outcome into the batch: the user's one state with
 // its last error, checkpoints, counts and sync-ids, the next run, and an
-// event when the state changed.
-func (e *Engine) record(b *store.Batch, w *work) {
+// event when the state changed, with the row it leaves for subscribers.
+func (e *Engine) record(b *pending, w *work) {
 	now := e.opts.Now()
 	j, prev := w.job, w.job.State
 	j.LastRun = now
@@ -173,14 +173,19 @@ func (e *Engine) record(b *store.Batch, w *work) {
 	}
 	b.Jobs[w.user.Key] = j
 	b.Folders = append(b.Folders, w.res.folders...)
+	w.job = j
 	if j.State != prev {
 		msg := "synced"
 		if j.LastError != nil {
 			msg = j.LastError.Message
 		}
-		b.Events = append(b.Events, store.Event{At: now, Profile: b.Profile, User: w.user.Key, Kind: "state", State: j.State, Message: msg})
+		ev := store.Event{At: now, Profile: b.Profile, User: w.user.Key, Kind: "state", State: j.State, Message: msg}
+		b.Events = append(b.Events, ev)
+		b.changes = append(b.changes, change(ev, w))
+		if !w.tokRead {
+			b.unknownToken = append(b.unknownToken, w.user.Key)
+		}
 	}
-	w.job = j
 }
 
 // backoff is the wait before a job runs again: the interval, doubled per

@@ -17,6 +17,7 @@ type work struct {
 	job     store.Job
 	token   store.Token // stored refresh token state (delegated)
 	hasTok  bool
+	tokRead bool         // token and hasTok are what the store holds
 	tokErr  error        // getting an access token failed
 	damaged error        // the user's record or job does not decode
 	rotated *store.Token // to store before the access token is used
@@ -41,7 +42,7 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 	if connErr == nil {
 		e.refreshExpiry(ctx, c)
 	}
-	pending := store.Batch{Profile: p.ID}
+	pending := &pending{Batch: store.Batch{Profile: p.ID}}
 	out := writer{e: e}
 	for start := 0; start < len(due); start += e.opts.ChunkSize {
 		chunk := due[start:min(start+e.opts.ChunkSize, len(due))]
@@ -57,7 +58,7 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 		// Rotated refresh tokens must be stored before their access
 		// tokens are used; results alone can be written while the next
 		// chunk syncs.
-		if err := out.write(&pending, len(pending.Tokens) > 0); err != nil {
+		if err := out.write(pending, len(pending.Tokens) > 0); err != nil {
 			return err
 		}
 		e.forEach(ctx, chunk, func(w *work) {
@@ -73,12 +74,12 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 			}
 		})
 		for _, w := range chunk {
-			e.record(&pending, w)
+			e.record(pending, w)
 			sum.States[w.job.State]++
 			sum.Ran[w.job.State]++
 		}
 	}
-	return out.write(&pending, true)
+	return out.write(pending, true)
 }
 
 // dueWork lists the profile's users whose job is due (with only set,
@@ -132,7 +133,7 @@ type writer struct {
 
 // write commits b (and empties it) after the batch before it; with wait
 // it returns once b is durable, else at once.
-func (w *writer) write(b *store.Batch, wait bool) error {
+func (w *writer) write(b *pending, wait bool) error {
 	if w.inflight != nil {
 		if err := <-w.inflight; err != nil {
 			return err
@@ -140,7 +141,7 @@ func (w *writer) write(b *store.Batch, wait bool) error {
 		w.inflight = nil
 	}
 	batch := *b
-	*b = store.Batch{Profile: b.Profile}
+	*b = pending{Batch: store.Batch{Profile: b.Profile}}
 	if wait {
 		return w.e.commit(&batch)
 	}
@@ -151,15 +152,14 @@ func (w *writer) write(b *store.Batch, wait bool) error {
 }
 
 // commit writes the pending batch and tells subscribers.
-func (e *Engine) commit(b *store.Batch) error {
+func (e *Engine) commit(b *pending) error {
 	if b.Empty() {
 		return nil
 	}
-	if err := e.db.Apply(*b); err != nil {
+	if err := e.db.Apply(b.Batch); err != nil {
 		return fmt.Errorf("store sweep results: %w", err)
 	}
-	e.publish(b.Events)
-	*b = store.Batch{Profile: b.Profile}
+	e.publish(b)
 	return nil
 }
 
@@ -200,13 +200,14 @@ func (e *Engine) renewTokens(ctx context.Context, c *profileConn, chunk []*work)
 		}
 		tok, err := e.db.Token(c.prof.ID, w.user.Key)
 		if isNotFound(err) {
+			w.tokRead = true
 			return
 		}
 		if err != nil {
 			w.tokErr = err
 			return
 		}
-		w.token, w.hasTok = tok, true
+		w.token, w.hasTok, w.tokRead = tok, true, true
 		for _, aud := range c.Audiences() {
 			rotated, err := c.Renew(ctx, w.user.Key, w.token, aud)
 			if err != nil {

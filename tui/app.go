@@ -14,7 +14,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/modauth/modauth/monitor"
-	"github.com/modauth/modauth/store"
 )
 
 // screen is what the frame shows.
@@ -43,7 +42,7 @@ type Model struct {
 
 	eng        *monitor.Engine
 	lastSweep  *sweepMsg // the engine's last sweep, for a dashboard opened after it
-	events     <-chan store.Event
+	events     <-chan monitor.Change
 	stopEvents func()
 }
 

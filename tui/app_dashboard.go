@@ -106,15 +106,15 @@ func (m *Model) sweep() tea.Cmd {
 	}
 }
 
-// listen waits for the engine's next event.
+// listen waits for the engine's next change.
 func (m *Model) listen() tea.Cmd {
 	ch := m.events
 	return func() tea.Msg {
-		ev, ok := <-ch
+		c, ok := <-ch
 		if !ok {
 			return nil
 		}
-		return jobEventMsg{ev}
+		return jobEventMsg{c}
 	}
 }
 

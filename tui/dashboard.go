@@ -14,6 +14,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 )
 
@@ -146,9 +147,9 @@ func newDashRow(u store.User, j store.Job, t store.Token, hasToken bool, counts 
 
 // Messages the dashboard handles.
 type (
-	// jobEventMsg is one engine event: the dashboard re-reads that user's
-	// row from the store (job, token, item counts), nothing else.
-	jobEventMsg struct{ ev store.Event }
+	// jobEventMsg is one engine change: a state event with the user's
+	// row as the engine recorded it, applied without reading the store.
+	jobEventMsg struct{ ch monitor.Change }
 	// sweepMsg tells when the last sweep ended, when the next one starts
 	// and whether Microsoft could be reached.
 	sweepMsg struct {
@@ -279,28 +280,6 @@ func (d *dashboard) load(c *Context) error {
 	return nil
 }
 
-// readRow reads a user's token and item counts (and the job, unless given).
-func (d *dashboard) readRow(c *Context, u store.User, j store.Job, haveJob bool) (dashRow, error) {
-	id := d.profile.ID
-	if !haveJob {
-		var err error
-		j, err = c.DB.Job(id, u.Key)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return dashRow{}, fmt.Errorf("read the sync job of %s: %w", u.Key, err)
-		}
-	}
-	t, err := c.DB.Token(id, u.Key)
-	hasToken := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return dashRow{}, fmt.Errorf("read the token of %s: %w", u.Key, err)
-	}
-	counts, err := c.DB.CountItems(id, u.Key)
-	if err != nil {
-		return dashRow{}, fmt.Errorf("count the items of %s: %w", u.Key, err)
-	}
-	return newDashRow(u, j, t, hasToken, counts), nil
-}
-
 // Reload re-reads everything from the store, after a sweep or an action;
 // the filter, search, sort and the user under the cursor stay.
 func (d *dashboard) Reload(c *Context) tea.Cmd {
@@ -395,7 +374,7 @@ func (d *dashboard) Update(c *Context, msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case jobEventMsg:
-		return d.jobEvent(c, msg.ev)
+		return d.jobEvent(c, msg.ch)
 	case dashHistoryMsg:
 		if msg.key == d.hist.key {
 			d.hist = dashHistory{key: msg.key, events: msg.events, err: msg.err}
@@ -503,10 +482,14 @@ func (d *dashboard) moveKey(k tea.KeyPressMsg) bool {
 	return ok
 }
 
-// jobEvent re-reads the one user the event is about and moves their row
-// within the view if its place changed.
-func (d *dashboard) jobEvent(c *Context, ev store.Event) tea.Cmd {
-	if ev.User == "" || (ev.Profile != "" && ev.Profile != d.profile.ID) || c.DB == nil {
+// jobEvent applies an engine change to its user's row and moves the row
+// within the view if its place changed. The change carries the job, the
+// token's metadata and the item counts, so nothing is read from the store
+// (and no refresh token unsealed), except the record of a user added
+// since the load.
+func (d *dashboard) jobEvent(c *Context, ch monitor.Change) tea.Cmd {
+	ev := ch.Event
+	if ev.User == "" || (ev.Profile != "" && ev.Profile != d.profile.ID) {
 		return nil
 	}
 	if d.detail && d.hist.key == ev.User && !d.hist.loading {
@@ -514,33 +497,24 @@ func (d *dashboard) jobEvent(c *Context, ev store.Event) tea.Cmd {
 			d.hist.events = append([]store.Event{ev}, d.hist.events[:min(n, dashHistoryLen-1)]...)
 		}
 	}
-	i, ok := d.byKey[ev.User]
-	if !ok {
-		// A user added since the load, e.g. by an import.
-		u, err := c.DB.User(d.profile.ID, ev.User)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return errCmd(fmt.Errorf("read user %s: %w", ev.User, err))
-		}
-		r, err := d.readRow(c, u, store.Job{}, false)
-		if err != nil {
-			return errCmd(err)
-		}
-		d.rows = append(d.rows, r)
-		d.byKey[u.Key] = len(d.rows) - 1
-		d.markDirty()
+	if i, ok := d.byKey[ev.User]; ok {
+		d.replaceRow(i, newDashRow(d.rows[i].user, ch.Job, ch.Token, ch.HasToken, ch.Counts))
 		return nil
 	}
-	r, err := d.readRow(c, d.rows[i].user, store.Job{}, false)
+	// A user added since the load, e.g. by an import.
+	if c.DB == nil {
+		return nil
+	}
+	u, err := c.DB.User(d.profile.ID, ev.User)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // removed meanwhile: the next Reload drops the row
+		return nil
 	}
 	if err != nil {
-		return errCmd(err)
+		return errCmd(fmt.Errorf("read user %s: %w", ev.User, err))
 	}
-	d.replaceRow(i, r)
+	d.rows = append(d.rows, newDashRow(u, ch.Job, ch.Token, ch.HasToken, ch.Counts))
+	d.byKey[u.Key] = len(d.rows) - 1
+	d.markDirty()
 	return nil
 }
 

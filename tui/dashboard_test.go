@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 	bolt "go.etcd.io/bbolt"
 )
@@ -133,6 +134,22 @@ func (f *dashFixture) run(cmd tea.Cmd) {
 		}
 		f.send(msg)
 	})
+}
+
+// change is what the engine publishes for ev's user when it records j:
+// the token metadata and item counts as the store holds them.
+func (f *dashFixture) change(ev store.Event, j store.Job) jobEventMsg {
+	f.t.Helper()
+	toks, err := f.h.db.TokenMetaOf(dashProfileID, []string{ev.User})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	counts, err := f.h.db.CountItems(dashProfileID, ev.User)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	tok, has := toks[ev.User]
+	return jobEventMsg{monitor.Change{Event: ev, Job: j, Token: tok, HasToken: has, Counts: counts}}
 }
 
 // keys types like the harness: text, or key names in angle brackets.
@@ -419,7 +436,8 @@ func TestDashboardDetailPane(t *testing.T) {
 	}
 
 	// A new event for this user shows at once, without reading the log.
-	f.send(jobEventMsg{store.Event{Seq: 1 << 40, At: f.now, Profile: dashProfileID, User: "bram", Kind: "sync", State: store.StateSignInNeeded, Message: "still refused"}})
+	f.send(f.change(store.Event{Seq: 1 << 40, At: f.now, Profile: dashProfileID, User: "bram", Kind: "state", State: store.StateSignInNeeded, Message: "still refused"},
+		store.Job{State: store.StateSignInNeeded, LastRun: f.now, LastError: &store.LastError{Message: "still refused", At: f.now}}))
 	f.sees("still refused")
 
 	// Moving follows with the history of the next user.
@@ -445,10 +463,7 @@ func TestDashboardJobEventMovesRowsAcrossTheFailingFilter(t *testing.T) {
 	// Anna fails: she enters the view in her sorted place, the cursor stays
 	// on Eva, and nothing is rebuilt.
 	fail := store.Job{State: store.StateSignInNeeded, LastRun: f.now, LastError: &store.LastError{Code: 70008, Message: "AADSTS70008: expired", At: f.now}}
-	if err := f.h.db.PutJobs(dashProfileID, map[string]store.Job{"anna": fail}); err != nil {
-		t.Fatal(err)
-	}
-	f.send(jobEventMsg{store.Event{Profile: dashProfileID, User: "anna", Kind: "sync", State: store.StateSignInNeeded}})
+	f.send(f.change(store.Event{Profile: dashProfileID, User: "anna", Kind: "state", State: store.StateSignInNeeded}, fail))
 	if f.d.dirty {
 		t.Fatal("a job event rebuilt the whole view")
 	}
@@ -460,10 +475,7 @@ func TestDashboardJobEventMovesRowsAcrossTheFailingFilter(t *testing.T) {
 
 	// Bram is fixed: he leaves the view.
 	ok := store.Job{State: store.StateOK, LastRun: f.now, LastSuccess: f.now}
-	if err := f.h.db.PutJobs(dashProfileID, map[string]store.Job{"bram": ok}); err != nil {
-		t.Fatal(err)
-	}
-	f.send(jobEventMsg{store.Event{Profile: dashProfileID, User: "bram", Kind: "sync", State: store.StateOK}})
+	f.send(f.change(store.Event{Profile: dashProfileID, User: "bram", Kind: "state", State: store.StateOK}, ok))
 	f.wantRows("anna", "dirk", "eva")
 	f.sees("failing: 3 of 5")
 	if f.selected() != "eva" {
@@ -471,8 +483,8 @@ func TestDashboardJobEventMovesRowsAcrossTheFailingFilter(t *testing.T) {
 	}
 
 	// An event of another profile, or without a user, changes nothing.
-	f.send(jobEventMsg{store.Event{Profile: "other", User: "carla"}})
-	f.send(jobEventMsg{store.Event{Profile: dashProfileID, Kind: "secret"}})
+	f.send(jobEventMsg{monitor.Change{Event: store.Event{Profile: "other", User: "carla"}, Job: fail}})
+	f.send(jobEventMsg{monitor.Change{Event: store.Event{Profile: dashProfileID, Kind: "secret"}, Job: fail}})
 	f.wantRows("anna", "dirk", "eva")
 
 	// Sorted by state, descending, a changed state moves the row, and the
@@ -481,10 +493,7 @@ func TestDashboardJobEventMovesRowsAcrossTheFailingFilter(t *testing.T) {
 	if f.d.sortCol != colState || !f.d.desc {
 		t.Fatalf("sort %v desc %v", f.d.sortCol, f.d.desc)
 	}
-	if err := f.h.db.PutJobs(dashProfileID, map[string]store.Job{"carla": {State: store.StateNoMailbox}}); err != nil {
-		t.Fatal(err)
-	}
-	f.send(jobEventMsg{store.Event{Profile: dashProfileID, User: "carla", Kind: "sync"}})
+	f.send(f.change(store.Event{Profile: dashProfileID, User: "carla", Kind: "state", State: store.StateNoMailbox}, store.Job{State: store.StateNoMailbox}))
 	got := f.rowKeys()
 	if got[0] != "carla" {
 		t.Fatalf("carla (mailbox-not-found) should lead a worst-first sort: %v", got)
@@ -494,6 +503,49 @@ func TestDashboardJobEventMovesRowsAcrossTheFailingFilter(t *testing.T) {
 		t.Fatalf("incremental view %v, full rebuild %v", got, want)
 	}
 	f.sees("all: 5 of 5")
+}
+
+func TestDashboardAppliesAChangeWithoutReadingTheStore(t *testing.T) {
+	f := newDashFixture(t)
+	db := f.h.db
+	reads, unseals := db.ReadTransactions(), db.Unseals()
+
+	// Anna's job fails, her token was refreshed and she has more items: the
+	// row takes all of it from the change.
+	job := store.Job{State: store.StateSignInNeeded, LastRun: f.now, LastSuccess: f.now.Add(-time.Hour),
+		LastError: &store.LastError{Code: 70008, Message: "AADSTS70008: expired", At: f.now}}
+	tok := store.Token{AccessExpiry: f.now.Add(time.Hour), Issued: f.now.Add(-2 * 24 * time.Hour), Refreshed: f.now.Add(-time.Minute)}
+	f.send(jobEventMsg{monitor.Change{Event: store.Event{Profile: dashProfileID, User: "anna", Kind: "state", State: job.State},
+		Job: job, Token: tok, HasToken: true, Counts: map[string]int{"calendar": 7, "contacts": 2}}})
+	if n := db.ReadTransactions() - reads; n != 0 {
+		t.Errorf("an engine change cost %d read transactions, want 0", n)
+	}
+	if n := db.Unseals() - unseals; n != 0 {
+		t.Errorf("an engine change unsealed %d refresh tokens, want 0", n)
+	}
+	r := f.d.rows[f.d.byKey["anna"]]
+	if r.state() != store.StateSignInNeeded || r.items != 9 || !r.hasToken || !r.rtSince().Equal(tok.Refreshed) || r.errLine != "AADSTS70008: expired" {
+		t.Errorf("anna's row: state %s, %d items, token %v since %v, error %q", r.state(), r.items, r.hasToken, r.rtSince(), r.errLine)
+	}
+
+	// A user imported since the load costs the read of their record, and
+	// still no refresh token.
+	if err := db.PutUsers(dashProfileID, store.User{Key: "fred", Name: "Fred Visser", Account: "fred@contoso.com", UPN: "fred@contoso.com", Mapping: store.MappingOK}); err != nil {
+		t.Fatal(err)
+	}
+	reads, unseals = db.ReadTransactions(), db.Unseals()
+	f.send(jobEventMsg{monitor.Change{Event: store.Event{Profile: dashProfileID, User: "fred", Kind: "state", State: store.StateOK},
+		Job: store.Job{State: store.StateOK, LastRun: f.now, LastSuccess: f.now}, Counts: map[string]int{"calendar": 4}}})
+	if n := db.ReadTransactions() - reads; n != 1 {
+		t.Errorf("a new user's change cost %d read transactions, want 1 (the user record)", n)
+	}
+	if n := db.Unseals() - unseals; n != 0 {
+		t.Errorf("a new user's change unsealed %d refresh tokens, want 0", n)
+	}
+	f.wantRows("anna", "bram", "carla", "dirk", "eva", "fred")
+	if r := f.d.rows[f.d.byKey["fred"]]; r.state() != store.StateOK || r.items != 4 || r.hasToken {
+		t.Errorf("fred's row: state %s, %d items, token %v", r.state(), r.items, r.hasToken)
+	}
 }
 
 func TestDashboardSecretCountdownLevels(t *testing.T) {
