@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
@@ -244,7 +245,7 @@ func TestSyncNowRunsOnlyTheNamedUsers(t *testing.T) {
 	f.sweep()
 	first, claireFirst := f.job("AV").LastRun, f.job("CD").LastRun
 	f.sim.Clock.Advance(time.Minute) // not due for another 14 minutes
-	sum, err := f.eng.SyncNow(ctx(t), pid, "AV")
+	sum, err := f.eng.SyncNow(testkit.Ctx(t), pid, "AV")
 	if err != nil {
 		t.Fatal(err)
 	}
