@@ -99,7 +99,7 @@ func TestCrashDuringSweep(t *testing.T) {
 	}
 	defer db.Close()
 	f.db = db
-	f.eng = monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep})
+	f.eng = monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: testkit.Sleep(f.sim)})
 	f.sim.Clock.Advance(2 * time.Hour)
 	f.sweep()
 	for _, key := range keys {

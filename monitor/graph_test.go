@@ -222,7 +222,7 @@ func TestWriteTransactionsPerSweep(t *testing.T) {
 			n++
 		}
 	}
-	f.eng = monitor.New(f.db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep, ChunkSize: 10})
+	f.eng = monitor.New(f.db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: testkit.Sleep(f.sim), ChunkSize: 10})
 	before := f.db.WriteTransactions()
 	f.sweep()
 	if got := f.db.WriteTransactions() - before; got != 4 { // 3 chunks, plus one for renewed tokens

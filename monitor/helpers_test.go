@@ -1,7 +1,6 @@
 package monitor_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -28,17 +27,12 @@ type fixture struct {
 	app *m365sim.App
 }
 
-func (f *fixture) sleep(ctx context.Context, d time.Duration) error {
-	f.sim.Clock.Advance(d)
-	return ctx.Err()
-}
-
 func newFixture(t *testing.T, opts m365sim.Options) *fixture {
 	t.Helper()
 	f := &fixture{t: t, sim: m365sim.Start(t, opts)}
 	db := testkit.Store(t, f.sim)
 	f.db = db
-	f.eng = monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep, Concurrency: 8})
+	f.eng = monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: testkit.Sleep(f.sim), Concurrency: 8})
 	return f
 }
 
