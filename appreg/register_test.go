@@ -235,11 +235,7 @@ func TestRegistrationSaveSealsTheSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(t.TempDir()+"/modauth.db", store.Options{Now: sim.Clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testkit.Store(t, sim)
 	if err := db.PutProfile(store.Profile{ID: "moveit-production"}); err != nil {
 		t.Fatal(err)
 	}
