@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	pid  = "acme-production"
+	pid  = testkit.ProfileID
 	anna = "anna.devries@contoso.com"
 )
 
@@ -40,31 +40,11 @@ func (f *fixture) deps() conn.Deps {
 	return d
 }
 
-func (f *fixture) hosts() store.Hosts {
-	return testkit.Hosts(f.sim)
-}
-
 // presetProfile is the profile the wizard saves for a preset, on the
 // simulator, with the IMAP, POP and SMTP hosts at a closed port.
 func (f *fixture) presetProfile(pre appreg.Preset) store.Profile {
 	f.t.Helper()
-	sc := pre.ScenarioFor("production", "crm.example.com")
-	sc.Hosts = f.hosts()
-	plan, err := appreg.NewPlan(sc)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	p := store.Profile{ID: pid, Customer: "Acme", Environment: "production", Preset: pre.ID, Model: sc.Model,
-		Protocols: sc.Protocols, OnPremises: sc.OnPremises, RedirectURI: sc.RedirectURI, Scopes: plan.SignInScopes,
-		Hosts: sc.Hosts, TenantID: f.sim.Tenant.ID}
-	for _, d := range sc.Data {
-		if d != appreg.MailSend {
-			p.Folders = append(p.Folders, string(d))
-		}
-	}
-	if len(p.Folders) == 0 && slices.Contains(sc.Protocols, store.EWS) {
-		p.Folders = []string{"calendar", "contacts", "tasks"}
-	}
+	p := testkit.Profile(f.t, f.sim, pre)
 	closed := closedPort(f.t)
 	p.Hosts.IMAP, p.Hosts.POP, p.Hosts.SMTP = closed, closed, closed
 	return p

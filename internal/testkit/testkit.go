@@ -117,3 +117,33 @@ func SignIn(t testing.TB, db *store.DB, sim *m365sim.Sim, p store.Profile, key, 
 	}
 	return st
 }
+
+// ProfileID is the ID of the profile Profile makes: customer Acme, the
+// production environment.
+const ProfileID = "acme-production"
+
+// Profile is the profile the wizard saves for a preset on the simulator,
+// before the app is registered (no client ID yet): the preset's scenario
+// for Acme's production environment at crm.example.com, with its plan's
+// sign-in scopes and the folders it syncs. It is not stored.
+func Profile(t testing.TB, sim *m365sim.Sim, pre appreg.Preset) store.Profile {
+	t.Helper()
+	sc := pre.ScenarioFor("production", "crm.example.com")
+	sc.Hosts = Hosts(sim)
+	plan, err := appreg.NewPlan(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := store.Profile{ID: ProfileID, Customer: "Acme", Environment: "production", Preset: pre.ID, Model: sc.Model,
+		Protocols: sc.Protocols, OnPremises: sc.OnPremises, RedirectURI: sc.RedirectURI, Scopes: plan.SignInScopes,
+		Hosts: sc.Hosts, TenantID: sim.Tenant.ID}
+	for _, d := range sc.Data {
+		if d != appreg.MailSend {
+			p.Folders = append(p.Folders, string(d))
+		}
+	}
+	if len(p.Folders) == 0 && slices.Contains(sc.Protocols, store.EWS) {
+		p.Folders = []string{"calendar", "contacts", "tasks"}
+	}
+	return p
+}

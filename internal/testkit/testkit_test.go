@@ -14,32 +14,26 @@ import (
 
 const anna = "anna.devries@contoso.com"
 
-// genericPlan is the generic preset's scenario and plan on the simulator.
-func genericPlan(t *testing.T, sim *m365sim.Sim) (appreg.Scenario, *appreg.Plan) {
-	t.Helper()
-	i := slices.IndexFunc(appreg.Presets(), func(p appreg.Preset) bool { return p.ID == "generic" })
-	sc := appreg.Presets()[i].ScenarioFor("production", "")
-	sc.Hosts = testkit.Hosts(sim)
-	plan, err := appreg.NewPlan(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sc, plan
-}
-
 // genericProfile registers the generic preset's plan by hand, without the
 // permissions named in without, and stores its profile.
 func genericProfile(t *testing.T, sim *m365sim.Sim, db *store.DB, without ...string) store.Profile {
 	t.Helper()
-	sc, plan := genericPlan(t, sim)
+	p := testkit.Profile(t, sim, generic())
+	plan, err := conn.Plan(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	app, _ := testkit.RegisterPlan(sim, plan, without...)
-	p := store.Profile{ID: "acme-production", Customer: "Acme", Environment: "production", Model: sc.Model,
-		Protocols: sc.Protocols, Scopes: plan.SignInScopes, Folders: []string{"calendar", "contacts", "tasks"},
-		Hosts: sc.Hosts, TenantID: sim.Tenant.ID, ClientID: app.ClientID}
+	p.ClientID = app.ClientID
 	if err := db.PutProfile(p); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func generic() appreg.Preset {
+	i := slices.IndexFunc(appreg.Presets(), func(p appreg.Preset) bool { return p.ID == "generic" })
+	return appreg.Presets()[i]
 }
 
 // TestSignInGivesAWorkingSignIn signs a user in with the kit and probes
@@ -78,7 +72,10 @@ func TestSignInGivesAWorkingSignIn(t *testing.T) {
 // permission lists all the plan's permissions but that one.
 func TestRegisterPlanLeavesOut(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
-	_, plan := genericPlan(t, sim)
+	plan, err := conn.Plan(testkit.Profile(t, sim, generic()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	all, _ := testkit.RegisterPlan(sim, plan)
 	some, _ := testkit.RegisterPlan(sim, plan, "Tasks.ReadWrite")
 	if len(all.Required) != len(plan.Permissions) || len(some.Required) != len(all.Required)-1 {
