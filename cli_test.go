@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
@@ -26,7 +27,7 @@ func simProfile(t *testing.T, roles ...string) (*m365sim.Sim, string, m365sim.Pa
 	}
 	defer db.Close()
 	p := store.Profile{ID: "acme", Customer: "Acme", Environment: "production", TenantID: sim.Tenant.ID, ClientID: app.ClientID,
-		Model: store.AppOnly, Protocols: []store.Protocol{store.Graph}, Hosts: store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com"}}
+		Model: store.AppOnly, Protocols: []store.Protocol{store.Graph}, Hosts: testkit.Hosts(sim)}
 	if err := db.PutProfile(p); err != nil {
 		t.Fatal(err)
 	}

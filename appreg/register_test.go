@@ -11,24 +11,19 @@ import (
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
 
 const adminUPN = "admin@contoso.onmicrosoft.com"
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
 func flowsFor(t *testing.T, sim *m365sim.Sim, clientID string, secret store.Secret) *flows.Client {
 	t.Helper()
-	c, err := flows.New(ctx(t), flows.Config{
+	c, err := flows.New(testkit.Ctx(t), flows.Config{
 		Authority: sim.URL, Tenant: "contoso.com", ClientID: clientID, ClientSecret: secret,
 		HTTPClient: sim.HTTPClient(), Now: sim.Clock.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error { sim.Clock.Advance(d); return ctx.Err() },
+		Sleep: testkit.Sleep(sim),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -45,14 +40,14 @@ func adminGraph(t *testing.T, sim *m365sim.Sim, upn string) *exchange.Graph {
 		t.Fatalf("the simulator's admin client %s is not the one modauth uses", sim.AdminApp.ClientID)
 	}
 	c := flowsFor(t, sim, appreg.AdminClientID, "")
-	dc, err := c.StartDeviceCode(ctx(t), appreg.AdminScopesOn(appreg.Graph.URI, appreg.AdminPermissions...))
+	dc, err := c.StartDeviceCode(testkit.Ctx(t), appreg.AdminScopesOn(appreg.Graph.URI, appreg.AdminPermissions...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := sim.ApproveDevice(dc.UserCode, upn); err != nil {
 		t.Fatalf("%s signs in: %v", upn, err)
 	}
-	tok, err := c.PollDeviceCode(ctx(t), dc)
+	tok, err := c.PollDeviceCode(testkit.Ctx(t), dc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +56,7 @@ func adminGraph(t *testing.T, sim *m365sim.Sim, upn string) *exchange.Graph {
 
 func roles(t *testing.T, sim *m365sim.Sim, clientID string, secret store.Secret, resource string) ([]string, error) {
 	t.Helper()
-	tok, err := flowsFor(t, sim, clientID, secret).ClientCredentials(ctx(t), resource)
+	tok, err := flowsFor(t, sim, clientID, secret).ClientCredentials(testkit.Ctx(t), resource)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +69,7 @@ func TestRegisterAppOnlyEndToEnd(t *testing.T) {
 	g := adminGraph(t, sim, adminUPN)
 	p := presetPlan(t, "moveit-app-only")
 
-	reg, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{Now: sim.Clock.Now})
+	reg, err := appreg.Register(testkit.Ctx(t), g, p, appreg.RegisterOptions{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +91,7 @@ func TestRegisterAppOnlyEndToEnd(t *testing.T) {
 
 	// A second run, by client ID or by name, finds everything in place.
 	for _, opts := range []appreg.RegisterOptions{{ClientID: reg.ClientID, HaveSecret: true, Now: sim.Clock.Now}, {HaveSecret: true, Now: sim.Clock.Now}} {
-		again, err := appreg.Register(ctx(t), g, p, opts)
+		again, err := appreg.Register(testkit.Ctx(t), g, p, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +105,7 @@ func TestRegisterDelegatedGrantsConsentForAll(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
 	p := presetPlan(t, "flowfact")
-	reg, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{Now: sim.Clock.Now})
+	reg, err := appreg.Register(testkit.Ctx(t), g, p, appreg.RegisterOptions{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +120,7 @@ func TestRegisterDelegatedGrantsConsentForAll(t *testing.T) {
 	// The missing piece on a re-run: an app registered by hand without
 	// public client flows gets them, and nothing else changes.
 	p.FallbackPublicClient = true
-	again, err := appreg.Register(ctx(t), g, p, appreg.RegisterOptions{ClientID: reg.ClientID, HaveSecret: true, Now: sim.Clock.Now})
+	again, err := appreg.Register(testkit.Ctx(t), g, p, appreg.RegisterOptions{ClientID: reg.ClientID, HaveSecret: true, Now: sim.Clock.Now})
 	if err != nil || len(again.Changes) != 1 || !strings.Contains(again.Changes[0], "public client flows") {
 		t.Errorf("changes %v, err %v", again.Changes, err)
 	}
@@ -134,7 +129,7 @@ func TestRegisterDelegatedGrantsConsentForAll(t *testing.T) {
 func TestRegisterWithoutRightsNamesTheRole(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, "hugo.lefebvre@contoso.com") // Application Administrator
-	_, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
+	_, err := appreg.Register(testkit.Ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	var re *appreg.RoleError
 	if !errors.As(err, &re) || !errors.Is(err, exchange.ErrForbidden) {
 		t.Fatalf("err %v, want a RoleError", err)
@@ -147,7 +142,7 @@ func TestRegisterWithoutRightsNamesTheRole(t *testing.T) {
 func TestRotationKeepsTokensWorking(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
-	reg, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
+	reg, err := appreg.Register(testkit.Ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +164,7 @@ func TestRotationKeepsTokensWorking(t *testing.T) {
 		},
 		Save:      func(cs store.ClientSecret) error { stored = cs; works("during, just stored", stored); return nil },
 		RemoveOld: func(store.ClientSecret) bool { return true },
-	}.Run(ctx(t))
+	}.Run(testkit.Ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,17 +185,17 @@ func TestRotationKeepsTokensWorking(t *testing.T) {
 func TestRotationThatCannotProveKeepsTheOldSecret(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
-	reg, _ := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
+	reg, _ := appreg.Register(testkit.Ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	saved := false
 	_, err := appreg.Rotation{
 		Graph: g, ClientID: reg.ClientID, Current: *reg.Secret, Now: sim.Clock.Now,
 		Prove: func(context.Context, store.Secret) error { return errors.New("refused") },
 		Save:  func(store.ClientSecret) error { saved = true; return nil },
-	}.Run(ctx(t))
+	}.Run(testkit.Ctx(t))
 	if err == nil || saved {
 		t.Fatalf("err %v saved %v", err, saved)
 	}
-	pcs, _ := g.AppPasswords(ctx(t), reg.ClientID)
+	pcs, _ := g.AppPasswords(testkit.Ctx(t), reg.ClientID)
 	if len(pcs) != 1 || pcs[0].KeyID != reg.Secret.KeyID {
 		t.Errorf("secrets after a failed rotation: %+v", pcs)
 	}
@@ -209,9 +204,9 @@ func TestRotationThatCannotProveKeepsTheOldSecret(t *testing.T) {
 func TestSecretExpiryFromGraphOrEntered(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
-	reg, _ := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
+	reg, _ := appreg.Register(testkit.Ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	entered := store.ClientSecret{KeyID: reg.Secret.KeyID, Expiry: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), ExpirySource: store.ExpiryEntered}
-	cs, err := appreg.SecretExpiry(ctx(t), g, reg.ClientID, entered)
+	cs, err := appreg.SecretExpiry(testkit.Ctx(t), g, reg.ClientID, entered)
 	if err != nil || cs.ExpirySource != store.ExpiryGraph || !cs.Expiry.Equal(reg.Secret.Expiry) {
 		t.Errorf("from graph: %+v %v", cs, err)
 	}
@@ -227,7 +222,7 @@ func TestSecretExpiryFromGraphOrEntered(t *testing.T) {
 		}
 		return tok.AccessToken, nil
 	}}
-	cs, err = appreg.SecretExpiry(ctx(t), weak, reg.ClientID, entered)
+	cs, err = appreg.SecretExpiry(testkit.Ctx(t), weak, reg.ClientID, entered)
 	if !errors.Is(err, exchange.ErrForbidden) || cs.ExpirySource != store.ExpiryEntered || !cs.Expiry.Equal(entered.Expiry) {
 		t.Errorf("without rights: %+v %v", cs, err)
 	}
@@ -236,15 +231,11 @@ func TestSecretExpiryFromGraphOrEntered(t *testing.T) {
 func TestRegistrationSaveSealsTheSecret(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)
-	reg, err := appreg.Register(ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
+	reg, err := appreg.Register(testkit.Ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(t.TempDir()+"/modauth.db", store.Options{Now: sim.Clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testkit.Store(t, sim)
 	if err := db.PutProfile(store.Profile{ID: "moveit-production"}); err != nil {
 		t.Fatal(err)
 	}

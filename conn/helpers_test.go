@@ -1,31 +1,23 @@
 package conn_test
 
 import (
-	"context"
 	"net"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/conn"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
 
 const (
-	pid  = "acme-production"
+	pid  = testkit.ProfileID
 	anna = "anna.devries@contoso.com"
 )
-
-func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
 
 // fixture is a simulated tenant and a store on its clock.
 type fixture struct {
@@ -38,49 +30,21 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, sim: m365sim.Start(t, m365sim.Options{})}
-	db, err := store.Open(filepath.Join(t.TempDir(), "modauth.db"), store.Options{Now: f.sim.Clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	f.db = db
+	f.db = testkit.Store(t, f.sim)
 	return f
 }
 
 func (f *fixture) deps() conn.Deps {
-	return conn.Deps{DB: f.db, HTTP: f.sim.HTTPClient(), Now: f.sim.Clock.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			f.sim.Clock.Advance(d)
-			return ctx.Err()
-		},
-		TokenRequested: func() { f.requests.Add(1) }}
-}
-
-func (f *fixture) hosts() store.Hosts {
-	return store.Hosts{Authority: f.sim.URL, Graph: f.sim.URL, GraphResource: "https://graph.microsoft.com", EWS: f.sim.URL + "/EWS/Exchange.asmx"}
+	d := testkit.Deps(f.db, f.sim)
+	d.TokenRequested = func() { f.requests.Add(1) }
+	return d
 }
 
 // presetProfile is the profile the wizard saves for a preset, on the
 // simulator, with the IMAP, POP and SMTP hosts at a closed port.
 func (f *fixture) presetProfile(pre appreg.Preset) store.Profile {
 	f.t.Helper()
-	sc := pre.ScenarioFor("production", "crm.example.com")
-	sc.Hosts = f.hosts()
-	plan, err := appreg.NewPlan(sc)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	p := store.Profile{ID: pid, Customer: "Acme", Environment: "production", Preset: pre.ID, Model: sc.Model,
-		Protocols: sc.Protocols, OnPremises: sc.OnPremises, RedirectURI: sc.RedirectURI, Scopes: plan.SignInScopes,
-		Hosts: sc.Hosts, TenantID: f.sim.Tenant.ID}
-	for _, d := range sc.Data {
-		if d != appreg.MailSend {
-			p.Folders = append(p.Folders, string(d))
-		}
-	}
-	if len(p.Folders) == 0 && slices.Contains(sc.Protocols, store.EWS) {
-		p.Folders = []string{"calendar", "contacts", "tasks"}
-	}
+	p := testkit.Profile(f.t, f.sim, pre)
 	closed := closedPort(f.t)
 	p.Hosts.IMAP, p.Hosts.POP, p.Hosts.SMTP = closed, closed, closed
 	return p
@@ -106,28 +70,12 @@ func (f *fixture) register(p *store.Profile, without ...string) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	spec := m365sim.AppSpec{DisplayName: plan.DisplayName, WebRedirectURIs: plan.WebRedirectURIs,
-		PublicRedirectURIs: plan.PublicRedirectURIs, FallbackPublicClient: plan.FallbackPublicClient}
-	for _, perm := range plan.Permissions {
-		if slices.Contains(without, perm.Name) {
-			continue
-		}
-		name := perm.Name
-		if perm.Kind == appreg.AppRole {
-			name = "role:" + name
-		}
-		spec.Required = append(spec.Required, name)
-	}
-	app := f.sim.RegisterApp(f.sim.Tenant, spec)
-	if plan.AdminConsent {
-		f.sim.GrantAdminConsent(f.sim.Tenant, app)
-	}
+	app, sec := testkit.RegisterPlan(f.sim, plan, without...)
 	p.ClientID = app.ClientID
 	if err := f.db.PutProfile(*p); err != nil {
 		f.t.Fatal(err)
 	}
 	if plan.NeedsSecret {
-		sec := f.sim.AddSecret(app, 180*24*time.Hour)
 		if err := f.db.SetClientSecret(p.ID, store.ClientSecret{Value: store.Secret(sec.Value), KeyID: sec.KeyID}); err != nil {
 			f.t.Fatal(err)
 		}
@@ -161,25 +109,5 @@ func (f *fixture) signIn(cn *conn.Conn, u store.User, without ...string) store.T
 		// User.Read, which the plan grants too.
 		scopes = append(scopes, "https://graph.microsoft.com/User.Read")
 	}
-	fc, err := cn.Identity(ctx(f.t))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	dc, err := fc.StartDeviceCode(ctx(f.t), scopes)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.sim.ApproveDevice(dc.UserCode, u.UPN); err != nil {
-		f.t.Fatal(err)
-	}
-	tok, err := fc.PollDeviceCode(ctx(f.t), dc)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	st := tok.Stored()
-	st.Scopes = scopes
-	if err := f.db.PutToken(pid, u.Key, st); err != nil {
-		f.t.Fatal(err)
-	}
-	return st
+	return testkit.SignIn(f.t, f.db, f.sim, cn.Profile(), u.Key, u.UPN, scopes)
 }

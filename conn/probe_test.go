@@ -9,6 +9,7 @@ import (
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/store"
 )
 
@@ -62,7 +63,7 @@ func TestProbeUsesExactlyThePlan(t *testing.T) {
 		t.Run(pre.ID, func(t *testing.T) {
 			cn, u := setUp(t, pre)
 			for _, proto := range cn.Profile().Protocols {
-				r := cn.Probe(ctx(t), u, proto)
+				r := cn.Probe(testkit.Ctx(t), u, proto)
 				var me *exchange.MailError
 				switch {
 				case mailProtocol(proto) && (!errors.As(r.Err, &me) || me.Stage != "connect"):
@@ -82,7 +83,7 @@ func TestProbeUsesExactlyThePlan(t *testing.T) {
 					cn, u := setUp(t, pre, perm.Name)
 					var named bool
 					for _, proto := range cn.Profile().Protocols {
-						r := cn.Probe(ctx(t), u, proto)
+						r := cn.Probe(testkit.Ctx(t), u, proto)
 						if r.OK {
 							continue
 						}
@@ -106,7 +107,7 @@ func TestProbeOfMailSendSendsNothing(t *testing.T) {
 	for _, id := range []string{"moveit-app-only", "moveit-delegated"} {
 		pre, _ := appreg.PresetByID(id)
 		cn, u := setUp(t, pre)
-		r := cn.Probe(ctx(t), u, store.Graph)
+		r := cn.Probe(testkit.Ctx(t), u, store.Graph)
 		if !r.OK || !strings.Contains(r.Tried, "Mail.Send") || !strings.Contains(r.Tried, "no mail was sent") {
 			t.Errorf("%s: %+v", id, r)
 		}
@@ -132,7 +133,7 @@ func TestProbeOnPremises(t *testing.T) {
 		}
 		f.sim.EnableOnPremEWS(p.ServiceAccount, "password of the service account", impersonation)
 		u := f.user(anna)
-		r := conn.New(p, f.deps()).Probe(ctx(t), u, store.EWS)
+		r := conn.New(p, f.deps()).Probe(testkit.Ctx(t), u, store.EWS)
 		switch {
 		case impersonation && (!r.OK || !strings.Contains(r.Tried, "as "+anna+" (impersonation)")):
 			t.Errorf("with the role: %+v", r)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/conn"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/store"
 )
 
@@ -24,7 +25,7 @@ func TestAppTokenIsAskedOnceOnTheClock(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tok, err := cn.AppToken(ctx(t), cn.Hosts().GraphResource)
+			tok, err := cn.AppToken(testkit.Ctx(t), cn.Hosts().GraphResource)
 			if err != nil {
 				t.Error(err)
 			}
@@ -43,11 +44,11 @@ func TestAppTokenIsAskedOnceOnTheClock(t *testing.T) {
 	// Tokens live 60 to 90 minutes: at 54 minutes every one has more
 	// than five left; at 86 none has.
 	f.sim.Clock.Advance(54 * time.Minute)
-	if tok, _ := cn.AppToken(ctx(t), cn.Hosts().GraphResource); tok != tokens[0] || f.requests.Load() != 1 {
+	if tok, _ := cn.AppToken(testkit.Ctx(t), cn.Hosts().GraphResource); tok != tokens[0] || f.requests.Load() != 1 {
 		t.Errorf("asked again with more than five minutes left (%d requests)", f.requests.Load())
 	}
 	f.sim.Clock.Advance(32 * time.Minute)
-	if tok, _ := cn.AppToken(ctx(t), cn.Hosts().GraphResource); tok == tokens[0] || f.requests.Load() != 2 {
+	if tok, _ := cn.AppToken(testkit.Ctx(t), cn.Hosts().GraphResource); tok == tokens[0] || f.requests.Load() != 2 {
 		t.Errorf("not renewed near its expiry (%d requests)", f.requests.Load())
 	}
 }
@@ -58,10 +59,10 @@ func TestProveSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cn.ProveSecret(ctx(t), cs.Value); err != nil {
+	if err := cn.ProveSecret(testkit.Ctx(t), cs.Value); err != nil {
 		t.Errorf("the app's secret: %v", err)
 	}
-	err = cn.ProveSecret(ctx(t), "not the secret~value of this app")
+	err = cn.ProveSecret(testkit.Ctx(t), "not the secret~value of this app")
 	if err == nil || !strings.Contains(err.Error(), "7000215") {
 		t.Errorf("a wrong secret: %v", err)
 	}
@@ -78,7 +79,7 @@ func TestUserTokenStoresTheRotationFirst(t *testing.T) {
 	signedIn := f.signIn(cn, u)
 	f.requests.Store(0)
 
-	tok, err := cn.UserToken(ctx(t), u, cn.Audience(store.Graph))
+	tok, err := cn.UserToken(testkit.Ctx(t), u, cn.Audience(store.Graph))
 	if err != nil || tok.IsZero() {
 		t.Fatalf("token %v", err)
 	}
@@ -89,18 +90,18 @@ func TestUserTokenStoresTheRotationFirst(t *testing.T) {
 	if stored.RefreshToken == signedIn.RefreshToken || stored.Refreshed.IsZero() || len(stored.Scopes) != len(signedIn.Scopes) {
 		t.Errorf("stored %+v: want the rotated refresh token with the consented scopes", stored)
 	}
-	if again, _ := cn.UserToken(ctx(t), u, cn.Audience(store.Graph)); again != tok || f.requests.Load() != 1 {
+	if again, _ := cn.UserToken(testkit.Ctx(t), u, cn.Audience(store.Graph)); again != tok || f.requests.Load() != 1 {
 		t.Errorf("the access token was not kept (%d requests)", f.requests.Load())
 	}
 
 	// Renew (the monitor's way) refreshes from the stored sign-in it is
 	// given and hands the rotation back to store; UserToken then has it.
 	other := conn.New(cn.Profile(), f.deps())
-	rotated, err := other.Renew(ctx(t), u.Key, stored, cn.Audience(store.Graph))
+	rotated, err := other.Renew(testkit.Ctx(t), u.Key, stored, cn.Audience(store.Graph))
 	if err != nil || rotated == nil || rotated.RefreshToken == stored.RefreshToken {
 		t.Fatalf("renew: %v, %+v", err, rotated)
 	}
-	if again, err := other.UserToken(ctx(t), u, cn.Audience(store.Graph)); err != nil || f.requests.Load() != 2 {
+	if again, err := other.UserToken(testkit.Ctx(t), u, cn.Audience(store.Graph)); err != nil || f.requests.Load() != 2 {
 		t.Errorf("a renewed token was asked again: %v (%d requests)", again, f.requests.Load())
 	}
 }
@@ -108,7 +109,7 @@ func TestUserTokenStoresTheRotationFirst(t *testing.T) {
 // A user without a stored sign-in is told to sign in, with no request.
 func TestUserTokenWithoutSignIn(t *testing.T) {
 	f, cn, u := prepare(t, "divalto")
-	r := cn.Probe(ctx(t), u, store.EWS)
+	r := cn.Probe(testkit.Ctx(t), u, store.EWS)
 	if r.OK || !strings.Contains(r.Message, "no sign-in is stored for "+anna) || !strings.Contains(r.Fix, "consent step") || f.requests.Load() != 0 {
 		t.Errorf("%+v (%d requests)", r, f.requests.Load())
 	}
@@ -130,11 +131,11 @@ func TestProbeRedactsWhatServersEcho(t *testing.T) {
 	p.Hosts.Graph = echo.URL
 	cn = conn.New(p, f.deps())
 	cs, _ := cn.Secret()
-	tok, err := cn.AppToken(ctx(t), cn.Hosts().GraphResource)
+	tok, err := cn.AppToken(testkit.Ctx(t), cn.Hosts().GraphResource)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := cn.Probe(ctx(t), u, store.Graph)
+	r := cn.Probe(testkit.Ctx(t), u, store.Graph)
 	if r.OK || !strings.Contains(r.Message, "denied for Bearer [redacted]") {
 		t.Fatalf("the echo did not come back redacted: %+v", r)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
@@ -51,21 +52,21 @@ func TestCanary(t *testing.T) {
 	}
 
 	// Every flow, good and bad.
-	keep(c.ClientCredentials(ctx(t), "https://outlook.office365.com"))
+	keep(c.ClientCredentials(testkit.Ctx(t), "https://outlook.office365.com"))
 	dev := keep(e.signInDevice(t, anna), nil)
 	loop := keep(e.signInLoopback(t, anna))
 	s, _ := c.StartAuthCode(flows.AuthCodeRequest{RedirectURI: "https://crm.example.com/cb", Scopes: delegatedScopes, Confidential: true})
 	to, _ := e.sim.SignIn(s.URL, anna)
-	keep(s.Complete(ctx(t), to))
-	keep(s.Complete(ctx(t), to)) // a second redemption fails
-	keep(c.Refresh(ctx(t), dev.Stored()))
-	keep(c.Refresh(ctx(t), store.Token{RefreshToken: rtCanary, Confidential: true}))
+	keep(s.Complete(testkit.Ctx(t), to))
+	keep(s.Complete(testkit.Ctx(t), to)) // a second redemption fails
+	keep(c.Refresh(testkit.Ctx(t), dev.Stored()))
+	keep(c.Refresh(testkit.Ctx(t), store.Token{RefreshToken: rtCanary, Confidential: true}))
 	bad := e.client(t, func(cfg *flows.Config) {
 		cfg.ClientID, cfg.ClientSecret, cfg.Logger = app.ClientID, store.Secret(secretCanary+"x"), logger
 	})
-	keep(bad.ClientCredentials(ctx(t), "https://outlook.office365.com"))
+	keep(bad.ClientCredentials(testkit.Ctx(t), "https://outlook.office365.com"))
 	e.sim.RevokeSessions(e.sim.Tenant.User(anna))
-	keep(c.Refresh(ctx(t), loop.Stored()))
+	keep(c.Refresh(testkit.Ctx(t), loop.Stored()))
 	if len(errs) < 4 {
 		t.Fatalf("want the bad calls to fail, got %d errors", len(errs))
 	}

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
 
 func TestDiscoveryUnknownTenant(t *testing.T) {
 	s := m365sim.Start(t, m365sim.Options{})
-	_, err := flows.New(ctx(t), flows.Config{Authority: s.URL, Tenant: "fabrikam.com", ClientID: s.App.ClientID})
+	_, err := flows.New(testkit.Ctx(t), flows.Config{Authority: s.URL, Tenant: "fabrikam.com", ClientID: s.App.ClientID})
 	wantKind(t, err, flows.ErrTenantNotFound, 90002, "tenant")
 }
 
@@ -59,7 +60,7 @@ func TestAuthCodeLoopback(t *testing.T) {
 func TestAuthCodeLoopbackRefusesWrongState(t *testing.T) {
 	e := newEnv(t)
 	var forged int
-	tok, err := e.c.SignInLoopback(ctx(t), flows.AuthCodeRequest{Scopes: delegatedScopes}, func(u string) error {
+	tok, err := e.c.SignInLoopback(testkit.Ctx(t), flows.AuthCodeRequest{Scopes: delegatedScopes}, func(u string) error {
 		go func() {
 			to, _ := e.sim.SignIn(u, anna)
 			base, _, _ := strings.Cut(to, "?")
@@ -93,7 +94,7 @@ func TestAuthCodePasteBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Preflight(ctx(t)); err != nil {
+	if err := s.Preflight(testkit.Ctx(t)); err != nil {
 		t.Fatalf("preflight: %v", err)
 	}
 	to, err := e.sim.SignIn(s.URL, anna)
@@ -101,17 +102,17 @@ func TestAuthCodePasteBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	other, _ := c.StartAuthCode(req)
-	if _, err := other.Complete(ctx(t), to); !errors.Is(err, flows.ErrStateMismatch) {
+	if _, err := other.Complete(testkit.Ctx(t), to); !errors.Is(err, flows.ErrStateMismatch) {
 		t.Errorf("another session's address: %v, want ErrStateMismatch", err)
 	}
-	tok, err := s.Complete(ctx(t), "  \""+to+"\"\n")
+	tok, err := s.Complete(testkit.Ctx(t), "  \""+to+"\"\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !tok.Confidential || tok.Identity.PreferredUsername != anna {
 		t.Errorf("token %+v identity %+v", tok, tok.Identity)
 	}
-	if _, err := s.Complete(ctx(t), to); err == nil {
+	if _, err := s.Complete(testkit.Ctx(t), to); err == nil {
 		t.Error("a code must not redeem twice")
 	}
 }
@@ -122,7 +123,7 @@ func TestAuthCodeRedirectMismatchCaughtByPreflight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, s.Preflight(ctx(t)), flows.ErrRedirectMismatch, 50011, "redirect")
+	wantKind(t, s.Preflight(testkit.Ctx(t)), flows.ErrRedirectMismatch, 50011, "redirect")
 }
 
 func TestAuthCodeConsentDeclinedAndAdminOnly(t *testing.T) {
@@ -132,12 +133,12 @@ func TestAuthCodeConsentDeclinedAndAdminOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Complete(ctx(t), to)
+	_, err = s.Complete(testkit.Ctx(t), to)
 	wantKind(t, err, flows.ErrConsentDeclined, 65004, "accept")
 
 	s, _ = e.c.StartAuthCode(flows.AuthCodeRequest{RedirectURI: "http://localhost", Scopes: []string{"User.Read.All", "openid"}})
 	to, _ = e.sim.SignIn(s.URL, anna)
-	_, err = s.Complete(ctx(t), to)
+	_, err = s.Complete(testkit.Ctx(t), to)
 	wantKind(t, err, flows.ErrAdminConsentRequired, 90094, "admin")
 }
 
@@ -165,7 +166,7 @@ func TestWrongAccount(t *testing.T) {
 
 func TestDeviceCodeApproved(t *testing.T) {
 	e := newEnv(t)
-	dc, err := e.c.StartDeviceCode(ctx(t), delegatedScopes)
+	dc, err := e.c.StartDeviceCode(testkit.Ctx(t), delegatedScopes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestDeviceCodeApproved(t *testing.T) {
 			}
 		}
 	}
-	tok, err := e.c.PollDeviceCode(ctx(t), dc)
+	tok, err := e.c.PollDeviceCode(testkit.Ctx(t), dc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,14 +202,14 @@ func TestDeviceCodeApproved(t *testing.T) {
 
 func TestDeviceCodeSlowDown(t *testing.T) {
 	e := newEnv(t)
-	dc, _ := e.c.StartDeviceCode(ctx(t), delegatedScopes)
+	dc, _ := e.c.StartDeviceCode(testkit.Ctx(t), delegatedScopes)
 	e.sim.SlowDownNext(1)
 	e.onSleep = func(n int) {
 		if n == 2 {
 			e.sim.ApproveDevice(dc.UserCode, anna)
 		}
 	}
-	if _, err := e.c.PollDeviceCode(ctx(t), dc); err != nil {
+	if _, err := e.c.PollDeviceCode(testkit.Ctx(t), dc); err != nil {
 		t.Fatal(err)
 	}
 	if want := []time.Duration{5 * time.Second, 10 * time.Second}; !slices.Equal(e.sleeps, want) {
@@ -218,20 +219,20 @@ func TestDeviceCodeSlowDown(t *testing.T) {
 
 func TestDeviceCodeDeclined(t *testing.T) {
 	e := newEnv(t)
-	dc, _ := e.c.StartDeviceCode(ctx(t), delegatedScopes)
+	dc, _ := e.c.StartDeviceCode(testkit.Ctx(t), delegatedScopes)
 	e.onSleep = func(n int) {
 		if n == 1 {
 			e.sim.DeclineDevice(dc.UserCode)
 		}
 	}
-	_, err := e.c.PollDeviceCode(ctx(t), dc)
+	_, err := e.c.PollDeviceCode(testkit.Ctx(t), dc)
 	wantKind(t, err, flows.ErrDeclined, 0, "start it again")
 }
 
 func TestDeviceCodeExpired(t *testing.T) {
 	e := newEnv(t)
-	dc, _ := e.c.StartDeviceCode(ctx(t), delegatedScopes)
-	_, err := e.c.PollDeviceCode(ctx(t), dc)
+	dc, _ := e.c.StartDeviceCode(testkit.Ctx(t), delegatedScopes)
+	_, err := e.c.PollDeviceCode(testkit.Ctx(t), dc)
 	wantKind(t, err, flows.ErrExpired, 70019, "again")
 	if n := len(e.sleeps); n < 180 || n > 182 {
 		t.Errorf("%d polls over 15 minutes at 5s", n)
@@ -240,7 +241,7 @@ func TestDeviceCodeExpired(t *testing.T) {
 
 func TestDeviceCodeCancelled(t *testing.T) {
 	e := newEnv(t)
-	dc, _ := e.c.StartDeviceCode(ctx(t), delegatedScopes)
+	dc, _ := e.c.StartDeviceCode(testkit.Ctx(t), delegatedScopes)
 	c, cancel := contextWithCancel(t)
 	e.onSleep = func(n int) {
 		if n == 2 {
@@ -257,36 +258,36 @@ func TestDeviceCodeWithoutPublicClientFlows(t *testing.T) {
 	e := newEnv(t)
 	app := e.sim.RegisterApp(e.sim.Tenant, m365sim.AppSpec{DisplayName: "no public flows", PublicRedirectURIs: []string{"http://localhost"}, Required: []string{"SMTP.Send", "offline_access"}})
 	c := e.client(t, func(c *flows.Config) { c.ClientID = app.ClientID })
-	dc, err := c.StartDeviceCode(ctx(t), delegatedScopes)
+	dc, err := c.StartDeviceCode(testkit.Ctx(t), delegatedScopes)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.sim.ApproveDevice(dc.UserCode, anna)
-	_, err = c.PollDeviceCode(ctx(t), dc)
+	_, err = c.PollDeviceCode(testkit.Ctx(t), dc)
 	wantKind(t, err, flows.ErrPublicClientOff, 7000218, "allow public client flows")
 }
 
 func TestDeviceCodeBlockedByConditionalAccess(t *testing.T) {
 	e := newEnv(t)
 	e.sim.BlockDeviceCode(true)
-	dc, _ := e.c.StartDeviceCode(ctx(t), delegatedScopes)
+	dc, _ := e.c.StartDeviceCode(testkit.Ctx(t), delegatedScopes)
 	if err := e.sim.ApproveDevice(dc.UserCode, anna); err == nil {
 		t.Fatal("approve must fail while device code is blocked")
 	}
-	_, err := e.c.PollDeviceCode(ctx(t), dc)
+	_, err := e.c.PollDeviceCode(testkit.Ctx(t), dc)
 	wantKind(t, err, flows.ErrBlockedByPolicy, 53003, "browser")
 }
 
 func TestDeviceCodeRidesOutThrottling(t *testing.T) {
 	e := newEnv(t)
-	dc, _ := e.c.StartDeviceCode(ctx(t), delegatedScopes)
+	dc, _ := e.c.StartDeviceCode(testkit.Ctx(t), delegatedScopes)
 	e.sim.Throttle("/token", 1, 30*time.Second)
 	e.onSleep = func(n int) {
 		if n == 2 {
 			e.sim.ApproveDevice(dc.UserCode, anna)
 		}
 	}
-	if _, err := e.c.PollDeviceCode(ctx(t), dc); err != nil {
+	if _, err := e.c.PollDeviceCode(testkit.Ctx(t), dc); err != nil {
 		t.Fatal(err)
 	}
 	if len(e.sleeps) < 2 || e.sleeps[1] != 30*time.Second {
@@ -305,7 +306,7 @@ func TestClientCredentials(t *testing.T) {
 	e := newEnv(t)
 	app, sec := appOnly(t, e)
 	c := e.client(t, func(c *flows.Config) { c.ClientID, c.ClientSecret = app.ClientID, store.Secret(sec.Value) })
-	tok, err := c.ClientCredentials(ctx(t), "https://outlook.office365.com")
+	tok, err := c.ClientCredentials(testkit.Ctx(t), "https://outlook.office365.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +317,7 @@ func TestClientCredentials(t *testing.T) {
 	if !slices.Contains(claims.Roles, "full_access_as_app") || slices.Contains(claims.Roles, "Mail.Send") || !tok.RefreshToken.IsZero() {
 		t.Errorf("roles %v (Mail.Send is a Graph role), refresh %q", claims.Roles, tok.RefreshToken)
 	}
-	g, err := c.ClientCredentials(ctx(t), "https://graph.microsoft.com/")
+	g, err := c.ClientCredentials(testkit.Ctx(t), "https://graph.microsoft.com/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,13 +332,13 @@ func TestClientCredentialsSecretFaults(t *testing.T) {
 	with := func(secret string) *flows.Client {
 		return e.client(t, func(c *flows.Config) { c.ClientID, c.ClientSecret = app.ClientID, store.Secret(secret) })
 	}
-	_, err := with(sec.KeyID).ClientCredentials(ctx(t), "https://outlook.office365.com")
+	_, err := with(sec.KeyID).ClientCredentials(testkit.Ctx(t), "https://outlook.office365.com")
 	wantKind(t, err, flows.ErrInvalidSecret, 7000215, "secret id")
-	_, err = with("not-the-secret").ClientCredentials(ctx(t), "https://outlook.office365.com")
+	_, err = with("not-the-secret").ClientCredentials(testkit.Ctx(t), "https://outlook.office365.com")
 	wantKind(t, err, flows.ErrInvalidSecret, 7000215, "value")
 
 	e.sim.ExpireSecret(app, sec.KeyID)
-	_, err = with(sec.Value).ClientCredentials(ctx(t), "https://outlook.office365.com")
+	_, err = with(sec.Value).ClientCredentials(testkit.Ctx(t), "https://outlook.office365.com")
 	wantKind(t, err, flows.ErrSecretExpired, 7000222, "create a new client secret")
 }
 
@@ -346,7 +347,7 @@ func TestRefreshRotation(t *testing.T) {
 	first := e.signInDevice(t, anna)
 	e.sim.Clock.Advance(2 * time.Hour)
 
-	second, err := e.c.Refresh(ctx(t), stored(first))
+	second, err := e.c.Refresh(testkit.Ctx(t), stored(first))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +358,7 @@ func TestRefreshRotation(t *testing.T) {
 		t.Errorf("carried metadata: %+v", second.Stored())
 	}
 	// One refresh token serves Exchange and Graph.
-	g, err := e.c.Refresh(ctx(t), stored(second), "https://graph.microsoft.com/User.Read")
+	g, err := e.c.Refresh(testkit.Ctx(t), stored(second), "https://graph.microsoft.com/User.Read")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,11 +367,11 @@ func TestRefreshRotation(t *testing.T) {
 	}
 	// The replaced token still works for a while (a crash between receiving
 	// and storing the new one loses nothing), then no more.
-	if _, err := e.c.Refresh(ctx(t), stored(first)); err != nil {
+	if _, err := e.c.Refresh(testkit.Ctx(t), stored(first)); err != nil {
 		t.Errorf("old token within grace: %v", err)
 	}
 	e.sim.Clock.Advance(25 * time.Hour)
-	_, err = e.c.Refresh(ctx(t), stored(first))
+	_, err = e.c.Refresh(testkit.Ctx(t), stored(first))
 	wantKind(t, err, flows.ErrSignInNeeded, 70000, "sign")
 }
 
@@ -393,7 +394,7 @@ func TestRefreshFaults(t *testing.T) {
 			e := newEnv(t)
 			tok := e.signInDevice(t, anna)
 			c.fault(e, e.sim.Tenant.User(anna))
-			_, err := e.c.Refresh(ctx(t), stored(tok))
+			_, err := e.c.Refresh(testkit.Ctx(t), stored(tok))
 			wantKind(t, err, c.sentinel, c.code, c.hint)
 		})
 	}
@@ -407,7 +408,7 @@ func TestRefreshAfterMFASignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.c.Refresh(ctx(t), stored(tok)); err != nil {
+	if _, err := e.c.Refresh(testkit.Ctx(t), stored(tok)); err != nil {
 		t.Errorf("refresh after MFA sign-in: %v", err)
 	}
 }
@@ -416,15 +417,15 @@ func TestThrottledAndUnavailable(t *testing.T) {
 	e := newEnv(t)
 	tok := e.signInDevice(t, anna)
 	e.sim.Throttle("/token", 1, 42*time.Second)
-	_, err := e.c.Refresh(ctx(t), stored(tok))
+	_, err := e.c.Refresh(testkit.Ctx(t), stored(tok))
 	fe := wantKind(t, err, flows.ErrThrottled, 90055, "wait")
 	if fe.RetryAfter != 42*time.Second {
 		t.Errorf("retry after %v", fe.RetryAfter)
 	}
 	e.sim.FailNext("/token", 1, 503)
-	_, err = e.c.Refresh(ctx(t), stored(tok))
+	_, err = e.c.Refresh(testkit.Ctx(t), stored(tok))
 	wantKind(t, err, flows.ErrUnavailable, 90033, "try again")
-	if _, err := e.c.Refresh(ctx(t), stored(tok)); err != nil {
+	if _, err := e.c.Refresh(testkit.Ctx(t), stored(tok)); err != nil {
 		t.Errorf("after the outage: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
@@ -70,17 +71,11 @@ func (e *env) client(t *testing.T, mod ...func(*flows.Config)) *flows.Client {
 	return c
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
 // signInLoopback signs upn in through the loopback listener, the way a
 // browser on the same machine would.
 func (e *env) signInLoopback(t *testing.T, upn string) (*flows.Token, error) {
 	t.Helper()
-	return e.c.SignInLoopback(ctx(t), flows.AuthCodeRequest{Scopes: delegatedScopes, LoginHint: upn}, func(u string) error {
+	return e.c.SignInLoopback(testkit.Ctx(t), flows.AuthCodeRequest{Scopes: delegatedScopes, LoginHint: upn}, func(u string) error {
 		go func() {
 			to, err := e.sim.SignIn(u, upn)
 			if err != nil {
@@ -98,7 +93,7 @@ func (e *env) signInLoopback(t *testing.T, upn string) (*flows.Token, error) {
 // signInDevice signs upn in by device code, approving on the first poll.
 func (e *env) signInDevice(t *testing.T, upn string) *flows.Token {
 	t.Helper()
-	dc, err := e.c.StartDeviceCode(ctx(t), delegatedScopes)
+	dc, err := e.c.StartDeviceCode(testkit.Ctx(t), delegatedScopes)
 	if err != nil {
 		t.Fatalf("start device code: %v", err)
 	}
@@ -110,7 +105,7 @@ func (e *env) signInDevice(t *testing.T, upn string) *flows.Token {
 		}
 	}
 	defer func() { e.onSleep = nil }()
-	tok, err := e.c.PollDeviceCode(ctx(t), dc)
+	tok, err := e.c.PollDeviceCode(testkit.Ctx(t), dc)
 	if err != nil {
 		t.Fatalf("device sign-in: %v", err)
 	}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
@@ -36,14 +36,10 @@ func BenchmarkSweep(b *testing.B) {
 	app := sim.RegisterApp(sim.Tenant, m365sim.AppSpec{DisplayName: "bench", Required: []string{"role:Calendars.ReadWrite", "role:Contacts.ReadWrite", "role:Tasks.ReadWrite.All"}})
 	sim.GrantAdminConsent(sim.Tenant, app)
 	sec := sim.AddSecret(app, 365*24*time.Hour)
-	db, err := store.Open(filepath.Join(b.TempDir(), "modauth.db"), store.Options{Now: sim.Clock.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := testkit.Store(b, sim)
 	p := store.Profile{ID: pid, TenantID: sim.Tenant.ID, ClientID: app.ClientID, Model: store.AppOnly,
 		Protocols: []store.Protocol{store.Graph}, Folders: []string{"calendar", "contacts", "tasks"},
-		Hosts: store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com"}}
+		Hosts: testkit.Hosts(sim)}
 	if err := db.PutProfile(p); err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/internal/testclock"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
@@ -64,7 +65,7 @@ func TestCrashDuringSweep(t *testing.T) {
 		if err := db.Check(); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		c, err := flows.New(ctx(t), flows.Config{Authority: f.sim.URL, Tenant: f.sim.Tenant.ID, ClientID: f.app.ClientID, HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now})
+		c, err := flows.New(testkit.Ctx(t), flows.Config{Authority: f.sim.URL, Tenant: f.sim.Tenant.ID, ClientID: f.app.ClientID, HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +74,7 @@ func TestCrashDuringSweep(t *testing.T) {
 			if err != nil {
 				t.Fatalf("round %d: %s: %v", round, key, err)
 			}
-			fresh, err := c.Refresh(ctx(t), tok, "https://graph.microsoft.com/Calendars.ReadWrite")
+			fresh, err := c.Refresh(testkit.Ctx(t), tok, "https://graph.microsoft.com/Calendars.ReadWrite")
 			if err != nil {
 				t.Fatalf("round %d (killed after %v): %s's stored refresh token is lost: %v", round, wait, key, err)
 			}
@@ -98,7 +99,7 @@ func TestCrashDuringSweep(t *testing.T) {
 	}
 	defer db.Close()
 	f.db = db
-	f.eng = monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep})
+	f.eng = monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: testkit.Sleep(f.sim)})
 	f.sim.Clock.Advance(2 * time.Hour)
 	f.sweep()
 	for _, key := range keys {

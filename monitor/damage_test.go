@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
@@ -37,7 +38,7 @@ func (f *fixture) damageRecord(bucket, key string) {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(func() { f.db.Close() })
-	f.eng = monitor.New(f.db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep, Concurrency: 8})
+	f.eng = monitor.New(f.db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: testkit.Sleep(f.sim), Concurrency: 8})
 }
 
 // TestDamagedRecordFailsOnlyThatUser: a user record and another user's job

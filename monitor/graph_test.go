@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
@@ -221,7 +222,7 @@ func TestWriteTransactionsPerSweep(t *testing.T) {
 			n++
 		}
 	}
-	f.eng = monitor.New(f.db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep, ChunkSize: 10})
+	f.eng = monitor.New(f.db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: testkit.Sleep(f.sim), ChunkSize: 10})
 	before := f.db.WriteTransactions()
 	f.sweep()
 	if got := f.db.WriteTransactions() - before; got != 4 { // 3 chunks, plus one for renewed tokens
@@ -244,7 +245,7 @@ func TestSyncNowRunsOnlyTheNamedUsers(t *testing.T) {
 	f.sweep()
 	first, claireFirst := f.job("AV").LastRun, f.job("CD").LastRun
 	f.sim.Clock.Advance(time.Minute) // not due for another 14 minutes
-	sum, err := f.eng.SyncNow(ctx(t), pid, "AV")
+	sum, err := f.eng.SyncNow(testkit.Ctx(t), pid, "AV")
 	if err != nil {
 		t.Fatal(err)
 	}

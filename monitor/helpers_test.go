@@ -1,13 +1,11 @@
 package monitor_test
 
 import (
-	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
@@ -29,27 +27,12 @@ type fixture struct {
 	app *m365sim.App
 }
 
-func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
-func (f *fixture) sleep(ctx context.Context, d time.Duration) error {
-	f.sim.Clock.Advance(d)
-	return ctx.Err()
-}
-
 func newFixture(t *testing.T, opts m365sim.Options) *fixture {
 	t.Helper()
 	f := &fixture{t: t, sim: m365sim.Start(t, opts)}
-	db, err := store.Open(filepath.Join(t.TempDir(), "modauth.db"), store.Options{Now: f.sim.Clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testkit.Store(t, f.sim)
 	f.db = db
-	f.eng = monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep, Concurrency: 8})
+	f.eng = monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: testkit.Sleep(f.sim), Concurrency: 8})
 	return f
 }
 
@@ -68,7 +51,7 @@ func (f *fixture) putProfile(p store.Profile) {
 	p.ID, p.Customer, p.Environment = pid, "Acme", "production"
 	p.TenantID, p.ClientID = f.sim.Tenant.ID, f.app.ClientID
 	p.Folders = []string{"calendar", "contacts", "tasks"}
-	p.Hosts = store.Hosts{Authority: f.sim.URL, Graph: f.sim.URL, GraphResource: "https://graph.microsoft.com", EWS: f.sim.URL + "/EWS/Exchange.asmx"}
+	p.Hosts = testkit.Hosts(f.sim)
 	if err := f.db.PutProfile(p); err != nil {
 		f.t.Fatal(err)
 	}
@@ -93,32 +76,16 @@ func (f *fixture) signIn(key, upn string) { f.t.Helper(); f.signInScopes(key, up
 
 func (f *fixture) signInScopes(key, upn string, scopes []string) {
 	f.t.Helper()
-	c, err := flows.New(ctx(f.t), flows.Config{Authority: f.sim.URL, Tenant: f.sim.Tenant.ID, ClientID: f.app.ClientID,
-		HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: f.sleep})
+	p, err := f.db.Profile(pid)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	dc, err := c.StartDeviceCode(ctx(f.t), scopes)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.sim.ApproveDevice(dc.UserCode, upn); err != nil {
-		f.t.Fatal(err)
-	}
-	tok, err := c.PollDeviceCode(ctx(f.t), dc)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	st := tok.Stored()
-	st.Scopes = scopes
-	if err := f.db.PutToken(pid, key, st); err != nil {
-		f.t.Fatal(err)
-	}
+	testkit.SignIn(f.t, f.db, f.sim, p, key, upn, scopes)
 }
 
 func (f *fixture) sweep() monitor.Summary {
 	f.t.Helper()
-	sum, err := f.eng.Sweep(ctx(f.t))
+	sum, err := f.eng.Sweep(testkit.Ctx(f.t))
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
@@ -33,12 +33,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	sim := m365sim.Start(t, m365sim.Options{})
-	db, err := store.Open(filepath.Join(t.TempDir(), "modauth.db"), store.Options{Now: sim.Clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h := &harness{t: t, sim: sim, db: db, wait: 3 * time.Second}
+	h := &harness{t: t, sim: sim, db: testkit.Store(t, sim), wait: 3 * time.Second}
 	h.open()
 	return h
 }
@@ -57,14 +52,11 @@ func (h *harness) open() {
 
 func (h *harness) options() Options {
 	return Options{
-		DB:         h.db,
-		Hosts:      store.Hosts{Authority: h.sim.URL, Graph: h.sim.URL, GraphResource: "https://graph.microsoft.com", EWS: h.sim.URL + "/EWS/Exchange.asmx"},
-		HTTPClient: h.sim.HTTPClient(),
-		Now:        h.sim.Clock.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			h.sim.Clock.Advance(d)
-			return ctx.Err()
-		},
+		DB:          h.db,
+		Hosts:       testkit.Hosts(h.sim),
+		HTTPClient:  h.sim.HTTPClient(),
+		Now:         h.sim.Clock.Now,
+		Sleep:       testkit.Sleep(h.sim),
 		OpenURL:     func(string) error { return errNoBrowser },
 		Demo:        h.sim.URL,
 		NoAltScreen: true,

@@ -10,6 +10,7 @@ import (
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
@@ -23,24 +24,7 @@ func registerByHand(t *testing.T, h *harness) (*m365sim.App, m365sim.PasswordCre
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := m365sim.AppSpec{DisplayName: plan.DisplayName, WebRedirectURIs: plan.WebRedirectURIs,
-		PublicRedirectURIs: plan.PublicRedirectURIs, FallbackPublicClient: plan.FallbackPublicClient}
-	for _, p := range plan.Permissions {
-		name := p.Name
-		if p.Kind == appreg.AppRole {
-			name = "role:" + name
-		}
-		spec.Required = append(spec.Required, name)
-	}
-	app := h.sim.RegisterApp(h.sim.Tenant, spec)
-	if plan.AdminConsent {
-		h.sim.GrantAdminConsent(h.sim.Tenant, app)
-	}
-	var sec m365sim.PasswordCredential
-	if plan.NeedsSecret {
-		sec = h.sim.AddSecret(app, 180*24*time.Hour)
-	}
-	return app, sec
+	return testkit.RegisterPlan(h.sim, plan)
 }
 
 // profileFor fills the profile step for a preset, typing as a person
