@@ -1,0 +1,183 @@
+// The consent step's messages and keys: sign-ins started, finished or
+// cancelled, the table moved, the rest skipped.
+
+package tui
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/modauth/modauth/store"
+)
+
+func (s *consentStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+	switch msg := msg.(type) {
+	case consentSkipMsg:
+		return s.skip(c)
+	case consentTickMsg:
+		if msg.seq == s.seq && s.mode == consentDevice {
+			return false, consentTick(msg.seq)
+		}
+		return false, nil
+	case consentDeviceMsg:
+		return false, s.deviceStarted(c, msg)
+	case consentBrowserMsg:
+		return false, s.browserStarted(msg)
+	case consentResultMsg:
+		return false, s.finish(c, msg)
+	case consentAdminMsg:
+		if msg.seq == s.seq {
+			s.working = ""
+			if msg.err != nil {
+				s.panel = consentProblem(msg.err, false)
+			}
+			s.adminURL = msg.url
+		}
+		return false, nil
+	case tea.PasteMsg:
+		if s.mode == consentBrowser && s.working == "" {
+			return false, s.submitPaste(msg.Content)
+		}
+	case tea.KeyPressMsg:
+		return s.key(c, msg)
+	}
+	switch s.mode {
+	case consentBrowser:
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(msg)
+		return false, cmd
+	case consentAccount:
+		_, _, cmd := s.account.Update(msg)
+		return false, cmd
+	}
+	return false, nil
+}
+
+func (s *consentStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
+	if k.String() == "esc" && s.Busy() {
+		s.endSession()
+		if s.mode == consentDevice || s.mode == consentBrowser || s.mode == consentTable {
+			s.mode, s.note = consentTable, "Sign-in cancelled."
+		}
+		return false, nil
+	}
+	if s.working != "" {
+		return false, nil
+	}
+	switch s.mode {
+	case consentAccount:
+		submitted, _, cmd := s.account.Update(k)
+		if !submitted {
+			return false, cmd
+		}
+		c.Profile.ServiceAccount = s.account.Value("account")
+		if c.DB != nil && c.Profile.ID != "" {
+			if err := c.DB.PutProfile(c.Profile); err != nil {
+				return false, errCmd(fmt.Errorf("save the service account: %w", err))
+			}
+		}
+		s.mode = consentTable
+		if err := s.load(c); err != nil {
+			return false, errCmd(err)
+		}
+		return false, nil
+	case consentDevice:
+		switch {
+		case key.Matches(k, consentKeys.CopyCode) && s.dev != nil:
+			s.copied = true
+			return false, tea.SetClipboard(s.dev.UserCode)
+		case key.Matches(k, consentKeys.Browser):
+			if i, ok := s.entry(s.target); ok {
+				return false, s.startBrowser(c, s.entries[i])
+			}
+		}
+		return false, nil
+	case consentBrowser:
+		switch {
+		case key.Matches(k, consentKeys.Submit):
+			return false, s.submitPaste(s.input.Value())
+		case key.Matches(k, consentKeys.CopyLink) && s.input.Value() == "" && s.lb != nil:
+			s.copied = true
+			return false, tea.SetClipboard(s.lb.sess.URL)
+		}
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(k)
+		s.brErr = ""
+		return false, cmd
+	case consentAppOnly:
+		switch {
+		case key.Matches(k, consentKeys.Continue):
+			return true, nil
+		case key.Matches(k, consentKeys.CopyLink) && s.adminURL != "":
+			s.copied = true
+			return false, tea.SetClipboard(s.adminURL)
+		}
+		return false, nil
+	}
+
+	// The table.
+	s.note, s.panel = "", ""
+	switch {
+	case key.Matches(k, keys.Up):
+		s.sel = max(s.sel-1, 0)
+	case key.Matches(k, keys.Down):
+		s.sel = min(s.sel+1, max(len(s.entries)-1, 0))
+	case key.Matches(k, consentKeys.Device), key.Matches(k, consentKeys.Browser):
+		if len(s.entries) == 0 {
+			s.panel = "Nobody to sign in: add users in the users step (esc)."
+			return false, nil
+		}
+		if key.Matches(k, consentKeys.Device) {
+			return false, s.startDevice(c, s.entries[s.sel])
+		}
+		return false, s.startBrowser(c, s.entries[s.sel])
+	case key.Matches(k, consentKeys.Export):
+		path, n, err := s.export(c)
+		switch {
+		case err != nil:
+			s.panel = "✗ " + firstLine(err)
+		case n == 0:
+			s.note = "Everyone has signed in: there are no instructions to export."
+		default:
+			s.note = fmt.Sprintf("✓ Wrote sign-in instructions for %d %s to\n%s", n, consentPlural(n, "user", "users"), path)
+		}
+	case key.Matches(k, consentKeys.Continue):
+		missing := s.pending()
+		if len(missing) == 0 {
+			return true, nil
+		}
+		s.panel = "Not everyone has signed in yet: " + consentNames(missing) + " " + consentPlural(len(missing), "is", "are") +
+			" missing.\nSign them in with d or b, or press s to skip the rest for now."
+	case key.Matches(k, consentKeys.Skip):
+		if len(s.pending()) == 0 {
+			return true, nil
+		}
+		n := len(s.pending())
+		return false, askCmd(fmt.Sprintf("Skip the rest for now? %d %s not signed in; they can sign in later.", n, consentPlural(n, "user has", "users have")),
+			"Skip", "Keep going", func() tea.Msg { return consentSkipMsg{} })
+	}
+	return false, nil
+}
+
+// consentSkipMsg: skipping the rest was answered yes.
+type consentSkipMsg struct{}
+
+// skip leaves the step with the users who have not signed in marked
+// pending, so the dashboard shows them as sign-in needed.
+func (s *consentStep) skip(c *Context) (bool, tea.Cmd) {
+	var marks []store.User
+	for _, e := range s.pending() {
+		if e.saved && e.user.Consent == store.ConsentNone {
+			u := e.user
+			u.Consent = store.ConsentPending
+			marks = append(marks, u)
+		}
+	}
+	if len(marks) > 0 && c.DB != nil {
+		if err := c.DB.PutUsers(c.Profile.ID, marks...); err != nil {
+			return false, errCmd(fmt.Errorf("mark users pending: %w", err))
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,176 @@
+// The dashboard's messages: keys, searches, the detail pane following the
+// cursor, and the engine's row changes applied as they come.
+
+package tui
+
+import (
+	"errors"
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/modauth/modauth/monitor"
+	"github.com/modauth/modauth/store"
+)
+
+func (d *dashboard) Update(c *Context, msg tea.Msg) tea.Cmd {
+	d.width, d.nowFn = c.Width, c.Now
+	switch msg := msg.(type) {
+	case dashTickMsg:
+		if msg.gen != d.tickGen {
+			return nil
+		}
+		// The expiring filter depends on the time: ensureView refreshes it
+		// once a minute at most.
+		return dashTick(msg.gen)
+	case sweepMsg:
+		d.sweepErr = msg.err
+		d.nextSweep = msg.next
+		if msg.err == nil {
+			d.lastOK, d.haveSweep = msg.at, true
+		}
+		return nil
+	case jobEventMsg:
+		return d.jobEvent(c, msg.ch)
+	case dashHistoryMsg:
+		if msg.key == d.hist.key {
+			d.hist = dashHistory{key: msg.key, events: msg.events, err: msg.err}
+		}
+		return nil
+	case tea.KeyPressMsg:
+		return d.key(c, msg)
+	case tea.PasteMsg:
+		if d.searching {
+			return d.typeSearch(c, msg)
+		}
+	}
+	return nil
+}
+
+func (d *dashboard) key(c *Context, k tea.KeyPressMsg) tea.Cmd {
+	if d.searching {
+		switch {
+		case k.String() == "enter":
+			d.searching = false
+			d.search.Blur()
+			return nil
+		case k.String() == "esc":
+			d.searching = false
+			d.search.Blur()
+			d.search.SetValue("")
+			d.setQuery("")
+			return nil
+		case k.String() == "up", k.String() == "down", k.String() == "pgup", k.String() == "pgdown":
+			d.moveKey(k)
+			return d.followDetail(c)
+		}
+		return d.typeSearch(c, k)
+	}
+	if d.moveKey(k) {
+		return d.followDetail(c)
+	}
+	k2 := dashKeys
+	switch {
+	case d.detail && key.Matches(k, k2.Close):
+		d.detail = false
+	case d.query != "" && key.Matches(k, k2.Clear):
+		d.search.SetValue("")
+		d.setQuery("")
+	case key.Matches(k, k2.Detail):
+		i := d.selectedRow()
+		if i < 0 {
+			return nil
+		}
+		d.detail = true
+		return d.loadHistory(c, d.rows[i].user.Key)
+	case key.Matches(k, k2.Search):
+		d.searching = true
+		return d.search.Focus()
+	case key.Matches(k, k2.Sort):
+		d.cycleSort()
+	case key.Matches(k, k2.Reverse):
+		d.desc = !d.desc
+		d.markDirty()
+	case key.Matches(k, k2.All):
+		d.setFilter(filterAll)
+	case key.Matches(k, k2.Failing):
+		d.setFilter(filterFailing)
+	case key.Matches(k, k2.NoSyncID):
+		d.setFilter(filterNoSyncID)
+	case key.Matches(k, k2.SignIn):
+		d.setFilter(filterSignIn)
+	case key.Matches(k, k2.Expiring):
+		d.setFilter(filterExpiring)
+	default:
+		return nil
+	}
+	return d.followDetail(c)
+}
+
+// followDetail reloads the history when the detail pane shows another
+// user than the one under the cursor.
+func (d *dashboard) followDetail(c *Context) tea.Cmd {
+	if !d.detail {
+		return nil
+	}
+	i := d.selectedRow()
+	if i < 0 {
+		d.hist = dashHistory{}
+		return nil
+	}
+	if k := d.rows[i].user.Key; k != d.hist.key {
+		return d.loadHistory(c, k)
+	}
+	return nil
+}
+
+func (d *dashboard) typeSearch(c *Context, msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	d.search, cmd = d.search.Update(msg)
+	d.setQuery(d.search.Value())
+	return tea.Batch(cmd, d.followDetail(c))
+}
+
+// moveKey handles the cursor keys; it reports whether k was one.
+func (d *dashboard) moveKey(k tea.KeyPressMsg) bool {
+	d.ensureView()
+	var ok bool
+	d.cursor, ok = moveCursor(k, d.cursor, len(d.view), d.pageRows)
+	return ok
+}
+
+// jobEvent applies an engine change to its user's row and moves the row
+// within the view if its place changed. The change carries the job, the
+// token's metadata and the item counts, so nothing is read from the store
+// (and no refresh token unsealed), except the record of a user added
+// since the load.
+func (d *dashboard) jobEvent(c *Context, ch monitor.Change) tea.Cmd {
+	ev := ch.Event
+	if ev.User == "" || (ev.Profile != "" && ev.Profile != d.profile.ID) {
+		return nil
+	}
+	if d.detail && d.hist.key == ev.User && !d.hist.loading {
+		if n := len(d.hist.events); n == 0 || ev.Seq == 0 || ev.Seq > d.hist.events[0].Seq {
+			d.hist.events = append([]store.Event{ev}, d.hist.events[:min(n, dashHistoryLen-1)]...)
+		}
+	}
+	if i, ok := d.byKey[ev.User]; ok {
+		d.replaceRow(i, newDashRow(d.rows[i].user, ch.Job, ch.Token, ch.HasToken, ch.Counts))
+		return nil
+	}
+	// A user added since the load, e.g. by an import.
+	if c.DB == nil {
+		return nil
+	}
+	u, err := c.DB.User(d.profile.ID, ev.User)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return errCmd(fmt.Errorf("read user %s: %w", ev.User, err))
+	}
+	d.rows = append(d.rows, newDashRow(u, ch.Job, ch.Token, ch.HasToken, ch.Counts))
+	d.byKey[u.Key] = len(d.rows) - 1
+	d.markDirty()
+	return nil
+}
