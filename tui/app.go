@@ -280,6 +280,13 @@ func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) 
 	for len(slot) < slotLines {
 		slot = append(slot, "")
 	}
+	if m.question != nil && len(slot) > slotLines {
+		// Too long a question loses the end of its text, never its
+		// answers (the last line).
+		last := slot[len(slot)-1]
+		slot = append(slot[:slotLines-1:slotLines-1], last)
+		slot[slotLines-2] = ansi.Truncate(slot[slotLines-2], c.Width-1, "") + "…"
+	}
 	slot = slot[:slotLines]
 	for i := range slot {
 		slot[i] = ansi.Truncate(slot[i], c.Width, "…")

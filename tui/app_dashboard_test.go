@@ -331,3 +331,14 @@ func TestDemoQuitSaysWhatIsThrownAway(t *testing.T) {
 		t.Fatal("n left the dashboard")
 	}
 }
+
+// TestAQuestionKeepsItsAnswers: a question longer than its slot loses
+// the end of its text, never the answers under it.
+func TestAQuestionKeepsItsAnswers(t *testing.T) {
+	h := newHarness(t)
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 18})
+	long := strings.Repeat("This question goes on and on about what will happen. ", 12)
+	h.run(h.m.askFirst(long, "Go on", "Stop", nil))
+	h.sees("Go on", "Stop", "y yes")
+	h.fits()
+}
