@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"strings"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -99,6 +100,18 @@ type MailProbe struct {
 	TLS *tls.Config
 	// Timeout bounds the whole probe; default 20s.
 	Timeout time.Duration
+	// Audience is the token audience these servers expect, for the fix of
+	// a refused token; empty means Exchange Online's https://outlook.office.com
+	// (a national cloud has its own).
+	Audience string
+}
+
+// audience is the expected token audience, without a trailing slash.
+func (p MailProbe) audience() string {
+	if p.Audience == "" {
+		return "https://outlook.office.com"
+	}
+	return strings.TrimSuffix(p.Audience, "/")
 }
 
 // Probe runs the probe for proto.

@@ -125,17 +125,17 @@ func (s *mailSession) imapRefused(line string) error {
 	case strings.HasPrefix(up, "NO") && strings.Contains(up, "[UNAVAILABLE]"):
 		return s.fail(mailStageAuth, reply, mailErrTemporary)
 	case strings.HasPrefix(up, "NO"):
-		return s.failFix(mailStageAuth, reply, ErrMailAuthFailed, mailRefusedFix(s.user, "IMAP", "IMAP.AccessAsUser.All", "-ImapEnabled $true"))
+		return s.failFix(mailStageAuth, reply, ErrMailAuthFailed, mailRefusedFix(s.probe.audience(), s.user, "IMAP", "IMAP.AccessAsUser.All", "-ImapEnabled $true"))
 	}
 	return s.fail(mailStageAuth, reply, fmt.Errorf("%w to authenticate xoauth2", mailErrUnexpected))
 }
 
 // mailRefusedFix is the fix for a token that IMAP or POP refused: Exchange
 // says only "failed", so it lists what to check, most likely first.
-func mailRefusedFix(user, proto, scope, enable string) string {
-	return fmt.Sprintf("Exchange refused the token for %s. Check that the token's audience (aud) is https://outlook.office.com and its scp includes %s: request https://outlook.office.com/%s, not the Microsoft Graph scope. "+
+func mailRefusedFix(audience, user, proto, scope, enable string) string {
+	return fmt.Sprintf("Exchange refused the token for %s. Check that the token's audience (aud) is %s and its scp includes %s: request %s/%s, not the Microsoft Graph scope. "+
 		"Check that user= is the mailbox's primary SMTP address (it can differ from the sign-in name) and that the token has not expired. "+
 		"Check that %s is on for the mailbox: Set-CASMailbox -Identity %s %s. "+
 		"For an app-only token, the app's service principal must be registered in Exchange (New-ServicePrincipal) and have FullAccess on the mailbox.",
-		user, scope, scope, proto, user, enable)
+		user, audience, scope, audience, scope, proto, user, enable)
 }

@@ -62,5 +62,5 @@ func (s *mailSession) popRefused(line string) error {
 	if strings.Contains(strings.ToUpper(line), "[SYS/TEMP]") {
 		return s.fail(mailStageAuth, line, mailErrTemporary)
 	}
-	return s.failFix(mailStageAuth, line, ErrMailAuthFailed, mailRefusedFix(s.user, "POP", "POP.AccessAsUser.All", "-PopEnabled $true"))
+	return s.failFix(mailStageAuth, line, ErrMailAuthFailed, mailRefusedFix(s.probe.audience(), s.user, "POP", "POP.AccessAsUser.All", "-PopEnabled $true"))
 }

@@ -164,9 +164,9 @@ func (s *mailSession) smtpRefused(r smtpReply) error {
 				"Look the failure up in the user's Entra sign-in logs, then exclude this app or account from the blocking policy, or send through Microsoft Graph instead.", u))
 	case r.code == 535:
 		return s.failFix(mailStageAuth, r.String(), ErrMailAuthFailed, fmt.Sprintf(
-			"Exchange refused the token or the user name for %s. Check that the token's audience (aud) is https://outlook.office.com and its scp includes SMTP.Send: request https://outlook.office.com/SMTP.Send, not the Microsoft Graph scope. "+
+			"Exchange refused the token or the user name for %s. Check that the token's audience (aud) is %[2]s and its scp includes SMTP.Send: request %[2]s/SMTP.Send, not the Microsoft Graph scope. "+
 				"Check that user= is the mailbox's primary SMTP address (it can differ from the sign-in name) and that the token has not expired. "+
-				"For an app-only token, the app's service principal must be registered in Exchange (New-ServicePrincipal) and have SendAs or FullAccess on the mailbox.", u))
+				"For an app-only token, the app's service principal must be registered in Exchange (New-ServicePrincipal) and have SendAs or FullAccess on the mailbox.", u, s.probe.audience()))
 	case r.code == 504 || ((r.code == 500 || r.code == 501) && strings.Contains(text, "auth")):
 		return s.fail(mailStageAuth, r.String(), mailErrNoXOAUTH2)
 	case r.code >= 400 && r.code < 500:

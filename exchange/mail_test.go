@@ -294,3 +294,21 @@ func TestMailProbeUnknownProtocol(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A national cloud's refused token is explained with its own audience,
+// not the public cloud's.
+func TestMailRefusedNamesTheCloudsAudience(t *testing.T) {
+	pki := newMailPKI(t)
+	ir := exchange.XOAUTH2(mailUser, mailToken)
+	addr := mailFake(t, pki, true, mailFakeIMAP(ir, true, "a2 NO AUTHENTICATE failed."))
+	probe := mailProbeTo(addr, pki)
+	probe.Audience = "https://outlook.office365.us/"
+	err := probe.IMAP(t.Context(), mailUser, mailToken)
+	var me *exchange.MailError
+	if !errors.As(err, &me) {
+		t.Fatalf("err %v", err)
+	}
+	if !strings.Contains(me.Fix, "request https://outlook.office365.us/IMAP.AccessAsUser.All") || strings.Contains(me.Fix, "outlook.office.com") {
+		t.Errorf("fix %q", me.Fix)
+	}
+}
