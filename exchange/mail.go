@@ -1,12 +1,12 @@
 package exchange
 
 import (
-	"strings"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/modauth/modauth/store"
