@@ -36,7 +36,7 @@ func newMailPKI(t testing.TB) *mailPKI {
 	}
 	// The wall clock, not the tests' instant: crypto/tls and the real mail
 	// servers check a certificate's validity against it.
-	now := time.Now()
+	now := time.Now() // real time: crypto/tls checks the certificates on the wall clock
 	ca := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "modauth test mail CA"},

@@ -73,7 +73,7 @@ func TestMailPeers(t *testing.T) {
 		}
 		wg.Go(func() {
 			probe := exchange.MailProbe{Addr: p.addr, TLS: peers.pki.client(), Timeout: 10 * time.Second}
-			start := time.Now()
+			start := time.Now() // real time: how long the probe took, for the log
 			p.err = probe.Probe(t.Context(), p.proto, p.user, p.token)
 			p.took = time.Since(start)
 		})

@@ -145,7 +145,7 @@ func startMailPeers(t *testing.T, sim *m365sim.Sim, token store.Secret) *mailPee
 		pop:  net.JoinHostPort("127.0.0.1", strconv.Itoa(conf.POPPort)),
 	}
 
-	start := time.Now()
+	start := time.Now() // real time: start-up duration, for the log
 	dovecot := mailStart(t, "dovecot", filepath.Join(dir, "log", "dovecot.log"), mailBin("dovecot"), "-F", "-c", filepath.Join(dir, "dovecot.conf"))
 	var postfix *mailProc
 	if mailPeerMissing("postfix") == "" {
@@ -171,7 +171,7 @@ func startMailPostfix(t *testing.T, conf mailPeerConf) *mailProc {
 	// Postfix waits until its configuration is a second old, re-reading it
 	// every 0.3 s, in case an editor is still writing it. Backdating saves
 	// that wait (on the wall clock: Postfix reads the file's mtime).
-	old := time.Now().Add(-time.Minute)
+	old := time.Now().Add(-time.Minute) // real time: Postfix compares file times with its own clock
 	for _, f := range []string{"main.cf", "master.cf"} {
 		if err := os.Chtimes(filepath.Join(etc, f), old, old); err != nil {
 			t.Fatal(err)
@@ -226,7 +226,7 @@ func mailStart(t *testing.T, name, logFile, bin string, args ...string) *mailPro
 	p := &mailProc{name: name, log: logFile, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
-		start := time.Now()
+		start := time.Now() // real time: start-up duration, for the log
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.done:
@@ -265,7 +265,7 @@ func mailWaitFile(t *testing.T, p *mailProc, path string) {
 // waitFor polls ready for up to 10 s, failing early if the server exited.
 func (p *mailProc) waitFor(t *testing.T, what string, ready func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second) // real time: how long a server may take to listen
 	for !ready() {
 		select {
 		case <-p.done:
