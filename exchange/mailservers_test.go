@@ -226,7 +226,7 @@ func mailStart(t *testing.T, name, logFile, bin string, args ...string) *mailPro
 	p := &mailProc{name: name, log: logFile, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
-		start := time.Now() // real time: start-up duration, for the log
+		start := time.Now() // real time: stop duration, for the log
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.done:
