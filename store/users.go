@@ -163,3 +163,20 @@ func sameKey(key string, u User) error {
 	}
 	return nil
 }
+
+// UserKeys lists a profile's user keys without decoding their records:
+// what a count, or a sync of everyone, needs.
+func (db *DB) UserKeys(profileID string) ([]string, error) {
+	var keys []string
+	err := db.view(func(tx *bolt.Tx) error {
+		ub, err := usersBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		return ub.ForEach(func(k, _ []byte) error {
+			keys = append(keys, string(k))
+			return nil
+		})
+	})
+	return keys, err
+}

@@ -110,10 +110,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if _, ok := msg.(tea.KeyPressMsg); ok {
 			return m, cmd
 		}
-		if cmd != nil {
-			_, next := m.update(msg)
-			return m, tea.Batch(cmd, next)
-		}
+		_, next := m.update(msg)
+		return m, tea.Batch(cmd, next)
 	}
 	return m.update(msg)
 }

@@ -79,11 +79,7 @@ func (m *Model) openDashboard(p store.Profile) tea.Cmd {
 			m.dash.Update(c, *m.lastSweep)
 		}
 		if jobs, err := c.DB.Jobs(p.ID); err == nil && len(jobs) == 0 {
-			if users, err := c.DB.Users(p.ID); err == nil && len(users) > 0 {
-				keys := make([]string, len(users))
-				for i, u := range users {
-					keys[i] = u.Key
-				}
+			if keys, err := c.DB.UserKeys(p.ID); err == nil && len(keys) > 0 {
 				cmds = append(cmds, m.syncNow("first sweep of "+p.ID, keys...))
 			}
 		}
@@ -310,10 +306,10 @@ func (m *Model) refreshProfile() {
 // ran is never-synced.
 func (m *Model) stateCounts(profileID string) map[store.JobState]int {
 	counts := map[store.JobState]int{}
-	users, _ := m.c.DB.Users(profileID)
+	keys, _ := m.c.DB.UserKeys(profileID)
 	jobs, _ := m.c.DB.Jobs(profileID)
-	for _, u := range users {
-		st := jobs[u.Key].State
+	for _, k := range keys {
+		st := jobs[k].State
 		if st == "" {
 			st = store.StateNeverSynced
 		}
