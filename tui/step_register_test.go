@@ -1,10 +1,8 @@
 package tui
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modauth/modauth/store"
 )
@@ -45,7 +43,7 @@ func TestRegisterStepViews(t *testing.T) {
 func TestRegisterStepThroughGraph(t *testing.T) {
 	h := newHarness(t)
 	atRegister(t, h, "moveit-app-only", store.AppOnly, store.Graph)
-	adminSignsIn(h, "admin@contoso.onmicrosoft.com")
+	h.approveAdmin("admin@contoso.onmicrosoft.com")
 	h.keys("r")
 	h.sees("✓ Registered", "created app registration")
 	h.seesText("nothing else was missing") // the whole note, never cut
@@ -77,20 +75,8 @@ func TestRegisterStepThroughGraph(t *testing.T) {
 func TestRegisterStepWithoutRights(t *testing.T) {
 	h := newHarness(t)
 	atRegister(t, h, "moveit-app-only", store.AppOnly, store.Graph)
-	adminSignsIn(h, "hugo.lefebvre@contoso.com")
+	h.approveAdmin("hugo.lefebvre@contoso.com")
 	h.keys("r")
 	h.sees("✗", "Privileged Role Administrator")
 	h.fits()
-}
-
-// adminSignsIn approves the register step's device code as upn when the
-// step first waits for it, as the admin would on another device.
-func adminSignsIn(h *harness, upn string) {
-	wait := h.m.c.Sleep
-	h.m.c.Sleep = func(ctx context.Context, d time.Duration) error {
-		if s := h.m.wiz.current().(*registerStep); s.device != nil {
-			h.sim.ApproveDevice(s.device.UserCode, upn)
-		}
-		return wait(ctx, d)
-	}
 }
