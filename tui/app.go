@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -100,20 +101,30 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// everything else goes on as usual.
 		done, yes, cmd := m.question.Update(msg)
 		if done {
+			// What its form still had to do is of no use now: only the
+			// answer runs.
 			q := m.question
 			m.question = nil
 			if yes {
-				return m, tea.Batch(cmd, q.answer)
+				return m, q.answer
 			}
-			return m, cmd
+			return m, nil
 		}
-		if _, ok := msg.(tea.KeyPressMsg); ok {
+		if _, ok := msg.(tea.KeyPressMsg); ok || isHuhMsg(msg) {
 			return m, cmd
 		}
 		_, next := m.update(msg)
 		return m, tea.Batch(cmd, next)
 	}
 	return m.update(msg)
+}
+
+// isHuhMsg tells huh's own messages (focus moves, field redraws): every
+// form gets them, so while a question is open they are its alone, or they
+// would move the focus of the screen's form below it.
+func isHuhMsg(msg tea.Msg) bool {
+	t := reflect.TypeOf(msg)
+	return t != nil && strings.HasPrefix(t.PkgPath(), "charm.land/huh/")
 }
 
 // askFirst opens a yes/no question; yes runs then.
@@ -129,6 +140,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
+		for _, s := range m.wiz.steps {
+			s.SetSize(m.c)
+		}
 	case tea.BackgroundColorMsg:
 		m.c.Dark = msg.IsDark()
 		m.c.Styles = NewStyles(m.c.Dark)
@@ -212,7 +226,7 @@ func (m *Model) render() string {
 		if bar := m.bar; bar != "" {
 			body = bar + "\n" + body
 		}
-		return m.frame(m.dash.Header(c), body, m.dashboardKeys(), keys.Quit)
+		return m.frame(m.dash.Header(c), body, m.err, m.dashboardKeys(), keys.Quit)
 	}
 	header := m.wiz.header(c)
 	if c.Demo != "" {
@@ -232,14 +246,18 @@ func (m *Model) render() string {
 	case m.wiz.at > 0:
 		tail = append(tail, keys.Back)
 	}
-	return m.frame(header, body, m.wiz.current().Keys(), append(tail, keys.Quit)...)
+	err := m.err
+	if err == nil {
+		err = fieldErr(m.wiz.current())
+	}
+	return m.frame(header, body, err, m.wiz.current().Keys(), append(tail, keys.Quit)...)
 }
 
 // frame lays out a header, a body clipped to the room there is, the
 // error slot and the help bar, always at the same place. The bar shows
 // the screen's keys that fit before tail; F1 shows all of them instead of
-// the body.
-func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) string {
+// the body. err is what goes in the error slot.
+func (m *Model) frame(header, body string, err error, km help.KeyMap, tail ...key.Binding) string {
 	c, st := m.c, m.c.Styles
 	if m.question != nil {
 		km, tail = m.question.Keys(), nil // the keys answer it now
@@ -256,8 +274,8 @@ func (m *Model) frame(header, body string, km help.KeyMap, tail ...key.Binding) 
 	switch {
 	case m.question != nil:
 		slot = strings.Split(strings.TrimRight(m.question.View(), "\n"), "\n")
-	case m.err != nil:
-		slot = strings.Split(wrap("✗ "+firstLine(m.err), c.Width-1), "\n")
+	case err != nil:
+		slot = strings.Split(wrap("✗ "+firstLine(err), c.Width-1), "\n")
 		for i := range slot {
 			slot[i] = st.Error.Render(slot[i])
 		}

@@ -5,9 +5,11 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
 	"github.com/modauth/modauth/store"
 )
 
@@ -48,8 +50,7 @@ func (s *consentStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 		s.input, cmd = s.input.Update(msg)
 		return false, cmd
 	case consentAccount:
-		_, _, cmd := s.account.Update(msg)
-		return false, cmd
+		return s.accountUpdate(c, msg)
 	}
 	return false, nil
 }
@@ -67,21 +68,7 @@ func (s *consentStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	}
 	switch s.mode {
 	case consentAccount:
-		submitted, _, cmd := s.account.Update(k)
-		if !submitted {
-			return false, cmd
-		}
-		c.Profile.ServiceAccount = s.account.Value("account")
-		if c.DB != nil && c.Profile.ID != "" {
-			if err := c.DB.PutProfile(c.Profile); err != nil {
-				return false, errCmd(fmt.Errorf("save the service account: %w", err))
-			}
-		}
-		s.mode = consentTable
-		if err := s.load(c); err != nil {
-			return false, errCmd(err)
-		}
-		return false, nil
+		return s.accountUpdate(c, k)
 	case consentDevice:
 		switch {
 		case key.Matches(k, consentKeys.CopyCode) && s.dev != nil:
@@ -180,4 +167,24 @@ func (s *consentStep) skip(c *Context) (bool, tea.Cmd) {
 		}
 	}
 	return true, nil
+}
+
+// accountUpdate runs the service account's form; once it completes, the
+// account is saved and its sign-in is next.
+func (s *consentStep) accountUpdate(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+	state, cmd := s.account.Update(msg)
+	if state != huh.StateCompleted {
+		return false, cmd
+	}
+	c.Profile.ServiceAccount = strings.TrimSpace(s.serviceAccount)
+	if c.DB != nil && c.Profile.ID != "" {
+		if err := c.DB.PutProfile(c.Profile); err != nil {
+			return false, errCmd(fmt.Errorf("save the service account: %w", err))
+		}
+	}
+	s.mode = consentTable
+	if err := s.load(c); err != nil {
+		return false, errCmd(err)
+	}
+	return false, cmd
 }

@@ -20,7 +20,7 @@ func (s *consentStep) View(c *Context) string {
 	}
 	switch s.mode {
 	case consentAccount:
-		return c.Styles.Bold.Render("Which account signs in for every mailbox?") + "\n\n" + s.account.View(c.Styles, c.Width)
+		return c.Styles.Bold.Render("Which account signs in for every mailbox?") + "\n\n" + s.account.View()
 	case consentDevice:
 		return s.viewDevice(c)
 	case consentBrowser:

@@ -22,7 +22,7 @@ func ask(c *Context, text, yes, no string, onYes tea.Cmd) *question {
 	q := &question{text: text, answer: onYes}
 	q.form = huh.NewForm(huh.NewGroup(
 		huh.NewConfirm().Title(text).Affirmative(yes).Negative(no).Value(&q.yes).Inline(true),
-	)).WithShowHelp(false).WithTheme(c.huhTheme()).WithWidth(max(c.Width-1, 20))
+	)).WithShowHelp(false).WithTheme(c.questionTheme()).WithWidth(max(c.Width-1, 20))
 	// The form sizes itself on a window size; the screen has one already.
 	q.form.Update(tea.WindowSizeMsg{Width: c.Width, Height: c.Height})
 	return q
@@ -63,26 +63,14 @@ func (q *question) Keys() keyMap {
 	}
 }
 
-// huhTheme is huh's look made from the interface's styles, so forms and
-// questions match the screens; with NO_COLOR it has no colour either.
-func (c *Context) huhTheme() huh.Theme {
-	st := c.Styles
+// questionTheme is the forms' theme without the focus bar: a question
+// is one line in its own slot.
+func (c *Context) questionTheme() huh.Theme {
 	return huh.ThemeFunc(func(bool) *huh.Styles {
-		t := huh.ThemeBase(c.Dark)
+		t := c.huhStyles()
 		t.Focused.Base = lipgloss.NewStyle()
 		t.Blurred.Base = lipgloss.NewStyle()
-		t.Focused.Title = st.Warn
-		t.Blurred.Title = st.Faint
-		t.Focused.Description = st.Faint
-		t.Blurred.Description = st.Faint
-		t.Focused.ErrorIndicator = st.Error.SetString(" ✗")
-		t.Focused.ErrorMessage = st.Error
-		t.Focused.FocusedButton = st.Selected.Reverse(true).Padding(0, 1).MarginRight(1)
-		t.Focused.BlurredButton = st.Faint.Padding(0, 1).MarginRight(1)
-		t.Blurred.FocusedButton = t.Focused.FocusedButton
-		t.Blurred.BlurredButton = t.Focused.BlurredButton
-		t.Focused.SelectSelector = st.Selected.SetString("› ")
-		t.Focused.TextInput.Prompt = st.Selected
+		t.Focused.Title = c.Styles.Warn
 		return t
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
 
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
@@ -51,6 +52,8 @@ type consentStep struct {
 	brErr   string
 	copied  bool
 	account *form
+	// serviceAccount is the account form's answer.
+	serviceAccount string
 
 	adminURL string
 
@@ -185,8 +188,10 @@ func (s *consentStep) Init(c *Context) tea.Cmd {
 	case store.ServiceAccount:
 		if c.Profile.ServiceAccount == "" {
 			s.mode = consentAccount
-			s.account = newForm(&field{Key: "account", Label: "Service account", Kind: textField,
-				Hint: "The account that signs in and reaches every mailbox, e.g. svc-crm@contoso.com.", Validate: consentValidUPN})
+			s.account = newForm(c, huh.NewInput().Title("Service account").Value(&s.serviceAccount).
+				Description("The account that signs in and reaches every mailbox, e.g. svc-crm@contoso.com.").
+				Validate(func(v string) error { return consentValidUPN(strings.TrimSpace(v)) }))
+			s.account.SetSize(c.Width, c.bodyHeight()-2)
 			return nil
 		}
 	}
@@ -310,3 +315,18 @@ func (s *consentStep) export(c *Context) (string, int, error) {
 }
 
 // View
+
+// FieldErr is what is wrong with the service account as entered.
+func (s *consentStep) FieldErr() error {
+	if s.mode != consentAccount || s.account == nil {
+		return nil
+	}
+	return s.account.Err()
+}
+
+// SetSize fits the service account's form.
+func (s *consentStep) SetSize(c *Context) {
+	if s.account != nil {
+		s.account.SetSize(c.Width, c.bodyHeight()-2)
+	}
+}

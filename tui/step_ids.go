@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
 
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
@@ -22,23 +24,37 @@ import (
 // checks each against the identity platform as soon as it is entered.
 type idsStep struct {
 	form   *form
-	checks map[string]check // by field
-	tenant string           // the tenant GUID discovery found
+	v      idsValues
+	checks map[string]*check // by field
+	tenant string            // the tenant GUID discovery found
 	plan   needs
 	// submitting is set when enter was pressed on the last field while a
 	// check still ran: the step moves on as soon as every check passed.
 	submitting bool
 }
 
+// idsValues are the form's answers.
+type idsValues struct{ tenant, client, secret, expiry string }
+
+// The fields with a live check.
+const (
+	fieldTenant = "tenant"
+	fieldClient = "client ID"
+	fieldSecret = "secret"
+	fieldExpiry = "expiry"
+)
+
 // needs is what the profile asks of this step.
 type needs struct{ secret, onPrem bool }
 
-// check is the state of one live check.
+// check is the state of one live check. Its exported fields are what the
+// field's description shows: huh redraws the description when they change.
 type check struct {
-	running bool
-	ok      string             // what was found, when it passed
-	value   string             // the value it passed for
-	cancel  context.CancelFunc // stops it while it runs
+	Running bool
+	OK      string // what was found, when it passed
+	Err     string // why it failed
+	Value   string // the value it ran for
+	cancel  context.CancelFunc
 }
 
 type checkedMsg struct {
@@ -50,25 +66,65 @@ type checkedMsg struct {
 var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func newIDsStep(c *Context) *idsStep {
-	s := &idsStep{checks: map[string]check{}}
-	s.form = newForm(
-		&field{Key: "tenant", Label: "Tenant", Kind: textField, Hint: "Directory (tenant) ID, a GUID, or a verified domain such as contoso.com.", Validate: required("the tenant ID or domain")},
-		&field{Key: "client", Label: "Client ID", Kind: textField, Hint: "Application (client) ID from the app's Overview page: a GUID.", Validate: validGUID("the client ID")},
-		&field{Key: "secret", Label: "Secret value", Kind: secretField, Hint: "The Value column of the client secret, not its Secret ID. It is checked, then sealed.",
-			Hidden: func() bool { return !s.plan.secret }, Validate: validSecret},
-		&field{Key: "expiry", Label: "Secret expires", Kind: textField, Hint: "YYYY-MM-DD, as shown under Certificates & secrets. Empty if the app may read it itself.",
-			Hidden: func() bool { return !s.plan.secret }, Validate: func(v string) error { return validExpiry(v, c.now()) }},
-	)
+	s := &idsStep{checks: map[string]*check{fieldTenant: {}, fieldClient: {}, fieldSecret: {}}}
+	s.build(c)
 	return s
+}
+
+// build makes the form from the values.
+func (s *idsStep) build(c *Context) {
+	secret := func() bool { return s.plan.secret }
+	s.form = newForm(c,
+		s.checked(huh.NewInput().Key(fieldTenant).Title("Tenant").Value(&s.v.tenant),
+			"Directory (tenant) ID, a GUID, or a verified domain such as contoso.com.", required("the tenant ID or domain")),
+		s.checked(huh.NewInput().Key(fieldClient).Title("Client ID").Value(&s.v.client),
+			"Application (client) ID from the app's Overview page: a GUID.", validGUID("the client ID")),
+		&optional{show: secret, Field: s.checked(huh.NewInput().Key(fieldSecret).Title("Secret value").Value(&s.v.secret).EchoMode(huh.EchoModePassword),
+			"The Value column of the client secret, not its Secret ID. It is checked, then sealed.", validSecret)},
+		&optional{show: secret, Field: huh.NewInput().Key(fieldExpiry).Title("Secret expires").Value(&s.v.expiry).
+			Description("YYYY-MM-DD, as shown under Certificates & secrets. Empty if the app may read it itself.").
+			Validate(func(v string) error { return validExpiry(v, c.now()) })},
+	)
+	s.SetSize(c)
+}
+
+// checked gives an input its live check: the description shows the
+// check's state, and a value that failed its check does not validate.
+func (s *idsStep) checked(in *huh.Input, hint string, valid func(string) error) *huh.Input {
+	field := in.GetKey()
+	ch := s.checks[field]
+	return in.DescriptionFunc(func() string {
+		switch {
+		case ch.Running:
+			return "… checking the " + strings.ToLower(in.GetKey())
+		case ch.Err != "":
+			return "✗ " + firstSentence(ch.Err)
+		case ch.OK != "":
+			return "✓ " + ch.OK
+		}
+		return hint
+	}, ch).Validate(func(v string) error {
+		v = strings.TrimSpace(v)
+		if err := valid(v); err != nil {
+			return err
+		}
+		if ch.Err != "" && ch.Value == v {
+			return errors.New(ch.Err)
+		}
+		return nil
+	})
 }
 
 func (s *idsStep) ID() string        { return stepIDs }
 func (s *idsStep) Title() string     { return "IDs and secret" }
-func (s *idsStep) Keys() help.KeyMap { return keyMap{keys.Next, keys.Down} }
+func (s *idsStep) Keys() help.KeyMap { return s.form.Keys() }
+
+// SetSize gives the form the body below the heading.
+func (s *idsStep) SetSize(c *Context) { s.form.SetSize(c.Width, c.bodyHeight()-2) }
 
 func (s *idsStep) Busy() bool {
 	for _, ch := range s.checks {
-		if ch.running {
+		if ch.Running {
 			return true
 		}
 	}
@@ -78,19 +134,35 @@ func (s *idsStep) Busy() bool {
 func (s *idsStep) Init(c *Context) tea.Cmd {
 	p := c.Profile
 	s.plan = needs{secret: p.Model == store.AppOnly || p.RedirectURI != "", onPrem: p.OnPremises}
-	if s.form.Value("tenant") == "" {
-		s.form.Set("tenant", conn.Tenant(p))
+	if s.v.tenant == "" {
+		s.v.tenant = conn.Tenant(p)
 	}
-	if s.form.Value("client") == "" {
-		s.form.Set("client", p.ClientID)
+	if s.v.client == "" {
+		s.v.client = p.ClientID
 	}
-	if cs, err := c.DB.ClientSecret(p.ID); err == nil && s.form.Value("secret") == "" {
-		s.form.Set("secret", cs.Value.Reveal()) // shown masked; never in clear
+	if cs, err := c.DB.ClientSecret(p.ID); err == nil && s.v.secret == "" {
+		s.v.secret = cs.Value.Reveal() // shown masked; never in clear
 		if !cs.Expiry.IsZero() {
-			s.form.Set("expiry", cs.Expiry.Format(time.DateOnly))
+			s.v.expiry = cs.Expiry.Format(time.DateOnly)
 		}
 	}
+	s.build(c)
 	return nil
+}
+
+// value is a field's answer as entered, without the spaces a paste brings.
+func (s *idsStep) value(field string) string {
+	switch field {
+	case fieldTenant:
+		return strings.TrimSpace(s.v.tenant)
+	case fieldClient:
+		return strings.TrimSpace(s.v.client)
+	case fieldSecret:
+		return strings.TrimSpace(s.v.secret)
+	case fieldExpiry:
+		return strings.TrimSpace(s.v.expiry)
+	}
+	return ""
 }
 
 func validGUID(what string) func(string) error {
@@ -133,26 +205,33 @@ func validExpiry(v string, now time.Time) error {
 func (s *idsStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch m := msg.(type) {
 	case checkedMsg:
-		return s.checked(c, m)
+		done, cmd := s.done(c, m)
+		return done, tea.Batch(cmd, s.form.redraw())
 	case tea.KeyPressMsg:
 		if key.Matches(m, keys.Back) && s.Busy() {
 			s.cancelChecks()
-			return false, nil
+			return false, s.form.redraw()
 		}
 	}
-	submitted, left, cmd := s.form.Update(msg)
-	if left != "" {
-		if check := s.check(c, left); check != nil {
-			cmd = tea.Batch(cmd, check)
+	from := s.form.Focused()
+	state, cmd := s.form.Update(msg)
+	if to := s.form.Focused(); to != from || state == huh.StateCompleted {
+		if check := s.check(c, from); check != nil {
+			cmd = tea.Batch(cmd, check, s.form.redraw())
 		}
 	}
-	if !submitted {
-		s.submitting = false
+	if state != huh.StateCompleted {
+		if _, typed := msg.(tea.KeyPressMsg); typed {
+			s.submitting = false // changed their mind: wait for enter again
+		}
 		return false, cmd
 	}
+	// The form is done with; the step waits for its checks on a new one.
+	s.build(c)
+	focus := s.form.focus(len(s.checkedFields()) - 1)
 	s.submitting = true
 	done, next := s.submit(c)
-	return done, tea.Batch(cmd, next)
+	return done, tea.Batch(cmd, focus, next, s.form.redraw())
 }
 
 // submit moves on when every field passed its check for the values now
@@ -163,9 +242,9 @@ func (s *idsStep) submit(c *Context) (bool, tea.Cmd) {
 	for _, f := range s.checkedFields() {
 		ch := s.checks[f]
 		switch {
-		case ch.running:
+		case ch.Running:
 			return false, tea.Batch(cmds...)
-		case ch.ok == "" || ch.value != s.form.Value(f):
+		case ch.OK == "" || ch.Value != s.value(f):
 			if cmd := s.check(c, f); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
@@ -182,18 +261,18 @@ func (s *idsStep) submit(c *Context) (bool, tea.Cmd) {
 // checkedFields are the fields with a live check, in order.
 func (s *idsStep) checkedFields() []string {
 	if s.plan.secret {
-		return []string{"tenant", "client", "secret"}
+		return []string{fieldTenant, fieldClient, fieldSecret}
 	}
-	return []string{"tenant", "client"}
+	return []string{fieldTenant, fieldClient}
 }
 
 // cancelChecks stops the checks under way; their fields are checked again
 // when next left or submitted.
 func (s *idsStep) cancelChecks() {
-	for f, ch := range s.checks {
-		if ch.running {
+	for _, ch := range s.checks {
+		if ch.Running {
 			ch.cancel()
-			s.checks[f] = check{}
+			*ch = check{}
 		}
 	}
 	s.submitting = false
@@ -202,38 +281,37 @@ func (s *idsStep) cancelChecks() {
 // check starts the live check of a field, if it has one and its value
 // changed since the last one.
 func (s *idsStep) check(c *Context, field string) tea.Cmd {
-	value := s.form.Value(field)
-	if ch := s.checks[field]; value == "" || (ch.value == value && (ch.running || ch.ok != "")) {
+	ch, ok := s.checks[field]
+	value := s.value(field)
+	if !ok || value == "" || (ch.Value == value && (ch.Running || ch.OK != "" || ch.Err != "")) {
 		return nil
 	}
-	tenant, client, secret := s.form.Value("tenant"), s.form.Value("client"), s.form.Value("secret")
+	tenant, client, secret := s.value(fieldTenant), s.value(fieldClient), s.value(fieldSecret)
 	cn := c.conn(conn.WithIDs(c.Profile, tenant, client))
 	var run func(context.Context) (string, error)
 	switch field {
-	case "tenant":
+	case fieldTenant:
 		run = cn.TenantID
-	case "client":
-		if s.checks["tenant"].ok == "" {
+	case fieldClient:
+		if s.checks[fieldTenant].OK == "" {
 			return nil
 		}
 		run = func(ctx context.Context) (string, error) { return "app found", cn.CheckClient(ctx) }
-	case "secret":
-		if s.checks["client"].ok == "" || validSecret(secret) != nil {
+	case fieldSecret:
+		if s.checks[fieldClient].OK == "" || validSecret(secret) != nil {
 			return nil
 		}
 		run = func(ctx context.Context) (string, error) {
 			return "the secret works", cn.ProveSecret(ctx, store.Secret(secret))
 		}
-	default:
-		return nil
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
-	s.checks[field] = check{running: true, value: value, cancel: cancel}
+	*ch = check{Running: true, Value: value, cancel: cancel}
 	return func() tea.Msg {
 		defer cancel()
 		ok, err := run(ctx)
 		m := checkedMsg{field: field, value: value, ok: ok, err: err}
-		if field == "tenant" {
+		if field == fieldTenant {
 			m.tenant = ok
 			m.ok = "tenant " + ok + " found"
 		}
@@ -241,25 +319,26 @@ func (s *idsStep) check(c *Context, field string) tea.Cmd {
 	}
 }
 
-func (s *idsStep) checked(c *Context, m checkedMsg) (bool, tea.Cmd) {
-	if ch := s.checks[m.field]; !ch.running || m.value != s.form.Value(m.field) {
+// done takes a check's result.
+func (s *idsStep) done(c *Context, m checkedMsg) (bool, tea.Cmd) {
+	ch := s.checks[m.field]
+	if !ch.Running || m.value != s.value(m.field) {
 		return false, nil // cancelled, or typed over while the check ran
 	}
 	if m.err != nil {
-		s.checks[m.field] = check{value: m.value}
-		s.form.SetError(m.field, explain(m.err))
+		*ch = check{Value: m.value, Err: explain(m.err)}
 		s.submitting = false
 		return false, nil
 	}
-	s.checks[m.field] = check{ok: m.ok, value: m.value}
-	if m.field == "tenant" {
+	*ch = check{OK: m.ok, Value: m.value}
+	if m.field == fieldTenant {
 		s.tenant = m.tenant
 	}
 	if s.submitting {
 		return s.submit(c)
 	}
 	// A field left before its predecessor passed is checked now.
-	for _, f := range []string{"client", "secret"} {
+	for _, f := range []string{fieldClient, fieldSecret} {
 		if cmd := s.check(c, f); cmd != nil {
 			return false, cmd
 		}
@@ -285,19 +364,19 @@ func explain(err error) string {
 func (s *idsStep) save(c *Context) error {
 	p := c.Profile
 	p.TenantID = s.tenant
-	if t := s.form.Value("tenant"); !guidRe.MatchString(t) {
+	if t := s.value(fieldTenant); !guidRe.MatchString(t) {
 		p.TenantDomain = t
 	}
-	p.ClientID = s.form.Value("client")
+	p.ClientID = s.value(fieldClient)
 	if err := c.DB.PutProfile(p); err != nil {
 		return fmt.Errorf("save IDs: %w", err)
 	}
 	if s.plan.secret {
-		cs := store.ClientSecret{Value: store.Secret(s.form.Value("secret")), ExpirySource: store.ExpiryUnknown}
+		cs := store.ClientSecret{Value: store.Secret(s.value(fieldSecret)), ExpirySource: store.ExpiryUnknown}
 		if old, err := c.DB.ClientSecret(p.ID); err == nil && old.Value == cs.Value {
 			cs = old // the registered secret, with its Graph expiry
 		}
-		if d := s.form.Value("expiry"); d != "" && cs.ExpirySource != store.ExpiryGraph {
+		if d := s.value(fieldExpiry); d != "" && cs.ExpirySource != store.ExpiryGraph {
 			cs.Expiry, _ = time.Parse(time.DateOnly, d)
 			cs.ExpirySource = store.ExpiryEntered
 		}
@@ -314,19 +393,36 @@ func (s *idsStep) save(c *Context) error {
 }
 
 func (s *idsStep) View(c *Context) string {
-	st := c.Styles
-	var b strings.Builder
-	b.WriteString(st.Bold.Render("Enter the IDs from the app registration. Each is checked as you go.") + "\n\n")
-	b.WriteString(s.form.View(st, c.Width))
-	b.WriteString("\n")
-	for _, f := range []string{"tenant", "client", "secret"} {
-		ch := s.checks[f]
-		switch {
-		case ch.running:
-			b.WriteString(st.Faint.Render("… checking the "+f) + "\n")
-		case ch.ok != "" && ch.value == s.form.Value(f):
-			b.WriteString(st.OK.Render("✓ "+ch.ok) + "\n")
+	heading := "Enter the IDs from the app registration. Each is checked as you go."
+	if s.submitting && s.Busy() {
+		heading = "Waiting for the checks to finish…"
+	}
+	return c.Styles.Bold.Render(heading) + "\n\n" + s.form.View()
+}
+
+// FieldErr is what is wrong with the focused field, or else what a
+// failed check found, with its fix: the focused field's first.
+func (s *idsStep) FieldErr() error {
+	if err := s.form.Err(); err != nil {
+		return err
+	}
+	fields := s.checkedFields()
+	if i := slices.Index(fields, s.form.Focused()); i > 0 {
+		fields = append([]string{fields[i]}, fields...)
+	}
+	for _, f := range fields {
+		if ch := s.checks[f]; ch.Err != "" && ch.Value == s.value(f) {
+			return errors.New(ch.Err)
 		}
 	}
-	return b.String()
+	return nil
+}
+
+// firstSentence is the start of a text up to its first full stop or colon,
+// for a line that points at the whole text elsewhere.
+func firstSentence(s string) string {
+	if i := strings.IndexAny(s, ".:"); i > 0 {
+		return s[:i]
+	}
+	return s
 }

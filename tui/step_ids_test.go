@@ -37,6 +37,7 @@ func TestIDsStepChecksEachValueLive(t *testing.T) {
 	h.keys("fabrikam.com<enter>")
 	h.sees("aadsts90002", "tenant")
 	h.fits()
+	h.keys("<up>") // the focus stays where the person is typing
 	for range len("fabrikam.com") {
 		h.keys("<backspace>")
 	}
@@ -50,6 +51,7 @@ func TestIDsStepChecksEachValueLive(t *testing.T) {
 	}
 	h.keys("11111111-2222-3333-4444-555555555555<enter>")
 	h.sees("aadsts700016")
+	h.keys("<up>")
 	for range 36 {
 		h.keys("<backspace>")
 	}

@@ -10,6 +10,8 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
@@ -39,70 +41,107 @@ var presetLabels = map[string]string{
 }
 
 type profileStep struct {
-	form       *form
+	form *form
+	v    profileValues
+	// lastPreset is the preset the other fields were last filled from.
 	lastPreset string
+	presets    []huh.Option[string]
+	clouds     []huh.Option[string]
+}
+
+// profileValues are the form's answers.
+type profileValues struct {
+	customer, environment, preset, host, model, exchange, cloud string
+	protocols                                                   []string
 }
 
 func newProfileStep(c *Context) *profileStep {
 	s := &profileStep{}
-	var presets []option
 	for _, p := range appreg.Presets() {
-		presets = append(presets, option{p.ID, presetLabels[p.ID]})
+		s.presets = append(s.presets, huh.NewOption(presetLabels[p.ID], p.ID))
 	}
-	cloudOpts := []option{}
 	if c.Demo != "" {
-		cloudOpts = append(cloudOpts, option{"demo", "Simulated tenant (demo)"})
+		s.clouds = append(s.clouds, huh.NewOption("Simulated tenant (demo)", "demo"))
 	}
 	for _, cl := range store.Clouds {
-		cloudOpts = append(cloudOpts, option{cl.ID, cl.Label})
+		s.clouds = append(s.clouds, huh.NewOption(cl.Label, cl.ID))
 	}
-	s.form = newForm(
-		&field{Key: "customer", Label: "Customer", Kind: textField, Hint: "The customer's name, e.g. Acme. Names the profile and the app registration.", Validate: required("the customer's name")},
-		&field{Key: "environment", Label: "Environment", Kind: choiceField, Hint: "One app registration per environment: set up acceptance first.", Options: []option{{"production", "production"}, {"acceptance", "acceptance"}}},
-		&field{Key: "preset", Label: "Product", Kind: choiceField, Hint: "Fills in what the product's guide says; everything below stays editable.", Options: presets},
-		&field{Key: "host", Label: "Product address", Kind: textField, Hint: "Where the product runs, e.g. crm.contoso.com: its redirect URI is built from it.",
-			Hidden: func() bool { return !strings.Contains(s.preset().Scenario.RedirectURI, "{host}") }, Validate: validHost},
-		&field{Key: "model", Label: "Access model", Kind: choiceField, Options: []option{{string(store.Delegated), "each user signs in"}, {string(store.ServiceAccount), "a service account"}, {string(store.AppOnly), "app-only (no sign-in)"}}},
-		&field{Key: "protocols", Label: "Protocols", Kind: multiField, Hint: "←/→ to move, space to pick.", Options: []option{{"graph", "Graph"}, {"ews", "EWS"}, {"imap", "IMAP"}, {"pop", "POP"}, {"smtp", "SMTP"}},
-			Validate: func(v string) error {
-				if v == "" {
-					return errors.New("pick at least one protocol")
-				}
-				return nil
-			}},
-		&field{Key: "exchange", Label: "Exchange", Kind: choiceField, Options: []option{{"online", "Exchange Online"}, {"onprem", "Exchange Server on-premises"}}},
-		&field{Key: "cloud", Label: "Cloud", Kind: choiceField, Options: cloudOpts},
-	)
 	s.load(c.Profile)
+	s.build(c, 0)
 	return s
 }
 
+// Form fields, by key.
+const (
+	fieldCustomer = "customer"
+	fieldPreset   = "preset"
+)
+
+// build makes the form from the values, with the focus on field at.
+func (s *profileStep) build(c *Context, at int) tea.Cmd {
+	s.form = newPages(c, huh.NewGroup(
+		huh.NewInput().Key(fieldCustomer).Title("Customer").Value(&s.v.customer).
+			Description("The customer's name, e.g. Acme. Names the profile and the app registration.").
+			Validate(required("the customer's name")),
+		huh.NewSelect[string]().Title("Environment").Inline(true).Value(&s.v.environment).
+			Options(huh.NewOptions("production", "acceptance")...),
+		huh.NewSelect[string]().Key(fieldPreset).Title("Product").Inline(true).Value(&s.v.preset).
+			Options(s.presets...),
+		&optional{Field: huh.NewInput().Title("Product address").Value(&s.v.host).
+			Description("Where the product runs, e.g. crm.contoso.com: its redirect URI is built from it.").
+			Validate(validHost),
+			show: func() bool { return strings.Contains(s.preset().Scenario.RedirectURI, "{host}") }},
+	), huh.NewGroup(
+		huh.NewSelect[string]().Title("Access model").Inline(true).Value(&s.v.model).Options(
+			huh.NewOption("each user signs in", string(store.Delegated)),
+			huh.NewOption("a service account", string(store.ServiceAccount)),
+			huh.NewOption("app-only (no sign-in)", string(store.AppOnly))),
+		huh.NewMultiSelect[string]().Title("Protocols").Value(&s.v.protocols).Options(
+			huh.NewOption("Graph", "graph"), huh.NewOption("EWS", "ews"), huh.NewOption("IMAP", "imap"),
+			huh.NewOption("POP", "pop"), huh.NewOption("SMTP", "smtp")).Height(6).
+			Validate(func(v []string) error {
+				if len(v) == 0 {
+					return errors.New("pick at least one protocol")
+				}
+				return nil
+			}),
+		huh.NewSelect[string]().Title("Exchange").Inline(true).Value(&s.v.exchange).Options(
+			huh.NewOption("Exchange Online", "online"), huh.NewOption("Exchange Server on-premises", "onprem")),
+		huh.NewSelect[string]().Title("Cloud").Inline(true).Value(&s.v.cloud).Options(s.clouds...),
+	))
+	s.form.SetSize(c.Width, s.formHeight(c))
+	return s.form.focus(at)
+}
+
 func (s *profileStep) preset() appreg.Preset {
-	p, _ := appreg.PresetByID(s.form.Value("preset"))
+	p, _ := appreg.PresetByID(s.v.preset)
 	return p
 }
 
-// load fills the form from a stored profile, or from the first preset.
+// load fills the values from a stored profile, or from the first preset.
 func (s *profileStep) load(p store.Profile) {
+	s.v = profileValues{environment: "production", preset: appreg.Presets()[0].ID, cloud: s.clouds[0].Value}
 	if p.ID == "" {
 		s.applyPreset()
 		return
 	}
-	s.form.Set("customer", p.Customer)
-	s.form.Set("environment", p.Environment)
-	s.form.Set("preset", p.Preset)
+	s.v.customer, s.v.environment, s.v.preset = p.Customer, p.Environment, p.Preset
 	s.lastPreset = p.Preset
-	s.form.Set("model", string(p.Model))
-	var protos []string
+	s.v.model = string(p.Model)
 	for _, pr := range p.Protocols {
-		protos = append(protos, string(pr))
+		s.v.protocols = append(s.v.protocols, string(pr))
 	}
-	s.form.Set("protocols", strings.Join(protos, ","))
+	s.v.exchange = "online"
 	if p.OnPremises {
-		s.form.Set("exchange", "onprem")
+		s.v.exchange = "onprem"
 	}
 	if host, ok := strings.CutPrefix(p.RedirectURI, "https://"); ok {
-		s.form.Set("host", strings.TrimSuffix(host, "/jsonhandler.ashx"))
+		s.v.host = strings.TrimSuffix(host, "/jsonhandler.ashx")
+	}
+	for _, cl := range store.Clouds {
+		if cl.Hosts == p.Hosts {
+			s.v.cloud = cl.ID
+		}
 	}
 }
 
@@ -110,16 +149,14 @@ func (s *profileStep) load(p store.Profile) {
 func (s *profileStep) applyPreset() {
 	pre := s.preset()
 	s.lastPreset = pre.ID
-	s.form.Set("model", string(pre.Scenario.Model))
-	var protos []string
+	s.v.model = string(pre.Scenario.Model)
+	s.v.protocols = nil
 	for _, pr := range pre.Scenario.Protocols {
-		protos = append(protos, string(pr))
+		s.v.protocols = append(s.v.protocols, string(pr))
 	}
-	s.form.Set("protocols", strings.Join(protos, ","))
+	s.v.exchange = "online"
 	if pre.Scenario.OnPremises {
-		s.form.Set("exchange", "onprem")
-	} else {
-		s.form.Set("exchange", "online")
+		s.v.exchange = "onprem"
 	}
 }
 
@@ -127,37 +164,49 @@ func (s *profileStep) ID() string            { return stepProfile }
 func (s *profileStep) Title() string         { return "profile" }
 func (s *profileStep) Busy() bool            { return false }
 func (s *profileStep) Init(*Context) tea.Cmd { return nil }
-func (s *profileStep) Keys() help.KeyMap     { return keyMap{keys.Next, keys.Down, keys.Left, keys.Toggle} }
+func (s *profileStep) Keys() help.KeyMap     { return s.form.Keys() }
+
+// SetSize fits the form between the question and the description.
+func (s *profileStep) SetSize(c *Context) { s.form.SetSize(c.Width, s.formHeight(c)) }
+
+func (s *profileStep) formHeight(c *Context) int {
+	return c.bodyHeight() - 2 - lipgloss.Height(wrap(s.describe(), c.Width-2)) - 1
+}
 
 func (s *profileStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
-	submitted, _, cmd := s.form.Update(msg)
-	if s.form.Value("preset") != s.lastPreset {
+	state, cmd := s.form.Update(msg)
+	if s.v.preset != s.lastPreset {
+		// The preset fills the fields after it: the form is made anew
+		// from the values, the focus still on the product.
 		s.applyPreset()
+		return false, tea.Batch(cmd, s.build(c, 2))
 	}
-	if !submitted {
+	if state != huh.StateCompleted {
 		return false, cmd
 	}
 	if err := s.save(c); err != nil {
+		s.build(c, 0)
 		return false, errCmd(err)
 	}
+	s.build(c, 0) // ready for a way back
 	return true, cmd
 }
 
 // scenario is what the form describes.
 func (s *profileStep) scenario() appreg.Scenario {
 	pre := s.preset()
-	sc := pre.ScenarioFor(s.form.Value("environment"), s.form.Value("host"))
-	sc.Model = store.AccessModel(s.form.Value("model"))
+	sc := pre.ScenarioFor(s.v.environment, s.v.host)
+	sc.Model = store.AccessModel(s.v.model)
 	sc.Protocols = nil
-	for _, v := range s.form.Values("protocols") {
+	for _, v := range s.v.protocols {
 		sc.Protocols = append(sc.Protocols, store.Protocol(v))
 	}
-	sc.OnPremises = s.form.Value("exchange") == "onprem"
+	sc.OnPremises = s.v.exchange == "onprem"
 	if len(sc.Data) == 0 && slices.Contains(sc.Protocols, store.Graph) {
 		sc.Data = []appreg.Data{appreg.Calendar, appreg.Contacts, appreg.Tasks}
 	}
 	if sc.Product == "Generic" {
-		sc.Product = s.form.Value("customer")
+		sc.Product = strings.TrimSpace(s.v.customer)
 	}
 	return sc
 }
@@ -166,7 +215,7 @@ func (s *profileStep) scenario() appreg.Scenario {
 func (s *profileStep) save(c *Context) error {
 	sc := s.scenario()
 	sc.Hosts = c.Profile.Hosts
-	switch cloud := s.form.Value("cloud"); cloud {
+	switch cloud := s.v.cloud; cloud {
 	case "demo":
 		sc.Hosts = c.Options.Hosts
 	default:
@@ -179,8 +228,8 @@ func (s *profileStep) save(c *Context) error {
 		return err
 	}
 	p := c.Profile
-	p.ID = profileID(s.form.Value("customer"), sc.Environment)
-	p.Customer, p.Environment, p.Preset = s.form.Value("customer"), sc.Environment, sc.Preset
+	p.ID = profileID(strings.TrimSpace(s.v.customer), sc.Environment)
+	p.Customer, p.Environment, p.Preset = strings.TrimSpace(s.v.customer), sc.Environment, sc.Preset
 	p.Model, p.Protocols, p.OnPremises, p.RedirectURI = sc.Model, sc.Protocols, sc.OnPremises, sc.RedirectURI
 	p.Scopes, p.Folders, p.Hosts = plan.SignInScopes, folders(sc), sc.Hosts
 	if c.DB != nil {
@@ -261,7 +310,10 @@ func (s *profileStep) describe() string {
 
 func (s *profileStep) View(c *Context) string {
 	st := c.Styles
-	out := st.Bold.Render("Which connection are we setting up?") + "\n\n" + s.form.View(st, c.Width)
-	out += "\n" + st.Faint.Render(wrap(s.describe(), c.Width-2))
+	out := st.Bold.Render("Which connection are we setting up?") + "\n\n" + s.form.View()
+	out += "\n\n" + st.Faint.Render(wrap(s.describe(), c.Width-2))
 	return out
 }
+
+// FieldErr is what is wrong with the focused field.
+func (s *profileStep) FieldErr() error { return s.form.Err() }

@@ -37,7 +37,7 @@ func TestProfileStepSavesAndResumes(t *testing.T) {
 	// Esc goes back with the answers kept; a restart resumes after the
 	// last completed step.
 	h.keys("<esc>")
-	if h.step() != stepProfile || h.m.wiz.steps[0].(*profileStep).form.Value("customer") != "Acme B.V." {
+	if h.step() != stepProfile || h.m.wiz.steps[0].(*profileStep).v.customer != "Acme B.V." {
 		t.Fatal("esc lost the answers")
 	}
 	h.open()
@@ -45,7 +45,7 @@ func TestProfileStepSavesAndResumes(t *testing.T) {
 		t.Fatalf("restart resumed at %s", h.step())
 	}
 	h.keys("<esc>")
-	if v := h.m.wiz.steps[0].(*profileStep).form.Value("customer"); v != "Acme B.V." {
+	if v := h.m.wiz.steps[0].(*profileStep).v.customer; v != "Acme B.V." {
 		t.Errorf("restart lost the customer: %q", v)
 	}
 }
@@ -83,7 +83,7 @@ func TestQuitAsks(t *testing.T) {
 		t.Error("esc must cancel")
 	}
 	h.keys("Acme")
-	if v := h.m.wiz.steps[0].(*profileStep).form.Value("customer"); v != "Acme" {
+	if v := h.m.wiz.steps[0].(*profileStep).v.customer; v != "Acme" {
 		t.Errorf("typing after cancel: %q", v)
 	}
 }

@@ -262,3 +262,6 @@ func (s *registerStep) View(c *Context) string {
 	}
 	return head + "\n\n" + s.vp.View() + note
 }
+
+// SetSize has nothing to fit: the checklist is drawn to the frame's width.
+func (s *registerStep) SetSize(*Context) {}

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
 
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
@@ -27,6 +28,7 @@ type usersStep struct {
 
 	mode    usersMode
 	form    *form
+	v       usersValues
 	loading bool   // an import is reading its file
 	formErr string // what went wrong with the form's file, under the form
 
@@ -48,6 +50,9 @@ type usersStep struct {
 	bad      []store.RowError
 	badFile  string
 }
+
+// usersValues are the answers of the step's forms.
+type usersValues struct{ path, key, name, account string }
 
 type usersMode int
 
@@ -86,6 +91,14 @@ func (s *usersStep) Title() string { return "users and UPNs" }
 // question is open: then esc reaches the step, which closes the form
 // instead of leaving the step.
 func (s *usersStep) Busy() bool { return s.resolving || s.loading }
+
+// SetSize fits an open form between its title and its notes.
+func (s *usersStep) SetSize(c *Context) {
+	s.width = c.Width
+	if s.form != nil {
+		s.form.SetSize(c.Width, c.bodyHeight()-6)
+	}
+}
 
 // Modal: a form or question is open, and esc closes it.
 func (s *usersStep) Modal() bool { return s.mode != usersList }
@@ -172,7 +185,7 @@ func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		s.width = msg.Width
 	case usersImportedMsg:
-		return false, s.imported(msg)
+		return false, s.imported(c, msg)
 	case usersRemoveMsg:
 		return false, s.remove(c, msg.key)
 	case usersGraphMsg:
@@ -236,8 +249,11 @@ func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 		return s.key(c, msg)
 	}
 	if s.form != nil && !s.loading {
-		// Pastes and the input's own messages.
-		_, _, cmd := s.form.Update(msg)
+		// Pastes and the form's own messages: the last of them completes it.
+		state, cmd := s.form.Update(msg)
+		if state == huh.StateCompleted {
+			return false, tea.Batch(cmd, s.submit(c))
+		}
 		return false, cmd
 	}
 	return false, nil
@@ -253,8 +269,8 @@ func (s *usersStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 			return false, nil
 		}
 		s.formErr = ""
-		submitted, _, cmd := s.form.Update(k)
-		if !submitted {
+		state, cmd := s.form.Update(k)
+		if state != huh.StateCompleted {
 			return false, cmd
 		}
 		return false, tea.Batch(cmd, s.submit(c))
@@ -282,27 +298,20 @@ func (s *usersStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		return s.continueIfReady()
 	case key.Matches(k, usersKeys.Import):
 		s.clearNote()
-		s.form = newForm(&field{Key: "path", Label: "CSV file", Kind: textField,
-			Hint: "The product's user export, e.g. ~/mgebru.csv: ';' or ',' separated, with a header.", Validate: required("the path of the CSV file")})
-		s.mode = usersImport
+		s.v = usersValues{}
+		s.open(c, usersImport)
 	case key.Matches(k, usersKeys.Add):
 		s.clearNote()
-		s.form = newForm(
-			&field{Key: "key", Label: "User key", Kind: textField, Hint: "The product's own key for the user, e.g. ADV. Empty: the account."},
-			&field{Key: "name", Label: "Name", Kind: textField, Hint: "As the product shows it (may stay empty)."},
-			&field{Key: "account", Label: "Exchange account", Kind: textField, Hint: "The address entered in the product, e.g. anna@contoso.com.", Validate: usersValidAccount},
-		)
-		s.mode = usersAdd
+		s.v = usersValues{}
+		s.open(c, usersAdd)
 	case key.Matches(k, usersKeys.Edit):
 		u, ok := s.selected()
 		if !ok {
 			return false, errCmd(errors.New("no user to edit: press i to import users or a to add one"))
 		}
 		s.clearNote()
-		s.form = newForm(&field{Key: "account", Label: "Exchange account", Kind: textField,
-			Hint: "Correct it in the product too, or the next import brings the old one back.", Validate: usersValidAccount})
-		s.form.Set("account", u.Account)
-		s.mode = usersEdit
+		s.v = usersValues{account: u.Account}
+		s.open(c, usersEdit)
 	case key.Matches(k, usersKeys.Delete):
 		if _, ok := s.selected(); !ok {
 			return false, errCmd(errors.New("no user to remove"))
@@ -393,3 +402,11 @@ func (s *usersStep) continueIfReady() (bool, tea.Cmd) {
 // usersAdminScopes are the Graph permissions an admin's sign-in needs to
 // look users up.
 var usersAdminScopes = []string{"User.Read.All"}
+
+// FieldErr is what is wrong with the open form's field.
+func (s *usersStep) FieldErr() error {
+	if s.form == nil || s.mode == usersList {
+		return nil
+	}
+	return s.form.Err()
+}

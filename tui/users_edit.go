@@ -12,8 +12,51 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
 	"github.com/modauth/modauth/store"
 )
+
+// open shows the form of a mode, filled from the values.
+func (s *usersStep) open(c *Context, mode usersMode) {
+	var fields []huh.Field
+	switch mode {
+	case usersImport:
+		fields = append(fields, huh.NewInput().Title("CSV file").Value(&s.v.path).
+			Description("The product's user export, e.g. ~/mgebru.csv: ';' or ',' separated, with a header.").
+			Validate(required("the path of the CSV file")))
+	case usersAdd:
+		fields = append(fields,
+			huh.NewInput().Title("User key").Value(&s.v.key).
+				Description("The product's own key for the user, e.g. ADV. Empty: the account.").Validate(s.newKey),
+			huh.NewInput().Title("Name").Value(&s.v.name).Description("As the product shows it (may stay empty)."),
+			huh.NewInput().Title("Exchange account").Value(&s.v.account).
+				Description("The address entered in the product, e.g. anna@contoso.com.").
+				Validate(func(v string) error {
+					if err := usersValidAccount(v); err != nil {
+						return err
+					}
+					if strings.TrimSpace(s.v.key) == "" { // the account is the key
+						return s.newKey(strings.ToLower(strings.TrimSpace(v)))
+					}
+					return nil
+				}))
+	case usersEdit:
+		fields = append(fields, huh.NewInput().Title("Exchange account").Value(&s.v.account).
+			Description("Correct it in the product too, or the next import brings the old one back.").Validate(usersValidAccount))
+	}
+	s.mode, s.form = mode, newForm(c, fields...)
+	s.SetSize(c)
+}
+
+// newKey refuses a user key the profile has already.
+func (s *usersStep) newKey(k string) error {
+	for _, o := range s.users {
+		if k != "" && strings.EqualFold(o.Key, strings.TrimSpace(k)) {
+			return fmt.Errorf("%s is already a user: change its account with e in the list", o.Key)
+		}
+	}
+	return nil
+}
 
 // submit acts on a completed form.
 func (s *usersStep) submit(c *Context) tea.Cmd {
@@ -24,17 +67,11 @@ func (s *usersStep) submit(c *Context) tea.Cmd {
 	switch s.mode {
 	case usersImport:
 		s.loading = true
-		return usersImportCmd(c.DB, c.Profile.ID, usersPath(s.form.Value("path")))
+		return usersImportCmd(c.DB, c.Profile.ID, usersPath(strings.TrimSpace(s.v.path)))
 	case usersAdd:
-		u := store.User{Key: s.form.Value("key"), Name: s.form.Value("name"), Account: s.form.Value("account")}
+		u := store.User{Key: strings.TrimSpace(s.v.key), Name: strings.TrimSpace(s.v.name), Account: strings.TrimSpace(s.v.account)}
 		if u.Key == "" {
 			u.Key = strings.ToLower(u.Account)
-		}
-		for _, o := range s.users {
-			if strings.EqualFold(o.Key, u.Key) {
-				s.form.SetError("key", fmt.Sprintf("%s is already a user: change its account with e in the list", o.Key))
-				return nil
-			}
 		}
 		if err := c.DB.PutUsers(c.Profile.ID, u); err != nil {
 			return errCmd(fmt.Errorf("add user: %w", err))
@@ -46,7 +83,7 @@ func (s *usersStep) submit(c *Context) tea.Cmd {
 		return cmd
 	case usersEdit:
 		u, ok := s.selected()
-		account := s.form.Value("account")
+		account := strings.TrimSpace(s.v.account)
 		s.mode, s.form = usersList, nil
 		if !ok || account == u.Account {
 			return nil
@@ -150,7 +187,7 @@ func usersImportCmd(db *store.DB, profileID, path string) tea.Cmd {
 	}
 }
 
-func (s *usersStep) imported(msg usersImportedMsg) tea.Cmd {
+func (s *usersStep) imported(c *Context, msg usersImportedMsg) tea.Cmd {
 	s.loading = false
 	var ie *store.ImportError
 	switch {
@@ -175,6 +212,7 @@ func (s *usersStep) imported(msg usersImportedMsg) tea.Cmd {
 		if errors.As(msg.err, &pe) {
 			s.formErr = fmt.Sprintf("Nothing imported, %s: %s", pe.Err, pe.Path)
 		}
+		s.open(c, usersImport)
 		return nil
 	}
 	s.mode, s.form = usersList, nil

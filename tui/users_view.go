@@ -205,7 +205,7 @@ func (s *usersStep) formView(c *Context) string {
 		}
 		title, enter = "Change the Exchange account of "+who, "enter saves; the user must be resolved again"
 	}
-	out := st.Bold.Render(title) + "\n\n" + s.form.View(st, c.Width)
+	out := st.Bold.Render(title) + "\n\n" + s.form.View()
 	if s.formErr != "" {
 		out += "\n" + strings.Join(usersWrapped(st.Error, "✗ "+s.formErr, c.Width, 4), "\n") + "\n"
 	}

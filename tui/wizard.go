@@ -18,10 +18,25 @@ type step interface {
 	// wizard moves on (the step has saved what it made).
 	Update(c *Context, msg tea.Msg) (done bool, cmd tea.Cmd)
 	View(c *Context) string
+	// SetSize fits the step to the frame's body; it is called when the
+	// terminal's size changes and when the step is entered, so that View
+	// only draws.
+	SetSize(c *Context)
 	// Keys are the step's own bindings, for the help bar.
 	Keys() help.KeyMap
 	// Busy reports long work under way: Esc and quitting wait or ask.
 	Busy() bool
+}
+
+// fielder is a step with a form: the frame's error slot shows what is
+// wrong with the field, while nothing else is.
+type fielder interface{ FieldErr() error }
+
+func fieldErr(s step) error {
+	if f, ok := s.(fielder); ok {
+		return f.FieldErr()
+	}
+	return nil
 }
 
 // modal is a step with a form or question open: esc belongs to it, not to
