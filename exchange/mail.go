@@ -37,6 +37,9 @@ const (
 	mailStageTLS      = "tls"
 	mailStageGreeting = "greeting"
 	mailStageAuth     = "auth"
+	// mailbox: after signing in, opening the mailbox (IMAP EXAMINE, POP
+	// STAT) or naming it as sender (SMTP MAIL FROM) proves the right to it.
+	mailStageMailbox = "mailbox"
 )
 
 var (
@@ -46,6 +49,14 @@ var (
 	// the mailbox, so no token can work until an admin turns it on. It is
 	// also an ErrMailAuthFailed.
 	ErrSMTPAuthDisabled = fmt.Errorf("%w: smtp client authentication is disabled", ErrMailAuthFailed)
+	// ErrMailboxAccessDenied means the server took the token but not the
+	// mailbox: the signed-in account or the app has no right to it, or
+	// user= names another mailbox. It is not an ErrMailAuthFailed: the
+	// token is good.
+	ErrMailboxAccessDenied = errors.New("mailbox access denied")
+	// ErrSendAsDenied means the account may not send as the mailbox; it is
+	// also an ErrMailboxAccessDenied.
+	ErrSendAsDenied = fmt.Errorf("%w: not allowed to send as the mailbox", ErrMailboxAccessDenied)
 )
 
 // Causes of failures that are neither a refused token nor a network error.
@@ -89,8 +100,11 @@ func XOAUTH2(user string, token store.Secret) string {
 	return base64.StdEncoding.EncodeToString([]byte("user=" + user + "\x01auth=Bearer " + token.Reveal() + "\x01\x01"))
 }
 
-// MailProbe checks that a token signs a user in over IMAP, POP or SMTP. It
-// authenticates and logs out: it reads no mail and sends none.
+// MailProbe checks that a token signs a user in over IMAP, POP or SMTP and
+// reaches the mailbox: after authenticating it opens the inbox read-only
+// (IMAP EXAMINE), asks for its size (POP STAT) or names the mailbox as
+// sender and resets (SMTP MAIL FROM, RSET), then logs out. It reads no
+// mail and sends none.
 type MailProbe struct {
 	// Addr is host:port; empty means Exchange Online: outlook.office365.com:993
 	// for IMAP, :995 for POP, smtp.office365.com:587 for SMTP.
@@ -104,6 +118,10 @@ type MailProbe struct {
 	// a refused token; empty means Exchange Online's https://outlook.office.com
 	// (a national cloud has its own).
 	Audience string
+	// AppOnly says the token is the app's own (client credentials), for
+	// fixes that name application permissions and Exchange's service
+	// principal rather than the user's delegated scopes.
+	AppOnly bool
 }
 
 // audience is the expected token audience, without a trailing slash.

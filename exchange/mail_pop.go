@@ -8,7 +8,8 @@ import (
 )
 
 // POP signs user in with token over POP3 with implicit TLS: AUTH XOAUTH2,
-// the initial response after the server's "+" continuation, then QUIT.
+// the initial response after the server's "+" continuation, STAT (which
+// needs the mailbox), then QUIT.
 func (p MailProbe) POP(ctx context.Context, user string, token store.Secret) error {
 	return p.mailRun(ctx, MailPOP, mailPOPAddr, true, user, token, popAuth)
 }
@@ -41,8 +42,7 @@ func popAuth(s *mailSession) error {
 		}
 		switch {
 		case strings.HasPrefix(line, "+OK"):
-			s.logout("QUIT", "+OK")
-			return nil
+			return s.popStat()
 		case strings.HasPrefix(line, "+") && challenges < 2:
 			// The error challenge: answer with an empty line to get the result.
 			if err := s.writeLine(""); err != nil {
@@ -62,5 +62,24 @@ func (s *mailSession) popRefused(line string) error {
 	if strings.Contains(strings.ToUpper(line), "[SYS/TEMP]") {
 		return s.fail(mailStageAuth, line, mailErrTemporary)
 	}
-	return s.failFix(mailStageAuth, line, ErrMailAuthFailed, mailRefusedFix(s.probe.audience(), s.user, "POP", "POP.AccessAsUser.All", "-PopEnabled $true"))
+	return s.failFix(mailStageAuth, line, ErrMailAuthFailed, s.refusedFix("POP", "-PopEnabled $true"))
+}
+
+// popStat asks for the mailbox's size: the first command that needs the
+// mailbox, after the token was accepted.
+func (s *mailSession) popStat() error {
+	if err := s.writeLine("STAT"); err != nil {
+		return s.fail(mailStageMailbox, "", err)
+	}
+	line, err := s.readLine()
+	switch {
+	case err != nil:
+		return s.fail(mailStageMailbox, "", err)
+	case strings.HasPrefix(line, "+OK"):
+		s.logout("QUIT", "+OK")
+		return nil
+	case strings.HasPrefix(line, "-ERR"):
+		return s.failFix(mailStageMailbox, line, ErrMailboxAccessDenied, s.mailboxFix("POP"))
+	}
+	return s.fail(mailStageMailbox, line, mailErrUnexpected)
 }

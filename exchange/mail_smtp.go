@@ -12,8 +12,9 @@ import (
 )
 
 // SMTP signs user in with token for SMTP submission: EHLO, STARTTLS, EHLO
-// again, AUTH XOAUTH2 with the initial response, then QUIT. It sends no
-// mail.
+// again, AUTH XOAUTH2 with the initial response, MAIL FROM the mailbox
+// (where Exchange says whether the account may send as it), RSET, then
+// QUIT. It sends no mail.
 func (p MailProbe) SMTP(ctx context.Context, user string, token store.Secret) error {
 	return p.mailRun(ctx, MailSMTP, mailSMTPAddr, false, user, token, smtpAuth)
 }
@@ -67,11 +68,59 @@ func smtpAuth(s *mailSession) error {
 	if err != nil {
 		return s.fail(mailStageAuth, r.bad, err)
 	}
-	if r.code == 235 {
-		_, _ = s.smtpCmd("QUIT") // authenticated; the goodbye does not matter
-		return nil
+	if r.code != 235 {
+		return s.smtpRefused(r)
 	}
-	return s.smtpRefused(r)
+	return s.smtpSender()
+}
+
+// smtpSender names the mailbox as sender and takes it back: Exchange
+// answers whether the account may send as it, and no mail goes out.
+func (s *mailSession) smtpSender() error {
+	r, err := s.smtpCmd("MAIL FROM:<" + s.user + ">")
+	if err != nil {
+		return s.fail(mailStageMailbox, r.bad, err)
+	}
+	if r.code != 250 {
+		return s.smtpSendRefused(r)
+	}
+	if r, err = s.smtpCmd("RSET"); err != nil {
+		return s.fail(mailStageMailbox, r.bad, err)
+	}
+	_, _ = s.smtpCmd("QUIT") // the mailbox took the sender; the goodbye does not matter
+	return nil
+}
+
+// smtpSendRefused maps a refused MAIL FROM, or a refusal Exchange gives
+// later in the transaction (reference §9.4).
+func (s *mailSession) smtpSendRefused(r smtpReply) error {
+	text, u := strings.ToLower(r.String()), s.user
+	who := "the signed-in account"
+	if s.probe.AppOnly {
+		who = "the app's service principal (registered in Exchange with New-ServicePrincipal)"
+	}
+	switch {
+	case strings.Contains(text, "5.2.252") || strings.Contains(text, "sendasdenied"):
+		return s.failFix(mailStageMailbox, r.String(), ErrSendAsDenied, fmt.Sprintf(
+			"Exchange took the sign-in but %s may not send as %s. Grant it SendAs: Add-RecipientPermission -Identity %s -Trustee <%s> -AccessRights SendAs; "+
+				"or make user= the signed-in mailbox itself.", who, u, u, strings.TrimPrefix(who, "the ")))
+	case strings.Contains(text, "5.7.57"):
+		return s.failFix(mailStageMailbox, r.String(), ErrMailboxAccessDenied, fmt.Sprintf(
+			"Exchange answered the sign-in of %s as if it had not happened: the token's mailbox may not submit mail. Check that SMTP AUTH is on for the mailbox "+
+				"(Set-CASMailbox -Identity %s -SmtpClientAuthenticationDisabled $false), that user= is the mailbox's primary SMTP address, and that %s has SendAs on it.", u, u, who))
+	case r.code >= 400 && r.code < 500:
+		return s.fail(mailStageMailbox, r.String(), mailErrTemporary)
+	}
+	return s.failFix(mailStageMailbox, r.String(), ErrMailboxAccessDenied, fmt.Sprintf(
+		"Exchange took the sign-in but refused %s as sender. Check that user= is the mailbox's primary SMTP address and that %s may send as it (SendAs or FullAccess).", u, who))
+}
+
+// smtpPermission is what the token must carry to submit mail, for its kind.
+func (s *mailSession) smtpPermission() string {
+	if s.probe.AppOnly {
+		return "the application permission SMTP.SendAsApp (requested as " + exoResource(s.probe.audience()) + "/.default)"
+	}
+	return "the delegated scope SMTP.Send (requested as " + s.probe.audience() + "/SMTP.Send)"
 }
 
 // smtpHello sends EHLO and returns the extensions, upper-cased.
@@ -149,7 +198,14 @@ func (s *mailSession) smtpRefused(r smtpReply) error {
 	text := strings.ToLower(r.String())
 	u := s.user
 	switch {
-	case r.code == 535 && strings.Contains(text, "5.7.139") && strings.Contains(text, "disabled"):
+	case r.code == 535 && strings.Contains(text, "5.7.139") && strings.Contains(text, "basic authentication is disabled"):
+		// Not SMTP AUTH switched off: Exchange did not take what it got as
+		// an OAuth token, and treats the attempt as Basic authentication.
+		return s.failFix(mailStageAuth, r.String(), ErrMailAuthFailed, fmt.Sprintf(
+			"Exchange did not take the sign-in of %s as OAuth and refused it as Basic authentication. Turning SMTP AUTH on does not help: "+
+				"the token must be an access token for %s (aud) with %s, sent with AUTH XOAUTH2, and user= must be the mailbox's primary SMTP address.",
+			u, s.probe.audience(), s.smtpPermission()))
+	case r.code == 535 && strings.Contains(text, "5.7.139") && strings.Contains(text, "smtpclientauthentication is disabled"):
 		return s.failFix(mailStageAuth, r.String(), ErrSMTPAuthDisabled, fmt.Sprintf(
 			"SMTP AUTH is turned off for %s or for the whole tenant, so Exchange refuses every token, however good. "+
 				"Turn it on for the mailbox: Set-CASMailbox -Identity %s -SmtpClientAuthenticationDisabled $false "+
@@ -164,9 +220,9 @@ func (s *mailSession) smtpRefused(r smtpReply) error {
 				"Look the failure up in the user's Entra sign-in logs, then exclude this app or account from the blocking policy, or send through Microsoft Graph instead.", u))
 	case r.code == 535:
 		return s.failFix(mailStageAuth, r.String(), ErrMailAuthFailed, fmt.Sprintf(
-			"Exchange refused the token or the user name for %s. Check that the token's audience (aud) is %[2]s and its scp includes SMTP.Send: request %[2]s/SMTP.Send, not the Microsoft Graph scope. "+
+			"Exchange refused the token or the user name for %s. Check that the token's audience (aud) is %s and that it carries %s, not a Microsoft Graph permission. "+
 				"Check that user= is the mailbox's primary SMTP address (it can differ from the sign-in name) and that the token has not expired. "+
-				"For an app-only token, the app's service principal must be registered in Exchange (New-ServicePrincipal) and have SendAs or FullAccess on the mailbox.", u, s.probe.audience()))
+				"For an app-only token, the app's service principal must be registered in Exchange (New-ServicePrincipal) and have SendAs or FullAccess on the mailbox.", u, s.probe.audience(), s.smtpPermission()))
 	case r.code == 504 || ((r.code == 500 || r.code == 501) && strings.Contains(text, "auth")):
 		return s.fail(mailStageAuth, r.String(), mailErrNoXOAUTH2)
 	case r.code >= 400 && r.code < 500:

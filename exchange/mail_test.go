@@ -122,6 +122,12 @@ func TestMailIMAPAnswers(t *testing.T) {
 		{"dovecot refusal", false, []string{"+ " + challenge, "a2 NO [AUTHENTICATIONFAILED] Authentication failed."}, mailWant{"auth", exchange.ErrMailAuthFailed, nil}},
 		{"temporary", true, []string{"a2 NO [UNAVAILABLE] Temporary authentication failure."}, mailWant{"auth", nil, []string{"again"}}},
 		{"bad command", true, []string{"a2 BAD Command Argument Error. 11"}, mailWant{"auth", nil, []string{"outlook.office365.com:993"}}},
+		// Exchange Online takes a good token and refuses the mailbox at the
+		// next command (reference §9.4): never an ok.
+		{"authenticated but not connected", true, []string{"a2 OK AUTHENTICATE completed.", "a3 BAD User is authenticated but not connected."},
+			mailWant{"mailbox", exchange.ErrMailboxAccessDenied, []string{"Add-MailboxPermission -Identity " + mailUser, "FullAccess", "primary SMTP address"}}},
+		{"bye after authenticating", true, []string{"a2 OK AUTHENTICATE completed.", "* BYE Connection is closed. 13"},
+			mailWant{"mailbox", exchange.ErrMailboxAccessDenied, []string{"FullAccess"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := mailFake(t, pki, true, mailFakeIMAP(ir, tc.saslIR, tc.answers...))
@@ -146,6 +152,8 @@ func TestMailPOPAnswers(t *testing.T) {
 		{"refused", []string{"-ERR Authentication failure: unknown user name or bad password."}, mailWant{"auth", exchange.ErrMailAuthFailed, []string{"POP.AccessAsUser.All", "Set-CASMailbox -Identity " + mailUser + " -PopEnabled $true"}}},
 		{"refused after challenge", []string{"+ " + challenge, "-ERR [AUTH] Authentication failed."}, mailWant{"auth", exchange.ErrMailAuthFailed, []string{"-PopEnabled $true"}}},
 		{"temporary", []string{"-ERR [SYS/TEMP] Temporary authentication failure."}, mailWant{"auth", nil, []string{"again"}}},
+		{"authenticated but not connected", []string{"+OK User successfully authenticated.", "-ERR User is authenticated but not connected."},
+			mailWant{"mailbox", exchange.ErrMailboxAccessDenied, []string{"Add-MailboxPermission", "FullAccess"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := mailFake(t, pki, true, mailFakePOP(ir, tc.answers...))
@@ -173,6 +181,14 @@ func TestMailSMTPAnswers(t *testing.T) {
 			mailWant{"auth", exchange.ErrMailAuthFailed, []string{"security defaults"}}, exchange.ErrSMTPAuthDisabled},
 		{"conditional access", []string{"535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator. " + host},
 			mailWant{"auth", exchange.ErrMailAuthFailed, []string{"Conditional Access", "sign-in logs"}}, exchange.ErrSMTPAuthDisabled},
+		// The token was not read as OAuth: turning SMTP AUTH on is the
+		// wrong advice here.
+		{"basic authentication disabled", []string{"535 5.7.139 Authentication unsuccessful, basic authentication is disabled. " + host},
+			mailWant{"auth", exchange.ErrMailAuthFailed, []string{"as OAuth", "https://outlook.office.com", "SMTP.Send", "does not help"}}, exchange.ErrSMTPAuthDisabled},
+		{"send as denied", []string{"235 2.7.0 Authentication successful", "554 5.2.252 SendAsDenied; " + mailUser + " not allowed to send as " + mailUser + "; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied " + host},
+			mailWant{"mailbox", exchange.ErrSendAsDenied, []string{"Add-RecipientPermission -Identity " + mailUser, "SendAs"}}, exchange.ErrMailAuthFailed},
+		{"client not authenticated", []string{"235 2.7.0 Authentication successful", "530 5.7.57 Client not authenticated to send mail. Error: 535 5.7.139 " + host},
+			mailWant{"mailbox", exchange.ErrMailboxAccessDenied, []string{"SmtpClientAuthenticationDisabled $false", "primary SMTP address"}}, exchange.ErrMailAuthFailed},
 		{"wrong token", []string{"535 5.7.3 Authentication unsuccessful " + host},
 			mailWant{"auth", exchange.ErrMailAuthFailed, []string{"https://outlook.office.com", "SMTP.Send", "primary SMTP address"}}, exchange.ErrSMTPAuthDisabled},
 		{"challenge then refusal", []string{"334 " + challenge, "535 5.7.8 Error: authentication failed: (reason unavailable)"},
@@ -310,5 +326,47 @@ func TestMailRefusedNamesTheCloudsAudience(t *testing.T) {
 	}
 	if !strings.Contains(me.Fix, "request https://outlook.office365.us/IMAP.AccessAsUser.All") || strings.Contains(me.Fix, "outlook.office.com") {
 		t.Errorf("fix %q", me.Fix)
+	}
+}
+
+// An app-only token's refusal names what app-only needs: the .default
+// request on the outlook.office365.com resource, the AccessAsApp and
+// SendAsApp roles and Exchange's service principal, never the delegated
+// scopes (reference §9.4).
+func TestMailRefusedAppOnlyNamesApplicationPermissions(t *testing.T) {
+	pki := newMailPKI(t)
+	ir := exchange.XOAUTH2(mailUser, mailToken)
+	for _, tc := range []struct {
+		proto   exchange.MailProtocol
+		fake    func(*mailFakeConn)
+		tls     bool
+		want    []string
+		notWant string
+	}{
+		{exchange.MailIMAP, mailFakeIMAP(ir, true, "a2 NO AUTHENTICATE failed."), true,
+			[]string{"https://outlook.office365.com/.default", "IMAP.AccessAsApp", "New-ServicePrincipal"}, "AccessAsUser"},
+		{exchange.MailPOP, mailFakePOP(ir, "-ERR Authentication failure: unknown user name or bad password."), true,
+			[]string{"https://outlook.office365.com/.default", "POP.AccessAsApp", "FullAccess"}, "AccessAsUser"},
+		{exchange.MailSMTP, mailFakeSMTP(ir, "535 5.7.3 Authentication unsuccessful"), false,
+			[]string{"SMTP.SendAsApp", "https://outlook.office365.com/.default"}, "SMTP.Send)"},
+		{exchange.MailIMAP, mailFakeIMAP(ir, true, "a2 OK AUTHENTICATE completed.", "a3 BAD User is authenticated but not connected."), true,
+			[]string{"service principal", "Add-MailboxPermission -Identity " + mailUser + " -User <service principal ID> -AccessRights FullAccess"}, "signed-in account"},
+	} {
+		t.Run(string(tc.proto), func(t *testing.T) {
+			probe := mailProbeTo(mailFake(t, pki, tc.tls, tc.fake), pki)
+			probe.AppOnly = true
+			var me *exchange.MailError
+			if err := probe.Probe(t.Context(), tc.proto, mailUser, mailToken); !errors.As(err, &me) {
+				t.Fatalf("err %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(me.Fix, w) {
+					t.Errorf("fix lacks %q: %s", w, me.Fix)
+				}
+			}
+			if strings.Contains(me.Fix, tc.notWant) {
+				t.Errorf("fix names %q: %s", tc.notWant, me.Fix)
+			}
+		})
 	}
 }

@@ -184,7 +184,10 @@ func mailFakeIMAP(ir string, saslIR bool, answers ...string) func(c *mailFakeCon
 				return
 			}
 		}
-		mailFakeAnswer(c, answers, "a3 LOGOUT", "* BYE Microsoft Exchange Server IMAP4 server signing off.", "a3 OK LOGOUT completed.")
+		mailFakeAnswer(c, answers, []mailStep{
+			{"a3 EXAMINE INBOX", []string{"* 12 EXISTS", "* 0 RECENT", "* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)", "a3 OK [READ-ONLY] EXAMINE completed."}},
+			{"a4 LOGOUT", []string{"* BYE Microsoft Exchange Server IMAP4 server signing off.", "a4 OK LOGOUT completed."}},
+		})
 	}
 }
 
@@ -199,7 +202,10 @@ func mailFakePOP(ir string, answers ...string) func(c *mailFakeConn) {
 		if !c.expect(ir) {
 			return
 		}
-		mailFakeAnswer(c, answers, "QUIT", "+OK Microsoft Exchange Server POP3 server signing off.")
+		mailFakeAnswer(c, answers, []mailStep{
+			{"STAT", []string{"+OK 12 482211"}},
+			{"QUIT", []string{"+OK Microsoft Exchange Server POP3 server signing off."}},
+		})
 	}
 }
 
@@ -225,14 +231,26 @@ func mailFakeSMTP(ir string, answers ...string) func(c *mailFakeConn) {
 		if !c.expect("AUTH XOAUTH2 " + ir) {
 			return
 		}
-		mailFakeAnswer(c, answers, "QUIT", "221 2.0.0 Service closing transmission channel")
+		mailFakeAnswer(c, answers, []mailStep{
+			{"MAIL FROM:<" + mailUser + ">", []string{"250 2.1.0 Sender OK"}},
+			{"RSET", []string{"250 2.0.0 Resetting"}},
+			{"QUIT", []string{"221 2.0.0 Service closing transmission channel"}},
+		})
 	}
+}
+
+// mailStep is a command the client must send after signing in, and the
+// server's answer to it.
+type mailStep struct {
+	command string
+	answer  []string
 }
 
 // mailFakeAnswer sends answers to the AUTH exchange: after a continuation
 // ("+" or "334") the client must send an empty line. A success is
-// followed by the client's logout, answered with bye.
-func mailFakeAnswer(c *mailFakeConn, answers []string, logout string, bye ...string) {
+// followed by the session's steps after signing in. Answers after the
+// success replace the first step's answer: how the mailbox refuses.
+func mailFakeAnswer(c *mailFakeConn, answers []string, after []mailStep) {
 	for i, a := range answers {
 		c.send(a)
 		if strings.HasPrefix(a, "+ ") || strings.HasPrefix(a, "334 ") {
@@ -241,14 +259,25 @@ func mailFakeAnswer(c *mailFakeConn, answers []string, logout string, bye ...str
 			}
 			continue
 		}
-		if i != len(answers)-1 {
-			c.t.Errorf("fake server: answer %q ends the exchange, but more follow", a)
+		if !strings.HasPrefix(a, "a2 OK") && !strings.HasPrefix(a, "+OK") && !strings.HasPrefix(a, "235") {
+			if i != len(answers)-1 {
+				c.t.Errorf("fake server: answer %q ends the exchange, but more follow", a)
+			}
+			return
 		}
-	}
-	if last := answers[len(answers)-1]; strings.HasPrefix(last, "a2 OK") || strings.HasPrefix(last, "+OK") || strings.HasPrefix(last, "235") {
-		if c.expect(logout) {
-			c.send(bye...)
+		if refusal := answers[i+1:]; len(refusal) > 0 {
+			if c.expect(after[0].command) {
+				c.send(refusal...)
+			}
+			return
 		}
+		for _, step := range after {
+			if !c.expect(step.command) {
+				return
+			}
+			c.send(step.answer...)
+		}
+		return
 	}
 }
 
