@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 	"github.com/spf13/cobra"
 )
@@ -168,8 +169,8 @@ func evaluate(ps []profileHealth, now time.Time, warn, crit time.Duration) check
 			raise(nagiosCritical, fmt.Sprintf("%s: %d users stopped by the client secret", p.ID, n))
 		}
 		var needing []string
-		for _, st := range []store.JobState{store.StateSignInNeeded, store.StateConsentNeeded, store.StateUPNInvalid, store.StateNoMailbox, store.StateDamaged} {
-			if n := h.States[st]; n > 0 {
+		for _, st := range monitor.States {
+			if n := h.States[st]; n > 0 && monitor.NeedsPerson(st) {
 				needing = append(needing, fmt.Sprintf("%d %s", n, st))
 			}
 		}

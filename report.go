@@ -125,7 +125,7 @@ func noSyncIDs(db *store.DB, profileID string) ([]noSyncRow, error) {
 			if j.State == "" {
 				j.State = store.StateNeverSynced
 			}
-			r := noSyncRow{Profile: p.ID, Key: u.Key, Name: u.Name, Account: u.Account, UPN: u.UPN, State: j.State, Fix: monitor.Fixes[j.State]}
+			r := noSyncRow{Profile: p.ID, Key: u.Key, Name: u.Name, Account: u.Account, UPN: u.UPN, State: j.State, Fix: monitor.FixFor(j)}
 			if j.State == store.StateOK {
 				r.Fix = "Synced, but the mailbox holds nothing in the synced folders."
 			}

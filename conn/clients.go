@@ -74,7 +74,7 @@ func (c *Conn) EWS(u store.User) (*exchange.EWS, *exchange.Impersonation) {
 // MailProbe is the IMAP, POP or SMTP probe of the profile's host for a
 // protocol.
 func (c *Conn) MailProbe(proto store.Protocol) exchange.MailProbe {
-	return exchange.MailProbe{Addr: c.MailAddr(proto), TLS: c.d.MailTLS, Audience: c.Audience(proto)}
+	return exchange.MailProbe{Addr: c.MailAddr(proto), TLS: c.d.MailTLS, Audience: c.Audience(proto), AppOnly: c.prof.Model == store.AppOnly}
 }
 
 // MailAddr is the profile's host:port for a mail protocol.

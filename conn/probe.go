@@ -67,11 +67,52 @@ func (c *Conn) Probe(ctx context.Context, u store.User, proto store.Protocol) Re
 		r.OK = true
 		return r
 	}
-	meaning, fix, topics := c.explain(err, proto)
-	r.Err, r.Message = err, col.redact(err.Error())
-	r.Meaning, r.Fix = col.redact(meaning), col.redact(fix)
-	r.PowerShell = pickPowerShell(c.powerShell(u), topics)
+	f := c.failure(err, u, proto, col)
+	r.Err, r.Message, r.Meaning, r.Fix, r.PowerShell = err, f.Message, f.Meaning, f.Fix, f.PowerShell
 	return r
+}
+
+// Failure is an error with what the connection layer knows of it: what it
+// means, what to do and the Exchange PowerShell that does it, every text
+// without the secrets the connection handled. The monitor keeps these in
+// a job's last error, so the dashboard, check and report show the probe's
+// own fix, not a general one.
+type Failure struct {
+	Err        error
+	Message    string // Err's text, secrets removed
+	Meaning    string
+	Fix        string
+	PowerShell []string
+}
+
+func (f *Failure) Error() string { return f.Message }
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Failure returns the probe's failure as an error, or nil when it passed.
+func (r Result) Failure() error {
+	if r.OK {
+		return nil
+	}
+	return &Failure{Err: r.Err, Message: r.Message, Meaning: r.Meaning, Fix: r.Fix, PowerShell: r.PowerShell}
+}
+
+// Explain says what err, met while reaching u's mailbox over proto, means
+// and how to fix it.
+func (c *Conn) Explain(err error, u store.User, proto store.Protocol) *Failure {
+	col := &collector{}
+	if cs, serr := c.Secret(); serr == nil && !cs.Value.IsZero() {
+		col.secrets = append(col.secrets, cs.Value.Reveal())
+	}
+	return c.failure(err, u, proto, col)
+}
+
+func (c *Conn) failure(err error, u store.User, proto store.Protocol, col *collector) *Failure {
+	meaning, fix, topics := c.explain(err, proto)
+	return &Failure{
+		Err: err, Message: col.redact(err.Error()),
+		Meaning: col.redact(meaning), Fix: col.redact(fix),
+		PowerShell: pickPowerShell(c.powerShell(u), topics),
+	}
 }
 
 // probe is one run of Probe: tried follows its steps.

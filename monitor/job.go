@@ -53,11 +53,21 @@ func (e *Engine) runJob(ctx context.Context, c *profileConn, w *work) result {
 			err = fmt.Errorf("the %s job is not built yet", proto)
 		}
 		if err != nil {
-			res.err = err
+			res.err = explained(c, err, w.user, proto)
 			return res
 		}
 	}
 	return res
+}
+
+// explained gives a sync's failure the connection layer's meaning and fix,
+// unless it has them (a probe's).
+func explained(c *profileConn, err error, u store.User, proto store.Protocol) error {
+	var f *conn.Failure
+	if errors.As(err, &f) {
+		return err
+	}
+	return c.Explain(err, u, proto)
 }
 
 // syncGraph runs the delta queries of the profile's folders, one after the

@@ -12,8 +12,8 @@ import (
 // XOAUTH2, as the wizard's test does: mail-protocol products keep no
 // sync-ids, so the job is to prove that their sign-in still works.
 func (e *Engine) probeMail(ctx context.Context, c *profileConn, w *work, proto store.Protocol) error {
-	if r := c.Probe(ctx, w.user, proto); !r.OK {
-		return fmt.Errorf("%s sign-in of %s: %w", proto, conn.Mailbox(w.user), r.Err)
+	if err := c.Probe(ctx, w.user, proto).Failure(); err != nil {
+		return fmt.Errorf("%s sign-in of %s: %w", proto, conn.Mailbox(w.user), err)
 	}
 	return nil
 }

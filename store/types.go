@@ -216,6 +216,14 @@ const (
 	// StateDamaged: the user's record, job or token in the database is
 	// damaged; the other users go on.
 	StateDamaged JobState = "damaged"
+	// The mail servers' and Exchange's own refusals, apart from consent:
+	// each has another fix.
+	StateMailRefused      JobState = "mail-auth-refused"     // IMAP/POP/SMTP refused the token
+	StateMailboxDenied    JobState = "mailbox-access-denied" // token taken, mailbox or SendAs refused
+	StateSMTPAuthDisabled JobState = "smtp-auth-disabled"    // SMTP AUTH off for the tenant or mailbox
+	StateBlockedByPolicy  JobState = "blocked-by-policy"     // an Exchange access policy blocks the app
+	StateAuthNotOffered   JobState = "auth-method-not-offered"
+	StateProxyLoginPage   JobState = "proxy-login-page" // a proxy's forms login answered instead of EWS
 )
 
 // LastError is the last failure of a job, without any secret.
@@ -224,6 +232,13 @@ type LastError struct {
 	HTTPStatus int       `json:"httpStatus,omitempty"`
 	Message    string    `json:"message"`
 	At         time.Time `json:"at"`
+	// What the failure means (the AADSTS code's or Exchange's answer's
+	// meaning), what to do about it, and the Exchange PowerShell that does
+	// it, where the connection layer knew them: they say more than the
+	// state's general fix.
+	Meaning    string   `json:"meaning,omitempty"`
+	Fix        string   `json:"fix,omitempty"`
+	PowerShell []string `json:"powerShell,omitempty"`
 }
 
 // Job is a user's sync job.
