@@ -30,15 +30,7 @@ func TestMailProbeJob(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	f.putProfile(store.Profile{Model: store.Delegated, Protocols: []store.Protocol{store.IMAP},
-		Scopes: []string{"https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access", "openid", "profile"}})
-	p, _ := f.db.Profile(pid)
-	p.Hosts.IMAP = addr
-	f.db.PutProfile(p)
-	f.user("AV", anna, store.MappingOK)
-	f.signInScopes("AV", anna, p.Scopes)
-	f.sweep()
-	j := f.job("AV")
+	j := imapJob(f, addr)
 	if j.State != store.StateUnreachable || j.LastError == nil || !strings.Contains(j.LastError.Message, addr) {
 		t.Errorf("job %s %+v", j.State, j.LastError)
 	}
@@ -58,15 +50,7 @@ func TestMailRefusalKeepsTheProbesFix(t *testing.T) {
 	addr, roots := fakeIMAP(t, "a3 BAD User is authenticated but not connected.")
 	f.eng = monitor.New(f.db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: testkit.Sleep(f.sim),
 		MailTLS: &tls.Config{RootCAs: roots, ServerName: "example.com"}})
-	f.putProfile(store.Profile{Model: store.Delegated, Protocols: []store.Protocol{store.IMAP},
-		Scopes: []string{"https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access", "openid", "profile"}})
-	p, _ := f.db.Profile(pid)
-	p.Hosts.IMAP = addr
-	f.db.PutProfile(p)
-	f.user("AV", anna, store.MappingOK)
-	f.signInScopes("AV", anna, p.Scopes)
-	f.sweep()
-	j := f.job("AV")
+	j := imapJob(f, addr)
 	if j.State != store.StateMailboxDenied || j.LastError == nil {
 		t.Fatalf("job %s %+v", j.State, j.LastError)
 	}
@@ -123,4 +107,17 @@ func fakeIMAP(t *testing.T, examine string) (string, *x509.CertPool) {
 		}
 	}()
 	return ln.Addr().String(), roots
+}
+
+// imapJob runs the job of Anna, signed in for IMAP on the server at addr.
+func imapJob(f *fixture, addr string) store.Job {
+	f.putProfile(store.Profile{Model: store.Delegated, Protocols: []store.Protocol{store.IMAP},
+		Scopes: []string{"https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access", "openid", "profile"}})
+	p, _ := f.db.Profile(pid)
+	p.Hosts.IMAP = addr
+	f.db.PutProfile(p)
+	f.user("AV", anna, store.MappingOK)
+	f.signInScopes("AV", anna, p.Scopes)
+	f.sweep()
+	return f.job("AV")
 }
