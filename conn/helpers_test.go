@@ -1,7 +1,6 @@
 package conn_test
 
 import (
-	"net"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -41,24 +40,10 @@ func (f *fixture) deps() conn.Deps {
 }
 
 // presetProfile is the profile the wizard saves for a preset, on the
-// simulator, with the IMAP, POP and SMTP hosts at a closed port.
+// simulator, its mail servers included.
 func (f *fixture) presetProfile(pre appreg.Preset) store.Profile {
 	f.t.Helper()
-	p := testkit.Profile(f.t, f.sim, pre)
-	closed := closedPort(f.t)
-	p.Hosts.IMAP, p.Hosts.POP, p.Hosts.SMTP = closed, closed, closed
-	return p
-}
-
-// closedPort is an address where nothing listens.
-func closedPort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return testkit.Profile(f.t, f.sim, pre)
 }
 
 // register makes the plan's app registration by hand, as a consultant

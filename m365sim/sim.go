@@ -73,6 +73,10 @@ type Sim struct {
 	requests map[string]int       // path -> count, for tests
 
 	mail mailState // mailboxes and EWS settings, under a lock of their own
+
+	mailOnce sync.Once // the IMAP, POP and SMTP servers start on first use
+	mailSrv  *MailServers
+	mailErr  error
 }
 
 // Start runs a simulator for the length of a test. Unless opts name a
@@ -146,8 +150,13 @@ func New(opts Options) (*Sim, error) {
 	return s, nil
 }
 
-// Close stops the server.
-func (s *Sim) Close() { s.srv.Close() }
+// Close stops the server, and the mail servers if they run.
+func (s *Sim) Close() {
+	s.srv.Close()
+	if s.mailSrv != nil {
+		s.mailSrv.Close()
+	}
+}
 
 // HTTPClient returns a client that trusts the simulator (needed with TLS).
 func (s *Sim) HTTPClient() *http.Client { return s.srv.Client() }

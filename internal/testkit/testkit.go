@@ -42,10 +42,22 @@ func Store(t testing.TB, sim *m365sim.Sim) *store.DB {
 }
 
 // Hosts are the simulator's endpoints as a profile holds them: it serves
-// the authority, Graph and EWS, and takes tokens for Graph's real
-// resource.
+// the authority, Graph, EWS, IMAP, POP and SMTP, and takes tokens for
+// Graph's real resource.
 func Hosts(sim *m365sim.Sim) store.Hosts {
-	return store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx"}
+	m := mail(sim)
+	return store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx",
+		IMAP: m.IMAP, POP: m.POP, SMTP: m.SMTP}
+}
+
+// mail starts the simulator's mail servers. They cannot fail but for a
+// machine without loopback, where no test can run.
+func mail(sim *m365sim.Sim) *m365sim.MailServers {
+	m, err := sim.StartMail()
+	if err != nil {
+		panic("testkit: the simulator's mail servers: " + err.Error())
+	}
+	return m
 }
 
 // Sleep advances the simulator's clock instead of waiting.
@@ -59,7 +71,7 @@ func Sleep(sim *m365sim.Sim) func(context.Context, time.Duration) error {
 // Deps connects to the simulator with db's secrets and sign-ins, on the
 // simulator's clock.
 func Deps(db *store.DB, sim *m365sim.Sim) conn.Deps {
-	return conn.Deps{DB: db, HTTP: sim.HTTPClient(), Now: sim.Clock.Now, Sleep: Sleep(sim)}
+	return conn.Deps{DB: db, HTTP: sim.HTTPClient(), Now: sim.Clock.Now, Sleep: Sleep(sim), MailTLS: mail(sim).TLS}
 }
 
 // RegisterPlan makes a plan's app registration in the simulator's tenant
