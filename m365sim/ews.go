@@ -255,15 +255,7 @@ func (s *Sim) ewsAuthenticate(w http.ResponseWriter, r *http.Request, onPrem *on
 	if !ok || strings.TrimSpace(raw) == "" {
 		return deny("")
 	}
-	var claims struct {
-		Aud   string   `json:"aud"`
-		Exp   int64    `json:"exp"`
-		Tid   string   `json:"tid"`
-		Oid   string   `json:"oid"`
-		Idtyp string   `json:"idtyp"`
-		Scp   string   `json:"scp"`
-		Roles []string `json:"roles"`
-	}
+	var claims accessClaims
 	if e := s.verifyJWT(raw, &claims); e != nil {
 		return invalid("The token is malformed or has an invalid signature.")
 	}

@@ -13,6 +13,19 @@ import (
 	"time"
 )
 
+// accessClaims are what Graph, EWS and the mail servers read of an access
+// token.
+type accessClaims struct {
+	Aud   string   `json:"aud"`
+	Exp   int64    `json:"exp"`
+	Tid   string   `json:"tid"`
+	Oid   string   `json:"oid"`
+	AppID string   `json:"appid"`
+	Idtyp string   `json:"idtyp"`
+	Scp   string   `json:"scp"`
+	Roles []string `json:"roles"`
+}
+
 // caller is who a Graph request comes from, as its access token says.
 type caller struct {
 	tenant *Tenant
@@ -32,16 +45,7 @@ func (s *Sim) authenticate(r *http.Request) (*caller, *graphError) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, errInvalidToken("Access token is empty.")
 	}
-	var claims struct {
-		Aud   string   `json:"aud"`
-		Exp   int64    `json:"exp"`
-		Tid   string   `json:"tid"`
-		Oid   string   `json:"oid"`
-		AppID string   `json:"appid"`
-		Idtyp string   `json:"idtyp"`
-		Scp   string   `json:"scp"`
-		Roles []string `json:"roles"`
-	}
+	var claims accessClaims
 	if e := s.verifyJWT(raw, &claims); e != nil {
 		return nil, e
 	}

@@ -147,6 +147,16 @@ func (c *mailConn) line() (string, bool) {
 	return strings.TrimRight(l, "\r\n"), true
 }
 
+// response is a SASL initial response: the one on the command line, or
+// the line the client sends after the continuation cont.
+func (c *mailConn) response(ir, cont string) (string, bool) {
+	if ir != "" {
+		return ir, true
+	}
+	c.send(cont)
+	return c.line()
+}
+
 // startTLS upgrades the connection (SMTP's STARTTLS).
 func (c *mailConn) startTLS(cfg *tls.Config) bool {
 	tc := tls.Server(c.c, cfg)
@@ -185,16 +195,7 @@ func (m *MailServers) xoauth2(ir, scope, role string) (*mailLogin, error) {
 			token = v
 		}
 	}
-	var claims struct {
-		Aud   string   `json:"aud"`
-		Exp   int64    `json:"exp"`
-		Tid   string   `json:"tid"`
-		Oid   string   `json:"oid"`
-		AppID string   `json:"appid"`
-		Idtyp string   `json:"idtyp"`
-		Scp   string   `json:"scp"`
-		Roles []string `json:"roles"`
-	}
+	var claims accessClaims
 	s := m.sim
 	if user == "" || token == "" || s.verifyJWT(token, &claims) != nil ||
 		!time.Unix(claims.Exp, 0).After(s.Clock.Now()) || !slices.Contains(exoAudiences, claims.Aud) {

@@ -23,19 +23,8 @@ func (m *MailServers) serveIMAP(c *mailConn) {
 			c.send("* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+",
 				tag+" OK CAPABILITY completed.")
 		case "AUTHENTICATE":
-			mech, ir, _ := strings.Cut(arg, " ")
-			if !strings.EqualFold(mech, "XOAUTH2") {
-				c.send(tag + " NO AUTHENTICATE failed.")
-				continue
-			}
-			if ir == "" {
-				c.send("+ ")
-				if ir, ok = c.line(); !ok {
-					return
-				}
-			}
-			l, err := m.xoauth2(ir, "IMAP.AccessAsUser.All", "IMAP.AccessAsApp")
-			if err != nil {
+			l, ok := m.saslLogin(c, arg, "+ ", "IMAP.AccessAsUser.All", "IMAP.AccessAsApp")
+			if !ok {
 				c.send(tag + " NO AUTHENTICATE failed.")
 				continue
 			}
@@ -85,19 +74,8 @@ func (m *MailServers) servePOP(c *mailConn) {
 		case "CAPA":
 			c.send("+OK", "TOP", "UIDL", "SASL PLAIN XOAUTH2", "USER", ".")
 		case "AUTH":
-			mech, ir, _ := strings.Cut(arg, " ")
-			if !strings.EqualFold(mech, "XOAUTH2") {
-				c.send("-ERR Unrecognized authentication type.")
-				continue
-			}
-			if ir == "" {
-				c.send("+ ")
-				if ir, ok = c.line(); !ok {
-					return
-				}
-			}
-			l, err := m.xoauth2(ir, "POP.AccessAsUser.All", "POP.AccessAsApp")
-			if err != nil {
+			l, ok := m.saslLogin(c, arg, "+ ", "POP.AccessAsUser.All", "POP.AccessAsApp")
+			if !ok {
 				c.send("-ERR Authentication failure: unknown user name or bad password.")
 				continue
 			}
@@ -121,6 +99,22 @@ func (m *MailServers) servePOP(c *mailConn) {
 			c.send("-ERR Protocol error. 14")
 		}
 	}
+}
+
+// saslLogin runs AUTHENTICATE or AUTH with arguments arg ("XOAUTH2" and
+// perhaps the initial response) for IMAP and POP: ok is false for another
+// mechanism or a refused token.
+func (m *MailServers) saslLogin(c *mailConn, arg, cont, scope, role string) (*mailLogin, bool) {
+	mech, ir, _ := strings.Cut(arg, " ")
+	if !strings.EqualFold(mech, "XOAUTH2") {
+		return nil, false
+	}
+	ir, ok := c.response(ir, cont)
+	if !ok {
+		return nil, false
+	}
+	l, err := m.xoauth2(ir, scope, role)
+	return l, err == nil
 }
 
 // smtpHost is the diagnostic host Exchange puts after a refusal.
@@ -165,11 +159,8 @@ func (m *MailServers) serveSMTP(c *mailConn) {
 				c.send("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. " + smtpHost)
 				continue
 			}
-			if ir == "" {
-				c.send("334 ")
-				if ir, ok = c.line(); !ok {
-					return
-				}
+			if ir, ok = c.response(ir, "334 "); !ok {
+				return
 			}
 			l, err := m.xoauth2(ir, "SMTP.Send", "SMTP.SendAsApp")
 			if err != nil {
