@@ -1,6 +1,7 @@
 package m365sim
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"html/template"
@@ -33,6 +34,44 @@ var exoAudiences = []string{"https://outlook.office365.com", "https://outlook.of
 type onPremEWS struct {
 	account, password string
 	impersonation     bool
+	// What the virtual directory offers: Basic, and Windows
+	// authentication (Negotiate and NTLM).
+	basic, ntlm bool
+}
+
+// domain is the NetBIOS domain NTLM names: the first label of the account's.
+func (o *onPremEWS) domain() string {
+	if d, _, ok := strings.Cut(o.account, `\`); ok {
+		return strings.ToUpper(d)
+	}
+	_, host, _ := strings.Cut(o.account, "@")
+	d, _, _ := strings.Cut(host, ".")
+	return strings.ToUpper(cmp.Or(d, "CONTOSO"))
+}
+
+// is reports whether user (in DOMAIN\user, user@domain or bare form) and
+// an NTLM domain name the service account.
+func (o *onPremEWS) is(user, domain string) bool {
+	local := func(a string) string {
+		if _, bare, ok := strings.Cut(a, `\`); ok {
+			a = bare
+		}
+		l, _, _ := strings.Cut(a, "@")
+		return strings.ToLower(l)
+	}
+	return local(user) == local(o.account) && (domain == "" || strings.EqualFold(domain, o.domain()) || strings.Contains(strings.ToLower(user), "@"))
+}
+
+// EWSOnPremAuth says what the on-premises EWS virtual directory offers:
+// Basic authentication, Windows authentication (Negotiate/NTLM), or both,
+// as Set-WebServicesVirtualDirectory -BasicAuthentication and
+// -WindowsAuthentication do. EnableOnPremEWS offers Basic only.
+func (s *Sim) EWSOnPremAuth(basic, ntlm bool) {
+	s.mail.mu.Lock()
+	defer s.mail.mu.Unlock()
+	if s.mail.onPrem != nil {
+		s.mail.onPrem.basic, s.mail.onPrem.ntlm = basic, ntlm
+	}
 }
 
 // EnableOnPremEWS makes the EWS endpoint also accept HTTP Basic for the
@@ -43,7 +82,7 @@ type onPremEWS struct {
 func (s *Sim) EnableOnPremEWS(serviceAccount, password string, impersonation bool) {
 	s.mail.mu.Lock()
 	defer s.mail.mu.Unlock()
-	s.mail.onPrem = &onPremEWS{account: serviceAccount, password: password, impersonation: impersonation}
+	s.mail.onPrem = &onPremEWS{account: serviceAccount, password: password, impersonation: impersonation, basic: true}
 }
 
 // EWSFormsLogin turns forms-based authentication on the EWS virtual
@@ -226,7 +265,13 @@ func (s *Sim) ewsAuthenticate(w http.ResponseWriter, r *http.Request, onPrem *on
 	deny := func(diag string) (*ewsCaller, bool) {
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer client_id="%s", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="%s/common/oauth2/authorize", error="invalid_token"`, ExchangeAppID, s.URL))
 		if onPrem != nil {
-			w.Header().Add("WWW-Authenticate", `Basic realm="`+r.Host+`"`)
+			if onPrem.ntlm {
+				w.Header().Add("WWW-Authenticate", "Negotiate")
+				w.Header().Add("WWW-Authenticate", "NTLM")
+			}
+			if onPrem.basic {
+				w.Header().Add("WWW-Authenticate", `Basic realm="`+r.Host+`"`)
+			}
 		}
 		if diag != "" {
 			w.Header().Set("x-ms-diagnostics", diag)
@@ -238,18 +283,22 @@ func (s *Sim) ewsAuthenticate(w http.ResponseWriter, r *http.Request, onPrem *on
 		return deny(fmt.Sprintf(`2000001;reason="%s";error_category="invalid_token"`, reason))
 	}
 	authz := r.Header.Get("Authorization")
-	if user, pass, ok := r.BasicAuth(); ok && onPrem != nil {
+	if scheme, _, _ := strings.Cut(authz, " "); onPrem != nil && onPrem.ntlm && (strings.EqualFold(scheme, "NTLM") || strings.EqualFold(scheme, "Negotiate")) {
+		account, challenged := s.ntlmStep(w, r, onPrem)
+		switch {
+		case challenged:
+			return nil, false
+		case account == "":
+			return deny("")
+		}
+		return s.onPremCaller(account), true
+	}
+	if user, pass, ok := r.BasicAuth(); ok && onPrem != nil && onPrem.basic {
 		_, bare, _ := strings.Cut(user, `\`) // DOMAIN\account
 		if (!strings.EqualFold(user, onPrem.account) && !strings.EqualFold(bare, onPrem.account)) || pass != onPrem.password {
 			return deny("")
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		u := s.Tenant.lookupUser(onPrem.account)
-		if u == nil {
-			u = s.Tenant.userByAddress(onPrem.account)
-		}
-		return &ewsCaller{tenant: s.Tenant, user: u, basic: true, allowed: true}, true
+		return s.onPremCaller(onPrem.account), true
 	}
 	raw, ok := strings.CutPrefix(authz, "Bearer ")
 	if !ok || strings.TrimSpace(raw) == "" {
@@ -288,6 +337,17 @@ func (s *Sim) ewsAuthenticate(w http.ResponseWriter, r *http.Request, onPrem *on
 		c.allowed = containsFold(perms, "EWS.AccessAsUser.All")
 	}
 	return c, true
+}
+
+// onPremCaller is the on-premises service account, signed in.
+func (s *Sim) onPremCaller(account string) *ewsCaller {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.Tenant.lookupUser(account)
+	if u == nil {
+		u = s.Tenant.userByAddress(account)
+	}
+	return &ewsCaller{tenant: s.Tenant, user: u, basic: true, allowed: true}
 }
 
 // ewsTarget is the mailbox a request acts on: the impersonated one, else

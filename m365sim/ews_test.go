@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/go-ntlmssp"
+
 	"github.com/modauth/modauth/m365sim"
 )
 
@@ -373,5 +375,46 @@ func TestEWSFormsLogin(t *testing.T) {
 	s.EWSFormsLogin(false)
 	if a := ewsPost(t, s, nil, "", syncItems(distinguished("inbox"), "", 10)); a.status != http.StatusUnauthorized {
 		t.Errorf("forms off: %d", a.status)
+	}
+}
+
+// An Exchange Server with Windows authentication only: Basic is refused
+// with the schemes on offer, and NTLM (as go-ntlmssp speaks it) proves the
+// service account's password, in DOMAIN\user and UPN form.
+func TestEWSOnPremNTLM(t *testing.T) {
+	s := m365sim.Start(t, m365sim.Options{})
+	anna := s.Tenant.User("anna.devries@contoso.com")
+	s.EnableOnPremEWS("svc-sync@contoso.com", "S3cret!", true)
+	s.EWSOnPremAuth(false, true)
+	body := syncItems(distinguished("calendar"), "", 512)
+	a := ewsPost(t, s, func(r *http.Request) { r.SetBasicAuth("svc-sync@contoso.com", "S3cret!") }, impersonate(anna.Mail), body)
+	if offered := a.header.Values("WWW-Authenticate"); a.status != http.StatusUnauthorized || !slices.Contains(offered, "NTLM") || slices.ContainsFunc(offered, func(v string) bool { return strings.HasPrefix(v, "Basic") }) {
+		t.Fatalf("basic where only windows authentication is on: %d %v", a.status, offered)
+	}
+	ntlm := func(user, pw string) int {
+		env := `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">` +
+			`<soap:Header><t:RequestServerVersion Version="Exchange2016"/>` + impersonate(anna.Mail) + `</soap:Header><soap:Body>` + body + `</soap:Body></soap:Envelope>`
+		req, _ := http.NewRequest("POST", s.URL+"/EWS/Exchange.asmx", strings.NewReader(env))
+		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		req.SetBasicAuth(user, pw) // the Negotiator takes them for NTLM
+		hc := &http.Client{Transport: ntlmssp.Negotiator{RoundTripper: s.HTTPClient().Transport}}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusOK && !strings.Contains(string(raw), `ResponseClass="Success"`) {
+			t.Errorf("%s: %s", user, raw)
+		}
+		return resp.StatusCode
+	}
+	for user, want := range map[string]int{`CONTOSO\svc-sync`: 200, "svc-sync@contoso.com": 200} {
+		if got := ntlm(user, "S3cret!"); got != want {
+			t.Errorf("ntlm as %s: %d, want %d", user, got, want)
+		}
+	}
+	if got := ntlm(`CONTOSO\svc-sync`, "wrong"); got != http.StatusUnauthorized {
+		t.Errorf("ntlm with a wrong password: %d", got)
 	}
 }

@@ -36,6 +36,7 @@ type mailState struct {
 	boxes      map[string]*Mailbox
 	onPrem     *onPremEWS
 	formsLogin bool
+	ntlm       map[string][8]byte // connection -> the NTLM challenge it was sent
 }
 
 // Mailbox is one user's mailbox data. Its methods change it as the user
