@@ -41,6 +41,7 @@ func scanEWS(data []byte) ewsScan {
 		cur     ewsStatus // the response message being read
 		inMsg   bool
 		valName string // Name of the open <t:Value>
+		from    int64  // where the open element's content starts
 	)
 	d.Strict = false // HTML entities and bare attributes do not end the read
 	within := func(name string) bool {
@@ -58,6 +59,7 @@ func scanEWS(data []byte) ewsScan {
 		cur, inMsg = ewsStatus{}, false
 	}
 	for {
+		before := d.InputOffset()
 		tok, err := d.RawToken()
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -69,6 +71,7 @@ func scanEWS(data []byte) ewsScan {
 		case xml.StartElement:
 			stack = append(stack, t.Name.Local)
 			text.Reset()
+			from = d.InputOffset()
 			switch {
 			case t.Name.Local == "Envelope":
 				s.envelope = true
@@ -91,6 +94,9 @@ func scanEWS(data []byte) ewsScan {
 			stack = stack[:len(stack)-1]
 			v := strings.TrimSpace(text.String())
 			text.Reset()
+			// A code counts only as written plainly: no entity, CDATA
+			// or comment makes one up.
+			plain := from <= before && strings.TrimSpace(string(data[from:before])) == v && isCode(v)
 			into := &cur
 			if within("Fault") || name == "Fault" {
 				into = &s.fault
@@ -100,13 +106,15 @@ func scanEWS(data []byte) ewsScan {
 			switch name {
 			case "faultcode":
 				// a:ErrorSchemaValidation; s:Client and s:Server say nothing more.
-				if _, local, _ := strings.Cut(v, ":"); strings.HasPrefix(local, "Error") && into.code == "" {
+				if _, local, _ := strings.Cut(v, ":"); plain && strings.HasPrefix(local, "Error") && into.code == "" {
 					into.code = local
 				}
 			case "faultstring":
 				into.text = v
 			case "ResponseCode":
-				into.code = v // the detail's code is more precise than faultcode's
+				if plain {
+					into.code = v // the detail's code is more precise than faultcode's
+				}
 			case "MessageText":
 				into.text = v
 			case "Message":
@@ -129,6 +137,20 @@ func scanEWS(data []byte) ewsScan {
 		endMessage() // a message cut off after its code still said it
 	}
 	return s
+}
+
+// isCode reports whether s has the shape of a response code, faultcode
+// (a:ErrorServerBusy) included.
+func isCode(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == ':') {
+			return false
+		}
+	}
+	return true
 }
 
 func attr(t xml.StartElement, name string) string {

@@ -149,3 +149,27 @@ func FuzzDecodeEWS(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEWSFault: the lenient reader never panics, and a code it reports
+// stands in the answer as written, with a back-off that is not negative.
+func FuzzEWSFault(f *testing.F) {
+	f.Add([]byte(busyFault))
+	f.Add([]byte(busyFault[:strings.Index(busyFault, "<e:Message")]))
+	f.Add([]byte(syncAnswer))
+	f.Add([]byte(`<s:Envelope><s:Body><s:Fault><faultcode>a:ErrorInvalidServerVersion</faultcode>`))
+	f.Add([]byte(`<m:X ResponseClass="Error"><m:ResponseCode>Error&#83;erverBusy</m:ResponseCode>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := scanEWS(data)
+		for _, st := range []ewsStatus{s.fault, s.message} {
+			if st.code != "" && !bytes.Contains(data, []byte(st.code)) {
+				t.Errorf("code %q is not in %q", st.code, data)
+			}
+			if st.backOff < 0 {
+				t.Errorf("back-off %v", st.backOff)
+			}
+		}
+		if e := s.faultError(); e != nil && e.Code == "" && e.Message == "" {
+			t.Errorf("a fault that says nothing: %#v", e)
+		}
+	})
+}
