@@ -58,7 +58,7 @@ type EWSError struct {
 func (e *EWSError) Error() string {
 	switch {
 	case e.kind == ErrAuthMethodNotOffered:
-		return fmt.Sprintf("ews: http %d: %s: %s not offered (the server offers %s)", e.Status, e.kind, e.Sent, strings.Join(e.Offered, ", "))
+		return fmt.Sprintf("ews: http %d: %s: modauth sent %s, the server offers %s", e.Status, e.kind, e.Sent, strings.Join(e.Offered, ", "))
 	case e.kind != nil:
 		return fmt.Sprintf("ews: http %d: %s: %s", e.Status, e.kind, e.Message)
 	case e.Code == "":
