@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -28,6 +29,10 @@ type EWS struct {
 	Password store.Secret
 	Sleep    func(ctx context.Context, d time.Duration) error
 	Retries  int // ErrorServerBusy retries; default 3
+	// MaxWait bounds the BackOffMilliseconds one call sleeps in all
+	// (default 30 s): a longer back-off ends the call at once with the
+	// throttled error, and the next sweep tries again.
+	MaxWait time.Duration
 }
 
 // EWSError is a response code other than NoError, or an HTTP failure.
@@ -36,25 +41,73 @@ type EWSError struct {
 	Code    string // ResponseCode, e.g. ErrorInvalidSyncStateData
 	Message string
 	BackOff time.Duration // from ErrorServerBusy's BackOffMilliseconds
+	// Offered are the schemes a 401's WWW-Authenticate headers offer
+	// (Negotiate, NTLM, Basic, Bearer), and Sent the one modauth sent.
+	Offered []string
+	Sent    string
+	// Location is where a redirect or a login page pointed: scheme, host
+	// and path, never the query.
+	Location string
+
+	kind        error // ErrAuthMethodNotOffered, ErrLoginPage, ErrBadAnswer, ErrAccessPolicy or nil
+	cause       error // why a bad answer could not be read
+	contentType string
+	start       string // a bad answer's first bytes, without secrets
 }
 
 func (e *EWSError) Error() string {
-	if e.Code == "" {
+	switch {
+	case e.kind == ErrAuthMethodNotOffered:
+		return fmt.Sprintf("ews: http %d: %s: modauth sent %s, the server offers %s", e.Status, e.kind, e.Sent, strings.Join(e.Offered, ", "))
+	case e.kind != nil:
+		return fmt.Sprintf("ews: http %d: %s: %s", e.Status, e.kind, e.Message)
+	case e.Code == "":
 		return fmt.Sprintf("ews: http %d: %s", e.Status, e.Message)
 	}
 	return fmt.Sprintf("ews: %s: %s", e.Code, e.Message)
 }
 
+// Unwrap gives errors.Is and errors.As the error's kind and cause.
+func (e *EWSError) Unwrap() []error {
+	var errs []error
+	for _, err := range []error{e.kind, e.cause} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
 // Fix says what to do about the error.
 func (e *EWSError) Fix() string {
+	switch e.kind {
+	case ErrAuthMethodNotOffered:
+		offered := strings.Join(e.Offered, "/")
+		if strings.EqualFold(e.Sent, "Basic") {
+			return "This server offers only " + offered + " for EWS: turn on Basic authentication on the EWS virtual directory " +
+				"(Set-WebServicesVirtualDirectory -Identity \"<server>\\EWS (Default Web Site)\" -BasicAuthentication $true, then iisreset) or use NTLM. " +
+				"Get-WebServicesVirtualDirectory | fl *Authentication* shows what is on."
+		}
+		return "This server offers only " + offered + " for EWS and takes no OAuth token: on-premises Exchange takes tokens only with Hybrid Modern Authentication " +
+			"(Set-WebServicesVirtualDirectory -OAuthAuthentication $true, the EvoSTS auth server); otherwise use the service account with Basic or NTLM."
+	case ErrLoginPage:
+		return "A proxy with forms pre-authentication sits in front of EWS (it answered with a login page at " + e.Location + "): " +
+			"publish /EWS/Exchange.asmx on the proxy without pre-authentication (pass-through), or point the profile's EWS URL at a host without the proxy."
+	case ErrBadAnswer:
+		return fmt.Sprintf("The server answered http %d with %q starting %q, which is not an EWS SOAP answer: "+
+			"check that the profile's EWS URL ends in /EWS/Exchange.asmx and that no proxy or filter rewrites or cuts the answer.", e.Status, cmp.Or(e.contentType, "no content type"), e.start)
+	case ErrAccessPolicy:
+		return "EWS refused the app by policy, not for a missing permission: in Exchange Online, read Get-OrganizationConfig | fl Ews* and Get-CASMailbox <mailbox> | fl Ews*; " +
+			"allow the app with Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs \"<app id>,<ids already listed>\" and Set-CASMailbox <mailbox> -EwsEnabled $true (changes can take hours)."
+	}
 	if f, ok := ewsFixes[e.Code]; ok {
 		return f
 	}
-	switch e.Status {
-	case http.StatusUnauthorized:
+	switch {
+	case e.Location != "":
+		return "EWS answered from another address: set the profile's EWS URL to " + e.Location + "."
+	case e.Status == http.StatusUnauthorized:
 		return "The token or password was refused: sign in again, check the token's audience (https://outlook.office365.com) and EWS.AccessAsUser.All or full_access_as_app, or the service account's password."
-	case http.StatusForbidden:
-		return "EWS refused the app: in Exchange Online, EWS is blocked unless the app is in EwsAllowedAppIDs and EwsEnabled is $true for the organisation and the mailbox."
 	}
 	return "Look up the response code in the EWS reference, and check the server's EWS logs."
 }
@@ -67,19 +120,30 @@ func (e *EWSError) Is(target error) bool {
 	case ErrThrottled:
 		return e.Code == "ErrorServerBusy" || e.Code == "ErrorExceededConnectionCount" || e.Status == http.StatusServiceUnavailable
 	case ErrNotFound:
-		return e.Code == "ErrorNonExistentMailbox"
+		return e.Code == "ErrorNonExistentMailbox" || e.Code == "ErrorInvalidExchangeImpersonationHeaderData"
 	case ErrForbidden:
-		return e.Code == "ErrorAccessDenied" || e.Code == "ErrorImpersonateUserDenied" || e.Code == "ErrorImpersonationDenied" || e.Status == http.StatusForbidden
+		// Mailbox rights; a 403 without a response code is ErrAccessPolicy.
+		return e.Code == "ErrorAccessDenied" || e.Code == "ErrorImpersonateUserDenied" || e.Code == "ErrorImpersonationDenied"
 	}
 	return false
 }
 
 var ewsFixes = map[string]string{
-	"ErrorInvalidSyncStateData":    "The stored SyncState belongs to another folder or expired: modauth syncs the folder again from the start.",
-	"ErrorSyncFolderNotFound":      "The folder is gone: modauth syncs again from the start.",
-	"ErrorNonExistentMailbox":      "No mailbox has this address: correct the user's Exchange account (the primary SMTP address).",
-	"ErrorAccessDenied":            "The account may not open this mailbox: grant the app full_access_as_app (scoped by RBAC for Applications) or the service account FullAccess.",
-	"ErrorImpersonateUserDenied":   "Impersonation was refused: on-premises, give the service account the ApplicationImpersonation role; in Exchange Online use an app-only token with full_access_as_app.",
+	"ErrorInvalidSyncStateData": "The stored SyncState belongs to another folder or expired: modauth syncs the folder again from the start.",
+	"ErrorSyncFolderNotFound":   "The folder is gone: modauth syncs again from the start.",
+	"ErrorNonExistentMailbox":   "No mailbox has this address: correct the user's Exchange account (the primary SMTP address).",
+	"ErrorInvalidExchangeImpersonationHeaderData": "The impersonation header names a mailbox that is not there or is written wrong: " +
+		"check the user's primary SMTP address (Get-Mailbox <user> | fl PrimarySmtpAddress) and correct the user's Exchange account.",
+	"ErrorAccessDenied": "The account may not open this mailbox: grant the app full_access_as_app (scoped by RBAC for Applications) or the service account FullAccess.",
+	"ErrorImpersonateUserDenied": "The service account may not impersonate this user: on-premises, give it the ApplicationImpersonation role with a scope that holds the user " +
+		"(New-ManagementRoleAssignment -Name <name> -Role ApplicationImpersonation -User <service account> [-CustomRecipientWriteScope <scope>]); " +
+		"Exchange Online removed the role: use an app-only token with full_access_as_app scoped by RBAC for Applications.",
+	"ErrorImpersonationDenied": "The service account has no right to impersonate through this Exchange server: on-premises, assign it the ApplicationImpersonation role " +
+		"(New-ManagementRoleAssignment -Name <name> -Role ApplicationImpersonation -User <service account>); in Exchange Online use an app-only token with full_access_as_app.",
+	"ErrorImpersonationFailed": "Exchange could not impersonate the user because of a fault on its side (a server or trust problem), not a missing right: " +
+		"check the Exchange servers' event logs and the account's health, then try again.",
+	"ErrorSchemaValidation":        "The server did not accept the request's XML: it may be older than Exchange 2013 SP1, which modauth needs; check the server's version.",
+	"ErrorInvalidServerVersion":    "The server does not know the EWS version modauth asks for (Exchange2013_SP1): Exchange 2010 and older are not supported.",
 	"ErrorServerBusy":              "Exchange is throttling: modauth waits the time Exchange asked for (BackOffMilliseconds) and tries again.",
 	"ErrorExceededConnectionCount": "Too many concurrent EWS connections for this account: modauth lowers its concurrency.",
 }
@@ -153,31 +217,31 @@ func (c *EWS) GetFolder(ctx context.Context, imp *Impersonation, folder string) 
 
 // call posts one SOAP request and decodes it into out, whose response
 // message is msg, retrying ErrorServerBusy after the BackOffMilliseconds
-// Exchange asks for.
-func (c *EWS) call(ctx context.Context, imp *Impersonation, action, body string, out ewsEnvelope, msg *responseMessage) error {
-	retries := c.Retries
-	if retries == 0 {
-		retries = 3
-	}
+// Exchange asks for, as long as the call's waits stay within MaxWait.
+func (c *EWS) call(ctx context.Context, imp *Impersonation, action, body string, out any, msg *responseMessage) error {
+	retries := cmp.Or(c.Retries, 3)
+	left := cmp.Or(c.MaxWait, 30*time.Second)
 	for attempt := 0; ; attempt++ {
-		data, err := c.post(ctx, imp, action, body)
+		a, err := c.post(ctx, imp, action, body)
 		if err == nil {
-			if err = decodeEWS(data, out); err == nil {
-				err = msg.err()
-			}
+			err = a.decode(out, msg)
 		}
 		var ee *EWSError
 		if !errors.As(err, &ee) || ee.Code != "ErrorServerBusy" || attempt >= retries {
 			return err
 		}
 		wait := max(ee.BackOff, time.Second)
+		if wait > left {
+			return err // the next sweep tries again, after the back-off
+		}
+		left -= wait
 		if err := sleepCtx(ctx, c.Sleep, wait); err != nil {
 			return err
 		}
 	}
 }
 
-func (c *EWS) post(ctx context.Context, imp *Impersonation, action, body string) ([]byte, error) {
+func (c *EWS) post(ctx context.Context, imp *Impersonation, action, body string) (*ewsAnswer, error) {
 	var buf bytes.Buffer
 	data := struct{ Impersonate, Body string }{Body: body}
 	if imp != nil {
@@ -195,6 +259,7 @@ func (c *EWS) post(ctx context.Context, imp *Impersonation, action, body string)
 	if imp != nil {
 		req.Header.Set("X-AnchorMailbox", imp.SMTP)
 	}
+	a := &ewsAnswer{url: req.URL}
 	switch {
 	case c.Token != nil:
 		tok, err := c.Token(ctx)
@@ -202,30 +267,24 @@ func (c *EWS) post(ctx context.Context, imp *Impersonation, action, body string)
 			return nil, fmt.Errorf("ews %s: get token: %w", action, err)
 		}
 		req.Header.Set("Authorization", "Bearer "+tok.Reveal())
+		a.sent, a.secrets = "Bearer", []string{tok.Reveal()}
 	case c.Username != "":
 		req.SetBasicAuth(c.Username, c.Password.Reveal())
+		a.sent = "Basic"
+		a.secrets = []string{c.Password.Reveal(), strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")}
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	// EWS does not move: a redirect is answered here, not followed, so no
+	// credential goes to a proxy's login page.
+	hc := *cmp.Or(c.HTTP, http.DefaultClient)
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("ews %s: %w", action, err)
 	}
 	defer resp.Body.Close()
-	out, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return nil, fmt.Errorf("ews %s: read: %w", action, err)
-	}
-	if resp.StatusCode != http.StatusOK && !(resp.StatusCode == http.StatusInternalServerError && bytes.Contains(out, []byte("Envelope"))) {
-		msg := strings.TrimSpace(resp.Header.Get("x-ms-diagnostics"))
-		if msg == "" {
-			msg = http.StatusText(resp.StatusCode)
-		}
-		return nil, &EWSError{Status: resp.StatusCode, Message: msg}
-	}
-	return out, nil
+	a.status, a.header = resp.StatusCode, resp.Header
+	a.body, a.readErr = io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	return a, nil
 }
 
 func sleepCtx(ctx context.Context, sleep func(context.Context, time.Duration) error, d time.Duration) error {

@@ -2,7 +2,7 @@ package exchange
 
 import (
 	"encoding/xml"
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -24,9 +24,6 @@ type responseMessage struct {
 func (m responseMessage) err() error {
 	if m.Class == "Success" || (m.Code == "NoError" && m.Class != "Error") {
 		return nil
-	}
-	if m.Code == "" && m.Class == "" {
-		return &EWSError{Message: "the answer holds no response message"}
 	}
 	return &EWSError{Code: m.Code, Message: strings.TrimSpace(m.Text), BackOff: backOff(m.Details.Values)}
 }
@@ -74,7 +71,6 @@ func (c itemChange) id() itemID {
 
 type syncEnvelope struct {
 	Body struct {
-		Fault    soapFault `xml:"Fault"`
 		Response struct {
 			Messages struct {
 				Message struct {
@@ -92,7 +88,6 @@ type syncEnvelope struct {
 
 type getFolderEnvelope struct {
 	Body struct {
-		Fault    soapFault `xml:"Fault"`
 		Response struct {
 			Messages struct {
 				Message struct {
@@ -110,36 +105,26 @@ type getFolderEnvelope struct {
 	} `xml:"Body"`
 }
 
-func (e *syncEnvelope) fault() *soapFault      { return &e.Body.Fault }
-func (e *getFolderEnvelope) fault() *soapFault { return &e.Body.Fault }
-
-// soapFault is what Exchange sends in the Body instead of a response when
-// the request itself fails (often ErrorServerBusy inside an HTTP 500).
-type soapFault struct {
-	String string `xml:"faultstring"`
-	Detail struct {
-		Code    string       `xml:"ResponseCode"`
-		Message string       `xml:"Message"`
-		Values  []namedValue `xml:"MessageXml>Value"`
-	} `xml:"detail"`
-}
-
-// ewsEnvelope is an answer envelope: its Body holds a response or a fault.
-type ewsEnvelope interface {
-	fault() *soapFault
-}
-
-// decodeEWS reads an answer into out in one pass; a SOAP fault becomes an
-// *EWSError. A fault whose code or text was read before the body broke off
-// (a cut connection, a size limit) is still that fault: what Exchange said
-// matters more than the missing end.
-func decodeEWS(data []byte, out ewsEnvelope) error {
-	err := xml.Unmarshal(data, out)
-	if f := out.fault(); f.String != "" || f.Detail.Code != "" {
-		return &EWSError{Code: f.Detail.Code, Message: strings.TrimSpace(f.String), BackOff: backOff(f.Detail.Values)}
+// decodeEWS reads an answer into out. A SOAP fault, or a response
+// message that said its failure before the answer broke off, becomes an
+// *EWSError: what Exchange said matters more than the missing end. An
+// answer that says nothing readable is ErrBadAnswer.
+func decodeEWS(a *ewsAnswer, out any, msg *responseMessage) error {
+	s := scanEWS(a.body)
+	if e := s.faultError(); e != nil {
+		return e
 	}
-	if err != nil {
-		return fmt.Errorf("ews: read answer: %w", err)
+	err := xml.Unmarshal(a.body, out)
+	switch {
+	case err != nil:
+		if e := s.messageError(); e != nil {
+			return e
+		}
+		return a.bad(err)
+	case !s.envelope:
+		return a.bad(errors.New("no soap envelope"))
+	case msg.Code == "" && msg.Class == "":
+		return a.bad(errors.New("no response message"))
 	}
-	return nil
+	return msg.err()
 }

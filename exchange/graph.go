@@ -30,6 +30,8 @@ type Graph struct {
 	// Retries is how often a throttled (429) or unavailable (503) request is
 	// sent again after its Retry-After; default 3.
 	Retries int
+	// Now is the clock a Retry-After date is counted from; default time.Now.
+	Now func() time.Time
 }
 
 // GraphError is an error answer from Graph.
@@ -48,17 +50,56 @@ func (e *GraphError) Error() string {
 	return fmt.Sprintf("graph: %s: %s", e.Code, e.Message)
 }
 
-// Is lets callers test for the common cases with errors.Is.
+// Is lets callers test for the common cases with errors.Is. A 403 or 404
+// is told apart by its code and message: an access policy is not a missing
+// consent, and a mailbox Graph cannot serve is not a wrong UPN.
 func (e *GraphError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.Status == http.StatusNotFound
+		return e.Status == http.StatusNotFound && !e.noMailbox()
+	case ErrNoMailbox:
+		return e.noMailbox()
 	case ErrForbidden:
-		return e.Status == http.StatusForbidden
+		return e.Status == http.StatusForbidden && !e.accessPolicy()
+	case ErrAccessPolicy:
+		return e.accessPolicy()
 	case ErrThrottled:
 		return e.Status == http.StatusTooManyRequests
 	}
 	return false
+}
+
+// accessPolicy: an Application Access Policy (or Set-CASMailbox) keeps the
+// app out of the mailbox: ErrorAccessDenied "Access to OData is disabled."
+func (e *GraphError) accessPolicy() bool {
+	return e.Status == http.StatusForbidden && e.Code == "ErrorAccessDenied" && strings.Contains(e.Message, "Access to OData is disabled")
+}
+
+// noMailbox: the user has no mailbox Graph can serve: none, inactive,
+// soft-deleted or on-premises.
+func (e *GraphError) noMailbox() bool {
+	return e.Code == "MailboxNotEnabledForRESTAPI" || (e.Status == http.StatusNotFound &&
+		(strings.Contains(e.Message, "REST API is not yet supported for this mailbox") || strings.Contains(e.Message, "is hosted on-premise")))
+}
+
+// Fix says what to do about the error.
+func (e *GraphError) Fix() string {
+	switch {
+	case e.accessPolicy():
+		return "An Exchange access policy keeps the app out of this mailbox (not a missing consent): check Get-ApplicationAccessPolicy and " +
+			"Test-ApplicationAccessPolicy -Identity <mailbox> -AppId <app id>, or the RBAC for Applications scope (Test-ServicePrincipalAuthorization -Identity <app id> -Resource <mailbox>); " +
+			"a mailbox with OData turned off needs Set-CASMailbox <mailbox> -ODataEnabled $true."
+	case e.noMailbox():
+		return "Graph serves no mailbox for this user: the mailbox is on-premises (hybrid: use EWS on the Exchange server), inactive or soft-deleted " +
+			"(Get-Mailbox -SoftDeletedMailbox), or the user has no Exchange Online licence."
+	case e.Status == http.StatusNotFound:
+		return "Graph found no such object: check the user's UPN or object ID."
+	case e.Status == http.StatusForbidden:
+		return "The app lacks a Graph permission or its consent: in Entra ID > App registrations > the app > API permissions, add it and choose Grant admin consent."
+	case e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable:
+		return "Graph is throttling or busy: modauth waits the Retry-After Graph asked for and tries again."
+	}
+	return "Look the error code up in the Microsoft Graph error reference."
 }
 
 var (
@@ -140,7 +181,7 @@ func (g *Graph) do(ctx context.Context, method, path string, body []byte, out an
 		return fmt.Errorf("graph %s %s: read: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return parseGraphError(resp, data)
+		return parseGraphError(resp, data, g.now())
 	}
 	if out == nil || len(data) == 0 {
 		return nil
@@ -151,7 +192,7 @@ func (g *Graph) do(ctx context.Context, method, path string, body []byte, out an
 	return nil
 }
 
-func parseGraphError(resp *http.Response, data []byte) *GraphError {
+func parseGraphError(resp *http.Response, data []byte, now time.Time) *GraphError {
 	e := &GraphError{Status: resp.StatusCode}
 	var b graphErrorBody
 	if json.Unmarshal(data, &b) == nil && b.Error.Code != "" {
@@ -162,10 +203,31 @@ func parseGraphError(resp *http.Response, data []byte) *GraphError {
 			e.Message = http.StatusText(resp.StatusCode)
 		}
 	}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
-		e.RetryAfter = time.Duration(s) * time.Second
-	}
+	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
 	return e
+}
+
+// retryAfter reads a Retry-After header: seconds, which Graph writes with
+// a fraction ("2.128"), or an HTTP date, counted from now.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs > 0 && secs < 24*60*60 { // NaN and absurd values wait nothing
+			return time.Duration(secs * float64(time.Second))
+		}
+		return 0
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now))
+	}
+	return 0
+}
+
+func (g *Graph) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
 }
 
 func (g *Graph) sleep(ctx context.Context, d time.Duration) error { return sleepCtx(ctx, g.Sleep, d) }
