@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
@@ -34,6 +35,8 @@ import (
 //	auth-method-not-offered the server does not offer the sign-in modauth uses
 //	                        (on-premises EWS with only Negotiate/NTLM)
 //	proxy-login-page        a proxy's forms login answered instead of EWS
+//	unexpected-answer       a server answered, but not as modauth knows: an
+//	                        unknown EWS code, an answer that is not EWS
 //	throttled               Microsoft asked to wait; the job tries again after
 //	unreachable             Microsoft could not be reached; the last data stays
 //	damaged                 the user's record, job or token in the database does
@@ -55,7 +58,7 @@ func Failing(s store.JobState) bool {
 var States = []store.JobState{
 	store.StateDamaged, store.StateSecretExpired, store.StateSignInNeeded, store.StateConsentNeeded,
 	store.StateBlockedByPolicy, store.StateSMTPAuthDisabled, store.StateMailRefused, store.StateMailboxDenied,
-	store.StateAuthNotOffered, store.StateProxyLoginPage, store.StateUPNInvalid, store.StateNoMailbox,
+	store.StateAuthNotOffered, store.StateProxyLoginPage, store.StateUnexpected, store.StateUPNInvalid, store.StateNoMailbox,
 	store.StateUnreachable, store.StateThrottled, store.StateNeverSynced, store.StateOK,
 }
 
@@ -80,6 +83,7 @@ var Fixes = map[store.JobState]string{
 	store.StateBlockedByPolicy:  "An Exchange access policy blocks the app: add it to EwsAllowedAppIDs (Set-OrganizationConfig), or to the application access policy or RBAC for Applications scope that covers the mailbox.",
 	store.StateAuthNotOffered:   "The server does not offer the sign-in modauth uses: on Exchange Server, turn on Basic authentication for EWS (Set-WebServicesVirtualDirectory -BasicAuthentication $true) or use NTLM.",
 	store.StateProxyLoginPage:   "A proxy with a forms login answers instead of EWS: publish /EWS/Exchange.asmx without forms pre-authentication.",
+	store.StateUnexpected:       "A server answered, but not as Exchange does: the last error says what came back; check the profile's EWS or Graph address and what sits in front of it.",
 	store.StateThrottled:        "Microsoft is throttling this mailbox or tenant: modauth waits as told and tries again.",
 	store.StateUnreachable:      "Microsoft could not be reached: check the network and proxy of this server; modauth keeps the last good data.",
 	store.StateDamaged:          "This user's data in the database is damaged: run `modauth doctor` to check it and restore the last backup, or import the user again.",
@@ -87,8 +91,11 @@ var Fixes = map[store.JobState]string{
 
 // classify maps a job's failure to the one state the user is in.
 func classify(err error) store.JobState {
-	var ge *exchange.GraphError
-	var ne net.Error
+	var (
+		ge *exchange.GraphError
+		ee *exchange.EWSError
+		ne net.Error
+	)
 	switch {
 	case errors.Is(err, store.ErrDamaged), errors.Is(err, store.ErrUnseal):
 		return store.StateDamaged
@@ -99,6 +106,12 @@ func classify(err error) store.JobState {
 	case errors.Is(err, flows.ErrSignInNeeded), errors.Is(err, flows.ErrMFARequired),
 		errors.Is(err, flows.ErrBlockedByPolicy), errors.Is(err, flows.ErrAccountDisabled):
 		return store.StateSignInNeeded
+	case errors.Is(err, exchange.ErrAccessPolicy):
+		return store.StateBlockedByPolicy
+	case errors.Is(err, exchange.ErrAuthMethodNotOffered):
+		return store.StateAuthNotOffered
+	case errors.Is(err, exchange.ErrLoginPage):
+		return store.StateProxyLoginPage
 	case errors.Is(err, exchange.ErrSMTPAuthDisabled):
 		return store.StateSMTPAuthDisabled
 	case errors.Is(err, exchange.ErrMailboxAccessDenied):
@@ -118,10 +131,16 @@ func classify(err error) store.JobState {
 		// Graph 403, EWS ErrorAccessDenied or a refused impersonation:
 		// a right or a consent is missing.
 		return store.StateConsentNeeded
+	case errors.As(err, &ee) && ee.Status == http.StatusUnauthorized:
+		// The token or the service account's password was refused.
+		return store.StateSignInNeeded
 	case errors.Is(err, flows.ErrUnavailable), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
 		return store.StateUnreachable
-	case errors.As(err, &ge) && ge.Status >= 500:
+	case errors.As(err, &ge) && ge.Status >= 500, errors.As(err, &ee) && ee.Code == "" && ee.Status >= 500:
 		return store.StateUnreachable
+	case errors.Is(err, exchange.ErrBadAnswer), errors.As(err, &ee), errors.As(err, &ge):
+		// An answer came, but not one modauth knows: not the network.
+		return store.StateUnexpected
 	}
 	return store.StateUnreachable
 }

@@ -223,7 +223,8 @@ const (
 	StateSMTPAuthDisabled JobState = "smtp-auth-disabled"    // SMTP AUTH off for the tenant or mailbox
 	StateBlockedByPolicy  JobState = "blocked-by-policy"     // an Exchange access policy blocks the app
 	StateAuthNotOffered   JobState = "auth-method-not-offered"
-	StateProxyLoginPage   JobState = "proxy-login-page" // a proxy's forms login answered instead of EWS
+	StateProxyLoginPage   JobState = "proxy-login-page"  // a proxy's forms login answered instead of EWS
+	StateUnexpected       JobState = "unexpected-answer" // an answer modauth does not understand
 )
 
 // LastError is the last failure of a job, without any secret.
