@@ -17,6 +17,7 @@ import (
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // consentStep gets every user (or the service account) signed in once, so
@@ -51,7 +52,7 @@ type consentStep struct {
 	input   textinput.Model
 	brErr   string
 	copied  bool
-	account *form
+	account *common.Form
 	// serviceAccount is the account form's answer.
 	serviceAccount string
 
@@ -152,7 +153,7 @@ func newConsentStep() *consentStep {
 	return &consentStep{input: in, wrong: map[string]string{}}
 }
 
-func (s *consentStep) ID() string    { return stepConsent }
+func (s *consentStep) ID() string    { return common.StepConsent }
 func (s *consentStep) Title() string { return "sign-in and consent" }
 
 // Busy while a sign-in runs: Esc then cancels it instead of leaving the step.
@@ -163,22 +164,22 @@ func (s *consentStep) Busy() bool {
 func (s *consentStep) Keys() help.KeyMap {
 	switch {
 	case s.working != "":
-		return keyMap{}
+		return common.KeyMap{}
 	case s.mode == consentAccount:
-		return keyMap{consentKeys.Save}
+		return common.KeyMap{consentKeys.Save}
 	case s.mode == consentDevice:
-		return keyMap{consentKeys.CopyCode, consentKeys.Browser}
+		return common.KeyMap{consentKeys.CopyCode, consentKeys.Browser}
 	case s.mode == consentBrowser:
-		return keyMap{consentKeys.Submit, consentKeys.CopyLink}
+		return common.KeyMap{consentKeys.Submit, consentKeys.CopyLink}
 	case s.mode == consentAppOnly:
-		return keyMap{consentKeys.Continue, consentKeys.CopyLink}
+		return common.KeyMap{consentKeys.Continue, consentKeys.CopyLink}
 	}
 	// ↑/↓ work too; the help bar has no room for them at 80 columns.
-	return keyMap{consentKeys.Continue, consentKeys.Device, consentKeys.Browser, consentKeys.Export, consentKeys.Skip}
+	return common.KeyMap{consentKeys.Continue, consentKeys.Device, consentKeys.Browser, consentKeys.Export, consentKeys.Skip}
 }
 
 // Init (re)loads who signs in; a sign-in left running is cancelled.
-func (s *consentStep) Init(c *Context) tea.Cmd {
+func (s *consentStep) Init(c *common.Context) tea.Cmd {
 	s.endSession()
 	s.mode, s.note, s.panel, s.working = consentTable, "", "", ""
 	switch c.Profile.Model {
@@ -188,15 +189,15 @@ func (s *consentStep) Init(c *Context) tea.Cmd {
 	case store.ServiceAccount:
 		if c.Profile.ServiceAccount == "" {
 			s.mode = consentAccount
-			s.account = newForm(c, huh.NewInput().Title("Service account").Value(&s.serviceAccount).
+			s.account = common.NewForm(c, huh.NewInput().Title("Service account").Value(&s.serviceAccount).
 				Description("The account that signs in and reaches every mailbox, e.g. svc-crm@contoso.com.").
 				Validate(func(v string) error { return consentValidUPN(strings.TrimSpace(v)) }))
-			s.account.SetSize(c.Width, c.bodyHeight()-2)
+			s.account.SetSize(c.Width, c.BodyHeight()-2)
 			return nil
 		}
 	}
 	if err := s.load(c); err != nil {
-		return errCmd(err)
+		return common.ErrCmd(err)
 	}
 	return nil
 }
@@ -210,7 +211,7 @@ func consentValidUPN(v string) error {
 
 // load builds the table: every user with a resolved account, or the one
 // service account.
-func (s *consentStep) load(c *Context) error {
+func (s *consentStep) load(c *common.Context) error {
 	var users []store.User
 	if c.DB != nil && c.Profile.ID != "" {
 		var err error
@@ -282,7 +283,7 @@ func (s *consentStep) endSession() {
 
 // export writes one block of instructions per user still to sign in, to a
 // text file beside the database.
-func (s *consentStep) export(c *Context) (string, int, error) {
+func (s *consentStep) export(c *common.Context) (string, int, error) {
 	pending := s.pending()
 	if len(pending) == 0 {
 		return "", 0, nil
@@ -307,7 +308,7 @@ func (s *consentStep) export(c *Context) (string, int, error) {
 		fmt.Fprintf(&b, "   picks another account, choose \"Use another account\".\n")
 		fmt.Fprintf(&b, "4. Accept the permissions the app asks for. You can close the page when it\n   says you are signed in.\n")
 	}
-	path := c.savePath(c.Profile.ID + "-sign-in-instructions.txt")
+	path := c.SavePath(c.Profile.ID + "-sign-in-instructions.txt")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return "", 0, fmt.Errorf("write the sign-in instructions: %w", err)
 	}
@@ -325,8 +326,8 @@ func (s *consentStep) FieldErr() error {
 }
 
 // SetSize fits the service account's form.
-func (s *consentStep) SetSize(c *Context) {
+func (s *consentStep) SetSize(c *common.Context) {
 	if s.account != nil {
-		s.account.SetSize(c.Width, c.bodyHeight()-2)
+		s.account.SetSize(c.Width, c.BodyHeight()-2)
 	}
 }

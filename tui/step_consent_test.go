@@ -19,6 +19,7 @@ import (
 
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 	"github.com/modauth/modauth/tui/internal/qr"
 )
 
@@ -42,7 +43,7 @@ func newConsentHarness(t *testing.T, mod ...func(*store.Profile)) *harness {
 		ClientID: h.sim.App.ClientID, TenantID: h.sim.Tenant.ID,
 		Hosts:  store.Hosts{Authority: h.sim.URL},
 		Scopes: []string{"https://outlook.office.com/IMAP.AccessAsUser.All", "openid", "profile", "offline_access"},
-		Model:  store.Delegated, Protocols: []store.Protocol{store.IMAP}, WizardStep: stepUsers,
+		Model:  store.Delegated, Protocols: []store.Protocol{store.IMAP}, WizardStep: common.StepUsers,
 	}
 	for _, m := range mod {
 		m(&p)
@@ -57,7 +58,7 @@ func newConsentHarness(t *testing.T, mod ...func(*store.Profile)) *harness {
 		t.Fatal(err)
 	}
 	h.open()
-	if h.step() != stepConsent {
+	if h.step() != common.StepConsent {
 		t.Fatalf("resumed at %s, want consent:\n%s", h.step(), h.screen())
 	}
 	t.Cleanup(func() {
@@ -176,10 +177,10 @@ func TestConsentDeviceCodeSignsEveryoneIn(t *testing.T) {
 	h.keys("d")
 	h.sees("✓ Signed in as "+consentBram, "2 of 2 signed in")
 	h.keys("<enter>")
-	if h.step() != stepVerify {
+	if h.step() != common.StepVerify {
 		t.Fatalf("enter with everyone signed in stayed on %s:\n%s", h.step(), h.screen())
 	}
-	if p, _ := h.db.Profile(consentProfileID); p.WizardStep != stepConsent {
+	if p, _ := h.db.Profile(consentProfileID); p.WizardStep != common.StepConsent {
 		t.Errorf("progress %q", p.WizardStep)
 	}
 }
@@ -202,7 +203,7 @@ func TestConsentWrongAccountIsRefused(t *testing.T) {
 	}
 	h.keys("<enter>")
 	h.sees("Not everyone has signed in yet")
-	if h.step() != stepConsent {
+	if h.step() != common.StepConsent {
 		t.Fatal("moved on after a wrong account")
 	}
 }
@@ -218,7 +219,7 @@ func TestConsentBlockedDeviceCodeFallsBackToBrowser(t *testing.T) {
 	h.seesText("Device code sign-in is blocked", "AADSTS53003", "Conditional Access", "b: sign in with the browser instead",
 		"Anna de Vries", "Bram Janssen") // the table stays
 	h.fits()
-	if h.step() != stepConsent {
+	if h.step() != common.StepConsent {
 		t.Fatalf("left the step: %s", h.step())
 	}
 
@@ -443,7 +444,7 @@ func TestConsentDeviceCodeScreen(t *testing.T) {
 
 	h.keys("<esc>")
 	h.sees("Sign-in cancelled", "Anna de Vries")
-	if h.step() != stepConsent || h.consent().mode != consentTable {
+	if h.step() != common.StepConsent || h.consent().mode != consentTable {
 		t.Fatal("esc left the step instead of cancelling the sign-in")
 	}
 	if h.m.wiz.current().Busy() {
@@ -473,18 +474,18 @@ func TestConsentContinueNamesWhoIsMissing(t *testing.T) {
 	h.seesText("Not everyone has signed in yet: Bram Janssen ("+consentBram+") is missing", "s to skip the rest")
 	h.lacks("Anna de Vries (" + consentAnna + ") is")
 	h.fits()
-	if h.step() != stepConsent {
+	if h.step() != common.StepConsent {
 		t.Fatal("enter moved on with Bram pending")
 	}
 	h.keys("s")
 	h.seesText("Skip the rest for now? 1 user has not signed in", "Skip Keep going", "y yes")
 	h.fits()
 	h.keys("n")
-	if h.step() != stepConsent || h.consent().mode != consentTable {
+	if h.step() != common.StepConsent || h.consent().mode != consentTable {
 		t.Fatal("n did not keep the step")
 	}
 	h.keys("sy")
-	if h.step() != stepVerify {
+	if h.step() != common.StepVerify {
 		t.Fatalf("y did not skip: %s\n%s", h.step(), h.screen())
 	}
 	if u := h.user("bram"); u.Consent != store.ConsentPending {
@@ -574,7 +575,7 @@ func TestConsentAppOnly(t *testing.T) {
 	}
 	h.sees("✓ copied the link")
 	h.keys("<enter>")
-	if h.step() != stepVerify {
+	if h.step() != common.StepVerify {
 		t.Fatalf("enter stayed on %s", h.step())
 	}
 }
@@ -601,7 +602,7 @@ func TestConsentServiceAccount(t *testing.T) {
 		t.Fatalf("no token: %v", err)
 	}
 	h.keys("<enter>")
-	if h.step() != stepVerify {
+	if h.step() != common.StepVerify {
 		t.Fatalf("stayed on %s", h.step())
 	}
 }
@@ -661,5 +662,30 @@ func TestConsentFitBreaksByCells(t *testing.T) {
 		if joined := strings.Replace(strings.ReplaceAll(got, "\n", ""), "Open", "Open ", 1); joined != text {
 			t.Errorf("the lines read %q, want %q", joined, text)
 		}
+	}
+}
+
+// TestConsentTableAlignsNonASCIINames: padding by bytes shifted the
+// columns of names like Müller.
+func TestConsentTableAlignsNonASCIINames(t *testing.T) {
+	h := newConsentHarness(t, func(p *store.Profile) {})
+	if err := h.db.PutUsers(consentProfileID, store.User{Key: "jm", Name: "Zoë Åsa", Account: "zoe.asa@contoso.com", UPN: "zoe.asa@contoso.com", Mapping: store.MappingOK}); err != nil {
+		t.Fatal(err)
+	}
+	h.open()
+	col := -1
+	for _, l := range strings.Split(h.screen(), "\n") {
+		i := strings.Index(l, "@contoso.com")
+		if i < 0 || !strings.Contains(l, "pending") {
+			continue
+		}
+		at := ansi.StringWidth(l[:i]) - ansi.StringWidth(strings.Fields(l[:i])[len(strings.Fields(l[:i]))-1])
+		if col >= 0 && at != col {
+			t.Fatalf("the account column starts at cell %d and at %d:\n%s", col, at, h.screen())
+		}
+		col = at
+	}
+	if col < 0 {
+		t.Fatalf("no rows:\n%s", h.screen())
 	}
 }

@@ -3,30 +3,17 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/store"
-)
-
-const (
-	stepProfile  = "profile"
-	stepRegister = "register"
-	stepIDs      = "ids"
-	stepUsers    = "users"
-	stepConsent  = "consent"
-	stepVerify   = "verify"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // presetLabels name the presets as a consultant knows the products.
@@ -41,7 +28,7 @@ var presetLabels = map[string]string{
 }
 
 type profileStep struct {
-	form *form
+	form *common.Form
 	v    profileValues
 	// lastPreset is the preset the other fields were last filled from.
 	lastPreset string
@@ -55,7 +42,7 @@ type profileValues struct {
 	protocols                                                   []string
 }
 
-func newProfileStep(c *Context) *profileStep {
+func newProfileStep(c *common.Context) *profileStep {
 	s := &profileStep{}
 	for _, p := range appreg.Presets() {
 		s.presets = append(s.presets, huh.NewOption(presetLabels[p.ID], p.ID))
@@ -78,19 +65,19 @@ const (
 )
 
 // build makes the form from the values, with the focus on field at.
-func (s *profileStep) build(c *Context, at int) tea.Cmd {
-	s.form = newPages(c, huh.NewGroup(
+func (s *profileStep) build(c *common.Context, at int) tea.Cmd {
+	s.form = common.NewPages(c, huh.NewGroup(
 		huh.NewInput().Key(fieldCustomer).Title("Customer").Value(&s.v.customer).
 			Description("The customer's name, e.g. Acme. Names the profile and the app registration.").
-			Validate(required("the customer's name")),
+			Validate(common.Required("the customer's name")),
 		huh.NewSelect[string]().Title("Environment").Inline(true).Value(&s.v.environment).
 			Options(huh.NewOptions("production", "acceptance")...),
 		huh.NewSelect[string]().Key(fieldPreset).Title("Product").Inline(true).Value(&s.v.preset).
 			Options(s.presets...),
-		&optional{Field: huh.NewInput().Title("Product address").Value(&s.v.host).
+		&common.Optional{Field: huh.NewInput().Title("Product address").Value(&s.v.host).
 			Description("Where the product runs, e.g. crm.contoso.com: its redirect URI is built from it.").
 			Validate(validHost),
-			show: func() bool { return strings.Contains(s.preset().Scenario.RedirectURI, "{host}") }},
+			Show: func() bool { return strings.Contains(s.preset().Scenario.RedirectURI, "{host}") }},
 	), huh.NewGroup(
 		huh.NewSelect[string]().Title("Access model").Inline(true).Value(&s.v.model).Options(
 			huh.NewOption("each user signs in", string(store.Delegated)),
@@ -110,7 +97,7 @@ func (s *profileStep) build(c *Context, at int) tea.Cmd {
 		huh.NewSelect[string]().Title("Cloud").Inline(true).Value(&s.v.cloud).Options(s.clouds...),
 	))
 	s.form.SetSize(c.Width, s.formHeight(c))
-	return s.form.focus(at)
+	return s.form.Advance(at)
 }
 
 func (s *profileStep) preset() appreg.Preset {
@@ -160,20 +147,20 @@ func (s *profileStep) applyPreset() {
 	}
 }
 
-func (s *profileStep) ID() string            { return stepProfile }
-func (s *profileStep) Title() string         { return "profile" }
-func (s *profileStep) Busy() bool            { return false }
-func (s *profileStep) Init(*Context) tea.Cmd { return nil }
-func (s *profileStep) Keys() help.KeyMap     { return s.form.Keys() }
+func (s *profileStep) ID() string                   { return common.StepProfile }
+func (s *profileStep) Title() string                { return "profile" }
+func (s *profileStep) Busy() bool                   { return false }
+func (s *profileStep) Init(*common.Context) tea.Cmd { return nil }
+func (s *profileStep) Keys() help.KeyMap            { return s.form.Keys() }
 
 // SetSize fits the form between the question and the description.
-func (s *profileStep) SetSize(c *Context) { s.form.SetSize(c.Width, s.formHeight(c)) }
+func (s *profileStep) SetSize(c *common.Context) { s.form.SetSize(c.Width, s.formHeight(c)) }
 
-func (s *profileStep) formHeight(c *Context) int {
-	return c.bodyHeight() - 2 - lipgloss.Height(wrap(s.describe(), c.Width-2)) - 1
+func (s *profileStep) formHeight(c *common.Context) int {
+	return c.BodyHeight() - 2 - lipgloss.Height(common.Wrap(s.describe(), c.Width-2)) - 1
 }
 
-func (s *profileStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *profileStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	state, cmd := s.form.Update(msg)
 	if s.v.preset != s.lastPreset {
 		// The preset fills the fields after it: the form is made anew
@@ -186,7 +173,7 @@ func (s *profileStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	}
 	if err := s.save(c); err != nil {
 		s.build(c, 0)
-		return false, errCmd(err)
+		return false, common.ErrCmd(err)
 	}
 	s.build(c, 0) // ready for a way back
 	return true, cmd
@@ -212,7 +199,7 @@ func (s *profileStep) scenario() appreg.Scenario {
 }
 
 // save checks the scenario with a plan and stores the profile.
-func (s *profileStep) save(c *Context) error {
+func (s *profileStep) save(c *common.Context) error {
 	sc := s.scenario()
 	sc.Hosts = c.Profile.Hosts
 	switch cloud := s.v.cloud; cloud {
@@ -228,10 +215,10 @@ func (s *profileStep) save(c *Context) error {
 		return err
 	}
 	p := c.Profile
-	p.ID = profileID(strings.TrimSpace(s.v.customer), sc.Environment)
+	p.ID = common.ProfileID(strings.TrimSpace(s.v.customer), sc.Environment)
 	p.Customer, p.Environment, p.Preset = strings.TrimSpace(s.v.customer), sc.Environment, sc.Preset
 	p.Model, p.Protocols, p.OnPremises, p.RedirectURI = sc.Model, sc.Protocols, sc.OnPremises, sc.RedirectURI
-	p.Scopes, p.Folders, p.Hosts = plan.SignInScopes, folders(sc), sc.Hosts
+	p.Scopes, p.Folders, p.Hosts = plan.SignInScopes, common.Folders(sc), sc.Hosts
 	if c.DB != nil {
 		if err := c.DB.PutProfile(p); err != nil {
 			return fmt.Errorf("save profile: %w", err)
@@ -239,56 +226,6 @@ func (s *profileStep) save(c *Context) error {
 	}
 	c.Profile = p
 	return nil
-}
-
-// folders are what a profile keeps in step: what Graph syncs, and for EWS
-// products (AllSolutions, Divalto) contacts, tasks and the calendar.
-func folders(sc appreg.Scenario) []string {
-	var out []string
-	for _, d := range sc.Data {
-		if d != appreg.MailSend {
-			out = append(out, string(d))
-		}
-	}
-	if len(out) == 0 && slices.Contains(sc.Protocols, store.EWS) {
-		out = []string{"calendar", "contacts", "tasks"}
-	}
-	return out
-}
-
-var nonID = regexp.MustCompile(`[^a-z0-9]+`)
-
-// spelledOut are the letters whose accent is not dropped but written out,
-// as Germans, Danes and the French do in addresses: Müller is mueller.
-var spelledOut = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "æ", "ae", "œ", "oe", "ø", "oe", "å", "aa", "ł", "l", "đ", "d", "þ", "th")
-
-// unaccent drops the remaining accents: é is e, ç is c. A chain keeps
-// state while it runs, so each use gets its own.
-func unaccent() transform.Transformer {
-	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-}
-
-// profileID makes "acme-production" from "Acme B.V." and "production",
-// and "immobilien-mueller-gmbh-production" from "Immobilien Müller GmbH".
-func profileID(customer, env string) string {
-	ascii, _, err := transform.String(unaccent(), spelledOut.Replace(strings.ToLower(customer)))
-	if err != nil {
-		ascii = strings.ToLower(customer)
-	}
-	id := strings.Trim(nonID.ReplaceAllString(ascii, "-"), "-")
-	if id == "" {
-		id = "profile"
-	}
-	return id + "-" + env
-}
-
-func required(what string) func(string) error {
-	return func(v string) error {
-		if strings.TrimSpace(v) == "" {
-			return fmt.Errorf("enter %s", what)
-		}
-		return nil
-	}
 }
 
 // validHost accepts the product's address as people paste it: a host or
@@ -308,10 +245,10 @@ func (s *profileStep) describe() string {
 	return sc.Describe()
 }
 
-func (s *profileStep) View(c *Context) string {
+func (s *profileStep) View(c *common.Context) string {
 	st := c.Styles
 	out := st.Bold.Render("Which connection are we setting up?") + "\n\n" + s.form.View()
-	out += "\n\n" + st.Faint.Render(wrap(s.describe(), c.Width-2))
+	out += "\n\n" + st.Faint.Render(common.Wrap(s.describe(), c.Width-2))
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 func TestProfileStepSavesAndResumes(t *testing.T) {
@@ -20,14 +21,14 @@ func TestProfileStepSavesAndResumes(t *testing.T) {
 		t.Fatalf("preset %q", h.m.wiz.steps[0].(*profileStep).preset().ID)
 	}
 	h.keys("<enter><enter><enter><enter>") // model, protocols, exchange, cloud
-	if h.step() != stepRegister {
+	if h.step() != common.StepRegister {
 		t.Fatalf("still on %s:\n%s", h.step(), h.screen())
 	}
 	p, err := h.db.Profile("acme-b-v-acceptance")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Model != store.Delegated || !slices.Equal(p.Protocols, []store.Protocol{store.Graph}) || p.WizardStep != stepProfile || p.Hosts.Authority != h.sim.URL {
+	if p.Model != store.Delegated || !slices.Equal(p.Protocols, []store.Protocol{store.Graph}) || p.WizardStep != common.StepProfile || p.Hosts.Authority != h.sim.URL {
 		t.Errorf("profile %+v", p)
 	}
 	if !slices.Contains(p.Scopes, "offline_access") || !slices.Equal(p.Folders, []string{"calendar", "contacts", "tasks"}) {
@@ -37,11 +38,11 @@ func TestProfileStepSavesAndResumes(t *testing.T) {
 	// Esc goes back with the answers kept; a restart resumes after the
 	// last completed step.
 	h.keys("<esc>")
-	if h.step() != stepProfile || h.m.wiz.steps[0].(*profileStep).v.customer != "Acme B.V." {
+	if h.step() != common.StepProfile || h.m.wiz.steps[0].(*profileStep).v.customer != "Acme B.V." {
 		t.Fatal("esc lost the answers")
 	}
 	h.open()
-	if h.step() != stepRegister {
+	if h.step() != common.StepRegister {
 		t.Fatalf("restart resumed at %s", h.step())
 	}
 	h.keys("<esc>")

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // verifyStep is the wizard's last step: a connection test as one user,
@@ -75,20 +76,20 @@ var verifyKeys = struct {
 
 func newVerifyStep() *verifyStep { return &verifyStep{} }
 
-func (s *verifyStep) ID() string    { return stepVerify }
+func (s *verifyStep) ID() string    { return common.StepVerify }
 func (s *verifyStep) Title() string { return "connection test" }
 func (s *verifyStep) Busy() bool    { return s.pending > 0 }
 
 func (s *verifyStep) Keys() help.KeyMap {
 	switch {
 	case s.pending > 0:
-		return keyMap{verifyKeys.Scroll}
+		return common.KeyMap{verifyKeys.Scroll}
 	case !s.ran:
-		return keyMap{verifyKeys.Test, verifyKeys.User}
+		return common.KeyMap{verifyKeys.Test, verifyKeys.User}
 	case s.failed() == 0:
-		return keyMap{verifyKeys.Finish, verifyKeys.Rerun, verifyKeys.User, verifyKeys.Scroll}
+		return common.KeyMap{verifyKeys.Finish, verifyKeys.Rerun, verifyKeys.User, verifyKeys.Scroll}
 	}
-	k := keyMap{verifyKeys.Rerun}
+	k := common.KeyMap{verifyKeys.Rerun}
 	if s.hasPS() {
 		k = append(k, verifyKeys.PS)
 		if s.showPS {
@@ -109,7 +110,7 @@ func (s *verifyStep) hasPS() bool {
 }
 
 // Init starts over: the profile may have changed since the last visit.
-func (s *verifyStep) Init(c *Context) tea.Cmd {
+func (s *verifyStep) Init(c *common.Context) tea.Cmd {
 	s.stop()
 	s.results, s.ran, s.showPS, s.offset, s.note = nil, false, false, 0, ""
 	s.loaded, s.loadErr = false, nil
@@ -165,7 +166,7 @@ func (s *verifyStep) failed() int {
 // verifyContinueMsg: "continue anyway?" was answered yes.
 type verifyContinueMsg struct{}
 
-func (s *verifyStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *verifyStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case verifyContinueMsg:
 		return true, nil
@@ -207,7 +208,7 @@ func (s *verifyStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, nil
 }
 
-func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
+func (s *verifyStep) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	s.note = ""
 	switch {
 	case key.Matches(k, verifyKeys.Scroll):
@@ -218,18 +219,18 @@ func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		}
 		s.offset = min(max(s.offset+page, 0), verifyMaxOffset(len(lines), s.regionHeight(c)))
 		return false, nil
-	case s.pending > 0 && key.Matches(k, keys.Cancel):
+	case s.pending > 0 && key.Matches(k, common.Keys.Cancel):
 		s.stop()
 		s.results, s.ran, s.note = nil, false, "Test cancelled. Press t to run it again."
 		return false, nil
 	case s.pending > 0:
 		return false, nil // a test is running: keys wait for it
-	case key.Matches(k, keys.Up), key.Matches(k, keys.Down):
+	case key.Matches(k, common.Keys.Up), key.Matches(k, common.Keys.Down):
 		if len(s.users) < 2 {
 			return false, nil
 		}
 		d := 1
-		if key.Matches(k, keys.Up) {
+		if key.Matches(k, common.Keys.Up) {
 			d = len(s.users) - 1
 		}
 		s.cursor = (s.cursor + d) % len(s.users)
@@ -244,7 +245,7 @@ func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		case s.ran && s.failed() == 0:
 			return true, nil
 		}
-		return false, askCmd("The connection is not verified. Continue anyway?", "Continue", "Stay", func() tea.Msg { return verifyContinueMsg{} })
+		return false, common.AskCmd("The connection is not verified. Continue anyway?", "Continue", "Stay", func() tea.Msg { return verifyContinueMsg{} })
 	case key.Matches(k, verifyKeys.PS) && s.hasPS():
 		s.showPS = !s.showPS
 		s.offset = 0
@@ -272,19 +273,19 @@ func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 }
 
 // start runs every protocol's test at once, each as its own command.
-func (s *verifyStep) start(c *Context) tea.Cmd {
+func (s *verifyStep) start(c *common.Context) tea.Cmd {
 	if len(s.users) == 0 || len(c.Profile.Protocols) == 0 {
 		return nil
 	}
 	s.stop()
-	base := c.ctx
+	base := c.Ctx
 	if base == nil {
 		base = context.Background()
 	}
 	ctx, cancel := context.WithTimeout(base, verifyTimeout)
 	s.cancel = cancel
 	p := c.Profile
-	cn, u := c.conn(p), s.users[s.cursor]
+	cn, u := c.Conn(p), s.users[s.cursor]
 	s.results, s.ran, s.showPS, s.offset = nil, true, false, 0
 	var cmds []tea.Cmd
 	run := s.run
@@ -319,4 +320,4 @@ const (
 )
 
 // SetSize has nothing to fit: the results are drawn to the frame's width.
-func (s *verifyStep) SetSize(*Context) {}
+func (s *verifyStep) SetSize(*common.Context) {}
