@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/modauth/modauth/tui/step/verify"
+
 	"github.com/modauth/modauth/tui/common"
 
 	"charm.land/bubbles/v2/help"
@@ -343,7 +345,7 @@ func (m *Model) quitQuestion() string {
 
 func (m *Model) finishedView() string {
 	st := m.c.Styles
-	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verifyStep); ok && v.failed() > 0 {
+	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verify.Step); ok && v.Failed() > 0 {
 		return st.Warn.Render("! Setup of "+m.c.Profile.ID+" is saved, but the connection test did not pass.") + "\n\n" +
 			"Apply the fixes shown, then run modauth again and test once more.\n\n" +
 			st.Faint.Render("Press any key to leave.")

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/tui/step/users"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/modauth/modauth/exchange"
@@ -95,7 +97,7 @@ func (h *harness) rowStatus(key, status string) {
 	}
 }
 
-func (h *harness) usersStep() *usersStep { return h.m.wiz.current().(*usersStep) }
+func (h *harness) usersStep() *users.Step { return h.m.wiz.current().(*users.Step) }
 
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
@@ -212,8 +214,8 @@ func TestUsersImportBadLinesImportsNothing(t *testing.T) {
 	h.sees("Nothing imported, no such file or directory", "CSV file")
 	h.fits()
 	h.keys("<esc>")
-	if h.step() != common.StepUsers || h.usersStep().mode != usersList {
-		t.Fatalf("esc: step %s mode %d", h.step(), h.usersStep().mode)
+	if h.step() != common.StepUsers || !h.usersStep().Listing() {
+		t.Fatalf("esc: step %s listing %v", h.step(), h.usersStep().Listing())
 	}
 	h.sees("No users yet")
 }
@@ -357,7 +359,7 @@ func TestUsersResolveWithoutPermission(t *testing.T) {
 	h.seesText("An administrator signs in to look the users up in Entra ID: the app may not read users itself", "one-time code")
 	h.fits()
 	h.keys("<esc>")
-	if h.usersStep().Busy() || h.usersStep().device != nil {
+	if h.usersStep().Busy() || h.usersStep().Device() != nil {
 		t.Fatal("still waiting for the admin")
 	}
 	for _, u := range h.usersDB() {
@@ -375,8 +377,8 @@ func usersAdmin(t *testing.T, h *harness) *exchange.Graph {
 	sec := h.sim.AddSecret(app, time.Hour)
 	h.sim.GrantAdminConsent(h.sim.Tenant, app)
 	p := store.Profile{TenantID: h.sim.Tenant.ID, ClientID: app.ClientID, Hosts: h.options().Hosts}
-	g, err := usersAppGraph(context.Background(), h.m.c.Conn(p).WithSecret(store.Secret(sec.Value)))
-	if err != nil {
+	g := h.m.c.Conn(p).WithSecret(store.Secret(sec.Value)).AppGraph()
+	if _, err := g.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return g

@@ -3,6 +3,14 @@ package tui
 import (
 	"fmt"
 
+	"github.com/modauth/modauth/tui/step/consent"
+	"github.com/modauth/modauth/tui/step/users"
+
+	"github.com/modauth/modauth/tui/step/ids"
+	"github.com/modauth/modauth/tui/step/profile"
+	"github.com/modauth/modauth/tui/step/register"
+	"github.com/modauth/modauth/tui/step/verify"
+
 	"github.com/modauth/modauth/tui/common"
 )
 
@@ -36,12 +44,12 @@ type wizard struct {
 // newWizard builds the steps and resumes after the last one completed.
 func newWizard(c *common.Context) *wizard {
 	w := &wizard{steps: []common.Step{
-		newProfileStep(c),
-		newRegisterStep(),
-		newIDsStep(c),
-		newUsersStep(),
-		newConsentStep(),
-		newVerifyStep(),
+		profile.New(c),
+		register.New(),
+		ids.New(c),
+		users.New(),
+		consent.New(),
+		verify.New(),
 	}}
 	for i, s := range w.steps {
 		if s.ID() == c.Profile.WizardStep {

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/tui/step/register"
+	"github.com/modauth/modauth/tui/step/users"
+
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
@@ -52,10 +55,10 @@ func (h *harness) approveAdmin(upn string) {
 	h.m.c.Sleep = func(ctx context.Context, d time.Duration) error {
 		var dc *flows.DeviceCode
 		switch s := h.m.wiz.current().(type) {
-		case *registerStep:
-			dc = s.device
-		case *usersStep:
-			dc = s.device
+		case *register.Step:
+			dc = s.Device()
+		case *users.Step:
+			dc = s.Device()
 		}
 		if dc != nil {
 			h.sim.ApproveDevice(dc.UserCode, upn)

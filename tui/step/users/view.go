@@ -1,7 +1,7 @@
 // The users step's screen: the table of product users with their Entra
 // accounts and statuses, the fix for the selected one, and its forms.
 
-package tui
+package users
 
 import (
 	"fmt"
@@ -57,7 +57,7 @@ func usersOr(v, def string) string {
 }
 
 // tally counts the users resolved ok, found by an alias, and still to fix.
-func (s *usersStep) tally() (ok, mismatch, todo int) {
+func (s *Step) tally() (ok, mismatch, todo int) {
 	for _, u := range s.users {
 		switch u.Mapping {
 		case store.MappingOK:
@@ -72,15 +72,15 @@ func (s *usersStep) tally() (ok, mismatch, todo int) {
 }
 
 // summaryText counts the users by status: "5 users: 1 ok, 1 mismatch, 3 to fix".
-func (s *usersStep) summaryText() string {
+func (s *Step) summaryText() string {
 	ok, mis, todo := s.tally()
 	return fmt.Sprintf("%s: %d ok, %d mismatch, %d to fix", common.Count(len(s.users), "user"), ok, mis, todo)
 }
 
 // rows is how many table rows the last frame had room for.
-func (s *usersStep) rows() int { return s.lastRows }
+func (s *Step) rows() int { return s.lastRows }
 
-func (s *usersStep) View(c *common.Context) string {
+func (s *Step) View(c *common.Context) string {
 	s.width = c.Width
 	if s.form != nil && s.mode != usersList {
 		return s.formView(c)
@@ -174,7 +174,7 @@ func (s *usersStep) View(c *common.Context) string {
 
 // summaryLine is summaryText in colour, with the rows shown when the
 // table scrolls.
-func (s *usersStep) summaryLine(st common.Styles) string {
+func (s *Step) summaryLine(st common.Styles) string {
 	ok, mis, todo := s.tally()
 	line := common.Count(len(s.users), "user") + ": " + st.OK.Render(fmt.Sprintf("%d ok", ok)) + ", " +
 		st.Warn.Render(fmt.Sprintf("%d mismatch", mis)) + ", "
@@ -190,7 +190,7 @@ func (s *usersStep) summaryLine(st common.Styles) string {
 	return line
 }
 
-func (s *usersStep) formView(c *common.Context) string {
+func (s *Step) formView(c *common.Context) string {
 	st := c.Styles
 	var title, enter string
 	switch s.mode {

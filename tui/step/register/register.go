@@ -1,4 +1,4 @@
-package tui
+package register
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 // registerStep shows what to create in Entra ID and Exchange, in four
 // forms (checklist, manifest, az script, PowerShell), or creates it
 // through Graph when an admin signs in.
-type registerStep struct {
+type Step struct {
 	plan   *appreg.Plan
 	tab    int
 	texts  [4]string
@@ -54,13 +54,13 @@ var registerKeys = struct {
 	Scroll:   key.NewBinding(key.WithKeys("pgdown", "pgup", "up", "down"), key.WithHelp("↑/↓", "scroll")),
 }
 
-func newRegisterStep() *registerStep { return &registerStep{vp: viewport.New()} }
+func New() *Step { return &Step{vp: viewport.New()} }
 
-func (s *registerStep) ID() string    { return common.StepRegister }
-func (s *registerStep) Title() string { return "register the app" }
-func (s *registerStep) Busy() bool    { return s.busy }
+func (s *Step) ID() string    { return common.StepRegister }
+func (s *Step) Title() string { return "register the app" }
+func (s *Step) Busy() bool    { return s.busy }
 
-func (s *registerStep) Keys() help.KeyMap {
+func (s *Step) Keys() help.KeyMap {
 	if s.busy {
 		return common.KeyMap{} // the frame offers esc to cancel
 	}
@@ -71,7 +71,7 @@ func (s *registerStep) Keys() help.KeyMap {
 	return append(k, registerKeys.Tab, registerKeys.Copy, registerKeys.Save, registerKeys.Scroll)
 }
 
-func (s *registerStep) Init(c *common.Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	plan, err := conn.Plan(c.Profile)
 	if err != nil {
 		return common.ErrCmd(err)
@@ -96,7 +96,7 @@ func (s *registerStep) Init(c *common.Context) tea.Cmd {
 }
 
 // resize gives the view the room the tabs and the note leave.
-func (s *registerStep) resize(c *common.Context) {
+func (s *Step) resize(c *common.Context) {
 	note := 0
 	if s.note != "" {
 		note = 1 + strings.Count(common.Wrap(s.note, c.Width-2), "\n") + 1
@@ -104,7 +104,7 @@ func (s *registerStep) resize(c *common.Context) {
 	s.vp.SetHeight(max(c.BodyHeight()-2-note, 3))
 }
 
-func (s *registerStep) show(c *common.Context, tab int) {
+func (s *Step) show(c *common.Context, tab int) {
 	s.tab = tab
 	s.vp.SetWidth(c.Width)
 	s.resize(c)
@@ -131,13 +131,13 @@ type adminCodeMsg struct {
 	fc *flows.Client
 }
 
-func (s *registerStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	done, cmd := s.update(c, msg)
 	s.resize(c) // a note may have come or gone
 	return done, cmd
 }
 
-func (s *registerStep) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case adminCodeMsg:
 		s.device = msg.dc
@@ -197,7 +197,7 @@ func (s *registerStep) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 }
 
 // save writes the current view to a file where exports go.
-func (s *registerStep) save(c *common.Context) tea.Cmd {
+func (s *Step) save(c *common.Context) tea.Cmd {
 	path := c.SavePath(c.Profile.ID + "-" + registerTabs[s.tab].file)
 	if err := os.WriteFile(path, []byte(s.texts[s.tab]), 0o600); err != nil {
 		return common.ErrCmd(fmt.Errorf("save %s: %w", registerTabs[s.tab].name, err))
@@ -208,7 +208,7 @@ func (s *registerStep) save(c *common.Context) tea.Cmd {
 
 // register signs an admin in by device code and creates or completes
 // the registration.
-func (s *registerStep) register(c *common.Context) tea.Cmd {
+func (s *Step) register(c *common.Context) tea.Cmd {
 	s.busy, s.note = true, ""
 	ctx, cancel := context.WithCancel(c.Ctx)
 	s.ctx, s.cancel = ctx, cancel
@@ -222,7 +222,7 @@ func (s *registerStep) register(c *common.Context) tea.Cmd {
 }
 
 // finishRegister waits for the admin's sign-in, then registers.
-func (s *registerStep) finishRegister(c *common.Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
+func (s *Step) finishRegister(c *common.Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
 	ctx, plan := s.ctx, s.plan
 	clientID, db, profileID := c.Profile.ClientID, c.DB, c.Profile.ID
 	return func() tea.Msg {
@@ -239,7 +239,7 @@ func (s *registerStep) finishRegister(c *common.Context, fc *flows.Client, dc *f
 	}
 }
 
-func (s *registerStep) View(c *common.Context) string {
+func (s *Step) View(c *common.Context) string {
 	st := c.Styles
 	var tabs []string
 	for i, t := range registerTabs {
@@ -265,4 +265,7 @@ func (s *registerStep) View(c *common.Context) string {
 }
 
 // SetSize has nothing to fit: the checklist is drawn to the frame's width.
-func (s *registerStep) SetSize(*common.Context) {}
+func (s *Step) SetSize(*common.Context) {}
+
+// Device is the device code of the admin sign-in under way, if any.
+func (s *Step) Device() *flows.DeviceCode { return s.device }

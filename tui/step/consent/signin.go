@@ -1,7 +1,7 @@
 // The consent step's sign-ins: device code, the browser with a loopback
 // listener or a pasted address, and storing what they bring.
 
-package tui
+package consent
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 )
 
 // session starts a new sign-in and returns its seq and context.
-func (s *consentStep) session(c *common.Context, working string) (int, context.Context) {
+func (s *Step) session(c *common.Context, working string) (int, context.Context) {
 	s.endSession()
 	parent := c.Ctx
 	if parent == nil {
@@ -36,7 +36,7 @@ func (s *consentStep) session(c *common.Context, working string) (int, context.C
 
 // conn is the profile's connection, made anew when the profile's cloud,
 // tenant or app changed.
-func (s *consentStep) conn(c *common.Context) (*conn.Conn, error) {
+func (s *Step) conn(c *common.Context) (*conn.Conn, error) {
 	if c.Profile.ClientID == "" || conn.Tenant(c.Profile) == "" {
 		return nil, errors.New("the profile has no tenant or client ID yet: go back (esc) to the IDs step")
 	}
@@ -46,7 +46,7 @@ func (s *consentStep) conn(c *common.Context) (*conn.Conn, error) {
 	return s.cn, nil
 }
 
-func (s *consentStep) startAdminURL(c *common.Context) tea.Cmd {
+func (s *Step) startAdminURL(c *common.Context) tea.Cmd {
 	s.adminURL = ""
 	cn, err := s.conn(c)
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *consentStep) startAdminURL(c *common.Context) tea.Cmd {
 	}
 }
 
-func (s *consentStep) startDevice(c *common.Context, e consentEntry) tea.Cmd {
+func (s *Step) startDevice(c *common.Context, e consentEntry) tea.Cmd {
 	cn, err := s.conn(c)
 	if err != nil {
 		s.panel = err.Error()
@@ -96,7 +96,7 @@ func consentTick(seq int) tea.Cmd {
 }
 
 // deviceStarted shows the code and polls until the user signs in.
-func (s *consentStep) deviceStarted(c *common.Context, msg consentDeviceMsg) tea.Cmd {
+func (s *Step) deviceStarted(c *common.Context, msg consentDeviceMsg) tea.Cmd {
 	if msg.seq != s.seq {
 		return nil
 	}
@@ -173,7 +173,7 @@ func (l *consentLoopback) listen(ln net.Listener, user string) {
 	go l.srv.Serve(ln)
 }
 
-func (s *consentStep) startBrowser(c *common.Context, e consentEntry) tea.Cmd {
+func (s *Step) startBrowser(c *common.Context, e consentEntry) tea.Cmd {
 	cn, err := s.conn(c)
 	if err != nil {
 		s.panel = err.Error()
@@ -213,7 +213,7 @@ func (s *consentStep) startBrowser(c *common.Context, e consentEntry) tea.Cmd {
 	}
 }
 
-func (s *consentStep) browserStarted(msg consentBrowserMsg) tea.Cmd {
+func (s *Step) browserStarted(msg consentBrowserMsg) tea.Cmd {
 	if msg.seq != s.seq {
 		if msg.lb != nil {
 			msg.lb.close()
@@ -231,7 +231,7 @@ func (s *consentStep) browserStarted(msg consentBrowserMsg) tea.Cmd {
 }
 
 // waitLoopback waits for the listener's result; it ends with the session.
-func (s *consentStep) waitLoopback() tea.Cmd {
+func (s *Step) waitLoopback() tea.Cmd {
 	if s.lb == nil || s.lb.srv == nil {
 		return nil
 	}
@@ -248,7 +248,7 @@ func (s *consentStep) waitLoopback() tea.Cmd {
 }
 
 // submitPaste redeems the address pasted from the browser's address bar.
-func (s *consentStep) submitPaste(text string) tea.Cmd {
+func (s *Step) submitPaste(text string) tea.Cmd {
 	text = strings.TrimSpace(text)
 	s.input.Reset()
 	if text == "" {
@@ -265,7 +265,7 @@ func (s *consentStep) submitPaste(text string) tea.Cmd {
 
 // finish handles the end of a sign-in: refuse a wrong account, else store
 // the token first and then mark the user done.
-func (s *consentStep) finish(c *common.Context, msg consentResultMsg) tea.Cmd {
+func (s *Step) finish(c *common.Context, msg consentResultMsg) tea.Cmd {
 	if msg.seq != s.seq {
 		return nil
 	}
@@ -324,7 +324,7 @@ func (s *consentStep) finish(c *common.Context, msg consentResultMsg) tea.Cmd {
 
 // store saves the sign-in in one write: the user (made now if the
 // entry is new), the refresh token, the consent and who signed in.
-func (s *consentStep) store(c *common.Context, e *consentEntry, tok *flows.Token) error {
+func (s *Step) store(c *common.Context, e *consentEntry, tok *flows.Token) error {
 	if c.DB == nil || c.Profile.ID == "" {
 		return errors.New("no database to keep the sign-in in")
 	}

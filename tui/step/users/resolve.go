@@ -1,7 +1,7 @@
 // The users step's resolving: each product account looked up in Entra ID,
 // with the app's own token or an admin's sign-in, saved as it goes.
 
-package tui
+package users
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 
 // startResolve begins a run: first an app-only token, then one user
 // after the other, each a command, so the screen shows the progress.
-func (s *usersStep) startResolve(c *common.Context) tea.Cmd {
+func (s *Step) startResolve(c *common.Context) tea.Cmd {
 	if len(s.users) == 0 {
 		return common.ErrCmd(errors.New("no users to resolve: press i to import them or a to add one"))
 	}
@@ -40,7 +40,7 @@ func (s *usersStep) startResolve(c *common.Context) tea.Cmd {
 	}
 }
 
-func (s *usersStep) resolveNext(c *common.Context) tea.Cmd {
+func (s *Step) resolveNext(c *common.Context) tea.Cmd {
 	if s.next >= len(s.users) {
 		err := s.flush(c)
 		s.halt()
@@ -61,7 +61,7 @@ func (s *usersStep) resolveNext(c *common.Context) tea.Cmd {
 }
 
 // stop ends a run on a failure, keeping what was resolved.
-func (s *usersStep) stop(c *common.Context, err error) tea.Cmd {
+func (s *Step) stop(c *common.Context, err error) tea.Cmd {
 	ferr := s.flush(c)
 	s.halt()
 	slot, fix := usersExplain(c.Profile, s.viaAdmin, err)
@@ -72,7 +72,7 @@ func (s *usersStep) stop(c *common.Context, err error) tea.Cmd {
 	return common.ErrCmd(errors.New(slot))
 }
 
-func (s *usersStep) halt() {
+func (s *Step) halt() {
 	if s.cancel != nil {
 		s.cancel()
 	}
@@ -81,7 +81,7 @@ func (s *usersStep) halt() {
 
 // adminSignIn: the app may not look users up itself, so an admin
 // signs in to do it, within the same run.
-func (s *usersStep) adminSignIn(c *common.Context) tea.Cmd {
+func (s *Step) adminSignIn(c *common.Context) tea.Cmd {
 	ctx, run := s.ctx, s.run
 	return func() tea.Msg {
 		fc, dc, err := common.StartAdminSignIn(ctx, c, usersAdminScopes)
@@ -90,7 +90,7 @@ func (s *usersStep) adminSignIn(c *common.Context) tea.Cmd {
 }
 
 // flush saves the resolved users not yet saved, in one write.
-func (s *usersStep) flush(c *common.Context) error {
+func (s *Step) flush(c *common.Context) error {
 	if len(s.pending) == 0 {
 		return nil
 	}

@@ -1,7 +1,7 @@
 // The connection test's screen: each protocol's result, its fix and the
 // Exchange PowerShell that solves it, scrolled when it is long.
 
-package tui
+package verify
 
 import (
 	"fmt"
@@ -36,13 +36,13 @@ func verifyMaxOffset(n, h int) int {
 	return n - (h - 1)
 }
 
-func (s *verifyStep) regionHeight(c *common.Context) int {
+func (s *Step) regionHeight(c *common.Context) int {
 	return max(c.BodyHeight()-verifyHeadLines-verifyFootLines, 3)
 }
 
 // region renders the results, one protocol after the other; at is the
 // line where the first PowerShell starts, or -1.
-func (s *verifyStep) region(c *common.Context) (lines []string, at int) {
+func (s *Step) region(c *common.Context) (lines []string, at int) {
 	st := c.Styles
 	at = -1
 	if !s.ran {
@@ -99,7 +99,7 @@ func (s *verifyStep) region(c *common.Context) (lines []string, at int) {
 
 // psLines shows a failure's PowerShell below it: the plan's variables and
 // the sections that fix it (the copy has the opening's comments too).
-func (s *verifyStep) psLines(c *common.Context, ps []string) []string {
+func (s *Step) psLines(c *common.Context, ps []string) []string {
 	st := c.Styles
 	indent := strings.Repeat(" ", verifyPSIndent)
 	width := max(c.Width-verifyPSIndent-1, 20)
@@ -140,7 +140,7 @@ func verifyOpening(ps []string) int {
 	return 0
 }
 
-func (s *verifyStep) View(c *common.Context) string {
+func (s *Step) View(c *common.Context) string {
 	st := c.Styles
 	var b strings.Builder
 	switch {
@@ -190,7 +190,7 @@ func (s *verifyStep) View(c *common.Context) string {
 	}
 	b.WriteString("\n\n")
 
-	n, failed := len(s.results), s.failed()
+	n, failed := len(s.results), s.Failed()
 	switch {
 	case s.note != "":
 		b.WriteString(st.OK.Render(s.note))

@@ -1,4 +1,4 @@
-package tui
+package profile
 
 import (
 	"errors"
@@ -27,7 +27,7 @@ var presetLabels = map[string]string{
 	"generic":             "Generic",
 }
 
-type profileStep struct {
+type Step struct {
 	form *common.Form
 	v    profileValues
 	// lastPreset is the preset the other fields were last filled from.
@@ -42,8 +42,8 @@ type profileValues struct {
 	protocols                                                   []string
 }
 
-func newProfileStep(c *common.Context) *profileStep {
-	s := &profileStep{}
+func New(c *common.Context) *Step {
+	s := &Step{}
 	for _, p := range appreg.Presets() {
 		s.presets = append(s.presets, huh.NewOption(presetLabels[p.ID], p.ID))
 	}
@@ -65,7 +65,7 @@ const (
 )
 
 // build makes the form from the values, with the focus on field at.
-func (s *profileStep) build(c *common.Context, at int) tea.Cmd {
+func (s *Step) build(c *common.Context, at int) tea.Cmd {
 	s.form = common.NewPages(c, huh.NewGroup(
 		huh.NewInput().Key(fieldCustomer).Title("Customer").Value(&s.v.customer).
 			Description("The customer's name, e.g. Acme. Names the profile and the app registration.").
@@ -100,13 +100,13 @@ func (s *profileStep) build(c *common.Context, at int) tea.Cmd {
 	return s.form.Advance(at)
 }
 
-func (s *profileStep) preset() appreg.Preset {
+func (s *Step) preset() appreg.Preset {
 	p, _ := appreg.PresetByID(s.v.preset)
 	return p
 }
 
 // load fills the values from a stored profile, or from the first preset.
-func (s *profileStep) load(p store.Profile) {
+func (s *Step) load(p store.Profile) {
 	s.v = profileValues{environment: "production", preset: appreg.Presets()[0].ID, cloud: s.clouds[0].Value}
 	if p.ID == "" {
 		s.applyPreset()
@@ -133,7 +133,7 @@ func (s *profileStep) load(p store.Profile) {
 }
 
 // applyPreset prefills model, protocols and Exchange from the preset.
-func (s *profileStep) applyPreset() {
+func (s *Step) applyPreset() {
 	pre := s.preset()
 	s.lastPreset = pre.ID
 	s.v.model = string(pre.Scenario.Model)
@@ -147,20 +147,20 @@ func (s *profileStep) applyPreset() {
 	}
 }
 
-func (s *profileStep) ID() string                   { return common.StepProfile }
-func (s *profileStep) Title() string                { return "profile" }
-func (s *profileStep) Busy() bool                   { return false }
-func (s *profileStep) Init(*common.Context) tea.Cmd { return nil }
-func (s *profileStep) Keys() help.KeyMap            { return s.form.Keys() }
+func (s *Step) ID() string                   { return common.StepProfile }
+func (s *Step) Title() string                { return "profile" }
+func (s *Step) Busy() bool                   { return false }
+func (s *Step) Init(*common.Context) tea.Cmd { return nil }
+func (s *Step) Keys() help.KeyMap            { return s.form.Keys() }
 
 // SetSize fits the form between the question and the description.
-func (s *profileStep) SetSize(c *common.Context) { s.form.SetSize(c.Width, s.formHeight(c)) }
+func (s *Step) SetSize(c *common.Context) { s.form.SetSize(c.Width, s.formHeight(c)) }
 
-func (s *profileStep) formHeight(c *common.Context) int {
+func (s *Step) formHeight(c *common.Context) int {
 	return c.BodyHeight() - 2 - lipgloss.Height(common.Wrap(s.describe(), c.Width-2)) - 1
 }
 
-func (s *profileStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	state, cmd := s.form.Update(msg)
 	if s.v.preset != s.lastPreset {
 		// The preset fills the fields after it: the form is made anew
@@ -180,7 +180,7 @@ func (s *profileStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 }
 
 // scenario is what the form describes.
-func (s *profileStep) scenario() appreg.Scenario {
+func (s *Step) scenario() appreg.Scenario {
 	pre := s.preset()
 	sc := pre.ScenarioFor(s.v.environment, s.v.host)
 	sc.Model = store.AccessModel(s.v.model)
@@ -199,7 +199,7 @@ func (s *profileStep) scenario() appreg.Scenario {
 }
 
 // save checks the scenario with a plan and stores the profile.
-func (s *profileStep) save(c *common.Context) error {
+func (s *Step) save(c *common.Context) error {
 	sc := s.scenario()
 	sc.Hosts = c.Profile.Hosts
 	switch cloud := s.v.cloud; cloud {
@@ -237,7 +237,7 @@ func validHost(v string) error {
 
 // describe is the preset's own summary while the form is as the preset
 // has it, and a description of what is chosen once it is not.
-func (s *profileStep) describe() string {
+func (s *Step) describe() string {
 	pre, sc := s.preset(), s.scenario()
 	if pre.Summary != "" && sc.Model == pre.Scenario.Model && sc.OnPremises == pre.Scenario.OnPremises && slices.Equal(sc.Protocols, pre.Scenario.Protocols) {
 		return pre.Summary
@@ -245,7 +245,7 @@ func (s *profileStep) describe() string {
 	return sc.Describe()
 }
 
-func (s *profileStep) View(c *common.Context) string {
+func (s *Step) View(c *common.Context) string {
 	st := c.Styles
 	out := st.Bold.Render("Which connection are we setting up?") + "\n\n" + s.form.View()
 	out += "\n\n" + st.Faint.Render(common.Wrap(s.describe(), c.Width-2))
@@ -253,4 +253,10 @@ func (s *profileStep) View(c *common.Context) string {
 }
 
 // FieldErr is what is wrong with the focused field.
-func (s *profileStep) FieldErr() error { return s.form.Err() }
+func (s *Step) FieldErr() error { return s.form.Err() }
+
+// Customer is the customer's name as entered so far.
+func (s *Step) Customer() string { return s.v.customer }
+
+// PresetID is the ID of the preset chosen so far.
+func (s *Step) PresetID() string { return s.v.preset }

@@ -1,4 +1,4 @@
-package tui
+package ids
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 
 // idsStep takes the tenant, client ID, secret value and its expiry, and
 // checks each against the identity platform as soon as it is entered.
-type idsStep struct {
+type Step struct {
 	form   *common.Form
 	v      idsValues
 	checks map[string]*check // by field
@@ -66,14 +66,14 @@ type checkedMsg struct {
 
 var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-func newIDsStep(c *common.Context) *idsStep {
-	s := &idsStep{checks: map[string]*check{fieldTenant: {}, fieldClient: {}, fieldSecret: {}}}
+func New(c *common.Context) *Step {
+	s := &Step{checks: map[string]*check{fieldTenant: {}, fieldClient: {}, fieldSecret: {}}}
 	s.build(c)
 	return s
 }
 
 // build makes the form from the values.
-func (s *idsStep) build(c *common.Context) {
+func (s *Step) build(c *common.Context) {
 	secret := func() bool { return s.plan.secret }
 	s.form = common.NewForm(c,
 		s.checked(huh.NewInput().Key(fieldTenant).Title("Tenant").Value(&s.v.tenant),
@@ -91,7 +91,7 @@ func (s *idsStep) build(c *common.Context) {
 
 // checked gives an input its live check: the description shows the
 // check's state, and a value that failed its check does not validate.
-func (s *idsStep) checked(in *huh.Input, hint string, valid func(string) error) *huh.Input {
+func (s *Step) checked(in *huh.Input, hint string, valid func(string) error) *huh.Input {
 	field := in.GetKey()
 	ch := s.checks[field]
 	return in.DescriptionFunc(func() string {
@@ -116,14 +116,14 @@ func (s *idsStep) checked(in *huh.Input, hint string, valid func(string) error) 
 	})
 }
 
-func (s *idsStep) ID() string        { return common.StepIDs }
-func (s *idsStep) Title() string     { return "IDs and secret" }
-func (s *idsStep) Keys() help.KeyMap { return s.form.Keys() }
+func (s *Step) ID() string        { return common.StepIDs }
+func (s *Step) Title() string     { return "IDs and secret" }
+func (s *Step) Keys() help.KeyMap { return s.form.Keys() }
 
 // SetSize gives the form the body below the heading.
-func (s *idsStep) SetSize(c *common.Context) { s.form.SetSize(c.Width, c.BodyHeight()-2) }
+func (s *Step) SetSize(c *common.Context) { s.form.SetSize(c.Width, c.BodyHeight()-2) }
 
-func (s *idsStep) Busy() bool {
+func (s *Step) Busy() bool {
 	for _, ch := range s.checks {
 		if ch.Running {
 			return true
@@ -132,7 +132,7 @@ func (s *idsStep) Busy() bool {
 	return false
 }
 
-func (s *idsStep) Init(c *common.Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	p := c.Profile
 	s.plan = needs{secret: p.Model == store.AppOnly || p.RedirectURI != "", onPrem: p.OnPremises}
 	if s.v.tenant == "" {
@@ -152,7 +152,7 @@ func (s *idsStep) Init(c *common.Context) tea.Cmd {
 }
 
 // value is a field's answer as entered, without the spaces a paste brings.
-func (s *idsStep) value(field string) string {
+func (s *Step) value(field string) string {
 	switch field {
 	case fieldTenant:
 		return strings.TrimSpace(s.v.tenant)
@@ -203,7 +203,7 @@ func validExpiry(v string, now time.Time) error {
 	return nil
 }
 
-func (s *idsStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch m := msg.(type) {
 	case checkedMsg:
 		done, cmd := s.done(c, m)
@@ -238,7 +238,7 @@ func (s *idsStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 // submit moves on when every field passed its check for the values now
 // entered; otherwise it starts what is missing, and the step moves on
 // when the last check passes.
-func (s *idsStep) submit(c *common.Context) (bool, tea.Cmd) {
+func (s *Step) submit(c *common.Context) (bool, tea.Cmd) {
 	var cmds []tea.Cmd
 	for _, f := range s.checkedFields() {
 		ch := s.checks[f]
@@ -260,7 +260,7 @@ func (s *idsStep) submit(c *common.Context) (bool, tea.Cmd) {
 }
 
 // checkedFields are the fields with a live check, in order.
-func (s *idsStep) checkedFields() []string {
+func (s *Step) checkedFields() []string {
 	if s.plan.secret {
 		return []string{fieldTenant, fieldClient, fieldSecret}
 	}
@@ -269,7 +269,7 @@ func (s *idsStep) checkedFields() []string {
 
 // cancelChecks stops the checks under way; their fields are checked again
 // when next left or submitted.
-func (s *idsStep) cancelChecks() {
+func (s *Step) cancelChecks() {
 	for _, ch := range s.checks {
 		if ch.Running {
 			ch.cancel()
@@ -281,7 +281,7 @@ func (s *idsStep) cancelChecks() {
 
 // check starts the live check of a field, if it has one and its value
 // changed since the last one.
-func (s *idsStep) check(c *common.Context, field string) tea.Cmd {
+func (s *Step) check(c *common.Context, field string) tea.Cmd {
 	ch, ok := s.checks[field]
 	value := s.value(field)
 	if !ok || value == "" || (ch.Value == value && (ch.Running || ch.OK != "" || ch.Err != "")) {
@@ -321,7 +321,7 @@ func (s *idsStep) check(c *common.Context, field string) tea.Cmd {
 }
 
 // done takes a check's result.
-func (s *idsStep) done(c *common.Context, m checkedMsg) (bool, tea.Cmd) {
+func (s *Step) done(c *common.Context, m checkedMsg) (bool, tea.Cmd) {
 	ch := s.checks[m.field]
 	if !ch.Running || m.value != s.value(m.field) {
 		return false, nil // cancelled, or typed over while the check ran
@@ -362,7 +362,7 @@ func explain(err error) string {
 }
 
 // save stores the checked IDs and the sealed secret.
-func (s *idsStep) save(c *common.Context) error {
+func (s *Step) save(c *common.Context) error {
 	p := c.Profile
 	p.TenantID = s.tenant
 	if t := s.value(fieldTenant); !guidRe.MatchString(t) {
@@ -393,7 +393,7 @@ func (s *idsStep) save(c *common.Context) error {
 	return nil
 }
 
-func (s *idsStep) View(c *common.Context) string {
+func (s *Step) View(c *common.Context) string {
 	heading := "Enter the IDs from the app registration. Each is checked as you go."
 	if s.submitting && s.Busy() {
 		heading = "Waiting for the checks to finish…"
@@ -403,7 +403,7 @@ func (s *idsStep) View(c *common.Context) string {
 
 // FieldErr is what is wrong with the focused field, or else what a
 // failed check found, with its fix: the focused field's first.
-func (s *idsStep) FieldErr() error {
+func (s *Step) FieldErr() error {
 	if err := s.form.Err(); err != nil {
 		return err
 	}

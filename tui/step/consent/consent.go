@@ -1,4 +1,4 @@
-package tui
+package consent
 
 import (
 	"context"
@@ -26,7 +26,7 @@ import (
 // code and a countdown, and the browser sign-in shows its link and takes
 // the address the browser ends on pasted back, since no browser can be
 // opened on the server. App-only profiles sign nobody in.
-type consentStep struct {
+type Step struct {
 	mode    consentMode
 	entries []consentEntry
 	sel     int
@@ -97,7 +97,7 @@ func (e consentEntry) done() bool { return e.user.Consent == store.ConsentDone }
 
 // consentServiceKey is the user key a service account's token is kept
 // under when the account is not one of the profile's users.
-const consentServiceKey = "service-account"
+const ServiceKey = "service-account"
 
 var consentKeys = struct {
 	Continue, Device, Browser, Export, Skip, CopyCode, CopyLink, Submit, Save key.Binding
@@ -143,25 +143,25 @@ type (
 	}
 )
 
-func newConsentStep() *consentStep {
+func New() *Step {
 	in := textinput.New()
 	in.Prompt = "› "
 	in.Placeholder = "http://localhost…"
 	styles := in.Styles()
 	styles.Cursor.Blink = false
 	in.SetStyles(styles)
-	return &consentStep{input: in, wrong: map[string]string{}}
+	return &Step{input: in, wrong: map[string]string{}}
 }
 
-func (s *consentStep) ID() string    { return common.StepConsent }
-func (s *consentStep) Title() string { return "sign-in and consent" }
+func (s *Step) ID() string    { return common.StepConsent }
+func (s *Step) Title() string { return "sign-in and consent" }
 
 // Busy while a sign-in runs: Esc then cancels it instead of leaving the step.
-func (s *consentStep) Busy() bool {
+func (s *Step) Busy() bool {
 	return s.working != "" || s.mode == consentDevice || s.mode == consentBrowser
 }
 
-func (s *consentStep) Keys() help.KeyMap {
+func (s *Step) Keys() help.KeyMap {
 	switch {
 	case s.working != "":
 		return common.KeyMap{}
@@ -179,7 +179,7 @@ func (s *consentStep) Keys() help.KeyMap {
 }
 
 // Init (re)loads who signs in; a sign-in left running is cancelled.
-func (s *consentStep) Init(c *common.Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.endSession()
 	s.mode, s.note, s.panel, s.working = consentTable, "", "", ""
 	switch c.Profile.Model {
@@ -211,7 +211,7 @@ func consentValidUPN(v string) error {
 
 // load builds the table: every user with a resolved account, or the one
 // service account.
-func (s *consentStep) load(c *common.Context) error {
+func (s *Step) load(c *common.Context) error {
 	var users []store.User
 	if c.DB != nil && c.Profile.ID != "" {
 		var err error
@@ -222,9 +222,9 @@ func (s *consentStep) load(c *common.Context) error {
 	s.entries, s.skipped = nil, 0
 	if c.Profile.Model == store.ServiceAccount {
 		sa := c.Profile.ServiceAccount
-		e := consentEntry{user: store.User{Key: consentServiceKey, Name: "Service account", Account: sa, UPN: sa, Mapping: store.MappingOK}}
+		e := consentEntry{user: store.User{Key: ServiceKey, Name: "Service account", Account: sa, UPN: sa, Mapping: store.MappingOK}}
 		for _, u := range users {
-			if u.Key == consentServiceKey || strings.EqualFold(u.UPN, sa) || (u.UPN == "" && strings.EqualFold(u.Account, sa)) {
+			if u.Key == ServiceKey || strings.EqualFold(u.UPN, sa) || (u.UPN == "" && strings.EqualFold(u.Account, sa)) {
 				e = consentEntry{user: u, saved: true}
 				break
 			}
@@ -246,11 +246,11 @@ func (s *consentStep) load(c *common.Context) error {
 	return nil
 }
 
-func (s *consentStep) firstPending() int {
+func (s *Step) firstPending() int {
 	return slices.IndexFunc(s.entries, func(e consentEntry) bool { return !e.done() })
 }
 
-func (s *consentStep) pending() []consentEntry {
+func (s *Step) pending() []consentEntry {
 	var out []consentEntry
 	for _, e := range s.entries {
 		if !e.done() {
@@ -260,13 +260,13 @@ func (s *consentStep) pending() []consentEntry {
 	return out
 }
 
-func (s *consentStep) entry(key string) (int, bool) {
+func (s *Step) entry(key string) (int, bool) {
 	i := slices.IndexFunc(s.entries, func(e consentEntry) bool { return e.user.Key == key })
 	return i, i >= 0
 }
 
 // endSession stops a sign-in under way: its poll, its listener.
-func (s *consentStep) endSession() {
+func (s *Step) endSession() {
 	s.seq++
 	if s.cancel != nil {
 		s.cancel()
@@ -283,7 +283,7 @@ func (s *consentStep) endSession() {
 
 // export writes one block of instructions per user still to sign in, to a
 // text file beside the database.
-func (s *consentStep) export(c *common.Context) (string, int, error) {
+func (s *Step) export(c *common.Context) (string, int, error) {
 	pending := s.pending()
 	if len(pending) == 0 {
 		return "", 0, nil
@@ -318,7 +318,7 @@ func (s *consentStep) export(c *common.Context) (string, int, error) {
 // View
 
 // FieldErr is what is wrong with the service account as entered.
-func (s *consentStep) FieldErr() error {
+func (s *Step) FieldErr() error {
 	if s.mode != consentAccount || s.account == nil {
 		return nil
 	}
@@ -326,8 +326,53 @@ func (s *consentStep) FieldErr() error {
 }
 
 // SetSize fits the service account's form.
-func (s *consentStep) SetSize(c *common.Context) {
+func (s *Step) SetSize(c *common.Context) {
 	if s.account != nil {
 		s.account.SetSize(c.Width, c.BodyHeight()-2)
 	}
 }
+
+// Mode names what the step shows: "table", "account", "device",
+// "browser" or "app-only".
+func (s *Step) Mode() string {
+	return [...]string{consentTable: "table", consentAccount: "account", consentDevice: "device", consentBrowser: "browser", consentAppOnly: "app-only"}[s.mode]
+}
+
+// Device is the device code of the sign-in under way, if any.
+func (s *Step) Device() *flows.DeviceCode { return s.dev }
+
+// SignInURL is the browser sign-in's link while one is under way.
+func (s *Step) SignInURL() string {
+	if s.lb == nil {
+		return ""
+	}
+	return s.lb.sess.URL
+}
+
+// Stop ends a sign-in under way: its poll, its listener.
+func (s *Step) Stop() { s.endSession() }
+
+// URL is the link of the browser sign-in that started.
+func (m consentBrowserMsg) URL() string {
+	if m.lb == nil {
+		return ""
+	}
+	return m.lb.sess.URL
+}
+
+// Opened reports whether a browser opened the link on this machine.
+func (m consentBrowserMsg) Opened() bool { return m.opened }
+
+// Err is why the browser sign-in could not start.
+func (m consentBrowserMsg) Err() error { return m.err }
+
+// Selected is the key of the user whose line is selected.
+func (s *Step) Selected() string {
+	if s.sel < 0 || s.sel >= len(s.entries) {
+		return ""
+	}
+	return s.entries[s.sel].user.Key
+}
+
+// AdminConsentURL is the admin consent link an app-only profile shows.
+func (s *Step) AdminConsentURL() string { return s.adminURL }

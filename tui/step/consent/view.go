@@ -1,7 +1,7 @@
 // The consent step's screens: who signs in, the device code with its QR
 // code, the browser's link, and app-only.
 
-package tui
+package consent
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 	"github.com/modauth/modauth/tui/internal/qr"
 )
 
-func (s *consentStep) View(c *common.Context) string {
+func (s *Step) View(c *common.Context) string {
 	if s.working != "" && s.mode != consentBrowser {
 		return s.working
 	}
@@ -32,14 +32,14 @@ func (s *consentStep) View(c *common.Context) string {
 	return s.viewTable(c)
 }
 
-func (s *consentStep) targetEntry() consentEntry {
+func (s *Step) targetEntry() consentEntry {
 	if i, ok := s.entry(s.target); ok {
 		return s.entries[i]
 	}
 	return consentEntry{}
 }
 
-func (s *consentStep) viewTable(c *common.Context) string {
+func (s *Step) viewTable(c *common.Context) string {
 	st, w := c.Styles, c.Width
 	var top []string
 	if c.Profile.Model == store.ServiceAccount {
@@ -94,7 +94,7 @@ func (s *consentStep) viewTable(c *common.Context) string {
 	return strings.Join(top, "\n") + "\n" + strings.Join(table, "\n") + "\n" + strings.Join(bottom, "\n")
 }
 
-func (s *consentStep) tableLines(c *common.Context, rows int) []string {
+func (s *Step) tableLines(c *common.Context, rows int) []string {
 	st, w := c.Styles, c.Width
 	nameW, acctW := 4, 7
 	for _, e := range s.entries {
@@ -139,11 +139,11 @@ func (s *consentStep) tableLines(c *common.Context, rows int) []string {
 }
 
 // consentSpaced writes a code as spaced letters, to read off a screen.
-func consentSpaced(code string) string {
+func SpacedCode(code string) string {
 	return strings.Join(strings.Split(code, ""), " ")
 }
 
-func (s *consentStep) viewDevice(c *common.Context) string {
+func (s *Step) viewDevice(c *common.Context) string {
 	st, w, e := c.Styles, c.Width, s.targetEntry()
 	dc := s.dev
 	var lines []string
@@ -153,7 +153,7 @@ func (s *consentStep) viewDevice(c *common.Context) string {
 		first += "  " + st.OK.Render("✓ copied")
 	}
 	lines = append(lines, first)
-	box := st.Box.Padding(1, 4).Render(st.Code.Render(consentSpaced(dc.UserCode)))
+	box := st.Box.Padding(1, 4).Render(st.Code.Render(SpacedCode(dc.UserCode)))
 	lines = append(lines, strings.Split(box, "\n")...)
 	lines = append(lines, strings.Split(common.Wrap("Open "+dc.VerificationURI+" on any device and enter it, then sign in as "+e.account()+".", w), "\n")...)
 	left := dc.ExpiresAt.Sub(c.Now())
@@ -183,7 +183,7 @@ func (s *consentStep) viewDevice(c *common.Context) string {
 
 // qr renders the verification address as a QR code, once per address
 // and background.
-func (s *consentStep) qr(c *common.Context, url string) string {
+func (s *Step) qr(c *common.Context, url string) string {
 	k := fmt.Sprint(url, c.Dark)
 	if s.qrFor == k {
 		return s.qrText
@@ -213,7 +213,7 @@ func consentHardWrap(s string, width int) []string {
 	return strings.Split(ansi.Hardwrap(s, max(width, 20), true), "\n")
 }
 
-func (s *consentStep) viewBrowser(c *common.Context) string {
+func (s *Step) viewBrowser(c *common.Context) string {
 	st, w, e := c.Styles, c.Width, s.targetEntry()
 	head := []string{st.Bold.Render("Browser sign-in for " + e.label()), ""}
 	intro := "! No browser can be opened here. Open this link on any device and sign in as " + e.account() + ":"
@@ -266,7 +266,7 @@ func (s *consentStep) viewBrowser(c *common.Context) string {
 	return strings.Join(slices.Concat(head, link, tail), "\n")
 }
 
-func (s *consentStep) viewAppOnly(c *common.Context) string {
+func (s *Step) viewAppOnly(c *common.Context) string {
 	st, w := c.Styles, c.Width
 	var lines []string
 	lines = append(lines, st.Bold.Render("App-only: nobody signs in."), "",
@@ -310,7 +310,7 @@ func consentPlural(n int, one, many string) string {
 
 // consentDeviceURL is where a user enters a device code in the profile's
 // cloud. The codes themselves expire, so exports carry only the address.
-func consentDeviceURL(c *common.Context, s *consentStep) string {
+func consentDeviceURL(c *common.Context, s *Step) string {
 	if s.dev != nil && s.dev.VerificationURI != "" {
 		return s.dev.VerificationURI
 	}

@@ -1,4 +1,4 @@
-package tui
+package users
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 // consultant imports the product's user export or adds users by hand,
 // resolves them through Graph, and fixes or removes whoever did not
 // resolve. Nothing continues silently with an unresolved user.
-type usersStep struct {
+type Step struct {
 	users          []store.User
 	cursor, offset int
 	lastRows       int // table rows the last frame had room for: a page
@@ -83,18 +83,18 @@ var usersKeys = struct {
 	SubmitEdit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
 }
 
-func newUsersStep() *usersStep { return &usersStep{width: 80} }
+func New() *Step { return &Step{width: 80} }
 
-func (s *usersStep) ID() string    { return common.StepUsers }
-func (s *usersStep) Title() string { return "users and UPNs" }
+func (s *Step) ID() string    { return common.StepUsers }
+func (s *Step) Title() string { return "users and UPNs" }
 
 // Busy is true while a resolve or an import runs, and while a form or a
 // question is open: then esc reaches the step, which closes the form
 // instead of leaving the step.
-func (s *usersStep) Busy() bool { return s.resolving || s.loading }
+func (s *Step) Busy() bool { return s.resolving || s.loading }
 
 // SetSize fits an open form between its title and its notes.
-func (s *usersStep) SetSize(c *common.Context) {
+func (s *Step) SetSize(c *common.Context) {
 	s.width = c.Width
 	if s.form != nil {
 		s.form.SetSize(c.Width, c.BodyHeight()-6)
@@ -102,9 +102,9 @@ func (s *usersStep) SetSize(c *common.Context) {
 }
 
 // Modal: a form or question is open, and esc closes it.
-func (s *usersStep) Modal() bool { return s.mode != usersList }
+func (s *Step) Modal() bool { return s.mode != usersList }
 
-func (s *usersStep) Init(c *common.Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.width = c.Width
 	if s.resolving {
 		return nil
@@ -114,7 +114,7 @@ func (s *usersStep) Init(c *common.Context) tea.Cmd {
 }
 
 // load reads the profile's users from the store.
-func (s *usersStep) load(c *common.Context) tea.Cmd {
+func (s *Step) load(c *common.Context) tea.Cmd {
 	if c.DB == nil || c.Profile.ID == "" {
 		s.users = nil
 		return nil
@@ -130,7 +130,7 @@ func (s *usersStep) load(c *common.Context) tea.Cmd {
 
 // Keys are the bindings that apply now, most useful first, as many as
 // the help bar has room for next to the frame's esc and ctrl+c.
-func (s *usersStep) Keys() help.KeyMap {
+func (s *Step) Keys() help.KeyMap {
 	k := usersKeys
 	switch {
 	case s.mode == usersImport:
@@ -181,7 +181,7 @@ type (
 	}
 )
 
-func (s *usersStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		s.width = msg.Width
@@ -260,7 +260,7 @@ func (s *usersStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, nil
 }
 
-func (s *usersStep) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
+func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	switch {
 	case s.loading:
 		return false, nil
@@ -329,25 +329,25 @@ func (s *usersStep) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 }
 
 // move handles the cursor keys; it reports whether k was one.
-func (s *usersStep) move(k tea.KeyPressMsg) bool {
+func (s *Step) move(k tea.KeyPressMsg) bool {
 	var ok bool
 	s.cursor, ok = common.MoveCursor(k, s.cursor, len(s.users), s.rows())
 	return ok
 }
 
-func (s *usersStep) selected() (store.User, bool) {
+func (s *Step) selected() (store.User, bool) {
 	if s.cursor < 0 || s.cursor >= len(s.users) {
 		return store.User{}, false
 	}
 	return s.users[s.cursor], true
 }
 
-func (s *usersStep) setNote(kind, text string) { s.note, s.noteKind = text, kind }
+func (s *Step) setNote(kind, text string) { s.note, s.noteKind = text, kind }
 
-func (s *usersStep) clearNote() { s.note, s.noteKind, s.bad, s.badFile = "", "", nil, "" }
+func (s *Step) clearNote() { s.note, s.noteKind, s.bad, s.badFile = "", "", nil, "" }
 
 // ready reports whether every user resolved to an account modauth can use.
-func (s *usersStep) ready() bool {
+func (s *Step) ready() bool {
 	if len(s.users) == 0 {
 		return false
 	}
@@ -361,7 +361,7 @@ func (s *usersStep) ready() bool {
 
 // continueIfReady moves on when every user resolved, and otherwise says
 // who holds the step up and what to do.
-func (s *usersStep) continueIfReady() (bool, tea.Cmd) {
+func (s *Step) continueIfReady() (bool, tea.Cmd) {
 	if len(s.users) == 0 {
 		s.setNote("error", "The product's users come first: press i to import its user export (CSV) or a to add a user.")
 		return false, common.ErrCmd(errors.New("no users yet: import them with i or add one with a"))
@@ -405,9 +405,16 @@ func (s *usersStep) continueIfReady() (bool, tea.Cmd) {
 var usersAdminScopes = []string{"User.Read.All"}
 
 // FieldErr is what is wrong with the open form's field.
-func (s *usersStep) FieldErr() error {
+func (s *Step) FieldErr() error {
 	if s.form == nil || s.mode == usersList {
 		return nil
 	}
 	return s.form.Err()
 }
+
+// Device is the device code of the admin sign-in a run waits for, if any.
+func (s *Step) Device() *flows.DeviceCode { return s.device }
+
+// Listing reports whether the step shows its list of users (no form, no
+// import open).
+func (s *Step) Listing() bool { return s.mode == usersList }

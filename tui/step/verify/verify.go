@@ -1,4 +1,4 @@
-package tui
+package verify
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // one line per protocol of the profile, with the time it took and, for a
 // failure, the error, its fix and the Exchange PowerShell that fixes it
 // where the fix is on the Exchange side.
-type verifyStep struct {
+type Step struct {
 	users   []store.User // those who can be tested: signed in, or resolved for app-only
 	loaded  bool
 	loadErr error
@@ -74,19 +74,19 @@ var verifyKeys = struct {
 	Scroll: key.NewBinding(key.WithKeys("pgdown", "pgup"), key.WithHelp("pgdn/pgup", "scroll")),
 }
 
-func newVerifyStep() *verifyStep { return &verifyStep{} }
+func New() *Step { return &Step{} }
 
-func (s *verifyStep) ID() string    { return common.StepVerify }
-func (s *verifyStep) Title() string { return "connection test" }
-func (s *verifyStep) Busy() bool    { return s.pending > 0 }
+func (s *Step) ID() string    { return common.StepVerify }
+func (s *Step) Title() string { return "connection test" }
+func (s *Step) Busy() bool    { return s.pending > 0 }
 
-func (s *verifyStep) Keys() help.KeyMap {
+func (s *Step) Keys() help.KeyMap {
 	switch {
 	case s.pending > 0:
 		return common.KeyMap{verifyKeys.Scroll}
 	case !s.ran:
 		return common.KeyMap{verifyKeys.Test, verifyKeys.User}
-	case s.failed() == 0:
+	case s.Failed() == 0:
 		return common.KeyMap{verifyKeys.Finish, verifyKeys.Rerun, verifyKeys.User, verifyKeys.Scroll}
 	}
 	k := common.KeyMap{verifyKeys.Rerun}
@@ -100,7 +100,7 @@ func (s *verifyStep) Keys() help.KeyMap {
 }
 
 // hasPS reports whether a failure has PowerShell to show.
-func (s *verifyStep) hasPS() bool {
+func (s *Step) hasPS() bool {
 	for _, r := range s.results {
 		if len(r.ps) > 0 {
 			return true
@@ -110,7 +110,7 @@ func (s *verifyStep) hasPS() bool {
 }
 
 // Init starts over: the profile may have changed since the last visit.
-func (s *verifyStep) Init(c *common.Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.stop()
 	s.results, s.ran, s.showPS, s.offset, s.note = nil, false, false, 0, ""
 	s.loaded, s.loadErr = false, nil
@@ -131,7 +131,7 @@ func (s *verifyStep) Init(c *common.Context) tea.Cmd {
 }
 
 // stop abandons a run under way: its results are dropped when they come.
-func (s *verifyStep) stop() {
+func (s *Step) stop() {
 	s.run++
 	s.pending = 0
 	if s.cancel != nil {
@@ -153,7 +153,7 @@ func verifyTestable(p store.Profile, u store.User) bool {
 	return u.Consent == store.ConsentDone
 }
 
-func (s *verifyStep) failed() int {
+func (s *Step) Failed() int {
 	n := 0
 	for _, r := range s.results {
 		if r.done && !r.ok {
@@ -166,7 +166,7 @@ func (s *verifyStep) failed() int {
 // verifyContinueMsg: "continue anyway?" was answered yes.
 type verifyContinueMsg struct{}
 
-func (s *verifyStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case verifyContinueMsg:
 		return true, nil
@@ -208,7 +208,7 @@ func (s *verifyStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, nil
 }
 
-func (s *verifyStep) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
+func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	s.note = ""
 	switch {
 	case key.Matches(k, verifyKeys.Scroll):
@@ -242,7 +242,7 @@ func (s *verifyStep) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		switch {
 		case !s.ran && len(s.users) > 0 && len(c.Profile.Protocols) > 0:
 			return false, s.start(c)
-		case s.ran && s.failed() == 0:
+		case s.ran && s.Failed() == 0:
 			return true, nil
 		}
 		return false, common.AskCmd("The connection is not verified. Continue anyway?", "Continue", "Stay", func() tea.Msg { return verifyContinueMsg{} })
@@ -273,7 +273,7 @@ func (s *verifyStep) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 }
 
 // start runs every protocol's test at once, each as its own command.
-func (s *verifyStep) start(c *common.Context) tea.Cmd {
+func (s *Step) start(c *common.Context) tea.Cmd {
 	if len(s.users) == 0 || len(c.Profile.Protocols) == 0 {
 		return nil
 	}
@@ -320,4 +320,4 @@ const (
 )
 
 // SetSize has nothing to fit: the results are drawn to the frame's width.
-func (s *verifyStep) SetSize(*common.Context) {}
+func (s *Step) SetSize(*common.Context) {}

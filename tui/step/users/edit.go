@@ -1,7 +1,7 @@
 // The users step's changes to the list: a product's CSV export imported,
 // a user added, an account corrected, a user removed.
 
-package tui
+package users
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ import (
 )
 
 // open shows the form of a mode, filled from the values.
-func (s *usersStep) open(c *common.Context, mode usersMode) {
+func (s *Step) open(c *common.Context, mode usersMode) {
 	var fields []huh.Field
 	switch mode {
 	case usersImport:
@@ -50,7 +50,7 @@ func (s *usersStep) open(c *common.Context, mode usersMode) {
 }
 
 // newKey refuses a user key the profile has already.
-func (s *usersStep) newKey(k string) error {
+func (s *Step) newKey(k string) error {
 	for _, o := range s.users {
 		if k != "" && strings.EqualFold(o.Key, strings.TrimSpace(k)) {
 			return fmt.Errorf("%s is already a user: change its account with e in the list", o.Key)
@@ -60,7 +60,7 @@ func (s *usersStep) newKey(k string) error {
 }
 
 // submit acts on a completed form.
-func (s *usersStep) submit(c *common.Context) tea.Cmd {
+func (s *Step) submit(c *common.Context) tea.Cmd {
 	if c.DB == nil || c.Profile.ID == "" {
 		s.mode, s.form = usersList, nil
 		return common.ErrCmd(errors.New("no profile to keep users in: go back to step 1"))
@@ -104,7 +104,7 @@ func (s *usersStep) submit(c *common.Context) tea.Cmd {
 
 // confirm answers the question whether to remove the selected user.
 // remove deletes a user, once the question was answered yes.
-func (s *usersStep) remove(c *common.Context, key string) tea.Cmd {
+func (s *Step) remove(c *common.Context, key string) tea.Cmd {
 	s.selectKey(key)
 	u, ok := s.selected()
 	if !ok || u.Key != key {
@@ -118,7 +118,7 @@ func (s *usersStep) remove(c *common.Context, key string) tea.Cmd {
 	return cmd
 }
 
-func (s *usersStep) selectKey(k string) {
+func (s *Step) selectKey(k string) {
 	for i, u := range s.users {
 		if u.Key == k {
 			s.cursor = i
@@ -188,7 +188,7 @@ func usersImportCmd(db *store.DB, profileID, path string) tea.Cmd {
 	}
 }
 
-func (s *usersStep) imported(c *common.Context, msg usersImportedMsg) tea.Cmd {
+func (s *Step) imported(c *common.Context, msg usersImportedMsg) tea.Cmd {
 	s.loading = false
 	var ie *store.ImportError
 	switch {

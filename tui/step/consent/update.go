@@ -1,7 +1,7 @@
 // The consent step's messages and keys: sign-ins started, finished or
 // cancelled, the table moved, the rest skipped.
 
-package tui
+package consent
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 	"github.com/modauth/modauth/store"
 )
 
-func (s *consentStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case consentSkipMsg:
 		return s.skip(c)
@@ -57,7 +57,7 @@ func (s *consentStep) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, nil
 }
 
-func (s *consentStep) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
+func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	if k.String() == "esc" && s.Busy() {
 		s.endSession()
 		if s.mode == consentDevice || s.mode == consentBrowser || s.mode == consentTable {
@@ -154,7 +154,7 @@ type consentSkipMsg struct{}
 
 // skip leaves the step with the users who have not signed in marked
 // pending, so the dashboard shows them as sign-in needed.
-func (s *consentStep) skip(c *common.Context) (bool, tea.Cmd) {
+func (s *Step) skip(c *common.Context) (bool, tea.Cmd) {
 	var marks []store.User
 	for _, e := range s.pending() {
 		if e.saved && e.user.Consent == store.ConsentNone {
@@ -173,7 +173,7 @@ func (s *consentStep) skip(c *common.Context) (bool, tea.Cmd) {
 
 // accountUpdate runs the service account's form; once it completes, the
 // account is saved and its sign-in is next.
-func (s *consentStep) accountUpdate(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) accountUpdate(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	state, cmd := s.account.Update(msg)
 	if state != huh.StateCompleted {
 		return false, cmd
