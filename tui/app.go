@@ -1,3 +1,8 @@
+// Package tui is modauth's terminal interface: the setup wizard and, later,
+// the dashboard: the frame, the wizard's sequence and the wiring of the
+// screens, which live in their own packages (common, step/*, dashboard).
+// Only the root model returns a tea.View; screens render
+// strings into the fixed frame: header, body, error slot, help bar.
 package tui
 
 import (
@@ -6,6 +11,10 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/modauth/modauth/tui/step/verify"
+
+	"github.com/modauth/modauth/tui/common"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -16,6 +25,9 @@ import (
 
 	"github.com/modauth/modauth/monitor"
 )
+
+// Options wire the interface to the rest of modauth.
+type Options = common.Options
 
 // screen is what the frame shows.
 type screen int
@@ -28,15 +40,15 @@ const (
 // Model is the root of the interface: the frame around the wizard or the
 // dashboard.
 type Model struct {
-	c        *Context
+	c        *common.Context
 	screen   screen
 	wiz      *wizard
 	dash     *dashboard
 	err      error
-	note     string    // a line of news in the error slot's place
-	noteWarn bool      // the news is not all good
-	bar      string    // the profiles' summary, made when their jobs change
-	question *question // a yes/no question the frame asks before an action
+	note     string           // a line of news in the error slot's place
+	noteWarn bool             // the news is not all good
+	bar      string           // the profiles' summary, made when their jobs change
+	question *common.Question // a yes/no question the frame asks before an action
 	finished bool
 	spin     spinner.Model
 	help     help.Model
@@ -50,15 +62,15 @@ type Model struct {
 // New makes the interface: the wizard for the first profile whose setup
 // is not complete, else the dashboard of the first complete one, else the
 // wizard for a new profile.
-func New(ctx context.Context, opts Options) (*Model, error) {
-	c := &Context{Options: opts, Width: 80, Height: 24, Dark: true, Styles: NewStyles(true), ctx: ctx}
+func New(ctx context.Context, opts common.Options) (*Model, error) {
+	c := &common.Context{Options: opts, Width: 80, Height: 24, Dark: true, Styles: common.NewStyles(true), Ctx: ctx}
 	if opts.DB != nil {
 		ps, err := opts.DB.Profiles()
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range ps {
-			if p.WizardStep != stepVerify {
+			if p.WizardStep != common.StepVerify {
 				c.Profile = p
 				break
 			}
@@ -78,7 +90,7 @@ func New(ctx context.Context, opts Options) (*Model, error) {
 }
 
 // Context exposes the shared state, for tests.
-func (m *Model) Context() *Context { return m.c }
+func (m *Model) Context() *common.Context { return m.c }
 
 func (m *Model) Init() tea.Cmd {
 	first := m.wiz.current().Init(m.c)
@@ -106,7 +118,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			q := m.question
 			m.question = nil
 			if yes {
-				return m, q.answer
+				return m, q.OnYes()
 			}
 			return m, nil
 		}
@@ -129,14 +141,14 @@ func isHuhMsg(msg tea.Msg) bool {
 
 // askFirst opens a yes/no question; yes runs then.
 func (m *Model) askFirst(text, yes, no string, then tea.Cmd) tea.Cmd {
-	m.question = ask(m.c, text, yes, no, then)
+	m.question = common.Ask(m.c, text, yes, no, then)
 	return m.question.Init()
 }
 
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
-	case askMsg:
-		return m, m.askFirst(msg.text, msg.yes, msg.no, msg.then)
+	case common.AskMsg:
+		return m, m.askFirst(msg.Text, msg.Yes, msg.No, msg.Then)
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
@@ -145,13 +157,13 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tea.BackgroundColorMsg:
 		m.c.Dark = msg.IsDark()
-		m.c.Styles = NewStyles(m.c.Dark)
+		m.c.Styles = common.NewStyles(m.c.Dark)
 		m.help.Styles = help.DefaultStyles(m.c.Dark)
 		return m, nil
-	case errMsg:
-		m.err, m.note = msg.err, ""
-	case noteMsg:
-		m.note, m.noteWarn = msg.text, msg.warn
+	case common.ErrMsg:
+		m.err, m.note = msg.Err, ""
+	case common.NoteMsg:
+		m.note, m.noteWarn = msg.Text, msg.Warn
 		if m.dash != nil {
 			m.refreshProfile()
 			m.bar = m.profileBar()
@@ -165,22 +177,22 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		m.err, m.note = nil, ""
 		switch {
-		case key.Matches(msg, keys.Quit):
+		case key.Matches(msg, common.Keys.Quit):
 			if (m.finished || m.screen == screenDashboard) && m.c.Throwaway == "" {
 				return m, tea.Quit
 			}
 			return m, m.askFirst(m.quitQuestion(), "Quit", "Stay", tea.Quit)
-		case m.finished && key.Matches(msg, keys.Next):
+		case m.finished && key.Matches(msg, common.Keys.Next):
 			m.finished = false
 			return m, m.openDashboard(m.c.Profile)
 		case m.finished && m.c.Throwaway != "": // the demo's data goes with it
 			return m, m.askFirst(m.quitQuestion(), "Quit", "Stay", tea.Quit)
 		case m.finished:
 			return m, tea.Quit
-		case key.Matches(msg, keys.Help):
+		case key.Matches(msg, common.Keys.Help):
 			m.help.ShowAll = !m.help.ShowAll
 			return m, nil
-		case key.Matches(msg, keys.Back) && m.screen == screenWizard && m.wiz.at > 0 && !m.wiz.current().Busy() && !isModal(m.wiz.current()):
+		case key.Matches(msg, common.Keys.Back) && m.screen == screenWizard && m.wiz.at > 0 && !m.wiz.current().Busy() && !isModal(m.wiz.current()):
 			m.wiz.at--
 			return m, m.wiz.current().Init(m.c)
 		}
@@ -200,7 +212,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	if err := m.wiz.saveProgress(m.c, s); err != nil {
-		return m, tea.Batch(cmd, errCmd(err))
+		return m, tea.Batch(cmd, common.ErrCmd(err))
 	}
 	if m.wiz.at == len(m.wiz.steps)-1 {
 		m.finished = true
@@ -226,7 +238,7 @@ func (m *Model) render() string {
 		if bar := m.bar; bar != "" {
 			body = bar + "\n" + body
 		}
-		return m.frame(m.dash.Header(c), body, m.err, m.dashboardKeys(), keys.Quit)
+		return m.frame(m.dash.Header(c), body, m.err, m.dashboardKeys(), common.Keys.Quit)
 	}
 	header := m.wiz.header(c)
 	if c.Demo != "" {
@@ -242,15 +254,15 @@ func (m *Model) render() string {
 	var tail []key.Binding
 	switch {
 	case m.wiz.current().Busy():
-		tail = append(tail, keys.Cancel) // every long task stops on esc
+		tail = append(tail, common.Keys.Cancel) // every long task stops on esc
 	case m.wiz.at > 0:
-		tail = append(tail, keys.Back)
+		tail = append(tail, common.Keys.Back)
 	}
 	err := m.err
 	if err == nil {
 		err = fieldErr(m.wiz.current())
 	}
-	return m.frame(header, body, err, m.wiz.current().Keys(), append(tail, keys.Quit)...)
+	return m.frame(header, body, err, m.wiz.current().Keys(), append(tail, common.Keys.Quit)...)
 }
 
 // frame lays out a header, a body clipped to the room there is, the
@@ -265,8 +277,8 @@ func (m *Model) frame(header, body string, err error, km help.KeyMap, tail ...ke
 	bar := fitBar(c.Width, km.ShortHelp(), tail)
 	if m.help.ShowAll {
 		groups := append(km.FullHelp(), append(tail, keysCloseHelp))
-		body = st.Bold.Render("Keys on this screen") + "\n\n" + fullHelp(m.help, groups, c.Width, c.bodyHeight()-2)
-		bar = keyMap{keysCloseHelp}
+		body = st.Bold.Render("Keys on this screen") + "\n\n" + fullHelp(m.help, groups, c.Width, c.BodyHeight()-2)
+		bar = common.KeyMap{keysCloseHelp}
 	}
 	// The error slot has errorLines; a question may take up to twice as
 	// many more from the body, so that what it asks is never cut.
@@ -275,12 +287,12 @@ func (m *Model) frame(header, body string, err error, km help.KeyMap, tail ...ke
 	case m.question != nil:
 		slot = strings.Split(strings.TrimRight(m.question.View(), "\n"), "\n")
 	case err != nil:
-		slot = strings.Split(wrap("✗ "+firstLine(err), c.Width-1), "\n")
+		slot = strings.Split(common.Wrap("✗ "+common.FirstLine(err), c.Width-1), "\n")
 		for i := range slot {
 			slot[i] = st.Error.Render(slot[i])
 		}
 	case m.note != "":
-		slot = strings.Split(wrap(m.note, c.Width-1), "\n")
+		slot = strings.Split(common.Wrap(m.note, c.Width-1), "\n")
 		style := st.OK
 		if m.noteWarn {
 			style = st.Warn
@@ -289,9 +301,9 @@ func (m *Model) frame(header, body string, err error, km help.KeyMap, tail ...ke
 			slot[i] = style.Render(slot[i])
 		}
 	}
-	slotLines := errorLines
+	slotLines := common.ErrorLines
 	if m.question != nil {
-		slotLines = min(max(len(slot), errorLines), 3*errorLines)
+		slotLines = min(max(len(slot), common.ErrorLines), 3*common.ErrorLines)
 	}
 	for len(slot) < slotLines {
 		slot = append(slot, "")
@@ -307,7 +319,7 @@ func (m *Model) frame(header, body string, err error, km help.KeyMap, tail ...ke
 	for i := range slot {
 		slot[i] = ansi.Truncate(slot[i], c.Width, "…")
 	}
-	room := c.bodyHeight() - (slotLines - errorLines)
+	room := c.BodyHeight() - (slotLines - common.ErrorLines)
 	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
 	if len(lines) > room {
 		lines = lines[:room]
@@ -326,14 +338,14 @@ func (m *Model) frame(header, body string, err error, km help.KeyMap, tail ...ke
 // quitQuestion asks before leaving, saying what stays and what goes.
 func (m *Model) quitQuestion() string {
 	if dir := m.c.Throwaway; dir != "" {
-		return fmt.Sprintf("Leave the demo? Its data (%s) is thrown away; saved files and exports stay in %s.", dir, m.c.savePath(""))
+		return fmt.Sprintf("Leave the demo? Its data (%s) is thrown away; saved files and exports stay in %s.", dir, m.c.SavePath(""))
 	}
 	return "Quit? What was completed is saved; this step starts over next time."
 }
 
 func (m *Model) finishedView() string {
 	st := m.c.Styles
-	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verifyStep); ok && v.failed() > 0 {
+	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verify.Step); ok && v.Failed() > 0 {
 		return st.Warn.Render("! Setup of "+m.c.Profile.ID+" is saved, but the connection test did not pass.") + "\n\n" +
 			"Apply the fixes shown, then run modauth again and test once more.\n\n" +
 			st.Faint.Render("Press any key to leave.")
@@ -344,16 +356,8 @@ func (m *Model) finishedView() string {
 		st.Faint.Render("enter: dashboard · any other key: leave")
 }
 
-func firstLine(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
-}
-
 // Run shows the interface until the person leaves it.
-func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) error {
+func Run(ctx context.Context, opts common.Options, progOpts ...tea.ProgramOption) error {
 	m, err := New(ctx, opts)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // The dashboard's actions; the dashboard itself owns moving, sorting,
@@ -33,13 +34,6 @@ var actionKeys = struct {
 	NewProfile:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new profile")),
 }
 
-// noteMsg shows a line in the error slot's place, not as an error; warn
-// when the news is not all good.
-type noteMsg struct {
-	text string
-	warn bool
-}
-
 // sweepTickMsg asks for the next sweep.
 type sweepTickMsg struct{}
 
@@ -51,7 +45,7 @@ func completeProfiles(db *store.DB) ([]store.Profile, error) {
 	}
 	var out []store.Profile
 	for _, p := range ps {
-		if p.WizardStep == stepVerify {
+		if p.WizardStep == common.StepVerify {
 			out = append(out, p)
 		}
 	}
@@ -89,7 +83,7 @@ func (m *Model) openDashboard(p store.Profile) tea.Cmd {
 
 // sweep runs one sweep of every profile and reports when it ended.
 func (m *Model) sweep() tea.Cmd {
-	eng, ctx, now := m.eng, m.c.ctx, m.c.now
+	eng, ctx, now := m.eng, m.c.Ctx, m.c.Now
 	return func() tea.Msg {
 		sum, err := eng.Sweep(ctx)
 		if err == nil && sum.Jobs() > 0 && sum.Ran[store.StateUnreachable] == sum.Jobs() {
@@ -121,7 +115,7 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 		m.lastSweep = &msg
 		m.refreshProfile()
 		m.bar = m.profileBar()
-		return tea.Batch(m.dash.Update(c, msg), m.dash.Reload(c), tea.Tick(max(msg.next.Sub(c.now()), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} }))
+		return tea.Batch(m.dash.Update(c, msg), m.dash.Reload(c), tea.Tick(max(msg.next.Sub(c.Now()), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} }))
 	case sweepTickMsg:
 		return m.sweep()
 	case jobEventMsg:
@@ -138,7 +132,7 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, actionKeys.SyncFailing):
 			jobs, err := c.DB.Jobs(c.Profile.ID)
 			if err != nil {
-				return errCmd(err)
+				return common.ErrCmd(err)
 			}
 			var keys []string
 			for k, j := range jobs {
@@ -147,7 +141,7 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 				}
 			}
 			if len(keys) == 0 {
-				return func() tea.Msg { return noteMsg{text: "nobody is failing"} }
+				return func() tea.Msg { return common.NoteMsg{Text: "nobody is failing"} }
 			}
 			return m.syncNow(fmt.Sprintf("syncing the %d failing user(s)", len(keys)), keys...)
 		case key.Matches(msg, actionKeys.Export):
@@ -159,7 +153,7 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, actionKeys.Reconsent):
 			m.screen = screenWizard
 			m.wiz = newWizard(c)
-			m.wiz.at = m.wiz.index(stepConsent)
+			m.wiz.at = m.wiz.index(common.StepConsent)
 			return m.wiz.current().Init(c)
 		case key.Matches(msg, actionKeys.NewProfile):
 			c.Profile = store.Profile{Hosts: c.Options.Hosts}
@@ -183,43 +177,45 @@ func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
 
 // syncNow runs the named users' jobs at once.
 func (m *Model) syncNow(what string, keys ...string) tea.Cmd {
-	eng, ctx, pid := m.eng, m.c.ctx, m.c.Profile.ID
+	eng, ctx, pid := m.eng, m.c.Ctx, m.c.Profile.ID
 	m.note = what + "…"
 	return func() tea.Msg {
 		sum, err := eng.SyncNow(ctx, pid, keys...)
 		if err != nil {
-			return errMsg{err}
+			return common.ErrMsg{Err: err}
 		}
 		return syncedNote(sum)
 	}
 }
 
 // syncedNote says how a "sync now" went: a ✓ only when every job ran ok.
-func syncedNote(sum monitor.Summary) noteMsg {
+func syncedNote(sum monitor.Summary) common.NoteMsg {
 	ran, ok := sum.Jobs(), sum.Ran[store.StateOK]
 	switch {
 	case ran == 0:
-		return noteMsg{text: "nothing to sync", warn: true}
+		return common.NoteMsg{Text: "nothing to sync", Warn: true}
 	case ok == ran:
-		return noteMsg{text: fmt.Sprintf("✓ synced %d user(s)", ran)}
+		return common.NoteMsg{Text: fmt.Sprintf("✓ synced %d user(s)", ran)}
 	}
 	worst, n := worstState(sum.Ran)
-	return noteMsg{text: fmt.Sprintf("! synced %d user(s): %d ok, %d %s", ran, ok, n, worst), warn: true}
+	return common.NoteMsg{Text: fmt.Sprintf("! synced %d user(s): %d ok, %d %s", ran, ok, n, worst), Warn: true}
 }
 
 // export writes the current view as CSV next to the database.
 func (m *Model) export() tea.Cmd {
-	path := m.c.savePath(fmt.Sprintf("%s-users-%s.csv", m.c.Profile.ID, m.c.now().Format("20060102-150405")))
+	path := m.c.SavePath(fmt.Sprintf("%s-users-%s.csv", m.c.Profile.ID, m.c.Now().Format("20060102-150405")))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
-		return errCmd(fmt.Errorf("export: %w", err))
+		return common.ErrCmd(fmt.Errorf("export: %w", err))
 	}
 	defer f.Close()
 	rows := m.dash.Rows()
 	if err := store.WriteUsersCSV(f, rows); err != nil {
-		return errCmd(fmt.Errorf("export: %w", err))
+		return common.ErrCmd(fmt.Errorf("export: %w", err))
 	}
-	return func() tea.Msg { return noteMsg{text: fmt.Sprintf("✓ %d user(s) written to %s", len(rows), path)} }
+	return func() tea.Msg {
+		return common.NoteMsg{Text: fmt.Sprintf("✓ %d user(s) written to %s", len(rows), path)}
+	}
 }
 
 // copyLink copies a consent link for the selected user: the sign-in page
@@ -230,16 +226,16 @@ func (m *Model) copyLink() tea.Cmd {
 		return nil
 	}
 	c, p := m.c, m.c.Profile
-	fc, err := c.conn(p).Identity(c.ctx)
+	fc, err := c.Conn(p).Identity(c.Ctx)
 	if err != nil {
-		return errCmd(err)
+		return common.ErrCmd(err)
 	}
 	s, err := fc.StartAuthCode(flows.AuthCodeRequest{RedirectURI: "http://localhost", Scopes: p.Scopes, LoginHint: cmp.Or(u.UPN, u.Account), Prompt: "consent"})
 	if err != nil {
-		return errCmd(err)
+		return common.ErrCmd(err)
 	}
 	return tea.Batch(tea.SetClipboard(s.URL), func() tea.Msg {
-		return noteMsg{text: "✓ consent link for " + cmp.Or(u.UPN, u.Account) + " copied (OSC 52)"}
+		return common.NoteMsg{Text: "✓ consent link for " + cmp.Or(u.UPN, u.Account) + " copied (OSC 52)"}
 	})
 }
 
@@ -250,13 +246,13 @@ func (m *Model) rotate() tea.Cmd {
 	return func() tea.Msg {
 		current, err := c.DB.ClientSecret(p.ID)
 		if err != nil {
-			return errMsg{fmt.Errorf("rotate secret: this profile has no client secret: %w", err)}
+			return common.ErrMsg{Err: fmt.Errorf("rotate secret: this profile has no client secret: %w", err)}
 		}
-		cn := c.conn(p)
+		cn := c.Conn(p)
 		g := c.AdminGraph
 		if g == nil {
-			if _, err := cn.Identity(c.ctx); err != nil {
-				return errMsg{err}
+			if _, err := cn.Identity(c.Ctx); err != nil {
+				return common.ErrMsg{Err: err}
 			}
 			g = cn.AppGraph()
 		}
@@ -265,15 +261,15 @@ func (m *Model) rotate() tea.Cmd {
 			Prove:     cn.ProveSecret,
 			Save:      func(cs store.ClientSecret) error { return c.DB.SetClientSecret(p.ID, cs) },
 			RemoveOld: func(store.ClientSecret) bool { return true }, // asked before starting
-		}.Run(c.ctx)
+		}.Run(c.Ctx)
 		if err != nil {
 			var re *appreg.RoleError
 			if errors.As(err, &re) {
-				return errMsg{fmt.Errorf("%w (or give the app Application.ReadWrite.OwnedBy)", err)}
+				return common.ErrMsg{Err: fmt.Errorf("%w (or give the app Application.ReadWrite.OwnedBy)", err)}
 			}
-			return errMsg{err}
+			return common.ErrMsg{Err: err}
 		}
-		return noteMsg{text: fmt.Sprintf("✓ new secret %s stored, valid until %s; the old one is removed", next.Value.Hint(), next.Expiry.Format("2 January 2006"))}
+		return common.NoteMsg{Text: fmt.Sprintf("✓ new secret %s stored, valid until %s; the old one is removed", next.Value.Hint(), next.Expiry.Format("2 January 2006"))}
 	}
 }
 
@@ -350,7 +346,7 @@ func (m *Model) profileBar() string {
 // first, then the actions most used; F1 lists them all, by kind.
 func (m *Model) dashboardKeys() help.KeyMap {
 	a := actionKeys
-	actions := keyMap{a.SyncNow, a.SyncFailing, a.Reconsent, a.Rotate, a.Export, a.Link, a.NewProfile}
+	actions := common.KeyMap{a.SyncNow, a.SyncFailing, a.Reconsent, a.Rotate, a.Export, a.Link, a.NewProfile}
 	if ps, err := completeProfiles(m.c.DB); err == nil && len(ps) > 1 {
 		actions = append(actions, a.NextProfile)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // completeAppOnly stores an app-only Graph profile whose setup is done,
@@ -26,7 +27,7 @@ func completeAppOnly(t *testing.T, h *harness) *m365sim.App {
 	sec := h.sim.AddSecret(app, 20*24*time.Hour)
 	p := store.Profile{ID: "acme-production", Customer: "Acme", Environment: "production", Preset: "generic", Model: store.AppOnly,
 		Protocols: []store.Protocol{store.Graph}, Folders: []string{"calendar", "contacts", "tasks"}, TenantID: h.sim.Tenant.ID,
-		ClientID: app.ClientID, Hosts: h.options().Hosts, WizardStep: stepVerify}
+		ClientID: app.ClientID, Hosts: h.options().Hosts, WizardStep: common.StepVerify}
 	must(t, h.db.PutProfile(p))
 	must(t, h.db.SetClientSecret(p.ID, store.ClientSecret{Value: store.Secret(sec.Value), KeyID: sec.KeyID, Expiry: sec.End, ExpirySource: store.ExpiryGraph}))
 	for _, u := range []struct{ key, upn string }{{"AV", "anna.devries@contoso.com"}, {"BJ", "bjanssen@contoso.onmicrosoft.com"}, {"XX", "nobody@contoso.com"}} {
@@ -94,7 +95,7 @@ func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
 	h.sees("consent link for")
 
 	h.keys("n")
-	if h.m.screen != screenWizard || h.step() != stepProfile {
+	if h.m.screen != screenWizard || h.step() != common.StepProfile {
 		t.Errorf("n: screen %v step %s", h.m.screen, h.step())
 	}
 }
@@ -125,7 +126,7 @@ func TestDashboardReconsentOpensTheConsentStep(t *testing.T) {
 	completeAppOnly(t, h)
 	h.open()
 	h.keys("c")
-	if h.m.screen != screenWizard || h.step() != stepConsent {
+	if h.m.screen != screenWizard || h.step() != common.StepConsent {
 		t.Errorf("c: screen %v step %s", h.m.screen, h.step())
 	}
 }
@@ -251,7 +252,7 @@ func delegatedComplete(t *testing.T, h *harness, id string) store.Profile {
 	t.Helper()
 	p := store.Profile{ID: id, Customer: "Acme", Environment: "production", Preset: "generic", Model: store.Delegated,
 		Protocols: []store.Protocol{store.Graph}, Folders: []string{"calendar"}, TenantID: h.sim.Tenant.ID,
-		ClientID: h.sim.App.ClientID, Hosts: h.options().Hosts, WizardStep: stepVerify}
+		ClientID: h.sim.App.ClientID, Hosts: h.options().Hosts, WizardStep: common.StepVerify}
 	must(t, h.db.PutProfile(p))
 	for _, u := range []struct{ key, upn string }{{"AV", "anna.devries@contoso.com"}, {"BJ", "bjanssen@contoso.onmicrosoft.com"}} {
 		must(t, h.db.PutUsers(p.ID, store.User{Key: u.key, Name: u.key, Account: u.upn, UPN: u.upn, Mapping: store.MappingOK, Consent: store.ConsentPending}))
@@ -312,7 +313,7 @@ func TestDemoQuitSaysWhatIsThrownAway(t *testing.T) {
 	completeAppOnly(t, h)
 	keep := t.TempDir()
 	h.m = nil
-	m, err := New(context.Background(), func() Options {
+	m, err := New(context.Background(), func() common.Options {
 		o := h.options()
 		o.Throwaway, o.ExportDir = filepath.Dir(h.db.Path()), keep
 		return o

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modauth/modauth/tui/common"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -188,7 +190,7 @@ var dashKeys = struct {
 
 // newDashboard loads c.Profile's users, jobs, token metadata and item
 // counts from c.DB. A failure to read shows in the error slot at Init.
-func newDashboard(c *Context) *dashboard {
+func newDashboard(c *common.Context) *dashboard {
 	d := newDashboardRows(c, nil)
 	d.loadErr = d.load(c)
 	return d
@@ -196,7 +198,7 @@ func newDashboard(c *Context) *dashboard {
 
 // newDashboardRows builds a dashboard on rows already in memory: the
 // benchmark's 100,000 users, without a store.
-func newDashboardRows(c *Context, rows []dashRow) *dashboard {
+func newDashboardRows(c *common.Context, rows []dashRow) *dashboard {
 	in := textinput.New()
 	in.Prompt = "/ "
 	in.Placeholder = "name or UPN"
@@ -230,7 +232,7 @@ func (d *dashboard) setRows(rows []dashRow) {
 
 // load reads every row from the store: users, jobs, token metadata and
 // item counts, one read each, whatever the number of users.
-func (d *dashboard) load(c *Context) error {
+func (d *dashboard) load(c *common.Context) error {
 	d.profile = c.Profile
 	if c.DB == nil || c.Profile.ID == "" {
 		d.setRows(nil)
@@ -248,7 +250,7 @@ func (d *dashboard) load(c *Context) error {
 		return fmt.Errorf("read sync jobs: %w", err)
 	}
 	damaged := func(err error) store.Job {
-		return store.Job{State: store.StateDamaged, LastError: &store.LastError{Message: firstLine(err)}}
+		return store.Job{State: store.StateDamaged, LastError: &store.LastError{Message: common.FirstLine(err)}}
 	}
 	for key, err := range damagedJobs {
 		jobs[key] = damaged(err)
@@ -278,12 +280,12 @@ func (d *dashboard) load(c *Context) error {
 
 // Reload re-reads everything from the store, after a sweep or an action;
 // the filter, search, sort and the user under the cursor stay.
-func (d *dashboard) Reload(c *Context) tea.Cmd {
+func (d *dashboard) Reload(c *common.Context) tea.Cmd {
 	if u, ok := d.Selected(); ok {
 		d.selKey = u.Key
 	}
 	if err := d.load(c); err != nil {
-		return errCmd(err)
+		return common.ErrCmd(err)
 	}
 	if d.detail && d.hist.key != "" {
 		return d.loadHistory(c, d.hist.key)
@@ -291,12 +293,12 @@ func (d *dashboard) Reload(c *Context) tea.Cmd {
 	return nil
 }
 
-func (d *dashboard) Init(c *Context) tea.Cmd {
+func (d *dashboard) Init(c *common.Context) tea.Cmd {
 	d.width = c.Width
 	d.tickGen++
 	cmds := []tea.Cmd{dashTick(d.tickGen)}
 	if d.loadErr != nil {
-		cmds = append(cmds, errCmd(d.loadErr))
+		cmds = append(cmds, common.ErrCmd(d.loadErr))
 		d.loadErr = nil
 	}
 	return tea.Batch(cmds...)
@@ -316,11 +318,11 @@ func (d *dashboard) Keys() help.KeyMap {
 	k := dashKeys
 	switch {
 	case d.searching:
-		return keyMap{k.Keep, k.Clear, k.Move}
+		return common.KeyMap{k.Keep, k.Clear, k.Move}
 	case d.detail:
-		return keyMap{k.Close, k.Move, k.Search, k.Filters}
+		return common.KeyMap{k.Close, k.Move, k.Search, k.Filters}
 	}
-	return keyMap{k.Detail, k.Search, k.Filters, k.SortHelp, k.Move}
+	return common.KeyMap{k.Detail, k.Search, k.Filters, k.SortHelp, k.Move}
 }
 
 // Selected is the user under the cursor, for actions.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/modauth/modauth/internal/testclock"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // dashBenchRows makes n users in memory with a spread of states, tokens,
@@ -46,7 +47,7 @@ func BenchmarkDashboardFrame(b *testing.B) {
 	perFrame := map[int]float64{}
 	for _, n := range []int{100, 100_000} {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			c := &Context{Width: 120, Height: 40, Dark: true, Styles: NewStyles(true)}
+			c := &common.Context{Width: 120, Height: 40, Dark: true, Styles: common.NewStyles(true)}
 			c.Now = func() time.Time { return now }
 			c.Profile = store.Profile{ID: "acme-production", Environment: "production", TenantDomain: "contoso.onmicrosoft.com",
 				Model: store.Delegated, SecretHint: "abc", SecretExpiry: now.Add(20 * 24 * time.Hour), SecretExpirySource: store.ExpiryGraph}

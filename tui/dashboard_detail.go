@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modauth/modauth/tui/common"
+
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -22,7 +24,7 @@ const dashEventPage = 4096
 
 // loadHistory reads a user's last events in the background: the event log
 // holds every profile's events, up to 100,000 of them.
-func (d *dashboard) loadHistory(c *Context, key string) tea.Cmd {
+func (d *dashboard) loadHistory(c *common.Context, key string) tea.Cmd {
 	d.hist = dashHistory{key: key, loading: c.DB != nil}
 	if c.DB == nil {
 		return nil
@@ -65,7 +67,7 @@ func dashUserHistory(db *store.DB, profile, key string) ([]store.Event, error) {
 // detailLines describe one user: state, token, the last error with its
 // meaning and fix, the folders and the state history. The most useful
 // come first, since the pane is clipped from the bottom.
-func (d *dashboard) detailLines(c *Context, r *dashRow, now time.Time, w int) []string {
+func (d *dashboard) detailLines(c *common.Context, r *dashRow, now time.Time, w int) []string {
 	st := &c.Styles
 	out := []string{ansi.Truncate(st.Bold.Render(r.name())+" · "+r.upn()+st.Faint.Render(" · key "+r.user.Key+" · enter closes"), w, "…")}
 
@@ -104,16 +106,16 @@ func (d *dashboard) detailLines(c *Context, r *dashRow, now time.Time, w int) []
 
 	fix := monitor.Fixes[state]
 	if le := r.job.LastError; le != nil {
-		out = append(out, usersWrapped(st.Error, "Last error ("+dashAgo(now, le.At)+"): "+r.errLine, w, 2)...)
+		out = append(out, common.WrapLines(st.Error, "Last error ("+dashAgo(now, le.At)+"): "+r.errLine, w, 2)...)
 		if e, ok := flows.Lookup(le.Code); ok && le.Code != 0 {
-			out = append(out, usersWrapped(lipgloss.NewStyle(), fmt.Sprintf("AADSTS%d %s: %s", le.Code, e.Name, e.Meaning), w, 2)...)
+			out = append(out, common.WrapLines(lipgloss.NewStyle(), fmt.Sprintf("AADSTS%d %s: %s", le.Code, e.Name, e.Meaning), w, 2)...)
 			fix = e.Fix
 		} else if le.Code != 0 {
 			out = append(out, ansi.Truncate(fmt.Sprintf("AADSTS%d is not in modauth's catalog: look it up at https://login.microsoftonline.com/error?code=%d", le.Code, le.Code), w, "…"))
 		}
 	}
 	if fix != "" && state != store.StateOK {
-		out = append(out, usersWrapped(st.Warn, "Fix: "+fix, w, 3)...)
+		out = append(out, common.WrapLines(st.Warn, "Fix: "+fix, w, 3)...)
 	}
 
 	out = append(out, st.Bold.Render("Folders"))
@@ -122,7 +124,7 @@ func (d *dashboard) detailLines(c *Context, r *dashRow, now time.Time, w int) []
 		out = append(out, st.Faint.Render("  none synced yet"))
 	}
 	for _, f := range folders {
-		out = append(out, ansi.Truncate(fmt.Sprintf("  %s: %s · %s", f, cmp.Or(r.ckpt[f], "not synced yet"), usersN(r.counts[f], "item")), w, "…"))
+		out = append(out, ansi.Truncate(fmt.Sprintf("  %s: %s · %s", f, cmp.Or(r.ckpt[f], "not synced yet"), common.Count(r.counts[f], "item")), w, "…"))
 	}
 
 	out = append(out, st.Bold.Render("History")+st.Faint.Render(" newest first"))
@@ -130,7 +132,7 @@ func (d *dashboard) detailLines(c *Context, r *dashRow, now time.Time, w int) []
 	case d.hist.loading:
 		out = append(out, st.Faint.Render("  reading the event log…"))
 	case d.hist.err != nil:
-		out = append(out, st.Error.Render(ansi.Truncate("  "+firstLine(d.hist.err), w, "…")))
+		out = append(out, st.Error.Render(ansi.Truncate("  "+common.FirstLine(d.hist.err), w, "…")))
 	case len(d.hist.events) == 0:
 		out = append(out, st.Faint.Render("  no events yet"))
 	}

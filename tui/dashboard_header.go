@@ -11,6 +11,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // secretLevel is the urgency of a client secret that expires in left.
@@ -27,7 +28,7 @@ func secretLevel(left time.Duration) dashLevel {
 	return levelNormal
 }
 
-func (l dashLevel) style(st *Styles) lipgloss.Style {
+func (l dashLevel) style(st *common.Styles) lipgloss.Style {
 	switch l {
 	case levelWarn:
 		return st.Warn
@@ -43,7 +44,7 @@ func (l dashLevel) style(st *Styles) lipgloss.Style {
 // access model, the client secret's countdown, the next sweep and, when
 // the last sweep could not reach Microsoft, how old the data is. The least
 // important parts go first when the line is too long.
-func (d *dashboard) Header(c *Context) string {
+func (d *dashboard) Header(c *common.Context) string {
 	d.nowFn = c.Now
 	st, now, p := &c.Styles, d.clock(), d.profile
 	type part struct {

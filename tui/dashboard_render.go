@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modauth/modauth/tui/common"
+
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/modauth/modauth/store"
@@ -17,11 +19,11 @@ import (
 
 // View draws the body: the search box, the filter line, the table and the
 // detail pane, in the frame's body height.
-func (d *dashboard) View(c *Context) string {
+func (d *dashboard) View(c *common.Context) string {
 	d.width = c.Width
 	d.nowFn = c.Now
 	d.ensureView()
-	st, w, h := &c.Styles, c.Width, c.bodyHeight()
+	st, w, h := &c.Styles, c.Width, c.BodyHeight()
 	now := d.clock()
 
 	var top []string
@@ -30,7 +32,7 @@ func (d *dashboard) View(c *Context) string {
 		top = append(top, d.search.View())
 	}
 	if d.sweepErr != nil {
-		msg := "Microsoft could not be reached: " + firstLine(d.sweepErr)
+		msg := "Microsoft could not be reached: " + common.FirstLine(d.sweepErr)
 		if !d.lastOK.IsZero() {
 			msg += "; showing data from " + dashAgo(now, d.lastOK)
 		}
@@ -63,7 +65,7 @@ func (d *dashboard) View(c *Context) string {
 
 // table draws the filter line, the column titles and the rows that fit in
 // room lines. Only those rows are rendered.
-func (d *dashboard) table(c *Context, now time.Time, room int) []string {
+func (d *dashboard) table(c *common.Context, now time.Time, room int) []string {
 	st, w := &c.Styles, c.Width
 	cols := dashLayout(w)
 	rows := max(room-2, 1)
@@ -116,7 +118,7 @@ func (d *dashboard) arrow() string {
 
 // statusLine names the filter with its count, the search and the sort,
 // and which rows are on screen.
-func (d *dashboard) statusLine(st *Styles, w int) string {
+func (d *dashboard) statusLine(st *common.Styles, w int) string {
 	left := st.Bold.Render(fmt.Sprintf("%s: %d of %d", dashFilterNames[d.filter], d.counts[d.filter], len(d.rows)))
 	if d.query != "" {
 		left += " · " + fmt.Sprintf("search %q: %d", d.query, len(d.view))
@@ -151,7 +153,7 @@ func (p dashPaint) write(b *strings.Builder, s string) {
 	b.WriteString(p.close)
 }
 
-func newDashPaints(st *Styles) *dashPaints {
+func newDashPaints(st *common.Styles) *dashPaints {
 	return &dashPaints{
 		inkOK: newDashPaint(st.OK), inkWarn: newDashPaint(st.Warn), inkError: newDashPaint(st.Error),
 		inkFaint: newDashPaint(st.Faint), inkBold: newDashPaint(st.Bold), inkSelected: newDashPaint(st.Selected),
@@ -244,7 +246,7 @@ func dashStateInk(s store.JobState) dashInk {
 
 // dashStateStyle colours a state: ok green, never synced and throttled
 // amber, the rest red.
-func dashStateStyle(st *Styles, s store.JobState) *lipgloss.Style {
+func dashStateStyle(st *common.Styles, s store.JobState) *lipgloss.Style {
 	switch s {
 	case store.StateOK:
 		return &st.OK
@@ -302,7 +304,7 @@ func dashClip(lines []string, n int) []string {
 	if n <= 0 {
 		return nil
 	}
-	return append(lines[:n-1:n-1], "  … "+usersN(len(lines)-n+1, "more line"))
+	return append(lines[:n-1:n-1], "  … "+common.Count(len(lines)-n+1, "more line"))
 }
 
 // dashAgo is how long ago t was: "3m ago", "never".

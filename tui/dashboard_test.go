@@ -13,6 +13,7 @@ import (
 
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -32,7 +33,7 @@ const bramDelta = "https://graph.microsoft.com/v1.0/users/bram/calendarView/delt
 type dashFixture struct {
 	t   *testing.T
 	h   *harness
-	c   *Context
+	c   *common.Context
 	d   *dashboard
 	now time.Time
 }
@@ -52,7 +53,7 @@ func newDashFixture(t *testing.T) *dashFixture {
 	must(db.PutProfile(store.Profile{
 		ID: dashProfileID, Customer: "Acme", Environment: "production",
 		TenantID: "6f1c2a9e-1111-2222-3333-444455556666", TenantDomain: "contoso.onmicrosoft.com",
-		Model: store.Delegated, Folders: []string{"calendar", "contacts"}, WizardStep: stepVerify,
+		Model: store.Delegated, Folders: []string{"calendar", "contacts"}, WizardStep: common.StepVerify,
 	}))
 	must(db.SetClientSecret(dashProfileID, store.ClientSecret{
 		Value: "abc8Q~not-a-real-secret-value", KeyID: "k1",
@@ -129,8 +130,8 @@ func (f *dashFixture) send(msg tea.Msg) {
 func (f *dashFixture) run(cmd tea.Cmd) {
 	f.t.Helper()
 	runCmd(cmd, 300*time.Millisecond, func(msg tea.Msg) {
-		if e, ok := msg.(errMsg); ok {
-			f.t.Fatalf("error: %v", e.err)
+		if e, ok := msg.(common.ErrMsg); ok {
+			f.t.Fatalf("error: %v", e.Err)
 		}
 		f.send(msg)
 	})
@@ -165,7 +166,7 @@ func (f *dashFixture) screen() string {
 	return dashScreen(f.t, f.d, f.c)
 }
 
-func dashScreen(t testing.TB, d *dashboard, c *Context) string {
+func dashScreen(t testing.TB, d *dashboard, c *common.Context) string {
 	t.Helper()
 	header := d.Header(c)
 	body := strings.Split(d.View(c), "\n")
@@ -175,8 +176,8 @@ func dashScreen(t testing.TB, d *dashboard, c *Context) string {
 	if strings.Contains(header, "\n") {
 		t.Errorf("the header has more than one line: %q", header)
 	}
-	if len(body) > c.bodyHeight() {
-		t.Errorf("the body has %d lines, room for %d:\n%s", len(body), c.bodyHeight(), ansi.Strip(strings.Join(body, "\n")))
+	if len(body) > c.BodyHeight() {
+		t.Errorf("the body has %d lines, room for %d:\n%s", len(body), c.BodyHeight(), ansi.Strip(strings.Join(body, "\n")))
 	}
 	for i, l := range body {
 		if w := ansi.StringWidth(l); w > c.Width {
@@ -585,7 +586,7 @@ func TestDashboardSecretCountdownLevels(t *testing.T) {
 
 	// Each level has its own look when there are colours.
 	t.Setenv("NO_COLOR", "")
-	st := NewStyles(true)
+	st := common.NewStyles(true)
 	looks := map[string]dashLevel{}
 	for _, l := range []dashLevel{levelNormal, levelWarn, levelWarnBold, levelError} {
 		looks[l.style(&st).Render("x")] = l

@@ -11,9 +11,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
-func (d *dashboard) Update(c *Context, msg tea.Msg) tea.Cmd {
+func (d *dashboard) Update(c *common.Context, msg tea.Msg) tea.Cmd {
 	d.width, d.nowFn = c.Width, c.Now
 	switch msg := msg.(type) {
 	case dashTickMsg:
@@ -47,7 +48,7 @@ func (d *dashboard) Update(c *Context, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (d *dashboard) key(c *Context, k tea.KeyPressMsg) tea.Cmd {
+func (d *dashboard) key(c *common.Context, k tea.KeyPressMsg) tea.Cmd {
 	if d.searching {
 		switch {
 		case k.String() == "enter":
@@ -109,7 +110,7 @@ func (d *dashboard) key(c *Context, k tea.KeyPressMsg) tea.Cmd {
 
 // followDetail reloads the history when the detail pane shows another
 // user than the one under the cursor.
-func (d *dashboard) followDetail(c *Context) tea.Cmd {
+func (d *dashboard) followDetail(c *common.Context) tea.Cmd {
 	if !d.detail {
 		return nil
 	}
@@ -124,7 +125,7 @@ func (d *dashboard) followDetail(c *Context) tea.Cmd {
 	return nil
 }
 
-func (d *dashboard) typeSearch(c *Context, msg tea.Msg) tea.Cmd {
+func (d *dashboard) typeSearch(c *common.Context, msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	d.search, cmd = d.search.Update(msg)
 	d.setQuery(d.search.Value())
@@ -135,7 +136,7 @@ func (d *dashboard) typeSearch(c *Context, msg tea.Msg) tea.Cmd {
 func (d *dashboard) moveKey(k tea.KeyPressMsg) bool {
 	d.ensureView()
 	var ok bool
-	d.cursor, ok = moveCursor(k, d.cursor, len(d.view), d.pageRows)
+	d.cursor, ok = common.MoveCursor(k, d.cursor, len(d.view), d.pageRows)
 	return ok
 }
 
@@ -144,7 +145,7 @@ func (d *dashboard) moveKey(k tea.KeyPressMsg) bool {
 // token's metadata and the item counts, so nothing is read from the store
 // (and no refresh token unsealed), except the record of a user added
 // since the load.
-func (d *dashboard) jobEvent(c *Context, ch monitor.Change) tea.Cmd {
+func (d *dashboard) jobEvent(c *common.Context, ch monitor.Change) tea.Cmd {
 	ev := ch.Event
 	if ev.User == "" || (ev.Profile != "" && ev.Profile != d.profile.ID) {
 		return nil
@@ -167,7 +168,7 @@ func (d *dashboard) jobEvent(c *Context, ch monitor.Change) tea.Cmd {
 		return nil
 	}
 	if err != nil {
-		return errCmd(fmt.Errorf("read user %s: %w", ev.User, err))
+		return common.ErrCmd(fmt.Errorf("read user %s: %w", ev.User, err))
 	}
 	d.rows = append(d.rows, newDashRow(u, ch.Job, ch.Token, ch.HasToken, ch.Counts))
 	d.byKey[u.Key] = len(d.rows) - 1

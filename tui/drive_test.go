@@ -15,6 +15,7 @@ import (
 	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // harness drives a Model the way the Bubble Tea runtime would: it feeds
@@ -51,14 +52,14 @@ func (h *harness) open() {
 	h.run(m.Init())
 }
 
-func (h *harness) options() Options {
-	return Options{
+func (h *harness) options() common.Options {
+	return common.Options{
 		DB:          h.db,
 		Hosts:       testkit.Hosts(h.sim),
 		HTTPClient:  h.sim.HTTPClient(),
 		Now:         h.sim.Clock.Now,
 		Sleep:       testkit.Sleep(h.sim),
-		OpenURL:     func(string) error { return errNoBrowser },
+		OpenURL:     func(string) error { return common.ErrNoBrowser },
 		Demo:        h.sim.URL,
 		NoAltScreen: true,
 	}

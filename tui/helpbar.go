@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // helpSep is what the help bar puts between two bindings.
@@ -27,7 +28,7 @@ func helpWidth(b key.Binding) int { return ansi.StringWidth(b.Help().Key + " " +
 // the screen's own in order of use, as many as fit in front of the tail
 // (esc, quit), which always shows. When some do not fit, "f1 more keys"
 // joins the tail: the full help lists them all.
-func fitBar(width int, own, tail []key.Binding) keyMap {
+func fitBar(width int, own, tail []key.Binding) common.KeyMap {
 	visible := func(bs []key.Binding) []key.Binding {
 		var out []key.Binding
 		for _, b := range bs {
@@ -49,11 +50,11 @@ func fitBar(width int, own, tail []key.Binding) keyMap {
 		return w
 	}
 	if total(append(append([]key.Binding{}, own...), tail...)) <= width {
-		return append(append(keyMap{}, own...), tail...)
+		return append(append(common.KeyMap{}, own...), tail...)
 	}
 	tail = append([]key.Binding{keysMore}, tail...)
 	room := width - total(tail)
-	var out keyMap
+	var out common.KeyMap
 	used := 0
 	for _, b := range own {
 		w := helpWidth(b) + sepWidth

@@ -12,13 +12,15 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
+
+	"github.com/modauth/modauth/tui/step/consent"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 	"github.com/modauth/modauth/tui/internal/qr"
 )
 
@@ -42,7 +44,7 @@ func newConsentHarness(t *testing.T, mod ...func(*store.Profile)) *harness {
 		ClientID: h.sim.App.ClientID, TenantID: h.sim.Tenant.ID,
 		Hosts:  store.Hosts{Authority: h.sim.URL},
 		Scopes: []string{"https://outlook.office.com/IMAP.AccessAsUser.All", "openid", "profile", "offline_access"},
-		Model:  store.Delegated, Protocols: []store.Protocol{store.IMAP}, WizardStep: stepUsers,
+		Model:  store.Delegated, Protocols: []store.Protocol{store.IMAP}, WizardStep: common.StepUsers,
 	}
 	for _, m := range mod {
 		m(&p)
@@ -57,18 +59,18 @@ func newConsentHarness(t *testing.T, mod ...func(*store.Profile)) *harness {
 		t.Fatal(err)
 	}
 	h.open()
-	if h.step() != stepConsent {
+	if h.step() != common.StepConsent {
 		t.Fatalf("resumed at %s, want consent:\n%s", h.step(), h.screen())
 	}
 	t.Cleanup(func() {
-		if s, ok := h.m.wiz.steps[4].(*consentStep); ok {
-			s.endSession() // stops a poll or listener left waiting
+		if s, ok := h.m.wiz.steps[4].(*consent.Step); ok {
+			s.Stop() // stops a poll or listener left waiting
 		}
 	})
 	return h
 }
 
-func (h *harness) consent() *consentStep { return h.m.wiz.current().(*consentStep) }
+func (h *harness) consent() *consent.Step { return h.m.wiz.current().(*consent.Step) }
 
 // approveDeviceAs makes the device-code poll approve the sign-in as upn
 // just before its first poll, as a person on their phone would. It returns
@@ -86,7 +88,7 @@ func (h *harness) approveDeviceAs(upn string) func() error {
 		if !approved {
 			approved = true
 			// The step set dev before it started the poll.
-			pageErr = h.sim.ApproveDevice(h.consent().dev.UserCode, upn)
+			pageErr = h.sim.ApproveDevice(h.consent().Device().UserCode, upn)
 		}
 		return ctx.Err()
 	}
@@ -164,8 +166,8 @@ func TestConsentDeviceCodeSignsEveryoneIn(t *testing.T) {
 		t.Error("bram is done without signing in")
 	}
 	// The selection moved on to the next one to sign in.
-	if s := h.consent(); s.entries[s.sel].user.Key != "bram" {
-		t.Errorf("selected %q", s.entries[s.sel].user.Key)
+	if s := h.consent(); s.Selected() != "bram" {
+		t.Errorf("selected %q", s.Selected())
 	}
 	// The refresh token never reaches the screen.
 	if strings.Contains(h.screen(), tok.RefreshToken.Reveal()) {
@@ -176,10 +178,10 @@ func TestConsentDeviceCodeSignsEveryoneIn(t *testing.T) {
 	h.keys("d")
 	h.sees("✓ Signed in as "+consentBram, "2 of 2 signed in")
 	h.keys("<enter>")
-	if h.step() != stepVerify {
+	if h.step() != common.StepVerify {
 		t.Fatalf("enter with everyone signed in stayed on %s:\n%s", h.step(), h.screen())
 	}
-	if p, _ := h.db.Profile(consentProfileID); p.WizardStep != stepConsent {
+	if p, _ := h.db.Profile(consentProfileID); p.WizardStep != common.StepConsent {
 		t.Errorf("progress %q", p.WizardStep)
 	}
 }
@@ -202,7 +204,7 @@ func TestConsentWrongAccountIsRefused(t *testing.T) {
 	}
 	h.keys("<enter>")
 	h.sees("Not everyone has signed in yet")
-	if h.step() != stepConsent {
+	if h.step() != common.StepConsent {
 		t.Fatal("moved on after a wrong account")
 	}
 }
@@ -218,7 +220,7 @@ func TestConsentBlockedDeviceCodeFallsBackToBrowser(t *testing.T) {
 	h.seesText("Device code sign-in is blocked", "AADSTS53003", "Conditional Access", "b: sign in with the browser instead",
 		"Anna de Vries", "Bram Janssen") // the table stays
 	h.fits()
-	if h.step() != stepConsent {
+	if h.step() != common.StepConsent {
 		t.Fatalf("left the step: %s", h.step())
 	}
 
@@ -226,17 +228,17 @@ func TestConsentBlockedDeviceCodeFallsBackToBrowser(t *testing.T) {
 	h.seesText("Browser sign-in for Anna de Vries", "No browser can be opened here", "sign in as "+consentAnna, "paste it here")
 	h.fits()
 	s := h.consent()
-	if s.mode != consentBrowser || s.lb == nil {
-		t.Fatalf("mode %d:\n%s", s.mode, h.screen())
+	if s.Mode() != "browser" || s.SignInURL() == "" {
+		t.Fatalf("mode %s:\n%s", s.Mode(), h.screen())
 	}
-	if !strings.Contains(s.lb.sess.URL, "login_hint=anna.devries") {
-		t.Errorf("no login hint in %s", s.lb.sess.URL)
+	if !strings.Contains(s.SignInURL(), "login_hint=anna.devries") {
+		t.Errorf("no login hint in %s", s.SignInURL())
 	}
 	// The link is on screen, wrapped: the pieces join up to the whole.
-	if got := strings.Join(consentLinkLines(h.screen()), ""); got != s.lb.sess.URL {
-		t.Errorf("link on screen\n%s\nwant\n%s", got, s.lb.sess.URL)
+	if got := strings.Join(consentLinkLines(h.screen()), ""); got != s.SignInURL() {
+		t.Errorf("link on screen\n%s\nwant\n%s", got, s.SignInURL())
 	}
-	redirect, err := h.sim.SignIn(s.lb.sess.URL, consentAnna)
+	redirect, err := h.sim.SignIn(s.SignInURL(), consentAnna)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,11 +285,11 @@ func consentJoinedScreen(screen string) string {
 func TestConsentPasteFromAnotherSignInIsRefused(t *testing.T) {
 	h := newConsentHarness(t)
 	h.keys("b")
-	first := h.consent().lb.sess.URL
+	first := h.consent().SignInURL()
 	h.keys("<esc>")
 	h.sees("Sign-in cancelled", "Anna de Vries")
 	h.keys("b")
-	second := h.consent().lb.sess.URL
+	second := h.consent().SignInURL()
 	if first == second {
 		t.Fatal("the same session twice")
 	}
@@ -301,7 +303,7 @@ func TestConsentPasteFromAnotherSignInIsRefused(t *testing.T) {
 	if _, err := h.db.Token(consentProfileID, "anna"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("stored from a stale address: %v", err)
 	}
-	if h.consent().mode != consentBrowser {
+	if h.consent().Mode() != "browser" {
 		t.Fatal("the paste field is gone after a wrong paste")
 	}
 	// Not a sign-in address at all, typed and entered.
@@ -324,11 +326,15 @@ func TestConsentLoopbackListenerCompletes(t *testing.T) {
 	// Start the browser sign-in by hand, to play the browser before the
 	// step starts waiting on the listener.
 	_, cmd := h.m.Update(consentKey('b'))
-	msg, ok := cmd().(consentBrowserMsg)
-	if !ok || msg.err != nil || msg.lb == nil || !msg.opened {
+	msg, ok := cmd().(interface {
+		URL() string
+		Opened() bool
+		Err() error
+	})
+	if !ok || msg.Err() != nil || msg.URL() == "" || !msg.Opened() {
 		t.Fatalf("start: %+v", msg)
 	}
-	if opened == "" || opened != msg.lb.sess.URL {
+	if opened == "" || opened != msg.URL() {
 		t.Fatalf("opened %q", opened)
 	}
 	redirect, err := h.sim.SignIn(opened, consentBram)
@@ -363,7 +369,7 @@ func TestConsentLoopbackListenerCompletes(t *testing.T) {
 	if u := h.user("bram"); u.Consent != store.ConsentDone {
 		t.Errorf("bram %+v", u)
 	}
-	if h.consent().lb != nil {
+	if h.consent().SignInURL() != "" {
 		t.Error("the listener is left open")
 	}
 }
@@ -373,12 +379,12 @@ func TestConsentDeviceCodeScreen(t *testing.T) {
 	h.holdDevicePoll()
 	h.keys("d")
 	s := h.consent()
-	if s.mode != consentDevice {
-		t.Fatalf("mode %d:\n%s", s.mode, h.screen())
+	if s.Mode() != "device" {
+		t.Fatalf("mode %s:\n%s", s.Mode(), h.screen())
 	}
-	code := s.dev.UserCode
+	code := s.Device().UserCode
 	h.sees("Device code sign-in for Anna de Vries", "First copy your one-time code: "+code,
-		consentSpaced(code), "Open "+h.sim.URL+"/devicelogin on any device and enter it",
+		consent.SpacedCode(code), "Open "+h.sim.URL+"/devicelogin on any device and enter it",
 		"Enlarge the window for a QR code")
 	h.lacks("█", "▀")
 	h.fits()
@@ -443,7 +449,7 @@ func TestConsentDeviceCodeScreen(t *testing.T) {
 
 	h.keys("<esc>")
 	h.sees("Sign-in cancelled", "Anna de Vries")
-	if h.step() != stepConsent || h.consent().mode != consentTable {
+	if h.step() != common.StepConsent || h.consent().Mode() != "table" {
 		t.Fatal("esc left the step instead of cancelling the sign-in")
 	}
 	if h.m.wiz.current().Busy() {
@@ -473,18 +479,18 @@ func TestConsentContinueNamesWhoIsMissing(t *testing.T) {
 	h.seesText("Not everyone has signed in yet: Bram Janssen ("+consentBram+") is missing", "s to skip the rest")
 	h.lacks("Anna de Vries (" + consentAnna + ") is")
 	h.fits()
-	if h.step() != stepConsent {
+	if h.step() != common.StepConsent {
 		t.Fatal("enter moved on with Bram pending")
 	}
 	h.keys("s")
 	h.seesText("Skip the rest for now? 1 user has not signed in", "Skip Keep going", "y yes")
 	h.fits()
 	h.keys("n")
-	if h.step() != stepConsent || h.consent().mode != consentTable {
+	if h.step() != common.StepConsent || h.consent().Mode() != "table" {
 		t.Fatal("n did not keep the step")
 	}
 	h.keys("sy")
-	if h.step() != stepVerify {
+	if h.step() != common.StepVerify {
 		t.Fatalf("y did not skip: %s\n%s", h.step(), h.screen())
 	}
 	if u := h.user("bram"); u.Consent != store.ConsentPending {
@@ -502,7 +508,7 @@ func TestConsentExportInstructions(t *testing.T) {
 	code := "" // the code of a second, unfinished sign-in must not be exported
 	h.holdDevicePoll()
 	h.keys("d") // Bram is selected now
-	code = h.consent().dev.UserCode
+	code = h.consent().Device().UserCode
 	h.keys("<esc>x")
 	h.sees("Wrote sign-in instructions for 1 user to")
 	h.fits()
@@ -551,7 +557,7 @@ func TestConsentRedirectMismatchCaughtBeforeTheLink(t *testing.T) {
 	h.seesText("AADSTS50011", "redirect URI", "Mobile and desktop applications")
 	h.lacks("paste it here")
 	h.fits()
-	if h.consent().mode != consentTable {
+	if h.consent().Mode() != "table" {
 		t.Fatal("the paste field is shown for a link that cannot work")
 	}
 }
@@ -562,19 +568,19 @@ func TestConsentAppOnly(t *testing.T) {
 	h.lacks("Anna de Vries")
 	h.fits()
 	s := h.consent()
-	if !regexp.MustCompile(`/adminconsent\?client_id=` + h.sim.App.ClientID).MatchString(s.adminURL) {
-		t.Fatalf("admin consent link %q", s.adminURL)
+	if !regexp.MustCompile(`/adminconsent\?client_id=` + h.sim.App.ClientID).MatchString(s.AdminConsentURL()) {
+		t.Fatalf("admin consent link %q", s.AdminConsentURL())
 	}
-	if !strings.Contains(consentJoinedScreen(h.screen()), s.adminURL) {
+	if !strings.Contains(consentJoinedScreen(h.screen()), s.AdminConsentURL()) {
 		t.Errorf("no link on screen:\n%s", h.screen())
 	}
 	_, cmd := h.m.Update(consentKey('c'))
-	if cmd == nil || fmt.Sprint(cmd()) != s.adminURL {
+	if cmd == nil || fmt.Sprint(cmd()) != s.AdminConsentURL() {
 		t.Error("c does not copy the link")
 	}
 	h.sees("✓ copied the link")
 	h.keys("<enter>")
-	if h.step() != stepVerify {
+	if h.step() != common.StepVerify {
 		t.Fatalf("enter stayed on %s", h.step())
 	}
 }
@@ -601,7 +607,7 @@ func TestConsentServiceAccount(t *testing.T) {
 		t.Fatalf("no token: %v", err)
 	}
 	h.keys("<enter>")
-	if h.step() != stepVerify {
+	if h.step() != common.StepVerify {
 		t.Fatalf("stayed on %s", h.step())
 	}
 }
@@ -612,10 +618,10 @@ func TestConsentNewServiceAccountGetsARecord(t *testing.T) {
 	h.approveDeviceAs("hugo.lefebvre@contoso.com")
 	h.keys("d")
 	h.sees("✓ Signed in as hugo.lefebvre@contoso.com")
-	if _, err := h.db.Token(consentProfileID, consentServiceKey); err != nil {
-		t.Fatalf("no token under %s: %v", consentServiceKey, err)
+	if _, err := h.db.Token(consentProfileID, consent.ServiceKey); err != nil {
+		t.Fatalf("no token under %s: %v", consent.ServiceKey, err)
 	}
-	if u := h.user(consentServiceKey); u.Consent != store.ConsentDone || u.UPN != "hugo.lefebvre@contoso.com" {
+	if u := h.user(consent.ServiceKey); u.Consent != store.ConsentDone || u.UPN != "hugo.lefebvre@contoso.com" {
 		t.Errorf("record %+v", u)
 	}
 }
@@ -638,28 +644,32 @@ func TestConsentBrowserLinkOnASmallScreen(t *testing.T) {
 		}
 	}
 	_, cmd := h.m.Update(consentKey('c'))
-	if cmd == nil || fmt.Sprint(cmd()) != h.consent().lb.sess.URL {
+	if cmd == nil || fmt.Sprint(cmd()) != h.consent().SignInURL() {
 		t.Error("c does not copy the whole link")
 	}
 }
 
-// TestConsentFitBreaksByCells: a word too wide for the frame is broken by
-// cells, never inside a character, so a long address with umlauts or CJK
-// still reads whole when the lines are put together.
-func TestConsentFitBreaksByCells(t *testing.T) {
-	for _, word := range []string{
-		"https://contoso.com/x" + strings.Repeat("ü", 60),
-		"https://例え.jp/a" + strings.Repeat("東京", 30),
-	} {
-		text := "Open " + word
-		got := consentFit(text, 30)
-		for _, l := range strings.Split(got, "\n") {
-			if !utf8.ValidString(l) || ansi.StringWidth(l) > 30 {
-				t.Errorf("line %q: valid %v, %d cells wide", l, utf8.ValidString(l), ansi.StringWidth(l))
-			}
+// TestConsentTableAlignsNonASCIINames: padding by bytes shifted the
+// columns of names like Müller.
+func TestConsentTableAlignsNonASCIINames(t *testing.T) {
+	h := newConsentHarness(t, func(p *store.Profile) {})
+	if err := h.db.PutUsers(consentProfileID, store.User{Key: "jm", Name: "Zoë Åsa", Account: "zoe.asa@contoso.com", UPN: "zoe.asa@contoso.com", Mapping: store.MappingOK}); err != nil {
+		t.Fatal(err)
+	}
+	h.open()
+	col := -1
+	for _, l := range strings.Split(h.screen(), "\n") {
+		i := strings.Index(l, "@contoso.com")
+		if i < 0 || !strings.Contains(l, "pending") {
+			continue
 		}
-		if joined := strings.Replace(strings.ReplaceAll(got, "\n", ""), "Open", "Open ", 1); joined != text {
-			t.Errorf("the lines read %q, want %q", joined, text)
+		at := ansi.StringWidth(l[:i]) - ansi.StringWidth(strings.Fields(l[:i])[len(strings.Fields(l[:i]))-1])
+		if col >= 0 && at != col {
+			t.Fatalf("the account column starts at cell %d and at %d:\n%s", col, at, h.screen())
 		}
+		col = at
+	}
+	if col < 0 {
+		t.Fatalf("no rows:\n%s", h.screen())
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // atIDs stores an app-only profile that finished the register step and
@@ -17,12 +18,12 @@ func atIDs(t *testing.T, h *harness) (*m365sim.App, m365sim.PasswordCredential) 
 	h.sim.GrantAdminConsent(h.sim.Tenant, app)
 	sec := h.sim.AddSecret(app, 200*24*time.Hour)
 	p := store.Profile{ID: "acme-production", Customer: "Acme", Environment: "production", Preset: "moveit-app-only", Model: store.AppOnly,
-		Protocols: []store.Protocol{store.Graph}, Hosts: h.options().Hosts, WizardStep: stepRegister}
+		Protocols: []store.Protocol{store.Graph}, Hosts: h.options().Hosts, WizardStep: common.StepRegister}
 	if err := h.db.PutProfile(p); err != nil {
 		t.Fatal(err)
 	}
 	h.open()
-	if h.step() != stepIDs {
+	if h.step() != common.StepIDs {
 		t.Fatalf("at %s", h.step())
 	}
 	return app, sec
@@ -75,7 +76,7 @@ func TestIDsStepChecksEachValueLive(t *testing.T) {
 	}
 	expiry := h.sim.Clock.Now().AddDate(0, 6, 0).Format(time.DateOnly)
 	h.keys(expiry + "<enter>")
-	if h.step() != stepUsers {
+	if h.step() != common.StepUsers {
 		t.Fatalf("at %s:\n%s", h.step(), h.screen())
 	}
 	p, _ := h.db.Profile("acme-production")
@@ -95,7 +96,7 @@ func TestIDsStepExpiredSecret(t *testing.T) {
 	h.sees("aadsts7000222", "expired")
 	h.fits()
 	h.keys("<enter><enter>")
-	if h.step() != stepIDs {
+	if h.step() != common.StepIDs {
 		t.Error("an expired secret must not pass")
 	}
 }
@@ -111,14 +112,14 @@ func TestIDsStepRefusesAPastExpiry(t *testing.T) {
 	past := h.sim.Clock.Now().AddDate(0, 0, -2).Format(time.DateOnly)
 	h.keys(past + "<enter>")
 	h.seesText(past+" is past", "create a new one")
-	if h.step() != stepIDs {
+	if h.step() != common.StepIDs {
 		t.Fatalf("a past expiry passed: at %s", h.step())
 	}
 	for range len(past) {
 		h.keys("<backspace>")
 	}
 	h.keys(h.sim.Clock.Now().AddDate(0, 6, 0).Format(time.DateOnly) + "<enter>")
-	if h.step() != stepUsers {
+	if h.step() != common.StepUsers {
 		t.Fatalf("at %s:\n%s", h.step(), h.screen())
 	}
 }

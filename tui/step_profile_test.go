@@ -4,7 +4,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/modauth/modauth/tui/step/profile"
+
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 func TestProfileStepSavesAndResumes(t *testing.T) {
@@ -16,18 +19,18 @@ func TestProfileStepSavesAndResumes(t *testing.T) {
 	h.keys("Acme B.V.<enter>")                                  // customer
 	h.keys("<right><enter>")                                    // acceptance
 	h.keys("<right><right><right><right><right><right><enter>") // preset: Generic
-	if h.m.wiz.steps[0].(*profileStep).preset().ID != "generic" {
-		t.Fatalf("preset %q", h.m.wiz.steps[0].(*profileStep).preset().ID)
+	if h.m.wiz.steps[0].(*profile.Step).PresetID() != "generic" {
+		t.Fatalf("preset %q", h.m.wiz.steps[0].(*profile.Step).PresetID())
 	}
 	h.keys("<enter><enter><enter><enter>") // model, protocols, exchange, cloud
-	if h.step() != stepRegister {
+	if h.step() != common.StepRegister {
 		t.Fatalf("still on %s:\n%s", h.step(), h.screen())
 	}
 	p, err := h.db.Profile("acme-b-v-acceptance")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Model != store.Delegated || !slices.Equal(p.Protocols, []store.Protocol{store.Graph}) || p.WizardStep != stepProfile || p.Hosts.Authority != h.sim.URL {
+	if p.Model != store.Delegated || !slices.Equal(p.Protocols, []store.Protocol{store.Graph}) || p.WizardStep != common.StepProfile || p.Hosts.Authority != h.sim.URL {
 		t.Errorf("profile %+v", p)
 	}
 	if !slices.Contains(p.Scopes, "offline_access") || !slices.Equal(p.Folders, []string{"calendar", "contacts", "tasks"}) {
@@ -37,15 +40,15 @@ func TestProfileStepSavesAndResumes(t *testing.T) {
 	// Esc goes back with the answers kept; a restart resumes after the
 	// last completed step.
 	h.keys("<esc>")
-	if h.step() != stepProfile || h.m.wiz.steps[0].(*profileStep).v.customer != "Acme B.V." {
+	if h.step() != common.StepProfile || h.m.wiz.steps[0].(*profile.Step).Customer() != "Acme B.V." {
 		t.Fatal("esc lost the answers")
 	}
 	h.open()
-	if h.step() != stepRegister {
+	if h.step() != common.StepRegister {
 		t.Fatalf("restart resumed at %s", h.step())
 	}
 	h.keys("<esc>")
-	if v := h.m.wiz.steps[0].(*profileStep).v.customer; v != "Acme B.V." {
+	if v := h.m.wiz.steps[0].(*profile.Step).Customer(); v != "Acme B.V." {
 		t.Errorf("restart lost the customer: %q", v)
 	}
 }
@@ -83,7 +86,7 @@ func TestQuitAsks(t *testing.T) {
 		t.Error("esc must cancel")
 	}
 	h.keys("Acme")
-	if v := h.m.wiz.steps[0].(*profileStep).v.customer; v != "Acme" {
+	if v := h.m.wiz.steps[0].(*profile.Step).Customer(); v != "Acme" {
 		t.Errorf("typing after cancel: %q", v)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // atRegister stores a moveIT app-only profile that finished step 1 and
@@ -12,12 +13,12 @@ import (
 func atRegister(t *testing.T, h *harness, preset string, model store.AccessModel, protos ...store.Protocol) {
 	t.Helper()
 	p := store.Profile{ID: "acme-production", Customer: "Acme", Environment: "production", Preset: preset, Model: model,
-		Protocols: protos, Hosts: h.options().Hosts, WizardStep: stepProfile, Folders: []string{}}
+		Protocols: protos, Hosts: h.options().Hosts, WizardStep: common.StepProfile, Folders: []string{}}
 	if err := h.db.PutProfile(p); err != nil {
 		t.Fatal(err)
 	}
 	h.open()
-	if h.step() != stepRegister {
+	if h.step() != common.StepRegister {
 		t.Fatalf("at %s", h.step())
 	}
 }
@@ -67,7 +68,7 @@ func TestRegisterStepThroughGraph(t *testing.T) {
 	h.keys("r")
 	h.sees("complete already")
 	h.keys("<enter>")
-	if h.step() != stepIDs {
+	if h.step() != common.StepIDs {
 		t.Errorf("at %s", h.step())
 	}
 }

@@ -9,11 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/tui/step/users"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 const usersTestProfile = "acme-production"
@@ -28,7 +31,7 @@ func usersOpen(t *testing.T, h *harness, secret bool, roles []string, users ...s
 	p := store.Profile{
 		ID: usersTestProfile, Customer: "Acme", Environment: "production", Preset: "allsolutions-online",
 		Model: store.AppOnly, Protocols: []store.Protocol{store.Graph}, Hosts: h.options().Hosts,
-		TenantID: h.sim.Tenant.ID, WizardStep: stepIDs,
+		TenantID: h.sim.Tenant.ID, WizardStep: common.StepIDs,
 	}
 	var sec m365sim.PasswordCredential
 	if roles != nil {
@@ -51,7 +54,7 @@ func usersOpen(t *testing.T, h *harness, secret bool, roles []string, users ...s
 		}
 	}
 	h.open()
-	if h.step() != stepUsers {
+	if h.step() != common.StepUsers {
 		t.Fatalf("opened on %s:\n%s", h.step(), h.screen())
 	}
 }
@@ -94,7 +97,7 @@ func (h *harness) rowStatus(key, status string) {
 	}
 }
 
-func (h *harness) usersStep() *usersStep { return h.m.wiz.current().(*usersStep) }
+func (h *harness) usersStep() *users.Step { return h.m.wiz.current().(*users.Step) }
 
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
@@ -211,8 +214,8 @@ func TestUsersImportBadLinesImportsNothing(t *testing.T) {
 	h.sees("Nothing imported, no such file or directory", "CSV file")
 	h.fits()
 	h.keys("<esc>")
-	if h.step() != stepUsers || h.usersStep().mode != usersList {
-		t.Fatalf("esc: step %s mode %d", h.step(), h.usersStep().mode)
+	if h.step() != common.StepUsers || !h.usersStep().Listing() {
+		t.Fatalf("esc: step %s listing %v", h.step(), h.usersStep().Listing())
 	}
 	h.sees("No users yet")
 }
@@ -257,7 +260,7 @@ func TestUsersResolveAndContinue(t *testing.T) {
 	h.keys("<enter>")
 	h.sees("3 of 5 users are not ready: 1 not found, 1 disabled, 1 without mailbox", "Nothing continues with an unresolved user")
 	h.fits()
-	if h.step() != stepUsers {
+	if h.step() != common.StepUsers {
 		t.Fatal("enter went on with unresolved users")
 	}
 
@@ -278,10 +281,10 @@ func TestUsersResolveAndContinue(t *testing.T) {
 		t.Fatalf("left %v", users)
 	}
 	h.keys("<enter>")
-	if h.step() != stepConsent {
+	if h.step() != common.StepConsent {
 		t.Fatalf("enter stayed on %s:\n%s", h.step(), h.screen())
 	}
-	if p, _ := h.db.Profile(usersTestProfile); p.WizardStep != stepUsers {
+	if p, _ := h.db.Profile(usersTestProfile); p.WizardStep != common.StepUsers {
 		t.Errorf("progress %q", p.WizardStep)
 	}
 }
@@ -315,7 +318,7 @@ func TestUsersResolveShowsProgressAndStops(t *testing.T) {
 	h.keys("d")
 	h.sees("wait for it")
 	h.keys("<esc>")
-	if h.step() != stepUsers || h.usersStep().Busy() {
+	if h.step() != common.StepUsers || h.usersStep().Busy() {
 		t.Fatalf("esc: step %s busy %v", h.step(), h.usersStep().Busy())
 	}
 	h.sees("Stopped after 1 of 5 users")
@@ -339,7 +342,7 @@ func TestUsersResolveWithoutSecret(t *testing.T) {
 	h.keys("r")
 	h.sees("No client secret is stored for the app", "User.Read.All")
 	h.fits()
-	if h.usersStep().Busy() || h.step() != stepUsers {
+	if h.usersStep().Busy() || h.step() != common.StepUsers {
 		t.Fatal("the run did not end")
 	}
 	h.rowStatus("ADV", "unresolved")
@@ -356,7 +359,7 @@ func TestUsersResolveWithoutPermission(t *testing.T) {
 	h.seesText("An administrator signs in to look the users up in Entra ID: the app may not read users itself", "one-time code")
 	h.fits()
 	h.keys("<esc>")
-	if h.usersStep().Busy() || h.usersStep().device != nil {
+	if h.usersStep().Busy() || h.usersStep().Device() != nil {
 		t.Fatal("still waiting for the admin")
 	}
 	for _, u := range h.usersDB() {
@@ -374,8 +377,8 @@ func usersAdmin(t *testing.T, h *harness) *exchange.Graph {
 	sec := h.sim.AddSecret(app, time.Hour)
 	h.sim.GrantAdminConsent(h.sim.Tenant, app)
 	p := store.Profile{TenantID: h.sim.Tenant.ID, ClientID: app.ClientID, Hosts: h.options().Hosts}
-	g, err := usersAppGraph(context.Background(), h.m.c.conn(p).WithSecret(store.Secret(sec.Value)))
-	if err != nil {
+	g := h.m.c.Conn(p).WithSecret(store.Secret(sec.Value)).AppGraph()
+	if _, err := g.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return g
@@ -410,7 +413,7 @@ func TestUsersAddEditRemove(t *testing.T) {
 	usersOpen(t, h, false, nil)
 	h.keys("<enter>")
 	h.sees("no users yet: import them with i or add one with a")
-	if h.step() != stepUsers {
+	if h.step() != common.StepUsers {
 		t.Fatal("enter went on without users")
 	}
 

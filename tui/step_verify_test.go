@@ -19,6 +19,7 @@ import (
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 const (
@@ -46,7 +47,7 @@ func verifyGraphApp(h *harness) *m365sim.App {
 func verifyAt(t *testing.T, h *harness, app *m365sim.App, p store.Profile, u store.User) {
 	t.Helper()
 	p.ID, p.Customer, p.Environment, p.Preset = verifyPID, "Acme", "production", "generic"
-	p.TenantID, p.ClientID, p.WizardStep = h.sim.Tenant.ID, app.ClientID, stepConsent
+	p.TenantID, p.ClientID, p.WizardStep = h.sim.Tenant.ID, app.ClientID, common.StepConsent
 	p.Folders = []string{"calendar", "contacts", "tasks"}
 	hosts := h.options().Hosts
 	if p.Hosts.IMAP != "" || p.Hosts.SMTP != "" {
@@ -67,7 +68,7 @@ func verifyAt(t *testing.T, h *harness, app *m365sim.App, p store.Profile, u sto
 func (h *harness) verifyOpen() {
 	h.t.Helper()
 	h.open()
-	if h.step() != stepVerify {
+	if h.step() != common.StepVerify {
 		h.t.Fatalf("resumed at %s:\n%s", h.step(), h.screen())
 	}
 }
@@ -171,7 +172,7 @@ func TestVerifyGraphPassesAndFinishes(t *testing.T) {
 
 	h.keys("<enter>")
 	h.sees("Setup of acme-production is complete")
-	if p, _ := h.db.Profile(verifyPID); p.WizardStep != stepVerify {
+	if p, _ := h.db.Profile(verifyPID); p.WizardStep != common.StepVerify {
 		t.Errorf("progress %q", p.WizardStep)
 	}
 }
@@ -343,7 +344,7 @@ func TestVerifySMTPAuthDisabledShowsPowerShell(t *testing.T) {
 
 	h.keys("p")
 	h.verifySees("Exchange Online PowerShell, after Connect-ExchangeOnline", "$Mailboxes = @('"+verifyAnna+"')",
-		"ForEach-Object { Set-CASMailbox -Identity $_", contMark+"-SmtpClientAuthenticationDisabled $false }")
+		"ForEach-Object { Set-CASMailbox -Identity $_", common.ContMark+"-SmtpClientAuthenticationDisabled $false }")
 	h.verifyLacks(token, strings.TrimPrefix(auth, "AUTH XOAUTH2 "))
 	h.fits()
 	h.keys("p")

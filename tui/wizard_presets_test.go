@@ -7,12 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/tui/step/register"
+	"github.com/modauth/modauth/tui/step/users"
+
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // registerByHand makes the app registration of a profile's plan in the
@@ -39,7 +43,7 @@ func profileFor(t *testing.T, h *harness, preset string) {
 	for range 4 { // model, protocols, exchange, cloud
 		h.keys("<enter>")
 	}
-	if h.step() != stepRegister {
+	if h.step() != common.StepRegister {
 		t.Fatalf("%s: still on %s:\n%s", preset, h.step(), h.screen())
 	}
 }
@@ -51,10 +55,10 @@ func (h *harness) approveAdmin(upn string) {
 	h.m.c.Sleep = func(ctx context.Context, d time.Duration) error {
 		var dc *flows.DeviceCode
 		switch s := h.m.wiz.current().(type) {
-		case *registerStep:
-			dc = s.device
-		case *usersStep:
-			dc = s.device
+		case *register.Step:
+			dc = s.Device()
+		case *users.Step:
+			dc = s.Device()
 		}
 		if dc != nil {
 			h.sim.ApproveDevice(dc.UserCode, upn)
@@ -82,11 +86,11 @@ func TestWizardByHandForEachPreset(t *testing.T) {
 			app, sec := registerByHand(t, h)
 			h.keys("<enter>")
 			h.keys(h.sim.Tenant.ID + "<enter>" + app.ClientID + "<enter>")
-			if sec.Value != "" && h.step() == stepIDs {
+			if sec.Value != "" && h.step() == common.StepIDs {
 				h.paste(sec.Value)
 				h.keys("<enter><enter>")
 			}
-			if h.step() != stepUsers {
+			if h.step() != common.StepUsers {
 				t.Fatalf("still at %s:\n%s", h.step(), h.screen())
 			}
 			h.approveAdmin("admin@contoso.onmicrosoft.com")
@@ -95,7 +99,7 @@ func TestWizardByHandForEachPreset(t *testing.T) {
 			h.keys("r")
 			h.sees("Resolved 1 user")
 			h.keys("<enter>")
-			if h.step() != stepConsent {
+			if h.step() != common.StepConsent {
 				t.Fatalf("still at %s:\n%s", h.step(), h.screen())
 			}
 			if strings.Contains(h.screen(), "App-only: nobody signs in") {
@@ -109,7 +113,7 @@ func TestWizardByHandForEachPreset(t *testing.T) {
 				h.sees("✓ anna.devries@contoso.com")
 				h.keys("<enter>")
 			}
-			if h.step() != stepVerify {
+			if h.step() != common.StepVerify {
 				t.Fatalf("still at %s:\n%s", h.step(), h.screen())
 			}
 			h.keys("t")
@@ -130,7 +134,7 @@ func TestWizardByHandForEachPreset(t *testing.T) {
 			if !h.m.finished {
 				t.Fatalf("not finished:\n%s", h.screen())
 			}
-			if p, _ := h.db.Profile("acme-production"); p.WizardStep != stepVerify {
+			if p, _ := h.db.Profile("acme-production"); p.WizardStep != common.StepVerify {
 				t.Errorf("progress %q", p.WizardStep)
 			}
 		})
@@ -150,7 +154,7 @@ func TestIDsStepEscCancelsACheck(t *testing.T) {
 	h.sees("… checking the tenant", "esc cancel")
 	h.keys("<esc>")
 	h.lacks("checking")
-	if h.step() != stepIDs || h.m.wiz.current().Busy() {
+	if h.step() != common.StepIDs || h.m.wiz.current().Busy() {
 		t.Fatalf("esc: at %s, busy %v", h.step(), h.m.wiz.current().Busy())
 	}
 	h.sim.SetLatency(0)

@@ -1,7 +1,7 @@
 // The users step's screen: the table of product users with their Entra
 // accounts and statuses, the fix for the selected one, and its forms.
 
-package tui
+package users
 
 import (
 	"fmt"
@@ -11,9 +11,10 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
-func usersStatusStyle(st Styles, m store.MappingStatus) lipgloss.Style {
+func usersStatusStyle(st common.Styles, m store.MappingStatus) lipgloss.Style {
 	switch m {
 	case store.MappingOK:
 		return st.OK
@@ -56,7 +57,7 @@ func usersOr(v, def string) string {
 }
 
 // tally counts the users resolved ok, found by an alias, and still to fix.
-func (s *usersStep) tally() (ok, mismatch, todo int) {
+func (s *Step) tally() (ok, mismatch, todo int) {
 	for _, u := range s.users {
 		switch u.Mapping {
 		case store.MappingOK:
@@ -71,21 +72,21 @@ func (s *usersStep) tally() (ok, mismatch, todo int) {
 }
 
 // summaryText counts the users by status: "5 users: 1 ok, 1 mismatch, 3 to fix".
-func (s *usersStep) summaryText() string {
+func (s *Step) summaryText() string {
 	ok, mis, todo := s.tally()
-	return fmt.Sprintf("%s: %d ok, %d mismatch, %d to fix", usersN(len(s.users), "user"), ok, mis, todo)
+	return fmt.Sprintf("%s: %d ok, %d mismatch, %d to fix", common.Count(len(s.users), "user"), ok, mis, todo)
 }
 
 // rows is how many table rows the last frame had room for.
-func (s *usersStep) rows() int { return s.lastRows }
+func (s *Step) rows() int { return s.lastRows }
 
-func (s *usersStep) View(c *Context) string {
+func (s *Step) View(c *common.Context) string {
 	s.width = c.Width
 	if s.form != nil && s.mode != usersList {
 		return s.formView(c)
 	}
 	if s.device != nil {
-		return adminCodeView(c, s.device, "look the users up in Entra ID: the app may not read users itself", "a user who may read users, e.g. Global Reader or User Administrator")
+		return common.AdminCodeView(c, s.device, "look the users up in Entra ID: the app may not read users itself", "a user who may read users, e.g. Global Reader or User Administrator")
 	}
 	st := c.Styles
 	w := c.Width
@@ -108,7 +109,7 @@ func (s *usersStep) View(c *Context) string {
 		}
 	}
 	if u, ok := s.selected(); ok {
-		bottom = append(bottom, usersWrapped(usersStatusStyle(st, u.Mapping), u.Key+" · "+usersFix(u, c.Profile.Preset), w, 3)...)
+		bottom = append(bottom, common.WrapLines(usersStatusStyle(st, u.Mapping), u.Key+" · "+usersFix(u, c.Profile.Preset), w, 3)...)
 	}
 	if s.note != "" {
 		style := st.OK
@@ -118,7 +119,7 @@ func (s *usersStep) View(c *Context) string {
 		case "error":
 			style = st.Error
 		}
-		bottom = append(bottom, usersWrapped(style, s.note, w, 4)...)
+		bottom = append(bottom, common.WrapLines(style, s.note, w, 4)...)
 	}
 	if len(s.bad) > 0 {
 		bottom = append(bottom, st.Error.Render(fmt.Sprintf("Nothing imported from %s: fix these lines and press i again.", s.badFile)))
@@ -127,9 +128,9 @@ func (s *usersStep) View(c *Context) string {
 		}
 	}
 
-	h := c.bodyHeight()
+	h := c.BodyHeight()
 	if len(s.users) == 0 {
-		empty := usersWrapped(st.Faint, "No users yet. Press i to import the product's user export (a CSV file with a header naming the key, name and Exchange account columns) or a to add a user by hand.", w, 4)
+		empty := common.WrapLines(st.Faint, "No users yet. Press i to import the product's user export (a CSV file with a header naming the key, name and Exchange account columns) or a to add a user by hand.", w, 4)
 		out := append(append(top, empty...), "")
 		return strings.Join(usersClip(append(out, bottom...), h), "\n")
 	}
@@ -173,9 +174,9 @@ func (s *usersStep) View(c *Context) string {
 
 // summaryLine is summaryText in colour, with the rows shown when the
 // table scrolls.
-func (s *usersStep) summaryLine(st Styles) string {
+func (s *Step) summaryLine(st common.Styles) string {
 	ok, mis, todo := s.tally()
-	line := usersN(len(s.users), "user") + ": " + st.OK.Render(fmt.Sprintf("%d ok", ok)) + ", " +
+	line := common.Count(len(s.users), "user") + ": " + st.OK.Render(fmt.Sprintf("%d ok", ok)) + ", " +
 		st.Warn.Render(fmt.Sprintf("%d mismatch", mis)) + ", "
 	if todo > 0 {
 		line += st.Error.Render(fmt.Sprintf("%d to fix", todo))
@@ -189,7 +190,7 @@ func (s *usersStep) summaryLine(st Styles) string {
 	return line
 }
 
-func (s *usersStep) formView(c *Context) string {
+func (s *Step) formView(c *common.Context) string {
 	st := c.Styles
 	var title, enter string
 	switch s.mode {
@@ -207,7 +208,7 @@ func (s *usersStep) formView(c *Context) string {
 	}
 	out := st.Bold.Render(title) + "\n\n" + s.form.View()
 	if s.formErr != "" {
-		out += "\n" + strings.Join(usersWrapped(st.Error, "✗ "+s.formErr, c.Width, 4), "\n") + "\n"
+		out += "\n" + strings.Join(common.WrapLines(st.Error, "✗ "+s.formErr, c.Width, 4), "\n") + "\n"
 	}
 	if s.loading {
 		out += "\n" + st.Faint.Render("reading the file…")
@@ -230,20 +231,6 @@ func usersCell(v string, n int) string {
 	return v + strings.Repeat(" ", max(n-ansi.StringWidth(v), 0))
 }
 
-// usersWrapped wraps plain text to width and styles each line, keeping at
-// most n lines.
-func usersWrapped(style lipgloss.Style, text string, width, n int) []string {
-	lines := strings.Split(wrap(text, width-1), "\n")
-	if len(lines) > n {
-		lines = lines[:n]
-		lines[n-1] = ansi.Truncate(lines[n-1], width-2, "") + "…"
-	}
-	for i, l := range lines {
-		lines[i] = style.Render(l)
-	}
-	return lines
-}
-
 // usersClip keeps at most n lines, saying how many it left out.
 func usersClip(lines []string, n int) []string {
 	if len(lines) <= n {
@@ -253,15 +240,7 @@ func usersClip(lines []string, n int) []string {
 		return nil
 	}
 	out := append([]string{}, lines[:n-1]...)
-	return append(out, "  … "+usersN(len(lines)-n+1, "more line"))
-}
-
-// usersN counts: "1 user", "2 users".
-func usersN(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
+	return append(out, "  … "+common.Count(len(lines)-n+1, "more line"))
 }
 
 var usersStatus = map[store.MappingStatus]string{

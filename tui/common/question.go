@@ -1,4 +1,4 @@
-package tui
+package common
 
 import (
 	"charm.land/bubbles/v2/key"
@@ -7,19 +7,19 @@ import (
 	"charm.land/lipgloss/v2"
 )
 
-// question is a yes/no question, asked with huh's Confirm: y or n answer
-// it at once, ←/→ and enter choose, esc says no. Every question in the
+// Question is a yes/no Question, asked with huh's Confirm: y or n answer
+// it at once, ←/→ and enter choose, esc says no. Every Question in the
 // interface is one of these, so they all answer to the same keys.
-type question struct {
+type Question struct {
 	form   *huh.Form
 	yes    bool
 	text   string
 	answer tea.Cmd // run on yes
 }
 
-// ask makes a question; onYes runs when it is answered yes.
-func ask(c *Context, text, yes, no string, onYes tea.Cmd) *question {
-	q := &question{text: text, answer: onYes}
+// Ask makes a question; onYes runs when it is answered yes.
+func Ask(c *Context, text, yes, no string, onYes tea.Cmd) *Question {
+	q := &Question{text: text, answer: onYes}
 	q.form = huh.NewForm(huh.NewGroup(
 		huh.NewConfirm().Title(text).Affirmative(yes).Negative(no).Value(&q.yes).Inline(true),
 	)).WithShowHelp(false).WithTheme(c.questionTheme()).WithWidth(max(c.Width-1, 20))
@@ -28,13 +28,16 @@ func ask(c *Context, text, yes, no string, onYes tea.Cmd) *question {
 	return q
 }
 
+// OnYes is what runs when the answer is yes.
+func (q *Question) OnYes() tea.Cmd { return q.answer }
+
 // Init starts the question's form.
-func (q *question) Init() tea.Cmd { return q.form.Init() }
+func (q *Question) Init() tea.Cmd { return q.form.Init() }
 
 // Update hands a message to the question. It reports done once the
 // question is answered, and whether the answer is yes.
-func (q *question) Update(msg tea.Msg) (done, yes bool, cmd tea.Cmd) {
-	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, keys.Back) {
+func (q *Question) Update(msg tea.Msg) (done, yes bool, cmd tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, Keys.Back) {
 		return true, false, nil
 	}
 	m, cmd := q.form.Update(msg)
@@ -51,11 +54,11 @@ func (q *question) Update(msg tea.Msg) (done, yes bool, cmd tea.Cmd) {
 }
 
 // View renders the question for the frame's question slot.
-func (q *question) View() string { return q.form.View() }
+func (q *Question) View() string { return q.form.View() }
 
 // Keys are the question's own, for the help bar while it is open.
-func (q *question) Keys() keyMap {
-	return keyMap{
+func (q *Question) Keys() KeyMap {
+	return KeyMap{
 		key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
 		key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose")),
@@ -75,15 +78,15 @@ func (c *Context) questionTheme() huh.Theme {
 	})
 }
 
-// askMsg asks the frame's yes/no question for a screen: the screens never
+// AskMsg asks the frame's yes/no question for a screen: the screens never
 // draw questions of their own. then runs on yes; its message goes back to
 // the screen as any other.
-type askMsg struct {
-	text, yes, no string
-	then          tea.Cmd
+type AskMsg struct {
+	Text, Yes, No string
+	Then          tea.Cmd
 }
 
-// askCmd asks text; then runs on yes.
-func askCmd(text, yes, no string, then tea.Cmd) tea.Cmd {
-	return func() tea.Msg { return askMsg{text: text, yes: yes, no: no, then: then} }
+// AskCmd asks text; then runs on yes.
+func AskCmd(text, yes, no string, then tea.Cmd) tea.Cmd {
+	return func() tea.Msg { return AskMsg{Text: text, Yes: yes, No: no, Then: then} }
 }

@@ -1,4 +1,4 @@
-package tui
+package register
 
 import (
 	"bytes"
@@ -17,12 +17,13 @@ import (
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // registerStep shows what to create in Entra ID and Exchange, in four
 // forms (checklist, manifest, az script, PowerShell), or creates it
 // through Graph when an admin signs in.
-type registerStep struct {
+type Step struct {
 	plan   *appreg.Plan
 	tab    int
 	texts  [4]string
@@ -53,27 +54,27 @@ var registerKeys = struct {
 	Scroll:   key.NewBinding(key.WithKeys("pgdown", "pgup", "up", "down"), key.WithHelp("↑/↓", "scroll")),
 }
 
-func newRegisterStep() *registerStep { return &registerStep{vp: viewport.New()} }
+func New() *Step { return &Step{vp: viewport.New()} }
 
-func (s *registerStep) ID() string    { return stepRegister }
-func (s *registerStep) Title() string { return "register the app" }
-func (s *registerStep) Busy() bool    { return s.busy }
+func (s *Step) ID() string    { return common.StepRegister }
+func (s *Step) Title() string { return "register the app" }
+func (s *Step) Busy() bool    { return s.busy }
 
-func (s *registerStep) Keys() help.KeyMap {
+func (s *Step) Keys() help.KeyMap {
 	if s.busy {
-		return keyMap{} // the frame offers esc to cancel
+		return common.KeyMap{} // the frame offers esc to cancel
 	}
-	k := keyMap{keys.Next}
+	k := common.KeyMap{common.Keys.Next}
 	if s.plan != nil && s.plan.NeedsApp {
 		k = append(k, registerKeys.Register)
 	}
 	return append(k, registerKeys.Tab, registerKeys.Copy, registerKeys.Save, registerKeys.Scroll)
 }
 
-func (s *registerStep) Init(c *Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	plan, err := conn.Plan(c.Profile)
 	if err != nil {
-		return errCmd(err)
+		return common.ErrCmd(err)
 	}
 	s.plan = plan
 	var b bytes.Buffer
@@ -95,22 +96,22 @@ func (s *registerStep) Init(c *Context) tea.Cmd {
 }
 
 // resize gives the view the room the tabs and the note leave.
-func (s *registerStep) resize(c *Context) {
+func (s *Step) resize(c *common.Context) {
 	note := 0
 	if s.note != "" {
-		note = 1 + strings.Count(wrap(s.note, c.Width-2), "\n") + 1
+		note = 1 + strings.Count(common.Wrap(s.note, c.Width-2), "\n") + 1
 	}
-	s.vp.SetHeight(max(c.bodyHeight()-2-note, 3))
+	s.vp.SetHeight(max(c.BodyHeight()-2-note, 3))
 }
 
-func (s *registerStep) show(c *Context, tab int) {
+func (s *Step) show(c *common.Context, tab int) {
 	s.tab = tab
 	s.vp.SetWidth(c.Width)
 	s.resize(c)
 	if registerTabs[tab].code {
-		s.vp.SetContentLines(codeLines(s.texts[tab], c.Width-1))
+		s.vp.SetContentLines(common.CodeLines(s.texts[tab], c.Width-1))
 	} else {
-		s.vp.SetContent(wrap(s.texts[tab], c.Width-1))
+		s.vp.SetContent(common.Wrap(s.texts[tab], c.Width-1))
 	}
 	s.vp.GotoTop()
 }
@@ -130,13 +131,13 @@ type adminCodeMsg struct {
 	fc *flows.Client
 }
 
-func (s *registerStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	done, cmd := s.update(c, msg)
 	s.resize(c) // a note may have come or gone
 	return done, cmd
 }
 
-func (s *registerStep) update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case adminCodeMsg:
 		s.device = msg.dc
@@ -144,10 +145,10 @@ func (s *registerStep) update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	case registeredMsg:
 		s.busy, s.device = false, nil
 		if msg.err != nil {
-			return false, errCmd(msg.err)
+			return false, common.ErrCmd(msg.err)
 		}
 		if err := msg.reg.Save(c.DB, c.Profile.ID); err != nil {
-			return false, errCmd(err)
+			return false, common.ErrCmd(err)
 		}
 		if p, err := c.DB.Profile(c.Profile.ID); err == nil {
 			if p.TenantID == "" {
@@ -169,13 +170,13 @@ func (s *registerStep) update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 		s.show(c, s.tab)
 	case tea.KeyPressMsg:
 		if s.busy {
-			if key.Matches(msg, keys.Back) && s.cancel != nil {
+			if key.Matches(msg, common.Keys.Back) && s.cancel != nil {
 				s.cancel()
 			}
 			return false, nil
 		}
 		switch {
-		case key.Matches(msg, keys.Next):
+		case key.Matches(msg, common.Keys.Next):
 			return true, nil
 		case key.Matches(msg, registerKeys.Tab):
 			s.note = "" // read: the view gets its room back
@@ -196,10 +197,10 @@ func (s *registerStep) update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 }
 
 // save writes the current view to a file where exports go.
-func (s *registerStep) save(c *Context) tea.Cmd {
-	path := c.savePath(c.Profile.ID + "-" + registerTabs[s.tab].file)
+func (s *Step) save(c *common.Context) tea.Cmd {
+	path := c.SavePath(c.Profile.ID + "-" + registerTabs[s.tab].file)
 	if err := os.WriteFile(path, []byte(s.texts[s.tab]), 0o600); err != nil {
-		return errCmd(fmt.Errorf("save %s: %w", registerTabs[s.tab].name, err))
+		return common.ErrCmd(fmt.Errorf("save %s: %w", registerTabs[s.tab].name, err))
 	}
 	s.note = "Saved to " + path
 	return nil
@@ -207,12 +208,12 @@ func (s *registerStep) save(c *Context) tea.Cmd {
 
 // register signs an admin in by device code and creates or completes
 // the registration.
-func (s *registerStep) register(c *Context) tea.Cmd {
+func (s *Step) register(c *common.Context) tea.Cmd {
 	s.busy, s.note = true, ""
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := context.WithCancel(c.Ctx)
 	s.ctx, s.cancel = ctx, cancel
 	return func() tea.Msg {
-		fc, dc, err := startAdminSignIn(ctx, c, appreg.AdminPermissions)
+		fc, dc, err := common.StartAdminSignIn(ctx, c, appreg.AdminPermissions)
 		if err != nil {
 			return registeredMsg{err: err}
 		}
@@ -221,11 +222,11 @@ func (s *registerStep) register(c *Context) tea.Cmd {
 }
 
 // finishRegister waits for the admin's sign-in, then registers.
-func (s *registerStep) finishRegister(c *Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
+func (s *Step) finishRegister(c *common.Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
 	ctx, plan := s.ctx, s.plan
 	clientID, db, profileID := c.Profile.ClientID, c.DB, c.Profile.ID
 	return func() tea.Msg {
-		g, tenant, err := finishAdminSignIn(ctx, c, fc, dc)
+		g, tenant, err := common.FinishAdminSignIn(ctx, c, fc, dc)
 		if err != nil {
 			return registeredMsg{err: err}
 		}
@@ -238,7 +239,7 @@ func (s *registerStep) finishRegister(c *Context, fc *flows.Client, dc *flows.De
 	}
 }
 
-func (s *registerStep) View(c *Context) string {
+func (s *Step) View(c *common.Context) string {
 	st := c.Styles
 	var tabs []string
 	for i, t := range registerTabs {
@@ -250,7 +251,7 @@ func (s *registerStep) View(c *Context) string {
 		}
 	}
 	if s.device != nil {
-		return adminCodeView(c, s.device, "create the registration", "a Privileged Role Administrator or Global Administrator")
+		return common.AdminCodeView(c, s.device, "create the registration", "a Privileged Role Administrator or Global Administrator")
 	}
 	if s.busy {
 		return "Registering the app through Microsoft Graph…"
@@ -258,10 +259,13 @@ func (s *registerStep) View(c *Context) string {
 	head := strings.Join(tabs, " ")
 	note := ""
 	if s.note != "" {
-		note = "\n" + st.OK.Render(wrap(s.note, c.Width-2))
+		note = "\n" + st.OK.Render(common.Wrap(s.note, c.Width-2))
 	}
 	return head + "\n\n" + s.vp.View() + note
 }
 
 // SetSize has nothing to fit: the checklist is drawn to the frame's width.
-func (s *registerStep) SetSize(*Context) {}
+func (s *Step) SetSize(*common.Context) {}
+
+// Device is the device code of the admin sign-in under way, if any.
+func (s *Step) Device() *flows.DeviceCode { return s.device }

@@ -1,7 +1,7 @@
 // The consent step's sign-ins: device code, the browser with a loopback
 // listener or a pasted address, and storing what they bring.
 
-package tui
+package consent
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modauth/modauth/tui/common"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
@@ -21,9 +23,9 @@ import (
 )
 
 // session starts a new sign-in and returns its seq and context.
-func (s *consentStep) session(c *Context, working string) (int, context.Context) {
+func (s *Step) session(c *common.Context, working string) (int, context.Context) {
 	s.endSession()
-	parent := c.ctx
+	parent := c.Ctx
 	if parent == nil {
 		parent = context.Background()
 	}
@@ -34,17 +36,17 @@ func (s *consentStep) session(c *Context, working string) (int, context.Context)
 
 // conn is the profile's connection, made anew when the profile's cloud,
 // tenant or app changed.
-func (s *consentStep) conn(c *Context) (*conn.Conn, error) {
+func (s *Step) conn(c *common.Context) (*conn.Conn, error) {
 	if c.Profile.ClientID == "" || conn.Tenant(c.Profile) == "" {
 		return nil, errors.New("the profile has no tenant or client ID yet: go back (esc) to the IDs step")
 	}
 	if s.cn == nil || !s.cn.Serves(c.Profile) {
-		s.cn = c.conn(c.Profile)
+		s.cn = c.Conn(c.Profile)
 	}
 	return s.cn, nil
 }
 
-func (s *consentStep) startAdminURL(c *Context) tea.Cmd {
+func (s *Step) startAdminURL(c *common.Context) tea.Cmd {
 	s.adminURL = ""
 	cn, err := s.conn(c)
 	if err != nil {
@@ -66,7 +68,7 @@ func (s *consentStep) startAdminURL(c *Context) tea.Cmd {
 	}
 }
 
-func (s *consentStep) startDevice(c *Context, e consentEntry) tea.Cmd {
+func (s *Step) startDevice(c *common.Context, e consentEntry) tea.Cmd {
 	cn, err := s.conn(c)
 	if err != nil {
 		s.panel = err.Error()
@@ -94,7 +96,7 @@ func consentTick(seq int) tea.Cmd {
 }
 
 // deviceStarted shows the code and polls until the user signs in.
-func (s *consentStep) deviceStarted(c *Context, msg consentDeviceMsg) tea.Cmd {
+func (s *Step) deviceStarted(c *common.Context, msg consentDeviceMsg) tea.Cmd {
 	if msg.seq != s.seq {
 		return nil
 	}
@@ -159,7 +161,7 @@ func (l *consentLoopback) listen(ln net.Listener, user string) {
 			http.Error(w, "This address does not belong to the sign-in modauth is waiting for.", http.StatusBadRequest)
 			return
 		case err != nil:
-			http.Error(w, "Sign-in failed: "+firstLine(err)+"\nReturn to modauth for what to do.", http.StatusBadRequest)
+			http.Error(w, "Sign-in failed: "+common.FirstLine(err)+"\nReturn to modauth for what to do.", http.StatusBadRequest)
 		default:
 			fmt.Fprintln(w, "Signed in. You can close this window and return to modauth.")
 		}
@@ -171,7 +173,7 @@ func (l *consentLoopback) listen(ln net.Listener, user string) {
 	go l.srv.Serve(ln)
 }
 
-func (s *consentStep) startBrowser(c *Context, e consentEntry) tea.Cmd {
+func (s *Step) startBrowser(c *common.Context, e consentEntry) tea.Cmd {
 	cn, err := s.conn(c)
 	if err != nil {
 		s.panel = err.Error()
@@ -211,7 +213,7 @@ func (s *consentStep) startBrowser(c *Context, e consentEntry) tea.Cmd {
 	}
 }
 
-func (s *consentStep) browserStarted(msg consentBrowserMsg) tea.Cmd {
+func (s *Step) browserStarted(msg consentBrowserMsg) tea.Cmd {
 	if msg.seq != s.seq {
 		if msg.lb != nil {
 			msg.lb.close()
@@ -229,7 +231,7 @@ func (s *consentStep) browserStarted(msg consentBrowserMsg) tea.Cmd {
 }
 
 // waitLoopback waits for the listener's result; it ends with the session.
-func (s *consentStep) waitLoopback() tea.Cmd {
+func (s *Step) waitLoopback() tea.Cmd {
 	if s.lb == nil || s.lb.srv == nil {
 		return nil
 	}
@@ -246,7 +248,7 @@ func (s *consentStep) waitLoopback() tea.Cmd {
 }
 
 // submitPaste redeems the address pasted from the browser's address bar.
-func (s *consentStep) submitPaste(text string) tea.Cmd {
+func (s *Step) submitPaste(text string) tea.Cmd {
 	text = strings.TrimSpace(text)
 	s.input.Reset()
 	if text == "" {
@@ -263,7 +265,7 @@ func (s *consentStep) submitPaste(text string) tea.Cmd {
 
 // finish handles the end of a sign-in: refuse a wrong account, else store
 // the token first and then mark the user done.
-func (s *consentStep) finish(c *Context, msg consentResultMsg) tea.Cmd {
+func (s *Step) finish(c *common.Context, msg consentResultMsg) tea.Cmd {
 	if msg.seq != s.seq {
 		return nil
 	}
@@ -288,7 +290,7 @@ func (s *consentStep) finish(c *Context, msg consentResultMsg) tea.Cmd {
 	s.mode = consentTable
 	i, ok := s.entry(msg.user)
 	if !ok {
-		return errCmd(fmt.Errorf("sign-in finished for user %q, who is no longer in the profile", msg.user))
+		return common.ErrCmd(fmt.Errorf("sign-in finished for user %q, who is no longer in the profile", msg.user))
 	}
 	e := s.entries[i]
 	if err := flows.CheckAccount(msg.tok.Identity, e.user); err != nil {
@@ -304,8 +306,8 @@ func (s *consentStep) finish(c *Context, msg consentResultMsg) tea.Cmd {
 		return nil
 	}
 	if err := s.store(c, &e, msg.tok); err != nil {
-		s.panel = "✗ " + firstLine(err)
-		return errCmd(err)
+		s.panel = "✗ " + common.FirstLine(err)
+		return common.ErrCmd(err)
 	}
 	s.entries[i] = e
 	delete(s.wrong, e.user.Key)
@@ -322,7 +324,7 @@ func (s *consentStep) finish(c *Context, msg consentResultMsg) tea.Cmd {
 
 // store saves the sign-in in one write: the user (made now if the
 // entry is new), the refresh token, the consent and who signed in.
-func (s *consentStep) store(c *Context, e *consentEntry, tok *flows.Token) error {
+func (s *Step) store(c *common.Context, e *consentEntry, tok *flows.Token) error {
 	if c.DB == nil || c.Profile.ID == "" {
 		return errors.New("no database to keep the sign-in in")
 	}
@@ -338,7 +340,7 @@ func (s *consentStep) store(c *Context, e *consentEntry, tok *flows.Token) error
 
 // consentProblem is what went wrong and what to do, for the screen.
 func consentProblem(err error, offerBrowser bool) string {
-	head, fix := "✗ "+firstLine(err), ""
+	head, fix := "✗ "+common.FirstLine(err), ""
 	var fe *flows.Error
 	if errors.As(err, &fe) {
 		if ent, ok := flows.Lookup(fe.Code()); ok {

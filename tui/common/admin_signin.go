@@ -1,4 +1,4 @@
-package tui
+package common
 
 import (
 	"context"
@@ -13,10 +13,10 @@ import (
 // (step 2), or look the product's users up when the app has no app-only
 // access (step 4). One sign-in serves the session (Context.AdminGraph).
 
-// startAdminSignIn asks for a device code for the admin's sign-in, with
+// StartAdminSignIn asks for a device code for the admin's sign-in, with
 // the Graph permissions the work needs, in the profile's cloud.
-func startAdminSignIn(ctx context.Context, c *Context, perms []string) (*flows.Client, *flows.DeviceCode, error) {
-	cn := c.conn(c.Profile)
+func StartAdminSignIn(ctx context.Context, c *Context, perms []string) (*flows.Client, *flows.DeviceCode, error) {
+	cn := c.Conn(c.Profile)
 	fc, err := cn.AdminClient(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("admin sign-in: %w", err)
@@ -28,22 +28,22 @@ func startAdminSignIn(ctx context.Context, c *Context, perms []string) (*flows.C
 	return fc, dc, nil
 }
 
-// finishAdminSignIn waits for the admin to sign in and returns Graph on
+// FinishAdminSignIn waits for the admin to sign in and returns Graph on
 // the admin's token, and the admin's tenant.
-func finishAdminSignIn(ctx context.Context, c *Context, fc *flows.Client, dc *flows.DeviceCode) (*exchange.Graph, string, error) {
+func FinishAdminSignIn(ctx context.Context, c *Context, fc *flows.Client, dc *flows.DeviceCode) (*exchange.Graph, string, error) {
 	tok, err := fc.PollDeviceCode(ctx, dc)
 	if err != nil {
 		return nil, "", fmt.Errorf("admin sign-in: %w", err)
 	}
-	g, tenant := c.conn(c.Profile).AdminGraph(tok)
+	g, tenant := c.Conn(c.Profile).AdminGraph(tok)
 	return g, tenant, nil
 }
 
-// adminCodeView tells the admin how to sign in, for what.
-func adminCodeView(c *Context, dc *flows.DeviceCode, what, roles string) string {
+// AdminCodeView tells the admin how to sign in, for what.
+func AdminCodeView(c *Context, dc *flows.DeviceCode, what, roles string) string {
 	st := c.Styles
-	return st.Bold.Render(wrap("An administrator signs in to "+what+".", c.Width-1)) + "\n\n" +
+	return st.Bold.Render(Wrap("An administrator signs in to "+what+".", c.Width-1)) + "\n\n" +
 		"First copy the one-time code: " + st.Code.Render(dc.UserCode) + "\n" +
-		wrap("Open "+dc.VerificationURI+" on any device, enter it, and sign in as "+roles+".", c.Width-1) + "\n\n" +
+		Wrap("Open "+dc.VerificationURI+" on any device, enter it, and sign in as "+roles+".", c.Width-1) + "\n\n" +
 		st.Faint.Render("Waiting… esc cancels.")
 }

@@ -1,17 +1,19 @@
-package tui
+package common
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
 // listItem is the start of a numbered or bulleted line: "12. ", "- ".
 var listItem = regexp.MustCompile(`^ *([0-9]{1,2}\.|[-*•]) `)
 
-// wrap breaks text into lines of at most width cells, at spaces.
-func wrap(text string, width int) string {
+// Wrap breaks text into lines of at most width cells, at spaces.
+func Wrap(text string, width int) string {
 	if width < 20 {
 		width = 20
 	}
@@ -42,20 +44,20 @@ func wrap(text string, width int) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// contMark starts a code line's continuation on screen: a mark that is not
+// ContMark starts a code line's continuation on screen: a mark that is not
 // PowerShell, shell or JSON, so a wrapped comment never reads as a command.
-const contMark = "↳ "
+const ContMark = "↳ "
 
-// codeLines shows a script or document in lines of at most width cells
+// CodeLines shows a script or document in lines of at most width cells
 // without re-flowing it: each line stays a line, and one too long goes on
 // below, after contMark. Copies and saved files take the text itself.
-func codeLines(text string, width int) []string {
+func CodeLines(text string, width int) []string {
 	width = max(width, 20)
 	var out []string
 	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		for i, part := range breakAtSpaces(l, width-ansi.StringWidth(contMark)) {
+		for i, part := range breakAtSpaces(l, width-ansi.StringWidth(ContMark)) {
 			if i > 0 {
-				part = contMark + part
+				part = ContMark + part
 			}
 			out = append(out, part)
 		}
@@ -92,7 +94,38 @@ func breakAtSpaces(line string, width int) []string {
 	return append(out, cur)
 }
 
-// padRight pads s with spaces to n cells.
-func padRight(s string, n int) string {
+// PadRight pads s with spaces to n cells.
+func PadRight(s string, n int) string {
 	return s + strings.Repeat(" ", max(n-ansi.StringWidth(s), 0))
+}
+
+// WrapLines wraps plain text to width and styles each line, keeping at
+// most n lines.
+func WrapLines(style lipgloss.Style, text string, width, n int) []string {
+	lines := strings.Split(Wrap(text, width-1), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+		lines[n-1] = ansi.Truncate(lines[n-1], width-2, "") + "…"
+	}
+	for i, l := range lines {
+		lines[i] = style.Render(l)
+	}
+	return lines
+}
+
+// Count counts: "1 user", "2 users".
+func Count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// FirstLine is the first line of an error, for one-line slots.
+func FirstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }

@@ -1,7 +1,7 @@
 // The users step's resolving: each product account looked up in Entra ID,
 // with the app's own token or an admin's sign-in, saved as it goes.
 
-package tui
+package users
 
 import (
 	"context"
@@ -13,18 +13,19 @@ import (
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // startResolve begins a run: first an app-only token, then one user
 // after the other, each a command, so the screen shows the progress.
-func (s *usersStep) startResolve(c *Context) tea.Cmd {
+func (s *Step) startResolve(c *common.Context) tea.Cmd {
 	if len(s.users) == 0 {
-		return errCmd(errors.New("no users to resolve: press i to import them or a to add one"))
+		return common.ErrCmd(errors.New("no users to resolve: press i to import them or a to add one"))
 	}
 	if c.DB == nil || c.Profile.ID == "" {
-		return errCmd(errors.New("no profile: go back to step 1"))
+		return common.ErrCmd(errors.New("no profile: go back to step 1"))
 	}
-	base := c.ctx
+	base := c.Ctx
 	if base == nil {
 		base = context.Background()
 	}
@@ -32,19 +33,19 @@ func (s *usersStep) startResolve(c *Context) tea.Cmd {
 	s.run++
 	s.resolving, s.ctx, s.cancel, s.graph, s.next, s.pending = true, ctx, cancel, nil, 0, nil
 	s.admin, s.viaAdmin = c.AdminGraph, false
-	run, db, p, cn, admin := s.run, c.DB, c.Profile, c.conn(c.Profile), c.AdminGraph
+	run, db, p, cn, admin := s.run, c.DB, c.Profile, c.Conn(c.Profile), c.AdminGraph
 	return func() tea.Msg {
 		g, viaAdmin, err := usersGraph(ctx, db, p, cn, admin)
 		return usersGraphMsg{run: run, graph: g, viaAdmin: viaAdmin, err: err}
 	}
 }
 
-func (s *usersStep) resolveNext(c *Context) tea.Cmd {
+func (s *Step) resolveNext(c *common.Context) tea.Cmd {
 	if s.next >= len(s.users) {
 		err := s.flush(c)
 		s.halt()
 		if err != nil {
-			return errCmd(err)
+			return common.ErrCmd(err)
 		}
 		s.setNote("ok", "Resolved "+s.summaryText()+".")
 		if !s.ready() {
@@ -60,36 +61,36 @@ func (s *usersStep) resolveNext(c *Context) tea.Cmd {
 }
 
 // stop ends a run on a failure, keeping what was resolved.
-func (s *usersStep) stop(c *Context, err error) tea.Cmd {
+func (s *Step) stop(c *common.Context, err error) tea.Cmd {
 	ferr := s.flush(c)
 	s.halt()
 	slot, fix := usersExplain(c.Profile, s.viaAdmin, err)
 	s.setNote("error", fix)
 	if ferr != nil {
-		return errCmd(ferr)
+		return common.ErrCmd(ferr)
 	}
-	return errCmd(errors.New(slot))
+	return common.ErrCmd(errors.New(slot))
 }
 
-func (s *usersStep) halt() {
+func (s *Step) halt() {
 	if s.cancel != nil {
 		s.cancel()
 	}
 	s.resolving, s.ctx, s.cancel, s.graph, s.admin, s.device = false, nil, nil, nil, nil, nil
 }
 
-// startAdminSignIn: the app may not look users up itself, so an admin
+// adminSignIn: the app may not look users up itself, so an admin
 // signs in to do it, within the same run.
-func (s *usersStep) startAdminSignIn(c *Context) tea.Cmd {
+func (s *Step) adminSignIn(c *common.Context) tea.Cmd {
 	ctx, run := s.ctx, s.run
 	return func() tea.Msg {
-		fc, dc, err := startAdminSignIn(ctx, c, usersAdminScopes)
+		fc, dc, err := common.StartAdminSignIn(ctx, c, usersAdminScopes)
 		return usersAdminCodeMsg{run: run, fc: fc, dc: dc, err: err}
 	}
 }
 
 // flush saves the resolved users not yet saved, in one write.
-func (s *usersStep) flush(c *Context) error {
+func (s *Step) flush(c *common.Context) error {
 	if len(s.pending) == 0 {
 		return nil
 	}

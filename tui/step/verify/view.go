@@ -1,12 +1,14 @@
 // The connection test's screen: each protocol's result, its fix and the
 // Exchange PowerShell that solves it, scrolled when it is long.
 
-package tui
+package verify
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/modauth/modauth/tui/common"
 
 	"github.com/modauth/modauth/store"
 )
@@ -34,13 +36,13 @@ func verifyMaxOffset(n, h int) int {
 	return n - (h - 1)
 }
 
-func (s *verifyStep) regionHeight(c *Context) int {
-	return max(c.bodyHeight()-verifyHeadLines-verifyFootLines, 3)
+func (s *Step) regionHeight(c *common.Context) int {
+	return max(c.BodyHeight()-verifyHeadLines-verifyFootLines, 3)
 }
 
 // region renders the results, one protocol after the other; at is the
 // line where the first PowerShell starts, or -1.
-func (s *verifyStep) region(c *Context) (lines []string, at int) {
+func (s *Step) region(c *common.Context) (lines []string, at int) {
 	st := c.Styles
 	at = -1
 	if !s.ran {
@@ -51,30 +53,30 @@ func (s *verifyStep) region(c *Context) (lines []string, at int) {
 		if len(names) == 0 {
 			return []string{st.Warn.Render("The profile has no protocols to test: choose them in step 1.")}, -1
 		}
-		return strings.Split(wrap("Tests "+strings.Join(names, ", ")+" of "+c.Profile.ID+" with this user's access, as the sync will: a token, then one "+
+		return strings.Split(common.Wrap("Tests "+strings.Join(names, ", ")+" of "+c.Profile.ID+" with this user's access, as the sync will: a token, then one "+
 			"real request per protocol. Nothing is changed in the mailbox.", c.Width-2), "\n"), -1
 	}
 	indent := strings.Repeat(" ", verifyResultIndent)
 	width := max(c.Width-verifyResultIndent-1, 20)
 	sub := func(style func(...string) string, text string) {
-		for _, l := range strings.Split(wrap(text, width), "\n") {
+		for _, l := range strings.Split(common.Wrap(text, width), "\n") {
 			lines = append(lines, indent+style(l))
 		}
 	}
 	for _, r := range s.results {
-		name := padRight(verifyName(r.proto), 6)
+		name := common.PadRight(verifyName(r.proto), 6)
 		switch {
 		case !r.done:
-			lines = append(lines, st.Faint.Render("… "+name+"  "+padRight("", 7)+"  testing…"))
+			lines = append(lines, st.Faint.Render("… "+name+"  "+common.PadRight("", 7)+"  testing…"))
 		case r.ok:
-			first := strings.Split(wrap(r.what, width), "\n")
-			lines = append(lines, st.OK.Render("✓")+" "+st.Bold.Render(name)+"  "+padRight(verifyDuration(r.took), 7)+"  "+first[0])
+			first := strings.Split(common.Wrap(r.what, width), "\n")
+			lines = append(lines, st.OK.Render("✓")+" "+st.Bold.Render(name)+"  "+common.PadRight(verifyDuration(r.took), 7)+"  "+first[0])
 			for _, l := range first[1:] {
 				lines = append(lines, indent+l)
 			}
 		default:
-			first := strings.Split(wrap(r.err, width), "\n")
-			lines = append(lines, st.Error.Render("✗")+" "+st.Bold.Render(name)+"  "+padRight(verifyDuration(r.took), 7)+"  "+first[0])
+			first := strings.Split(common.Wrap(r.err, width), "\n")
+			lines = append(lines, st.Error.Render("✗")+" "+st.Bold.Render(name)+"  "+common.PadRight(verifyDuration(r.took), 7)+"  "+first[0])
 			for _, l := range first[1:] {
 				lines = append(lines, indent+l)
 			}
@@ -97,7 +99,7 @@ func (s *verifyStep) region(c *Context) (lines []string, at int) {
 
 // psLines shows a failure's PowerShell below it: the plan's variables and
 // the sections that fix it (the copy has the opening's comments too).
-func (s *verifyStep) psLines(c *Context, ps []string) []string {
+func (s *Step) psLines(c *common.Context, ps []string) []string {
 	st := c.Styles
 	indent := strings.Repeat(" ", verifyPSIndent)
 	width := max(c.Width-verifyPSIndent-1, 20)
@@ -112,9 +114,9 @@ func (s *verifyStep) psLines(c *Context, ps []string) []string {
 			style = st.Faint.Render
 		}
 		// Long lines go on after a mark, never re-flowed; c copies them whole.
-		for i, w := range codeLines(l, width) {
+		for i, w := range common.CodeLines(l, width) {
 			if i > 0 {
-				w = st.Faint.Render(contMark) + style(strings.TrimPrefix(w, contMark))
+				w = st.Faint.Render(common.ContMark) + style(strings.TrimPrefix(w, common.ContMark))
 			} else {
 				w = style(w)
 			}
@@ -138,14 +140,14 @@ func verifyOpening(ps []string) int {
 	return 0
 }
 
-func (s *verifyStep) View(c *Context) string {
+func (s *Step) View(c *common.Context) string {
 	st := c.Styles
 	var b strings.Builder
 	switch {
 	case !s.loaded:
 		b.WriteString(st.Faint.Render("Reading the users…") + "\n\n")
 	case s.loadErr != nil:
-		b.WriteString(st.Error.Render("✗ "+firstLine(s.loadErr)) + "\n\n")
+		b.WriteString(st.Error.Render("✗ "+common.FirstLine(s.loadErr)) + "\n\n")
 	case len(s.users) == 0:
 		b.WriteString(st.Warn.Render("No user can be tested yet.") + "\n\n")
 	default:
@@ -171,7 +173,7 @@ func (s *verifyStep) View(c *Context) string {
 		if c.Profile.Model == store.AppOnly || c.Profile.OnPremises {
 			what = "A user's mailbox must be resolved (the users step) before the connection can be tested."
 		}
-		region = strings.Split(wrap(what+" esc goes back; enter finishes without a test.", c.Width-2), "\n")
+		region = strings.Split(common.Wrap(what+" esc goes back; enter finishes without a test.", c.Width-2), "\n")
 	} else {
 		region, _ = s.region(c)
 	}
@@ -188,7 +190,7 @@ func (s *verifyStep) View(c *Context) string {
 	}
 	b.WriteString("\n\n")
 
-	n, failed := len(s.results), s.failed()
+	n, failed := len(s.results), s.Failed()
 	switch {
 	case s.note != "":
 		b.WriteString(st.OK.Render(s.note))

@@ -1,32 +1,19 @@
-package tui
+package profile
 
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/store"
-)
-
-const (
-	stepProfile  = "profile"
-	stepRegister = "register"
-	stepIDs      = "ids"
-	stepUsers    = "users"
-	stepConsent  = "consent"
-	stepVerify   = "verify"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // presetLabels name the presets as a consultant knows the products.
@@ -40,8 +27,8 @@ var presetLabels = map[string]string{
 	"generic":             "Generic",
 }
 
-type profileStep struct {
-	form *form
+type Step struct {
+	form *common.Form
 	v    profileValues
 	// lastPreset is the preset the other fields were last filled from.
 	lastPreset string
@@ -55,8 +42,8 @@ type profileValues struct {
 	protocols                                                   []string
 }
 
-func newProfileStep(c *Context) *profileStep {
-	s := &profileStep{}
+func New(c *common.Context) *Step {
+	s := &Step{}
 	for _, p := range appreg.Presets() {
 		s.presets = append(s.presets, huh.NewOption(presetLabels[p.ID], p.ID))
 	}
@@ -78,19 +65,19 @@ const (
 )
 
 // build makes the form from the values, with the focus on field at.
-func (s *profileStep) build(c *Context, at int) tea.Cmd {
-	s.form = newPages(c, huh.NewGroup(
+func (s *Step) build(c *common.Context, at int) tea.Cmd {
+	s.form = common.NewPages(c, huh.NewGroup(
 		huh.NewInput().Key(fieldCustomer).Title("Customer").Value(&s.v.customer).
 			Description("The customer's name, e.g. Acme. Names the profile and the app registration.").
-			Validate(required("the customer's name")),
+			Validate(common.Required("the customer's name")),
 		huh.NewSelect[string]().Title("Environment").Inline(true).Value(&s.v.environment).
 			Options(huh.NewOptions("production", "acceptance")...),
 		huh.NewSelect[string]().Key(fieldPreset).Title("Product").Inline(true).Value(&s.v.preset).
 			Options(s.presets...),
-		&optional{Field: huh.NewInput().Title("Product address").Value(&s.v.host).
+		&common.Optional{Field: huh.NewInput().Title("Product address").Value(&s.v.host).
 			Description("Where the product runs, e.g. crm.contoso.com: its redirect URI is built from it.").
 			Validate(validHost),
-			show: func() bool { return strings.Contains(s.preset().Scenario.RedirectURI, "{host}") }},
+			Show: func() bool { return strings.Contains(s.preset().Scenario.RedirectURI, "{host}") }},
 	), huh.NewGroup(
 		huh.NewSelect[string]().Title("Access model").Inline(true).Value(&s.v.model).Options(
 			huh.NewOption("each user signs in", string(store.Delegated)),
@@ -110,16 +97,16 @@ func (s *profileStep) build(c *Context, at int) tea.Cmd {
 		huh.NewSelect[string]().Title("Cloud").Inline(true).Value(&s.v.cloud).Options(s.clouds...),
 	))
 	s.form.SetSize(c.Width, s.formHeight(c))
-	return s.form.focus(at)
+	return s.form.Advance(at)
 }
 
-func (s *profileStep) preset() appreg.Preset {
+func (s *Step) preset() appreg.Preset {
 	p, _ := appreg.PresetByID(s.v.preset)
 	return p
 }
 
 // load fills the values from a stored profile, or from the first preset.
-func (s *profileStep) load(p store.Profile) {
+func (s *Step) load(p store.Profile) {
 	s.v = profileValues{environment: "production", preset: appreg.Presets()[0].ID, cloud: s.clouds[0].Value}
 	if p.ID == "" {
 		s.applyPreset()
@@ -146,7 +133,7 @@ func (s *profileStep) load(p store.Profile) {
 }
 
 // applyPreset prefills model, protocols and Exchange from the preset.
-func (s *profileStep) applyPreset() {
+func (s *Step) applyPreset() {
 	pre := s.preset()
 	s.lastPreset = pre.ID
 	s.v.model = string(pre.Scenario.Model)
@@ -160,20 +147,20 @@ func (s *profileStep) applyPreset() {
 	}
 }
 
-func (s *profileStep) ID() string            { return stepProfile }
-func (s *profileStep) Title() string         { return "profile" }
-func (s *profileStep) Busy() bool            { return false }
-func (s *profileStep) Init(*Context) tea.Cmd { return nil }
-func (s *profileStep) Keys() help.KeyMap     { return s.form.Keys() }
+func (s *Step) ID() string                   { return common.StepProfile }
+func (s *Step) Title() string                { return "profile" }
+func (s *Step) Busy() bool                   { return false }
+func (s *Step) Init(*common.Context) tea.Cmd { return nil }
+func (s *Step) Keys() help.KeyMap            { return s.form.Keys() }
 
 // SetSize fits the form between the question and the description.
-func (s *profileStep) SetSize(c *Context) { s.form.SetSize(c.Width, s.formHeight(c)) }
+func (s *Step) SetSize(c *common.Context) { s.form.SetSize(c.Width, s.formHeight(c)) }
 
-func (s *profileStep) formHeight(c *Context) int {
-	return c.bodyHeight() - 2 - lipgloss.Height(wrap(s.describe(), c.Width-2)) - 1
+func (s *Step) formHeight(c *common.Context) int {
+	return c.BodyHeight() - 2 - lipgloss.Height(common.Wrap(s.describe(), c.Width-2)) - 1
 }
 
-func (s *profileStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	state, cmd := s.form.Update(msg)
 	if s.v.preset != s.lastPreset {
 		// The preset fills the fields after it: the form is made anew
@@ -186,14 +173,14 @@ func (s *profileStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	}
 	if err := s.save(c); err != nil {
 		s.build(c, 0)
-		return false, errCmd(err)
+		return false, common.ErrCmd(err)
 	}
 	s.build(c, 0) // ready for a way back
 	return true, cmd
 }
 
 // scenario is what the form describes.
-func (s *profileStep) scenario() appreg.Scenario {
+func (s *Step) scenario() appreg.Scenario {
 	pre := s.preset()
 	sc := pre.ScenarioFor(s.v.environment, s.v.host)
 	sc.Model = store.AccessModel(s.v.model)
@@ -212,7 +199,7 @@ func (s *profileStep) scenario() appreg.Scenario {
 }
 
 // save checks the scenario with a plan and stores the profile.
-func (s *profileStep) save(c *Context) error {
+func (s *Step) save(c *common.Context) error {
 	sc := s.scenario()
 	sc.Hosts = c.Profile.Hosts
 	switch cloud := s.v.cloud; cloud {
@@ -228,10 +215,10 @@ func (s *profileStep) save(c *Context) error {
 		return err
 	}
 	p := c.Profile
-	p.ID = profileID(strings.TrimSpace(s.v.customer), sc.Environment)
+	p.ID = common.ProfileID(strings.TrimSpace(s.v.customer), sc.Environment)
 	p.Customer, p.Environment, p.Preset = strings.TrimSpace(s.v.customer), sc.Environment, sc.Preset
 	p.Model, p.Protocols, p.OnPremises, p.RedirectURI = sc.Model, sc.Protocols, sc.OnPremises, sc.RedirectURI
-	p.Scopes, p.Folders, p.Hosts = plan.SignInScopes, folders(sc), sc.Hosts
+	p.Scopes, p.Folders, p.Hosts = plan.SignInScopes, common.Folders(sc), sc.Hosts
 	if c.DB != nil {
 		if err := c.DB.PutProfile(p); err != nil {
 			return fmt.Errorf("save profile: %w", err)
@@ -239,56 +226,6 @@ func (s *profileStep) save(c *Context) error {
 	}
 	c.Profile = p
 	return nil
-}
-
-// folders are what a profile keeps in step: what Graph syncs, and for EWS
-// products (AllSolutions, Divalto) contacts, tasks and the calendar.
-func folders(sc appreg.Scenario) []string {
-	var out []string
-	for _, d := range sc.Data {
-		if d != appreg.MailSend {
-			out = append(out, string(d))
-		}
-	}
-	if len(out) == 0 && slices.Contains(sc.Protocols, store.EWS) {
-		out = []string{"calendar", "contacts", "tasks"}
-	}
-	return out
-}
-
-var nonID = regexp.MustCompile(`[^a-z0-9]+`)
-
-// spelledOut are the letters whose accent is not dropped but written out,
-// as Germans, Danes and the French do in addresses: Müller is mueller.
-var spelledOut = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "æ", "ae", "œ", "oe", "ø", "oe", "å", "aa", "ł", "l", "đ", "d", "þ", "th")
-
-// unaccent drops the remaining accents: é is e, ç is c. A chain keeps
-// state while it runs, so each use gets its own.
-func unaccent() transform.Transformer {
-	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-}
-
-// profileID makes "acme-production" from "Acme B.V." and "production",
-// and "immobilien-mueller-gmbh-production" from "Immobilien Müller GmbH".
-func profileID(customer, env string) string {
-	ascii, _, err := transform.String(unaccent(), spelledOut.Replace(strings.ToLower(customer)))
-	if err != nil {
-		ascii = strings.ToLower(customer)
-	}
-	id := strings.Trim(nonID.ReplaceAllString(ascii, "-"), "-")
-	if id == "" {
-		id = "profile"
-	}
-	return id + "-" + env
-}
-
-func required(what string) func(string) error {
-	return func(v string) error {
-		if strings.TrimSpace(v) == "" {
-			return fmt.Errorf("enter %s", what)
-		}
-		return nil
-	}
 }
 
 // validHost accepts the product's address as people paste it: a host or
@@ -300,7 +237,7 @@ func validHost(v string) error {
 
 // describe is the preset's own summary while the form is as the preset
 // has it, and a description of what is chosen once it is not.
-func (s *profileStep) describe() string {
+func (s *Step) describe() string {
 	pre, sc := s.preset(), s.scenario()
 	if pre.Summary != "" && sc.Model == pre.Scenario.Model && sc.OnPremises == pre.Scenario.OnPremises && slices.Equal(sc.Protocols, pre.Scenario.Protocols) {
 		return pre.Summary
@@ -308,12 +245,18 @@ func (s *profileStep) describe() string {
 	return sc.Describe()
 }
 
-func (s *profileStep) View(c *Context) string {
+func (s *Step) View(c *common.Context) string {
 	st := c.Styles
 	out := st.Bold.Render("Which connection are we setting up?") + "\n\n" + s.form.View()
-	out += "\n\n" + st.Faint.Render(wrap(s.describe(), c.Width-2))
+	out += "\n\n" + st.Faint.Render(common.Wrap(s.describe(), c.Width-2))
 	return out
 }
 
 // FieldErr is what is wrong with the focused field.
-func (s *profileStep) FieldErr() error { return s.form.Err() }
+func (s *Step) FieldErr() error { return s.form.Err() }
+
+// Customer is the customer's name as entered so far.
+func (s *Step) Customer() string { return s.v.customer }
+
+// PresetID is the ID of the preset chosen so far.
+func (s *Step) PresetID() string { return s.v.preset }

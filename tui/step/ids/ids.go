@@ -1,4 +1,4 @@
-package tui
+package ids
 
 import (
 	"context"
@@ -18,12 +18,13 @@ import (
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // idsStep takes the tenant, client ID, secret value and its expiry, and
 // checks each against the identity platform as soon as it is entered.
-type idsStep struct {
-	form   *form
+type Step struct {
+	form   *common.Form
 	v      idsValues
 	checks map[string]*check // by field
 	tenant string            // the tenant GUID discovery found
@@ -65,32 +66,32 @@ type checkedMsg struct {
 
 var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-func newIDsStep(c *Context) *idsStep {
-	s := &idsStep{checks: map[string]*check{fieldTenant: {}, fieldClient: {}, fieldSecret: {}}}
+func New(c *common.Context) *Step {
+	s := &Step{checks: map[string]*check{fieldTenant: {}, fieldClient: {}, fieldSecret: {}}}
 	s.build(c)
 	return s
 }
 
 // build makes the form from the values.
-func (s *idsStep) build(c *Context) {
+func (s *Step) build(c *common.Context) {
 	secret := func() bool { return s.plan.secret }
-	s.form = newForm(c,
+	s.form = common.NewForm(c,
 		s.checked(huh.NewInput().Key(fieldTenant).Title("Tenant").Value(&s.v.tenant),
-			"Directory (tenant) ID, a GUID, or a verified domain such as contoso.com.", required("the tenant ID or domain")),
+			"Directory (tenant) ID, a GUID, or a verified domain such as contoso.com.", common.Required("the tenant ID or domain")),
 		s.checked(huh.NewInput().Key(fieldClient).Title("Client ID").Value(&s.v.client),
 			"Application (client) ID from the app's Overview page: a GUID.", validGUID("the client ID")),
-		&optional{show: secret, Field: s.checked(huh.NewInput().Key(fieldSecret).Title("Secret value").Value(&s.v.secret).EchoMode(huh.EchoModePassword),
+		&common.Optional{Show: secret, Field: s.checked(huh.NewInput().Key(fieldSecret).Title("Secret value").Value(&s.v.secret).EchoMode(huh.EchoModePassword),
 			"The Value column of the client secret, not its Secret ID. It is checked, then sealed.", validSecret)},
-		&optional{show: secret, Field: huh.NewInput().Key(fieldExpiry).Title("Secret expires").Value(&s.v.expiry).
+		&common.Optional{Show: secret, Field: huh.NewInput().Key(fieldExpiry).Title("Secret expires").Value(&s.v.expiry).
 			Description("YYYY-MM-DD, as shown under Certificates & secrets. Empty if the app may read it itself.").
-			Validate(func(v string) error { return validExpiry(v, c.now()) })},
+			Validate(func(v string) error { return validExpiry(v, c.Now()) })},
 	)
 	s.SetSize(c)
 }
 
 // checked gives an input its live check: the description shows the
 // check's state, and a value that failed its check does not validate.
-func (s *idsStep) checked(in *huh.Input, hint string, valid func(string) error) *huh.Input {
+func (s *Step) checked(in *huh.Input, hint string, valid func(string) error) *huh.Input {
 	field := in.GetKey()
 	ch := s.checks[field]
 	return in.DescriptionFunc(func() string {
@@ -115,14 +116,14 @@ func (s *idsStep) checked(in *huh.Input, hint string, valid func(string) error) 
 	})
 }
 
-func (s *idsStep) ID() string        { return stepIDs }
-func (s *idsStep) Title() string     { return "IDs and secret" }
-func (s *idsStep) Keys() help.KeyMap { return s.form.Keys() }
+func (s *Step) ID() string        { return common.StepIDs }
+func (s *Step) Title() string     { return "IDs and secret" }
+func (s *Step) Keys() help.KeyMap { return s.form.Keys() }
 
 // SetSize gives the form the body below the heading.
-func (s *idsStep) SetSize(c *Context) { s.form.SetSize(c.Width, c.bodyHeight()-2) }
+func (s *Step) SetSize(c *common.Context) { s.form.SetSize(c.Width, c.BodyHeight()-2) }
 
-func (s *idsStep) Busy() bool {
+func (s *Step) Busy() bool {
 	for _, ch := range s.checks {
 		if ch.Running {
 			return true
@@ -131,7 +132,7 @@ func (s *idsStep) Busy() bool {
 	return false
 }
 
-func (s *idsStep) Init(c *Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	p := c.Profile
 	s.plan = needs{secret: p.Model == store.AppOnly || p.RedirectURI != "", onPrem: p.OnPremises}
 	if s.v.tenant == "" {
@@ -151,7 +152,7 @@ func (s *idsStep) Init(c *Context) tea.Cmd {
 }
 
 // value is a field's answer as entered, without the spaces a paste brings.
-func (s *idsStep) value(field string) string {
+func (s *Step) value(field string) string {
 	switch field {
 	case fieldTenant:
 		return strings.TrimSpace(s.v.tenant)
@@ -202,22 +203,22 @@ func validExpiry(v string, now time.Time) error {
 	return nil
 }
 
-func (s *idsStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch m := msg.(type) {
 	case checkedMsg:
 		done, cmd := s.done(c, m)
-		return done, tea.Batch(cmd, s.form.redraw())
+		return done, tea.Batch(cmd, s.form.Redraw())
 	case tea.KeyPressMsg:
-		if key.Matches(m, keys.Back) && s.Busy() {
+		if key.Matches(m, common.Keys.Back) && s.Busy() {
 			s.cancelChecks()
-			return false, s.form.redraw()
+			return false, s.form.Redraw()
 		}
 	}
 	from := s.form.Focused()
 	state, cmd := s.form.Update(msg)
 	if to := s.form.Focused(); to != from || state == huh.StateCompleted {
 		if check := s.check(c, from); check != nil {
-			cmd = tea.Batch(cmd, check, s.form.redraw())
+			cmd = tea.Batch(cmd, check, s.form.Redraw())
 		}
 	}
 	if state != huh.StateCompleted {
@@ -228,16 +229,16 @@ func (s *idsStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	}
 	// The form is done with; the step waits for its checks on a new one.
 	s.build(c)
-	focus := s.form.focus(len(s.checkedFields()) - 1)
+	focus := s.form.Advance(len(s.checkedFields()) - 1)
 	s.submitting = true
 	done, next := s.submit(c)
-	return done, tea.Batch(cmd, focus, next, s.form.redraw())
+	return done, tea.Batch(cmd, focus, next, s.form.Redraw())
 }
 
 // submit moves on when every field passed its check for the values now
 // entered; otherwise it starts what is missing, and the step moves on
 // when the last check passes.
-func (s *idsStep) submit(c *Context) (bool, tea.Cmd) {
+func (s *Step) submit(c *common.Context) (bool, tea.Cmd) {
 	var cmds []tea.Cmd
 	for _, f := range s.checkedFields() {
 		ch := s.checks[f]
@@ -253,13 +254,13 @@ func (s *idsStep) submit(c *Context) (bool, tea.Cmd) {
 	}
 	s.submitting = false
 	if err := s.save(c); err != nil {
-		return false, errCmd(err)
+		return false, common.ErrCmd(err)
 	}
 	return true, nil
 }
 
 // checkedFields are the fields with a live check, in order.
-func (s *idsStep) checkedFields() []string {
+func (s *Step) checkedFields() []string {
 	if s.plan.secret {
 		return []string{fieldTenant, fieldClient, fieldSecret}
 	}
@@ -268,7 +269,7 @@ func (s *idsStep) checkedFields() []string {
 
 // cancelChecks stops the checks under way; their fields are checked again
 // when next left or submitted.
-func (s *idsStep) cancelChecks() {
+func (s *Step) cancelChecks() {
 	for _, ch := range s.checks {
 		if ch.Running {
 			ch.cancel()
@@ -280,14 +281,14 @@ func (s *idsStep) cancelChecks() {
 
 // check starts the live check of a field, if it has one and its value
 // changed since the last one.
-func (s *idsStep) check(c *Context, field string) tea.Cmd {
+func (s *Step) check(c *common.Context, field string) tea.Cmd {
 	ch, ok := s.checks[field]
 	value := s.value(field)
 	if !ok || value == "" || (ch.Value == value && (ch.Running || ch.OK != "" || ch.Err != "")) {
 		return nil
 	}
 	tenant, client, secret := s.value(fieldTenant), s.value(fieldClient), s.value(fieldSecret)
-	cn := c.conn(conn.WithIDs(c.Profile, tenant, client))
+	cn := c.Conn(conn.WithIDs(c.Profile, tenant, client))
 	var run func(context.Context) (string, error)
 	switch field {
 	case fieldTenant:
@@ -305,7 +306,7 @@ func (s *idsStep) check(c *Context, field string) tea.Cmd {
 			return "the secret works", cn.ProveSecret(ctx, store.Secret(secret))
 		}
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(c.Ctx, 30*time.Second)
 	*ch = check{Running: true, Value: value, cancel: cancel}
 	return func() tea.Msg {
 		defer cancel()
@@ -320,7 +321,7 @@ func (s *idsStep) check(c *Context, field string) tea.Cmd {
 }
 
 // done takes a check's result.
-func (s *idsStep) done(c *Context, m checkedMsg) (bool, tea.Cmd) {
+func (s *Step) done(c *common.Context, m checkedMsg) (bool, tea.Cmd) {
 	ch := s.checks[m.field]
 	if !ch.Running || m.value != s.value(m.field) {
 		return false, nil // cancelled, or typed over while the check ran
@@ -361,7 +362,7 @@ func explain(err error) string {
 }
 
 // save stores the checked IDs and the sealed secret.
-func (s *idsStep) save(c *Context) error {
+func (s *Step) save(c *common.Context) error {
 	p := c.Profile
 	p.TenantID = s.tenant
 	if t := s.value(fieldTenant); !guidRe.MatchString(t) {
@@ -392,7 +393,7 @@ func (s *idsStep) save(c *Context) error {
 	return nil
 }
 
-func (s *idsStep) View(c *Context) string {
+func (s *Step) View(c *common.Context) string {
 	heading := "Enter the IDs from the app registration. Each is checked as you go."
 	if s.submitting && s.Busy() {
 		heading = "Waiting for the checks to finish…"
@@ -402,7 +403,7 @@ func (s *idsStep) View(c *Context) string {
 
 // FieldErr is what is wrong with the focused field, or else what a
 // failed check found, with its fix: the focused field's first.
-func (s *idsStep) FieldErr() error {
+func (s *Step) FieldErr() error {
 	if err := s.form.Err(); err != nil {
 		return err
 	}

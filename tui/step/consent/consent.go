@@ -1,4 +1,4 @@
-package tui
+package consent
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // consentStep gets every user (or the service account) signed in once, so
@@ -25,7 +26,7 @@ import (
 // code and a countdown, and the browser sign-in shows its link and takes
 // the address the browser ends on pasted back, since no browser can be
 // opened on the server. App-only profiles sign nobody in.
-type consentStep struct {
+type Step struct {
 	mode    consentMode
 	entries []consentEntry
 	sel     int
@@ -51,7 +52,7 @@ type consentStep struct {
 	input   textinput.Model
 	brErr   string
 	copied  bool
-	account *form
+	account *common.Form
 	// serviceAccount is the account form's answer.
 	serviceAccount string
 
@@ -96,7 +97,7 @@ func (e consentEntry) done() bool { return e.user.Consent == store.ConsentDone }
 
 // consentServiceKey is the user key a service account's token is kept
 // under when the account is not one of the profile's users.
-const consentServiceKey = "service-account"
+const ServiceKey = "service-account"
 
 var consentKeys = struct {
 	Continue, Device, Browser, Export, Skip, CopyCode, CopyLink, Submit, Save key.Binding
@@ -142,43 +143,43 @@ type (
 	}
 )
 
-func newConsentStep() *consentStep {
+func New() *Step {
 	in := textinput.New()
 	in.Prompt = "› "
 	in.Placeholder = "http://localhost…"
 	styles := in.Styles()
 	styles.Cursor.Blink = false
 	in.SetStyles(styles)
-	return &consentStep{input: in, wrong: map[string]string{}}
+	return &Step{input: in, wrong: map[string]string{}}
 }
 
-func (s *consentStep) ID() string    { return stepConsent }
-func (s *consentStep) Title() string { return "sign-in and consent" }
+func (s *Step) ID() string    { return common.StepConsent }
+func (s *Step) Title() string { return "sign-in and consent" }
 
 // Busy while a sign-in runs: Esc then cancels it instead of leaving the step.
-func (s *consentStep) Busy() bool {
+func (s *Step) Busy() bool {
 	return s.working != "" || s.mode == consentDevice || s.mode == consentBrowser
 }
 
-func (s *consentStep) Keys() help.KeyMap {
+func (s *Step) Keys() help.KeyMap {
 	switch {
 	case s.working != "":
-		return keyMap{}
+		return common.KeyMap{}
 	case s.mode == consentAccount:
-		return keyMap{consentKeys.Save}
+		return common.KeyMap{consentKeys.Save}
 	case s.mode == consentDevice:
-		return keyMap{consentKeys.CopyCode, consentKeys.Browser}
+		return common.KeyMap{consentKeys.CopyCode, consentKeys.Browser}
 	case s.mode == consentBrowser:
-		return keyMap{consentKeys.Submit, consentKeys.CopyLink}
+		return common.KeyMap{consentKeys.Submit, consentKeys.CopyLink}
 	case s.mode == consentAppOnly:
-		return keyMap{consentKeys.Continue, consentKeys.CopyLink}
+		return common.KeyMap{consentKeys.Continue, consentKeys.CopyLink}
 	}
 	// ↑/↓ work too; the help bar has no room for them at 80 columns.
-	return keyMap{consentKeys.Continue, consentKeys.Device, consentKeys.Browser, consentKeys.Export, consentKeys.Skip}
+	return common.KeyMap{consentKeys.Continue, consentKeys.Device, consentKeys.Browser, consentKeys.Export, consentKeys.Skip}
 }
 
 // Init (re)loads who signs in; a sign-in left running is cancelled.
-func (s *consentStep) Init(c *Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.endSession()
 	s.mode, s.note, s.panel, s.working = consentTable, "", "", ""
 	switch c.Profile.Model {
@@ -188,15 +189,15 @@ func (s *consentStep) Init(c *Context) tea.Cmd {
 	case store.ServiceAccount:
 		if c.Profile.ServiceAccount == "" {
 			s.mode = consentAccount
-			s.account = newForm(c, huh.NewInput().Title("Service account").Value(&s.serviceAccount).
+			s.account = common.NewForm(c, huh.NewInput().Title("Service account").Value(&s.serviceAccount).
 				Description("The account that signs in and reaches every mailbox, e.g. svc-crm@contoso.com.").
 				Validate(func(v string) error { return consentValidUPN(strings.TrimSpace(v)) }))
-			s.account.SetSize(c.Width, c.bodyHeight()-2)
+			s.account.SetSize(c.Width, c.BodyHeight()-2)
 			return nil
 		}
 	}
 	if err := s.load(c); err != nil {
-		return errCmd(err)
+		return common.ErrCmd(err)
 	}
 	return nil
 }
@@ -210,7 +211,7 @@ func consentValidUPN(v string) error {
 
 // load builds the table: every user with a resolved account, or the one
 // service account.
-func (s *consentStep) load(c *Context) error {
+func (s *Step) load(c *common.Context) error {
 	var users []store.User
 	if c.DB != nil && c.Profile.ID != "" {
 		var err error
@@ -221,9 +222,9 @@ func (s *consentStep) load(c *Context) error {
 	s.entries, s.skipped = nil, 0
 	if c.Profile.Model == store.ServiceAccount {
 		sa := c.Profile.ServiceAccount
-		e := consentEntry{user: store.User{Key: consentServiceKey, Name: "Service account", Account: sa, UPN: sa, Mapping: store.MappingOK}}
+		e := consentEntry{user: store.User{Key: ServiceKey, Name: "Service account", Account: sa, UPN: sa, Mapping: store.MappingOK}}
 		for _, u := range users {
-			if u.Key == consentServiceKey || strings.EqualFold(u.UPN, sa) || (u.UPN == "" && strings.EqualFold(u.Account, sa)) {
+			if u.Key == ServiceKey || strings.EqualFold(u.UPN, sa) || (u.UPN == "" && strings.EqualFold(u.Account, sa)) {
 				e = consentEntry{user: u, saved: true}
 				break
 			}
@@ -245,11 +246,11 @@ func (s *consentStep) load(c *Context) error {
 	return nil
 }
 
-func (s *consentStep) firstPending() int {
+func (s *Step) firstPending() int {
 	return slices.IndexFunc(s.entries, func(e consentEntry) bool { return !e.done() })
 }
 
-func (s *consentStep) pending() []consentEntry {
+func (s *Step) pending() []consentEntry {
 	var out []consentEntry
 	for _, e := range s.entries {
 		if !e.done() {
@@ -259,13 +260,13 @@ func (s *consentStep) pending() []consentEntry {
 	return out
 }
 
-func (s *consentStep) entry(key string) (int, bool) {
+func (s *Step) entry(key string) (int, bool) {
 	i := slices.IndexFunc(s.entries, func(e consentEntry) bool { return e.user.Key == key })
 	return i, i >= 0
 }
 
 // endSession stops a sign-in under way: its poll, its listener.
-func (s *consentStep) endSession() {
+func (s *Step) endSession() {
 	s.seq++
 	if s.cancel != nil {
 		s.cancel()
@@ -282,7 +283,7 @@ func (s *consentStep) endSession() {
 
 // export writes one block of instructions per user still to sign in, to a
 // text file beside the database.
-func (s *consentStep) export(c *Context) (string, int, error) {
+func (s *Step) export(c *common.Context) (string, int, error) {
 	pending := s.pending()
 	if len(pending) == 0 {
 		return "", 0, nil
@@ -307,7 +308,7 @@ func (s *consentStep) export(c *Context) (string, int, error) {
 		fmt.Fprintf(&b, "   picks another account, choose \"Use another account\".\n")
 		fmt.Fprintf(&b, "4. Accept the permissions the app asks for. You can close the page when it\n   says you are signed in.\n")
 	}
-	path := c.savePath(c.Profile.ID + "-sign-in-instructions.txt")
+	path := c.SavePath(c.Profile.ID + "-sign-in-instructions.txt")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return "", 0, fmt.Errorf("write the sign-in instructions: %w", err)
 	}
@@ -317,7 +318,7 @@ func (s *consentStep) export(c *Context) (string, int, error) {
 // View
 
 // FieldErr is what is wrong with the service account as entered.
-func (s *consentStep) FieldErr() error {
+func (s *Step) FieldErr() error {
 	if s.mode != consentAccount || s.account == nil {
 		return nil
 	}
@@ -325,8 +326,53 @@ func (s *consentStep) FieldErr() error {
 }
 
 // SetSize fits the service account's form.
-func (s *consentStep) SetSize(c *Context) {
+func (s *Step) SetSize(c *common.Context) {
 	if s.account != nil {
-		s.account.SetSize(c.Width, c.bodyHeight()-2)
+		s.account.SetSize(c.Width, c.BodyHeight()-2)
 	}
 }
+
+// Mode names what the step shows: "table", "account", "device",
+// "browser" or "app-only".
+func (s *Step) Mode() string {
+	return [...]string{consentTable: "table", consentAccount: "account", consentDevice: "device", consentBrowser: "browser", consentAppOnly: "app-only"}[s.mode]
+}
+
+// Device is the device code of the sign-in under way, if any.
+func (s *Step) Device() *flows.DeviceCode { return s.dev }
+
+// SignInURL is the browser sign-in's link while one is under way.
+func (s *Step) SignInURL() string {
+	if s.lb == nil {
+		return ""
+	}
+	return s.lb.sess.URL
+}
+
+// Stop ends a sign-in under way: its poll, its listener.
+func (s *Step) Stop() { s.endSession() }
+
+// URL is the link of the browser sign-in that started.
+func (m consentBrowserMsg) URL() string {
+	if m.lb == nil {
+		return ""
+	}
+	return m.lb.sess.URL
+}
+
+// Opened reports whether a browser opened the link on this machine.
+func (m consentBrowserMsg) Opened() bool { return m.opened }
+
+// Err is why the browser sign-in could not start.
+func (m consentBrowserMsg) Err() error { return m.err }
+
+// Selected is the key of the user whose line is selected.
+func (s *Step) Selected() string {
+	if s.sel < 0 || s.sel >= len(s.entries) {
+		return ""
+	}
+	return s.entries[s.sel].user.Key
+}
+
+// AdminConsentURL is the admin consent link an app-only profile shows.
+func (s *Step) AdminConsentURL() string { return s.adminURL }

@@ -1,7 +1,9 @@
-// Package tui is modauth's terminal interface: the setup wizard and, later,
-// the dashboard. Only the root model returns a tea.View; screens render
-// strings into the fixed frame: header, body, error slot, help bar.
-package tui
+// Package common is what every screen of the interface shares: the
+// Context (size, styles, options, the profile), the keys, the messages a
+// screen sends to the frame, text helpers, the huh form wrapper, the
+// yes/no question, the task helper and the contract of a component and
+// of a wizard step.
+package common
 
 import (
 	"cmp"
@@ -45,8 +47,8 @@ type Options struct {
 	Throwaway string
 }
 
-// savePath is where a file the person saves or exports goes.
-func (o Options) savePath(name string) string {
+// SavePath is where a file the person saves or exports goes.
+func (o Options) SavePath(name string) string {
 	dir := o.ExportDir
 	if dir == "" && o.DB != nil {
 		dir = filepath.Dir(o.DB.Path())
@@ -66,27 +68,24 @@ type Context struct {
 	// register the app, kept for the session: the users step resolves
 	// accounts with it when the profile has no app-only access.
 	AdminGraph *exchange.Graph
-	ctx        context.Context
+	Ctx        context.Context
 }
 
-// errorLines is the height of the error slot: room for an error and the
+// ErrorLines is the height of the error slot: room for an error and the
 // start of its fix.
-const errorLines = 2
+const ErrorLines = 2
 
-// bodyHeight is the room a screen has: the frame takes a header line, a
+// BodyHeight is the room a screen has: the frame takes a header line, a
 // blank line, the error slot and the help bar.
-func (c *Context) bodyHeight() int { return max(c.Height-3-errorLines-1, 5) }
+func (c *Context) BodyHeight() int { return max(c.Height-3-ErrorLines-1, 5) }
 
-// errNoBrowser is what OpenURL answers where no browser can be started.
-var errNoBrowser = errors.New("no browser can be opened here")
+// ErrNoBrowser is what OpenURL answers where no browser can be started.
+var ErrNoBrowser = errors.New("no browser can be opened here")
 
-// now reads the injected clock.
-func (c *Context) now() time.Time { return c.Now() }
-
-// conn is the connection of a profile on the interface's store, HTTP
+// Conn is the connection of a profile on the interface's store, HTTP
 // client, clock and log. Its waits go through Sleep as it is when a wait
 // starts: tests replace it while a sign-in polls.
-func (c *Context) conn(p store.Profile) *conn.Conn {
+func (c *Context) Conn(p store.Profile) *conn.Conn {
 	d := conn.Deps{DB: c.DB, HTTP: c.HTTPClient, Now: c.Now, Logger: c.Logger}
 	if c.Sleep != nil {
 		d.Sleep = func(ctx context.Context, wait time.Duration) error { return c.Sleep(ctx, wait) }

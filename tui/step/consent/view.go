@@ -1,7 +1,7 @@
 // The consent step's screens: who signs in, the device code with its QR
 // code, the browser's link, and app-only.
 
-package tui
+package consent
 
 import (
 	"fmt"
@@ -11,10 +11,11 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 	"github.com/modauth/modauth/tui/internal/qr"
 )
 
-func (s *consentStep) View(c *Context) string {
+func (s *Step) View(c *common.Context) string {
 	if s.working != "" && s.mode != consentBrowser {
 		return s.working
 	}
@@ -31,20 +32,20 @@ func (s *consentStep) View(c *Context) string {
 	return s.viewTable(c)
 }
 
-func (s *consentStep) targetEntry() consentEntry {
+func (s *Step) targetEntry() consentEntry {
 	if i, ok := s.entry(s.target); ok {
 		return s.entries[i]
 	}
 	return consentEntry{}
 }
 
-func (s *consentStep) viewTable(c *Context) string {
+func (s *Step) viewTable(c *common.Context) string {
 	st, w := c.Styles, c.Width
 	var top []string
 	if c.Profile.Model == store.ServiceAccount {
-		top = append(top, wrap("The service account signs in once; modauth then reaches every mailbox through it.", w))
+		top = append(top, common.Wrap("The service account signs in once; modauth then reaches every mailbox through it.", w))
 	} else {
-		top = append(top, wrap("Each user signs in once, so that modauth gets their consent and a refresh token.", w))
+		top = append(top, common.Wrap("Each user signs in once, so that modauth gets their consent and a refresh token.", w))
 	}
 	done := len(s.entries) - len(s.pending())
 	line := fmt.Sprintf("%d of %d signed in · d: device code, b: browser, for the selected one.", done, len(s.entries))
@@ -82,7 +83,7 @@ func (s *consentStep) viewTable(c *Context) string {
 		bottomLines = 0
 	}
 	topLines := strings.Count(strings.Join(top, "\n"), "\n") + 1
-	rows := max(c.bodyHeight()-topLines-bottomLines-1, 2)
+	rows := max(c.BodyHeight()-topLines-bottomLines-1, 2)
 
 	var table []string
 	if len(s.entries) == 0 {
@@ -93,7 +94,7 @@ func (s *consentStep) viewTable(c *Context) string {
 	return strings.Join(top, "\n") + "\n" + strings.Join(table, "\n") + "\n" + strings.Join(bottom, "\n")
 }
 
-func (s *consentStep) tableLines(c *Context, rows int) []string {
+func (s *Step) tableLines(c *common.Context, rows int) []string {
 	st, w := c.Styles, c.Width
 	nameW, acctW := 4, 7
 	for _, e := range s.entries {
@@ -102,7 +103,7 @@ func (s *consentStep) tableLines(c *Context, rows int) []string {
 	}
 	nameW, acctW = min(nameW, 22), min(acctW, 36)
 	statusW := max(w-2-nameW-2-acctW-2, 10)
-	cell := func(v string, n int) string { return padRight(ansi.Truncate(v, n, "…"), n) }
+	cell := func(v string, n int) string { return common.PadRight(ansi.Truncate(v, n, "…"), n) }
 	out := []string{st.Faint.Render("  " + cell("Name", nameW) + "  " + cell("Account", acctW) + "  " + "Status")}
 	first := 0
 	if len(s.entries) > rows {
@@ -138,11 +139,11 @@ func (s *consentStep) tableLines(c *Context, rows int) []string {
 }
 
 // consentSpaced writes a code as spaced letters, to read off a screen.
-func consentSpaced(code string) string {
+func SpacedCode(code string) string {
 	return strings.Join(strings.Split(code, ""), " ")
 }
 
-func (s *consentStep) viewDevice(c *Context) string {
+func (s *Step) viewDevice(c *common.Context) string {
 	st, w, e := c.Styles, c.Width, s.targetEntry()
 	dc := s.dev
 	var lines []string
@@ -152,9 +153,9 @@ func (s *consentStep) viewDevice(c *Context) string {
 		first += "  " + st.OK.Render("✓ copied")
 	}
 	lines = append(lines, first)
-	box := st.Box.Padding(1, 4).Render(st.Code.Render(consentSpaced(dc.UserCode)))
+	box := st.Box.Padding(1, 4).Render(st.Code.Render(SpacedCode(dc.UserCode)))
 	lines = append(lines, strings.Split(box, "\n")...)
-	lines = append(lines, strings.Split(wrap("Open "+dc.VerificationURI+" on any device and enter it, then sign in as "+e.account()+".", w), "\n")...)
+	lines = append(lines, strings.Split(common.Wrap("Open "+dc.VerificationURI+" on any device and enter it, then sign in as "+e.account()+".", w), "\n")...)
 	left := dc.ExpiresAt.Sub(c.Now())
 	if left > 0 {
 		secs := int(left.Round(time.Second) / time.Second)
@@ -172,7 +173,7 @@ func (s *consentStep) viewDevice(c *Context) string {
 	qrLines := strings.Count(code, "\n") + 1
 	switch {
 	case code == "":
-	case c.bodyHeight()-len(lines) >= qrLines && ansi.StringWidth(strings.SplitN(code, "\n", 2)[0]) <= w:
+	case c.BodyHeight()-len(lines) >= qrLines && ansi.StringWidth(strings.SplitN(code, "\n", 2)[0]) <= w:
 		lines = append(lines, strings.Split(code, "\n")...)
 	default:
 		lines = append(lines, st.Faint.Render("Enlarge the window for a QR code of the address."))
@@ -182,7 +183,7 @@ func (s *consentStep) viewDevice(c *Context) string {
 
 // qr renders the verification address as a QR code, once per address
 // and background.
-func (s *consentStep) qr(c *Context, url string) string {
+func (s *Step) qr(c *common.Context, url string) string {
 	k := fmt.Sprint(url, c.Dark)
 	if s.qrFor == k {
 		return s.qrText
@@ -196,7 +197,7 @@ func (s *consentStep) qr(c *Context, url string) string {
 // (paths, links) anywhere: nothing is cut off at the frame's edge.
 func consentFit(text string, width int) string {
 	var out []string
-	for _, l := range strings.Split(wrap(text, width), "\n") {
+	for _, l := range strings.Split(common.Wrap(text, width), "\n") {
 		if ansi.StringWidth(l) > width {
 			out = append(out, consentHardWrap(l, width)...)
 		} else {
@@ -212,7 +213,7 @@ func consentHardWrap(s string, width int) []string {
 	return strings.Split(ansi.Hardwrap(s, max(width, 20), true), "\n")
 }
 
-func (s *consentStep) viewBrowser(c *Context) string {
+func (s *Step) viewBrowser(c *common.Context) string {
 	st, w, e := c.Styles, c.Width, s.targetEntry()
 	head := []string{st.Bold.Render("Browser sign-in for " + e.label()), ""}
 	intro := "! No browser can be opened here. Open this link on any device and sign in as " + e.account() + ":"
@@ -248,11 +249,11 @@ func (s *consentStep) viewBrowser(c *Context) string {
 	count := func(ls []string) int { return strings.Count(strings.Join(ls, "\n"), "\n") + 1 }
 	// On a small screen the blank lines go first, then the end of the
 	// link: c still copies it whole.
-	if count(head)+len(link)+count(tail) > c.bodyHeight() {
+	if count(head)+len(link)+count(tail) > c.BodyHeight() {
 		head = slices.DeleteFunc(head, func(l string) bool { return l == "" })
 		tail = slices.DeleteFunc(tail, func(l string) bool { return l == "" })
 	}
-	if room := c.bodyHeight() - count(head) - count(tail); len(link) > room {
+	if room := c.BodyHeight() - count(head) - count(tail); len(link) > room {
 		link = append(link[:max(room-1, 1)], "… the link goes on: press c to copy it whole")
 	}
 	for i, l := range link {
@@ -265,12 +266,12 @@ func (s *consentStep) viewBrowser(c *Context) string {
 	return strings.Join(slices.Concat(head, link, tail), "\n")
 }
 
-func (s *consentStep) viewAppOnly(c *Context) string {
+func (s *Step) viewAppOnly(c *common.Context) string {
 	st, w := c.Styles, c.Width
 	var lines []string
 	lines = append(lines, st.Bold.Render("App-only: nobody signs in."), "",
-		wrap("modauth reaches the mailboxes as the app itself. Its permissions were granted with admin consent in the register step, so there is nothing to do here: press enter to continue.", w), "",
-		wrap("If that consent is missing, an admin (Global, Privileged Role, Cloud Application or Application Administrator) opens this link and accepts:", w))
+		common.Wrap("modauth reaches the mailboxes as the app itself. Its permissions were granted with admin consent in the register step, so there is nothing to do here: press enter to continue.", w), "",
+		common.Wrap("If that consent is missing, an admin (Global, Privileged Role, Cloud Application or Application Administrator) opens this link and accepts:", w))
 	switch {
 	case s.adminURL != "":
 		for _, l := range consentHardWrap(s.adminURL, w-1) {
@@ -309,7 +310,7 @@ func consentPlural(n int, one, many string) string {
 
 // consentDeviceURL is where a user enters a device code in the profile's
 // cloud. The codes themselves expire, so exports carry only the address.
-func consentDeviceURL(c *Context, s *consentStep) string {
+func consentDeviceURL(c *common.Context, s *Step) string {
 	if s.dev != nil && s.dev.VerificationURI != "" {
 		return s.dev.VerificationURI
 	}

@@ -1,4 +1,4 @@
-package tui
+package users
 
 import (
 	"context"
@@ -14,20 +14,21 @@ import (
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // usersStep maps the product's users to their Entra ID accounts: the
 // consultant imports the product's user export or adds users by hand,
 // resolves them through Graph, and fixes or removes whoever did not
 // resolve. Nothing continues silently with an unresolved user.
-type usersStep struct {
+type Step struct {
 	users          []store.User
 	cursor, offset int
 	lastRows       int // table rows the last frame had room for: a page
 	width          int // of the last frame: how many bindings the help bar has room for
 
 	mode    usersMode
-	form    *form
+	form    *common.Form
 	v       usersValues
 	loading bool   // an import is reading its file
 	formErr string // what went wrong with the form's file, under the form
@@ -82,28 +83,28 @@ var usersKeys = struct {
 	SubmitEdit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
 }
 
-func newUsersStep() *usersStep { return &usersStep{width: 80} }
+func New() *Step { return &Step{width: 80} }
 
-func (s *usersStep) ID() string    { return stepUsers }
-func (s *usersStep) Title() string { return "users and UPNs" }
+func (s *Step) ID() string    { return common.StepUsers }
+func (s *Step) Title() string { return "users and UPNs" }
 
 // Busy is true while a resolve or an import runs, and while a form or a
 // question is open: then esc reaches the step, which closes the form
 // instead of leaving the step.
-func (s *usersStep) Busy() bool { return s.resolving || s.loading }
+func (s *Step) Busy() bool { return s.resolving || s.loading }
 
 // SetSize fits an open form between its title and its notes.
-func (s *usersStep) SetSize(c *Context) {
+func (s *Step) SetSize(c *common.Context) {
 	s.width = c.Width
 	if s.form != nil {
-		s.form.SetSize(c.Width, c.bodyHeight()-6)
+		s.form.SetSize(c.Width, c.BodyHeight()-6)
 	}
 }
 
 // Modal: a form or question is open, and esc closes it.
-func (s *usersStep) Modal() bool { return s.mode != usersList }
+func (s *Step) Modal() bool { return s.mode != usersList }
 
-func (s *usersStep) Init(c *Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.width = c.Width
 	if s.resolving {
 		return nil
@@ -113,14 +114,14 @@ func (s *usersStep) Init(c *Context) tea.Cmd {
 }
 
 // load reads the profile's users from the store.
-func (s *usersStep) load(c *Context) tea.Cmd {
+func (s *Step) load(c *common.Context) tea.Cmd {
 	if c.DB == nil || c.Profile.ID == "" {
 		s.users = nil
 		return nil
 	}
 	users, err := c.DB.Users(c.Profile.ID)
 	if err != nil {
-		return errCmd(fmt.Errorf("read users: %w", err))
+		return common.ErrCmd(fmt.Errorf("read users: %w", err))
 	}
 	s.users = users
 	s.cursor = min(s.cursor, max(len(users)-1, 0))
@@ -129,23 +130,23 @@ func (s *usersStep) load(c *Context) tea.Cmd {
 
 // Keys are the bindings that apply now, most useful first, as many as
 // the help bar has room for next to the frame's esc and ctrl+c.
-func (s *usersStep) Keys() help.KeyMap {
+func (s *Step) Keys() help.KeyMap {
 	k := usersKeys
 	switch {
 	case s.mode == usersImport:
-		return keyMap{k.SubmitImport}
+		return common.KeyMap{k.SubmitImport}
 	case s.mode == usersAdd:
-		return keyMap{k.SubmitAdd}
+		return common.KeyMap{k.SubmitAdd}
 	case s.mode == usersEdit:
-		return keyMap{k.SubmitEdit}
+		return common.KeyMap{k.SubmitEdit}
 	case s.resolving:
-		return keyMap{k.Move}
+		return common.KeyMap{k.Move}
 	case len(s.users) == 0:
-		return keyMap{k.Import, k.Add}
+		return common.KeyMap{k.Import, k.Add}
 	case s.ready():
-		return keyMap{keys.Next, k.Move, k.Edit, k.Delete, k.Resolve, k.Import, k.Add}
+		return common.KeyMap{common.Keys.Next, k.Move, k.Edit, k.Delete, k.Resolve, k.Import, k.Add}
 	}
-	return keyMap{k.Resolve, k.Edit, k.Delete, k.Move, k.Import, k.Add, keys.Next}
+	return common.KeyMap{k.Resolve, k.Edit, k.Delete, k.Move, k.Import, k.Add, common.Keys.Next}
 }
 
 // Messages of the step's long work.
@@ -180,7 +181,7 @@ type (
 	}
 )
 
-func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		s.width = msg.Width
@@ -194,7 +195,7 @@ func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 		}
 		var up *usersProblem
 		if errors.As(msg.err, &up) && up.adminCan {
-			return false, s.startAdminSignIn(c)
+			return false, s.adminSignIn(c)
 		}
 		if msg.err != nil {
 			s.viaAdmin = msg.viaAdmin
@@ -216,7 +217,7 @@ func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 		s.device = msg.dc
 		ctx, run := s.ctx, s.run
 		return false, func() tea.Msg {
-			g, _, err := finishAdminSignIn(ctx, c, msg.fc, msg.dc)
+			g, _, err := common.FinishAdminSignIn(ctx, c, msg.fc, msg.dc)
 			return usersGraphMsg{run: run, graph: g, viaAdmin: true, err: err}
 		}
 	case usersResolvedMsg:
@@ -228,7 +229,7 @@ func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 			// with the rights of an admin, who signed in for step 2 or
 			// signs in now, from this user.
 			if s.admin == nil {
-				return false, s.startAdminSignIn(c)
+				return false, s.adminSignIn(c)
 			}
 			s.graph, s.viaAdmin = s.admin, true
 			return false, s.resolveNext(c)
@@ -259,12 +260,12 @@ func (s *usersStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, nil
 }
 
-func (s *usersStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
+func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	switch {
 	case s.loading:
 		return false, nil
 	case s.mode != usersList:
-		if key.Matches(k, keys.Back) {
+		if key.Matches(k, common.Keys.Back) {
 			s.mode, s.form, s.formErr = usersList, nil, ""
 			return false, nil
 		}
@@ -280,21 +281,21 @@ func (s *usersStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		return false, nil
 	}
 	if s.resolving {
-		if key.Matches(k, keys.Back) {
+		if key.Matches(k, common.Keys.Back) {
 			done := s.next
 			if err := s.flush(c); err != nil {
 				s.halt()
-				return false, errCmd(err)
+				return false, common.ErrCmd(err)
 			}
 			s.halt()
 			s.setNote("warn", fmt.Sprintf("Stopped after %d of %d users: what was resolved is saved. Press r to start again.", done, len(s.users)))
 			return false, nil
 		}
-		return false, errCmd(errors.New("resolving users: wait for it, or press esc to stop"))
+		return false, common.ErrCmd(errors.New("resolving users: wait for it, or press esc to stop"))
 	}
 
 	switch {
-	case key.Matches(k, keys.Next):
+	case key.Matches(k, common.Keys.Next):
 		return s.continueIfReady()
 	case key.Matches(k, usersKeys.Import):
 		s.clearNote()
@@ -307,18 +308,18 @@ func (s *usersStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	case key.Matches(k, usersKeys.Edit):
 		u, ok := s.selected()
 		if !ok {
-			return false, errCmd(errors.New("no user to edit: press i to import users or a to add one"))
+			return false, common.ErrCmd(errors.New("no user to edit: press i to import users or a to add one"))
 		}
 		s.clearNote()
 		s.v = usersValues{account: u.Account}
 		s.open(c, usersEdit)
 	case key.Matches(k, usersKeys.Delete):
 		if _, ok := s.selected(); !ok {
-			return false, errCmd(errors.New("no user to remove"))
+			return false, common.ErrCmd(errors.New("no user to remove"))
 		}
 		s.clearNote()
 		u, _ := s.selected()
-		return false, askCmd(fmt.Sprintf("Remove %s (%s) with their token and sync state from this profile?", u.Key, u.Account), "Remove", "Keep",
+		return false, common.AskCmd(fmt.Sprintf("Remove %s (%s) with their token and sync state from this profile?", u.Key, u.Account), "Remove", "Keep",
 			func() tea.Msg { return usersRemoveMsg{key: u.Key} })
 	case key.Matches(k, usersKeys.Resolve):
 		s.clearNote()
@@ -328,25 +329,25 @@ func (s *usersStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 }
 
 // move handles the cursor keys; it reports whether k was one.
-func (s *usersStep) move(k tea.KeyPressMsg) bool {
+func (s *Step) move(k tea.KeyPressMsg) bool {
 	var ok bool
-	s.cursor, ok = moveCursor(k, s.cursor, len(s.users), s.rows())
+	s.cursor, ok = common.MoveCursor(k, s.cursor, len(s.users), s.rows())
 	return ok
 }
 
-func (s *usersStep) selected() (store.User, bool) {
+func (s *Step) selected() (store.User, bool) {
 	if s.cursor < 0 || s.cursor >= len(s.users) {
 		return store.User{}, false
 	}
 	return s.users[s.cursor], true
 }
 
-func (s *usersStep) setNote(kind, text string) { s.note, s.noteKind = text, kind }
+func (s *Step) setNote(kind, text string) { s.note, s.noteKind = text, kind }
 
-func (s *usersStep) clearNote() { s.note, s.noteKind, s.bad, s.badFile = "", "", nil, "" }
+func (s *Step) clearNote() { s.note, s.noteKind, s.bad, s.badFile = "", "", nil, "" }
 
 // ready reports whether every user resolved to an account modauth can use.
-func (s *usersStep) ready() bool {
+func (s *Step) ready() bool {
 	if len(s.users) == 0 {
 		return false
 	}
@@ -360,10 +361,10 @@ func (s *usersStep) ready() bool {
 
 // continueIfReady moves on when every user resolved, and otherwise says
 // who holds the step up and what to do.
-func (s *usersStep) continueIfReady() (bool, tea.Cmd) {
+func (s *Step) continueIfReady() (bool, tea.Cmd) {
 	if len(s.users) == 0 {
 		s.setNote("error", "The product's users come first: press i to import its user export (CSV) or a to add a user.")
-		return false, errCmd(errors.New("no users yet: import them with i or add one with a"))
+		return false, common.ErrCmd(errors.New("no users yet: import them with i or add one with a"))
 	}
 	if s.ready() {
 		return true, nil
@@ -396,7 +397,7 @@ func (s *usersStep) continueIfReady() (bool, tea.Cmd) {
 	if bad == 1 {
 		verb = "is"
 	}
-	return false, errCmd(fmt.Errorf("%d of %d users %s not ready: %s. Resolve (r), edit (e) or remove (d) them", bad, len(s.users), verb, strings.Join(parts, ", ")))
+	return false, common.ErrCmd(fmt.Errorf("%d of %d users %s not ready: %s. Resolve (r), edit (e) or remove (d) them", bad, len(s.users), verb, strings.Join(parts, ", ")))
 }
 
 // usersAdminScopes are the Graph permissions an admin's sign-in needs to
@@ -404,9 +405,16 @@ func (s *usersStep) continueIfReady() (bool, tea.Cmd) {
 var usersAdminScopes = []string{"User.Read.All"}
 
 // FieldErr is what is wrong with the open form's field.
-func (s *usersStep) FieldErr() error {
+func (s *Step) FieldErr() error {
 	if s.form == nil || s.mode == usersList {
 		return nil
 	}
 	return s.form.Err()
 }
+
+// Device is the device code of the admin sign-in a run waits for, if any.
+func (s *Step) Device() *flows.DeviceCode { return s.device }
+
+// Listing reports whether the step shows its list of users (no form, no
+// import open).
+func (s *Step) Listing() bool { return s.mode == usersList }

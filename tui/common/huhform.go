@@ -1,4 +1,4 @@
-package tui
+package common
 
 import (
 	"charm.land/bubbles/v2/key"
@@ -7,22 +7,22 @@ import (
 	"charm.land/lipgloss/v2"
 )
 
-// form is a huh form inside a screen: the interface's theme and keys, the
-// size the frame gives it, its bindings in the frame's help bar. Every form
+// Form is a huh Form inside a screen: the interface's theme and keys, the
+// size the frame gives it, its bindings in the frame's help bar. Every Form
 // of the wizard is one; the screens hold the values behind pointers.
-type form struct {
+type Form struct {
 	*huh.Form
 }
 
-// newForm makes a one-page form of fields.
-func newForm(c *Context, fields ...huh.Field) *form {
-	return newPages(c, huh.NewGroup(fields...))
+// NewForm makes a one-page form of fields.
+func NewForm(c *Context, fields ...huh.Field) *Form {
+	return NewPages(c, huh.NewGroup(fields...))
 }
 
-// newPages makes a form of pages, one group of fields a page: enter on a
+// NewPages makes a form of pages, one group of fields a page: enter on a
 // page's last field turns to the next.
-func newPages(c *Context, pages ...*huh.Group) *form {
-	f := &form{huh.NewForm(pages...).
+func NewPages(c *Context, pages ...*huh.Group) *Form {
+	f := &Form{huh.NewForm(pages...).
 		WithShowHelp(false).   // the frame's help bar shows the keys
 		WithShowErrors(false). // and its error slot the field's error
 		WithTheme(c.huhTheme()).
@@ -34,9 +34,9 @@ func newPages(c *Context, pages ...*huh.Group) *form {
 	return f
 }
 
-// focus moves the focus n fields on, as tab would. What the moves return
+// Advance moves the Advance n fields on, as tab would. What the moves return
 // (the fields' redraws) is for the caller to run.
-func (f *form) focus(n int) tea.Cmd {
+func (f *Form) Advance(n int) tea.Cmd {
 	var cmds []tea.Cmd
 	for range n {
 		_, cmd := f.Form.Update(huh.NextField())
@@ -69,12 +69,12 @@ func formKeys() *huh.KeyMap {
 
 // SetSize fits the form to the room the screen gives it; taller forms
 // scroll with the focus.
-func (f *form) SetSize(width, height int) {
+func (f *Form) SetSize(width, height int) {
 	f.WithWidth(max(width, 20)).WithHeight(max(height, 3))
 }
 
 // Update hands a message to the form and reports its state afterwards.
-func (f *form) Update(msg tea.Msg) (huh.FormState, tea.Cmd) {
+func (f *Form) Update(msg tea.Msg) (huh.FormState, tea.Cmd) {
 	m, cmd := f.Form.Update(msg)
 	if hf, ok := m.(*huh.Form); ok {
 		f.Form = hf
@@ -86,16 +86,16 @@ func (f *form) Update(msg tea.Msg) (huh.FormState, tea.Cmd) {
 // descriptions on every message, and this one is for just that.
 type redrawMsg struct{}
 
-// redraw has the fields recompute what they show from state that changed
+// Redraw has the fields recompute what they show from state that changed
 // outside the form.
-func (f *form) redraw() tea.Cmd {
+func (f *Form) Redraw() tea.Cmd {
 	_, cmd := f.Form.Update(redrawMsg{})
 	return cmd
 }
 
 // Err is the focused field's error, else the page's first, for the
 // frame's error slot.
-func (f *form) Err() error {
+func (f *Form) Err() error {
 	if fd := f.GetFocusedField(); fd != nil && fd.Error() != nil {
 		return fd.Error()
 	}
@@ -106,7 +106,7 @@ func (f *form) Err() error {
 }
 
 // Focused is the key of the field with the focus.
-func (f *form) Focused() string {
+func (f *Form) Focused() string {
 	if fd := f.GetFocusedField(); fd != nil {
 		return fd.GetKey()
 	}
@@ -114,26 +114,26 @@ func (f *form) Focused() string {
 }
 
 // Keys are the focused field's bindings, for the help bar.
-func (f *form) Keys() keyMap { return keyMap(f.KeyBinds()) }
+func (f *Form) Keys() KeyMap { return KeyMap(f.KeyBinds()) }
 
-// optional is a field shown only while show reports true: hidden, it takes
+// Optional is a field shown only while show reports true: hidden, it takes
 // no room and the focus passes over it.
-type optional struct {
+type Optional struct {
 	huh.Field
-	show func() bool
+	Show func() bool
 }
 
-func (o *optional) Skip() bool { return !o.show() || o.Field.Skip() }
+func (o *Optional) Skip() bool { return !o.Show() || o.Field.Skip() }
 
-func (o *optional) View() string {
-	if !o.show() {
+func (o *Optional) View() string {
+	if !o.Show() {
 		return ""
 	}
 	return o.Field.View()
 }
 
 // Update keeps the wrapper around the field huh hands back.
-func (o *optional) Update(msg tea.Msg) (huh.Model, tea.Cmd) {
+func (o *Optional) Update(msg tea.Msg) (huh.Model, tea.Cmd) {
 	m, cmd := o.Field.Update(msg)
 	if fd, ok := m.(huh.Field); ok {
 		o.Field = fd

@@ -1,4 +1,4 @@
-package tui
+package verify
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // verifyStep is the wizard's last step: a connection test as one user,
 // one line per protocol of the profile, with the time it took and, for a
 // failure, the error, its fix and the Exchange PowerShell that fixes it
 // where the fix is on the Exchange side.
-type verifyStep struct {
+type Step struct {
 	users   []store.User // those who can be tested: signed in, or resolved for app-only
 	loaded  bool
 	loadErr error
@@ -73,22 +74,22 @@ var verifyKeys = struct {
 	Scroll: key.NewBinding(key.WithKeys("pgdown", "pgup"), key.WithHelp("pgdn/pgup", "scroll")),
 }
 
-func newVerifyStep() *verifyStep { return &verifyStep{} }
+func New() *Step { return &Step{} }
 
-func (s *verifyStep) ID() string    { return stepVerify }
-func (s *verifyStep) Title() string { return "connection test" }
-func (s *verifyStep) Busy() bool    { return s.pending > 0 }
+func (s *Step) ID() string    { return common.StepVerify }
+func (s *Step) Title() string { return "connection test" }
+func (s *Step) Busy() bool    { return s.pending > 0 }
 
-func (s *verifyStep) Keys() help.KeyMap {
+func (s *Step) Keys() help.KeyMap {
 	switch {
 	case s.pending > 0:
-		return keyMap{verifyKeys.Scroll}
+		return common.KeyMap{verifyKeys.Scroll}
 	case !s.ran:
-		return keyMap{verifyKeys.Test, verifyKeys.User}
-	case s.failed() == 0:
-		return keyMap{verifyKeys.Finish, verifyKeys.Rerun, verifyKeys.User, verifyKeys.Scroll}
+		return common.KeyMap{verifyKeys.Test, verifyKeys.User}
+	case s.Failed() == 0:
+		return common.KeyMap{verifyKeys.Finish, verifyKeys.Rerun, verifyKeys.User, verifyKeys.Scroll}
 	}
-	k := keyMap{verifyKeys.Rerun}
+	k := common.KeyMap{verifyKeys.Rerun}
 	if s.hasPS() {
 		k = append(k, verifyKeys.PS)
 		if s.showPS {
@@ -99,7 +100,7 @@ func (s *verifyStep) Keys() help.KeyMap {
 }
 
 // hasPS reports whether a failure has PowerShell to show.
-func (s *verifyStep) hasPS() bool {
+func (s *Step) hasPS() bool {
 	for _, r := range s.results {
 		if len(r.ps) > 0 {
 			return true
@@ -109,7 +110,7 @@ func (s *verifyStep) hasPS() bool {
 }
 
 // Init starts over: the profile may have changed since the last visit.
-func (s *verifyStep) Init(c *Context) tea.Cmd {
+func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.stop()
 	s.results, s.ran, s.showPS, s.offset, s.note = nil, false, false, 0, ""
 	s.loaded, s.loadErr = false, nil
@@ -130,7 +131,7 @@ func (s *verifyStep) Init(c *Context) tea.Cmd {
 }
 
 // stop abandons a run under way: its results are dropped when they come.
-func (s *verifyStep) stop() {
+func (s *Step) stop() {
 	s.run++
 	s.pending = 0
 	if s.cancel != nil {
@@ -152,7 +153,7 @@ func verifyTestable(p store.Profile, u store.User) bool {
 	return u.Consent == store.ConsentDone
 }
 
-func (s *verifyStep) failed() int {
+func (s *Step) Failed() int {
 	n := 0
 	for _, r := range s.results {
 		if r.done && !r.ok {
@@ -165,7 +166,7 @@ func (s *verifyStep) failed() int {
 // verifyContinueMsg: "continue anyway?" was answered yes.
 type verifyContinueMsg struct{}
 
-func (s *verifyStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case verifyContinueMsg:
 		return true, nil
@@ -207,7 +208,7 @@ func (s *verifyStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, nil
 }
 
-func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
+func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	s.note = ""
 	switch {
 	case key.Matches(k, verifyKeys.Scroll):
@@ -218,18 +219,18 @@ func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		}
 		s.offset = min(max(s.offset+page, 0), verifyMaxOffset(len(lines), s.regionHeight(c)))
 		return false, nil
-	case s.pending > 0 && key.Matches(k, keys.Cancel):
+	case s.pending > 0 && key.Matches(k, common.Keys.Cancel):
 		s.stop()
 		s.results, s.ran, s.note = nil, false, "Test cancelled. Press t to run it again."
 		return false, nil
 	case s.pending > 0:
 		return false, nil // a test is running: keys wait for it
-	case key.Matches(k, keys.Up), key.Matches(k, keys.Down):
+	case key.Matches(k, common.Keys.Up), key.Matches(k, common.Keys.Down):
 		if len(s.users) < 2 {
 			return false, nil
 		}
 		d := 1
-		if key.Matches(k, keys.Up) {
+		if key.Matches(k, common.Keys.Up) {
 			d = len(s.users) - 1
 		}
 		s.cursor = (s.cursor + d) % len(s.users)
@@ -241,10 +242,10 @@ func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		switch {
 		case !s.ran && len(s.users) > 0 && len(c.Profile.Protocols) > 0:
 			return false, s.start(c)
-		case s.ran && s.failed() == 0:
+		case s.ran && s.Failed() == 0:
 			return true, nil
 		}
-		return false, askCmd("The connection is not verified. Continue anyway?", "Continue", "Stay", func() tea.Msg { return verifyContinueMsg{} })
+		return false, common.AskCmd("The connection is not verified. Continue anyway?", "Continue", "Stay", func() tea.Msg { return verifyContinueMsg{} })
 	case key.Matches(k, verifyKeys.PS) && s.hasPS():
 		s.showPS = !s.showPS
 		s.offset = 0
@@ -272,19 +273,19 @@ func (s *verifyStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 }
 
 // start runs every protocol's test at once, each as its own command.
-func (s *verifyStep) start(c *Context) tea.Cmd {
+func (s *Step) start(c *common.Context) tea.Cmd {
 	if len(s.users) == 0 || len(c.Profile.Protocols) == 0 {
 		return nil
 	}
 	s.stop()
-	base := c.ctx
+	base := c.Ctx
 	if base == nil {
 		base = context.Background()
 	}
 	ctx, cancel := context.WithTimeout(base, verifyTimeout)
 	s.cancel = cancel
 	p := c.Profile
-	cn, u := c.conn(p), s.users[s.cursor]
+	cn, u := c.Conn(p), s.users[s.cursor]
 	s.results, s.ran, s.showPS, s.offset = nil, true, false, 0
 	var cmds []tea.Cmd
 	run := s.run
@@ -319,4 +320,4 @@ const (
 )
 
 // SetSize has nothing to fit: the results are drawn to the frame's width.
-func (s *verifyStep) SetSize(*Context) {}
+func (s *Step) SetSize(*common.Context) {}

@@ -1,7 +1,7 @@
 // The users step's changes to the list: a product's CSV export imported,
 // a user added, an account corrected, a user removed.
 
-package tui
+package users
 
 import (
 	"errors"
@@ -14,16 +14,17 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
 )
 
 // open shows the form of a mode, filled from the values.
-func (s *usersStep) open(c *Context, mode usersMode) {
+func (s *Step) open(c *common.Context, mode usersMode) {
 	var fields []huh.Field
 	switch mode {
 	case usersImport:
 		fields = append(fields, huh.NewInput().Title("CSV file").Value(&s.v.path).
 			Description("The product's user export, e.g. ~/mgebru.csv: ';' or ',' separated, with a header.").
-			Validate(required("the path of the CSV file")))
+			Validate(common.Required("the path of the CSV file")))
 	case usersAdd:
 		fields = append(fields,
 			huh.NewInput().Title("User key").Value(&s.v.key).
@@ -44,12 +45,12 @@ func (s *usersStep) open(c *Context, mode usersMode) {
 		fields = append(fields, huh.NewInput().Title("Exchange account").Value(&s.v.account).
 			Description("Correct it in the product too, or the next import brings the old one back.").Validate(usersValidAccount))
 	}
-	s.mode, s.form = mode, newForm(c, fields...)
+	s.mode, s.form = mode, common.NewForm(c, fields...)
 	s.SetSize(c)
 }
 
 // newKey refuses a user key the profile has already.
-func (s *usersStep) newKey(k string) error {
+func (s *Step) newKey(k string) error {
 	for _, o := range s.users {
 		if k != "" && strings.EqualFold(o.Key, strings.TrimSpace(k)) {
 			return fmt.Errorf("%s is already a user: change its account with e in the list", o.Key)
@@ -59,10 +60,10 @@ func (s *usersStep) newKey(k string) error {
 }
 
 // submit acts on a completed form.
-func (s *usersStep) submit(c *Context) tea.Cmd {
+func (s *Step) submit(c *common.Context) tea.Cmd {
 	if c.DB == nil || c.Profile.ID == "" {
 		s.mode, s.form = usersList, nil
-		return errCmd(errors.New("no profile to keep users in: go back to step 1"))
+		return common.ErrCmd(errors.New("no profile to keep users in: go back to step 1"))
 	}
 	switch s.mode {
 	case usersImport:
@@ -74,7 +75,7 @@ func (s *usersStep) submit(c *Context) tea.Cmd {
 			u.Key = strings.ToLower(u.Account)
 		}
 		if err := c.DB.PutUsers(c.Profile.ID, u); err != nil {
-			return errCmd(fmt.Errorf("add user: %w", err))
+			return common.ErrCmd(fmt.Errorf("add user: %w", err))
 		}
 		s.mode, s.form = usersList, nil
 		cmd := s.load(c)
@@ -91,7 +92,7 @@ func (s *usersStep) submit(c *Context) tea.Cmd {
 		u.Account = account
 		u.UPN, u.PrimarySMTP, u.ObjectID, u.ResolvedBy, u.Mapping = "", "", "", "", store.MappingUnresolved
 		if err := c.DB.PutUsers(c.Profile.ID, u); err != nil {
-			return errCmd(fmt.Errorf("change account of %s: %w", u.Key, err))
+			return common.ErrCmd(fmt.Errorf("change account of %s: %w", u.Key, err))
 		}
 		cmd := s.load(c)
 		s.selectKey(u.Key)
@@ -103,21 +104,21 @@ func (s *usersStep) submit(c *Context) tea.Cmd {
 
 // confirm answers the question whether to remove the selected user.
 // remove deletes a user, once the question was answered yes.
-func (s *usersStep) remove(c *Context, key string) tea.Cmd {
+func (s *Step) remove(c *common.Context, key string) tea.Cmd {
 	s.selectKey(key)
 	u, ok := s.selected()
 	if !ok || u.Key != key {
 		return nil
 	}
 	if err := c.DB.DeleteUser(c.Profile.ID, u.Key); err != nil {
-		return errCmd(fmt.Errorf("remove %s: %w", u.Key, err))
+		return common.ErrCmd(fmt.Errorf("remove %s: %w", u.Key, err))
 	}
 	cmd := s.load(c)
 	s.setNote("ok", fmt.Sprintf("Removed %s (%s) from %s.", u.Key, u.Account, c.Profile.ID))
 	return cmd
 }
 
-func (s *usersStep) selectKey(k string) {
+func (s *Step) selectKey(k string) {
 	for i, u := range s.users {
 		if u.Key == k {
 			s.cursor = i
@@ -187,7 +188,7 @@ func usersImportCmd(db *store.DB, profileID, path string) tea.Cmd {
 	}
 }
 
-func (s *usersStep) imported(c *Context, msg usersImportedMsg) tea.Cmd {
+func (s *Step) imported(c *common.Context, msg usersImportedMsg) tea.Cmd {
 	s.loading = false
 	var ie *store.ImportError
 	switch {
@@ -203,7 +204,7 @@ func (s *usersStep) imported(c *Context, msg usersImportedMsg) tea.Cmd {
 		if len(lines) > 1 {
 			word = "lines"
 		}
-		return errCmd(fmt.Errorf("%s, nothing imported: %s %s", usersN(len(ie.Rows), "bad line"), word, strings.Join(lines, ", ")))
+		return common.ErrCmd(fmt.Errorf("%s, nothing imported: %s %s", common.Count(len(ie.Rows), "bad line"), word, strings.Join(lines, ", ")))
 	case msg.err != nil:
 		// A file that cannot be read or is no user export: stay in the
 		// form to pick another.
@@ -219,7 +220,7 @@ func (s *usersStep) imported(c *Context, msg usersImportedMsg) tea.Cmd {
 	s.users = msg.users
 	s.cursor = min(s.cursor, max(len(s.users)-1, 0))
 	n := msg.added + msg.updated
-	s.setNote("ok", fmt.Sprintf("Imported %s from %s: %d new, %d updated. Press r to resolve them.", usersN(n, "user"), filepath.Base(msg.file), msg.added, msg.updated))
+	s.setNote("ok", fmt.Sprintf("Imported %s from %s: %d new, %d updated. Press r to resolve them.", common.Count(n, "user"), filepath.Base(msg.file), msg.added, msg.updated))
 	if n == 0 {
 		s.setNote("ok", fmt.Sprintf("%s holds no changes: every user in it is here already.", filepath.Base(msg.file)))
 	}
@@ -228,7 +229,7 @@ func (s *usersStep) imported(c *Context, msg usersImportedMsg) tea.Cmd {
 		for i, w := range msg.warnings {
 			lines[i] = w.String()
 		}
-		s.setNote("warn", s.note+" "+usersN(len(lines), "warning")+": "+strings.Join(lines, "; ")+".")
+		s.setNote("warn", s.note+" "+common.Count(len(lines), "warning")+": "+strings.Join(lines, "; ")+".")
 	}
 	return nil
 }

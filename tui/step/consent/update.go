@@ -1,11 +1,13 @@
 // The consent step's messages and keys: sign-ins started, finished or
 // cancelled, the table moved, the rest skipped.
 
-package tui
+package consent
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/modauth/modauth/tui/common"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -13,7 +15,7 @@ import (
 	"github.com/modauth/modauth/store"
 )
 
-func (s *consentStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case consentSkipMsg:
 		return s.skip(c)
@@ -55,7 +57,7 @@ func (s *consentStep) Update(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, nil
 }
 
-func (s *consentStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
+func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	if k.String() == "esc" && s.Busy() {
 		s.endSession()
 		if s.mode == consentDevice || s.mode == consentBrowser || s.mode == consentTable {
@@ -106,9 +108,9 @@ func (s *consentStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	// The table.
 	s.note, s.panel = "", ""
 	switch {
-	case key.Matches(k, keys.Up):
+	case key.Matches(k, common.Keys.Up):
 		s.sel = max(s.sel-1, 0)
-	case key.Matches(k, keys.Down):
+	case key.Matches(k, common.Keys.Down):
 		s.sel = min(s.sel+1, max(len(s.entries)-1, 0))
 	case key.Matches(k, consentKeys.Device), key.Matches(k, consentKeys.Browser):
 		if len(s.entries) == 0 {
@@ -123,7 +125,7 @@ func (s *consentStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		path, n, err := s.export(c)
 		switch {
 		case err != nil:
-			s.panel = "✗ " + firstLine(err)
+			s.panel = "✗ " + common.FirstLine(err)
 		case n == 0:
 			s.note = "Everyone has signed in: there are no instructions to export."
 		default:
@@ -141,7 +143,7 @@ func (s *consentStep) key(c *Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 			return true, nil
 		}
 		n := len(s.pending())
-		return false, askCmd(fmt.Sprintf("Skip the rest for now? %d %s not signed in; they can sign in later.", n, consentPlural(n, "user has", "users have")),
+		return false, common.AskCmd(fmt.Sprintf("Skip the rest for now? %d %s not signed in; they can sign in later.", n, consentPlural(n, "user has", "users have")),
 			"Skip", "Keep going", func() tea.Msg { return consentSkipMsg{} })
 	}
 	return false, nil
@@ -152,7 +154,7 @@ type consentSkipMsg struct{}
 
 // skip leaves the step with the users who have not signed in marked
 // pending, so the dashboard shows them as sign-in needed.
-func (s *consentStep) skip(c *Context) (bool, tea.Cmd) {
+func (s *Step) skip(c *common.Context) (bool, tea.Cmd) {
 	var marks []store.User
 	for _, e := range s.pending() {
 		if e.saved && e.user.Consent == store.ConsentNone {
@@ -163,7 +165,7 @@ func (s *consentStep) skip(c *Context) (bool, tea.Cmd) {
 	}
 	if len(marks) > 0 && c.DB != nil {
 		if err := c.DB.PutUsers(c.Profile.ID, marks...); err != nil {
-			return false, errCmd(fmt.Errorf("mark users pending: %w", err))
+			return false, common.ErrCmd(fmt.Errorf("mark users pending: %w", err))
 		}
 	}
 	return true, nil
@@ -171,7 +173,7 @@ func (s *consentStep) skip(c *Context) (bool, tea.Cmd) {
 
 // accountUpdate runs the service account's form; once it completes, the
 // account is saved and its sign-in is next.
-func (s *consentStep) accountUpdate(c *Context, msg tea.Msg) (bool, tea.Cmd) {
+func (s *Step) accountUpdate(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	state, cmd := s.account.Update(msg)
 	if state != huh.StateCompleted {
 		return false, cmd
@@ -179,12 +181,12 @@ func (s *consentStep) accountUpdate(c *Context, msg tea.Msg) (bool, tea.Cmd) {
 	c.Profile.ServiceAccount = strings.TrimSpace(s.serviceAccount)
 	if c.DB != nil && c.Profile.ID != "" {
 		if err := c.DB.PutProfile(c.Profile); err != nil {
-			return false, errCmd(fmt.Errorf("save the service account: %w", err))
+			return false, common.ErrCmd(fmt.Errorf("save the service account: %w", err))
 		}
 	}
 	s.mode = consentTable
 	if err := s.load(c); err != nil {
-		return false, errCmd(err)
+		return false, common.ErrCmd(err)
 	}
 	return false, cmd
 }

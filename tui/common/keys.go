@@ -1,13 +1,13 @@
-package tui
+package common
 
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
-// keys are the bindings every screen shares. Screens add their own; the
+// Keys are the bindings every screen shares. Screens add their own; the
 // help bar is built from the same bindings, so the two never drift apart.
-var keys = struct {
+var Keys = struct {
 	Quit, Back, Cancel, Next, Up, Down, Left, Right, Toggle, Help key.Binding
 }{
 	Quit:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
@@ -22,11 +22,11 @@ var keys = struct {
 	Help:   key.NewBinding(key.WithKeys("f1"), key.WithHelp("f1", "more help")),
 }
 
-// keyMap is a help.KeyMap made of a screen's bindings.
-type keyMap []key.Binding
+// KeyMap is a help.KeyMap made of a screen's bindings.
+type KeyMap []key.Binding
 
-func (k keyMap) ShortHelp() []key.Binding  { return k }
-func (k keyMap) FullHelp() [][]key.Binding { return [][]key.Binding{k} }
+func (k KeyMap) ShortHelp() []key.Binding  { return k }
+func (k KeyMap) FullHelp() [][]key.Binding { return [][]key.Binding{k} }
 
 // listKeys move the cursor of a table, the same in every table.
 var listKeys = struct{ Up, Down, PageUp, PageDown, Home, End key.Binding }{
@@ -38,9 +38,9 @@ var listKeys = struct{ Up, Down, PageUp, PageDown, Home, End key.Binding }{
 	End:      key.NewBinding(key.WithKeys("end", "G")),
 }
 
-// moveCursor applies a cursor key to a cursor over n rows shown page at a
+// MoveCursor applies a cursor key to a cursor over n rows shown page at a
 // time; ok is false when k moves nothing.
-func moveCursor(k tea.KeyPressMsg, cursor, n, page int) (int, bool) {
+func MoveCursor(k tea.KeyPressMsg, cursor, n, page int) (int, bool) {
 	page, last := max(page, 1), max(n-1, 0)
 	switch {
 	case key.Matches(k, listKeys.Up):
