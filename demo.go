@@ -88,8 +88,13 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 // the interface says before it lets go, and saved files go to the
 // working directory instead.
 func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
-	hosts := store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx"}
-	topts := tui.Options{Hosts: hosts, HTTPClient: sim.HTTPClient(), Demo: fmt.Sprintf("%s, client %s", sim.URL, sim.App.ClientID)}
+	mail, err := sim.StartMail()
+	if err != nil {
+		return fmt.Errorf("start the simulated mail servers: %w", err)
+	}
+	hosts := store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx",
+		IMAP: mail.IMAP, POP: mail.POP, SMTP: mail.SMTP}
+	topts := tui.Options{Hosts: hosts, HTTPClient: sim.HTTPClient(), MailTLS: mail.TLS, Demo: fmt.Sprintf("%s, client %s", sim.URL, sim.App.ClientID)}
 	// The store and the interface keep the simulated tenant's time, so a
 	// token's expiry means the same to both sides.
 	io := opts.IO

@@ -63,7 +63,7 @@ func (m *Model) openDashboard(p store.Profile) tea.Cmd {
 	var cmds []tea.Cmd
 	switch {
 	case m.eng == nil:
-		m.eng = monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger})
+		m.eng = monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger, MailTLS: c.MailTLS})
 		m.events, m.stopEvents = m.eng.Subscribe()
 		cmds = append(cmds, m.sweep(), m.listen())
 	default:

@@ -8,6 +8,7 @@ package common
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,9 @@ type Options struct {
 	Demo string
 	// NoAltScreen keeps the frame in the normal buffer (tests).
 	NoAltScreen bool
+	// MailTLS verifies the IMAP, POP and SMTP servers; nil: the system
+	// roots. The demo trusts the simulator's.
+	MailTLS *tls.Config
 	// ExportDir is where exports and saved files go; "" puts them next to
 	// the database.
 	ExportDir string
@@ -86,7 +90,7 @@ var ErrNoBrowser = errors.New("no browser can be opened here")
 // client, clock and log. Its waits go through Sleep as it is when a wait
 // starts: tests replace it while a sign-in polls.
 func (c *Context) Conn(p store.Profile) *conn.Conn {
-	d := conn.Deps{DB: c.DB, HTTP: c.HTTPClient, Now: c.Now, Logger: c.Logger}
+	d := conn.Deps{DB: c.DB, HTTP: c.HTTPClient, Now: c.Now, Logger: c.Logger, MailTLS: c.MailTLS}
 	if c.Sleep != nil {
 		d.Sleep = func(ctx context.Context, wait time.Duration) error { return c.Sleep(ctx, wait) }
 	}
