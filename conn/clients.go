@@ -30,7 +30,7 @@ func GraphID(u store.User) string {
 // Graph is a Graph client of the profile's cloud whose token comes from
 // token.
 func (c *Conn) Graph(token exchange.TokenFunc) *exchange.Graph {
-	return &exchange.Graph{Host: c.hosts.Graph, HTTP: c.d.HTTP, Token: token, Sleep: c.d.Sleep}
+	return &exchange.Graph{Host: c.hosts.Graph, HTTP: c.d.HTTP, Token: token, Sleep: c.d.Sleep, Now: c.d.Now}
 }
 
 // AppGraph is Graph on the app's own (client-credentials) token.

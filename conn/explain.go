@@ -83,6 +83,11 @@ func (c *Conn) explain(err error, proto store.Protocol) (meaning, fix string, to
 	case errors.As(err, &ge):
 		meaning = strings.TrimPrefix(ge.Error(), "graph: ")
 		switch {
+		case errors.Is(err, exchange.ErrAccessPolicy):
+			// Not a missing consent: a policy of the Exchange admin.
+			return meaning, ge.Fix(), []string{"rbac"}
+		case errors.Is(err, exchange.ErrNoMailbox):
+			return meaning, ge.Fix(), nil
 		case ge.Status == http.StatusForbidden || ge.Code == "ErrorAccessDenied" || ge.Code == "Authorization_RequestDenied":
 			if p.Model == store.AppOnly {
 				return meaning, graphFix(c.Plan(), p), []string{"rbac"}

@@ -170,3 +170,22 @@ func TestProbeMailRefusals(t *testing.T) {
 		}
 	})
 }
+
+// An application access policy that leaves the mailbox out is Exchange's
+// policy, not a missing consent: the probe says which policy to change.
+func TestProbeAppAccessPolicy(t *testing.T) {
+	pre, _ := appreg.PresetByID("generic") // Graph calendars, contacts and tasks…
+	pre.Scenario.Model = store.AppOnly     // …read by the app itself
+	f := newFixture(t)
+	p := f.presetProfile(pre)
+	f.register(&p)
+	cn, u := conn.New(p, f.deps()), f.user(anna)
+	f.sim.RestrictAppAccess(cn.Profile().ClientID, f.sim.Tenant.User("claire.dubois@contoso.com"))
+	r := cn.Probe(testkit.Ctx(t), u, store.Graph)
+	if r.OK || !errors.Is(r.Err, exchange.ErrAccessPolicy) || errors.Is(r.Err, exchange.ErrForbidden) {
+		t.Fatalf("%+v", r)
+	}
+	if !strings.Contains(r.Fix, "ApplicationAccessPolicy") || strings.Contains(r.Fix, "Grant admin consent") {
+		t.Errorf("fix %q", r.Fix)
+	}
+}

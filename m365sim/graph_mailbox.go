@@ -74,6 +74,27 @@ func matchMailboxRoute(path string) (*mailboxRoute, map[string]string) {
 	return nil, nil
 }
 
+// RestrictAppAccess puts an application access policy on the app
+// (New-ApplicationAccessPolicy -AccessRight RestrictAccess): its app-only
+// mailbox requests reach the users named and no one else. No users lifts
+// the policy.
+func (s *Sim) RestrictAppAccess(appID string, users ...*User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.appPolicy == nil {
+		s.appPolicy = map[string]map[string]bool{}
+	}
+	if len(users) == 0 {
+		delete(s.appPolicy, appID)
+		return
+	}
+	in := map[string]bool{}
+	for _, u := range users {
+		in[u.ObjectID] = true
+	}
+	s.appPolicy[appID] = in
+}
+
 // Outlook's errors, worded after the real service.
 func errAccessDenied() *graphError {
 	return gerr(http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
@@ -159,6 +180,9 @@ func (s *Sim) admitMailbox(r *http.Request, rt *mailboxRoute, params map[string]
 		return nil, latency, errAccessDenied()
 	case !u.HasMailbox:
 		return nil, latency, errNoMailbox()
+	case c.user == nil && s.appPolicy[c.appID] != nil && !s.appPolicy[c.appID][u.ObjectID]:
+		// An application access policy keeps the app to some mailboxes.
+		return nil, latency, gerr(http.StatusForbidden, "ErrorAccessDenied", "Access to OData is disabled.")
 	}
 	if f := s.takeFault("#mailbox:" + u.ObjectID); f != nil {
 		e := gerr(http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its request limit for this mailbox.")

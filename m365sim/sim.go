@@ -71,6 +71,9 @@ type Sim struct {
 	mfa      map[string]time.Time // user OID -> MFA required since
 	blockDev bool                 // Conditional Access blocks device code
 	requests map[string]int       // path -> count, for tests
+	// appPolicy: app ID -> the user OIDs an application access policy
+	// lets it reach
+	appPolicy map[string]map[string]bool
 
 	mail mailState // mailboxes and EWS settings, under a lock of their own
 

@@ -282,3 +282,28 @@ func TestSecretExpiryFromGraph(t *testing.T) {
 		}
 	}
 }
+
+// An application access policy that leaves a user's mailbox out puts that
+// user in blocked-by-policy with the policy's fix, not consent-needed:
+// the others sync.
+func TestAppAccessPolicyBlocksAMailbox(t *testing.T) {
+	f := newFixture(t, m365sim.Options{})
+	f.app = f.sim.RegisterApp(f.sim.Tenant, m365sim.AppSpec{DisplayName: "x", Required: []string{"role:Calendars.ReadWrite", "role:Contacts.ReadWrite", "role:Tasks.ReadWrite.All"}})
+	f.sim.GrantAdminConsent(f.sim.Tenant, f.app)
+	sec := f.sim.AddSecret(f.app, 100*24*time.Hour)
+	f.putProfile(store.Profile{Model: store.AppOnly, Protocols: []store.Protocol{store.Graph}, Folders: []string{"calendar"}})
+	if err := f.db.SetClientSecret(pid, store.ClientSecret{Value: store.Secret(sec.Value)}); err != nil {
+		t.Fatal(err)
+	}
+	f.user("AV", anna, store.MappingOK)
+	f.user("CD", "claire.dubois@contoso.com", store.MappingOK)
+	f.sim.RestrictAppAccess(f.app.ClientID, f.sim.Tenant.User("claire.dubois@contoso.com"))
+	f.sweep()
+	if j := f.job("CD"); j.State != store.StateOK {
+		t.Errorf("claire, in the policy: %s %+v", j.State, j.LastError)
+	}
+	j := f.job("AV")
+	if j.State != store.StateBlockedByPolicy || !strings.Contains(monitor.FixFor(j), "ApplicationAccessPolicy") {
+		t.Errorf("anna, outside the policy: %s, fix %q", j.State, monitor.FixFor(j))
+	}
+}
