@@ -85,9 +85,11 @@ func (s *Sim) EnableOnPremEWS(serviceAccount, password string, impersonation boo
 	s.mail.onPrem = &onPremEWS{account: serviceAccount, password: password, impersonation: impersonation, basic: true}
 }
 
-// EWSFormsLogin turns forms-based authentication on the EWS virtual
-// directory on or off: while on, requests without credentials are
-// redirected to the OWA login page, a classic on-premises misconfiguration.
+// EWSFormsLogin puts a reverse proxy with forms pre-authentication in
+// front of EWS, or takes it away: while there, every request without the
+// proxy's session cookie is redirected to the OWA-style login page,
+// whatever credentials it carries for Exchange, a classic on-premises
+// misconfiguration.
 func (s *Sim) EWSFormsLogin(on bool) {
 	s.mail.mu.Lock()
 	s.mail.formsLogin = on
@@ -178,7 +180,7 @@ func (s *Sim) serveEWS(w http.ResponseWriter, r *http.Request) {
 	s.mail.mu.Lock()
 	forms, onPrem := s.mail.formsLogin, s.mail.onPrem
 	s.mail.mu.Unlock()
-	if forms && r.Header.Get("Authorization") == "" {
+	if forms && !strings.Contains(r.Header.Get("Cookie"), "cadata=") {
 		target := s.URL + "/owa/auth/logon.aspx?url=" + url.QueryEscape(s.URL+r.URL.Path) + "&reason=0"
 		http.Redirect(w, r, target, http.StatusFound)
 		return

@@ -1,10 +1,12 @@
 package monitor_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/modauth/modauth/m365sim"
+	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 )
 
@@ -74,5 +76,41 @@ func TestEWSOnPremisesServiceAccount(t *testing.T) {
 	f.sweep()
 	if j := f.job("AV"); j.State != store.StateConsentNeeded || j.LastError == nil {
 		t.Errorf("without impersonation: %s %+v", j.State, j.LastError)
+	}
+}
+
+// What an on-premises Exchange answers besides data, each to its own
+// state and fix: Windows authentication only, a proxy's forms login, a
+// wrong password.
+func TestEWSOnPremisesRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(*m365sim.Sim)
+		state store.JobState
+		fix   string
+	}{
+		{"windows authentication only", func(s *m365sim.Sim) { s.EWSOnPremAuth(false, true) }, store.StateAuthNotOffered, "BasicAuthentication $true"},
+		{"forms login in front", func(s *m365sim.Sim) { s.EWSFormsLogin(true) }, store.StateProxyLoginPage, "/owa/auth/logon.aspx"},
+		{"wrong password", func(s *m365sim.Sim) { s.EnableOnPremEWS(`CONTOSO\svc-allsolutions`, "Spring2027!", true) }, store.StateSignInNeeded, "password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, m365sim.Options{})
+			f.sim.EnableOnPremEWS(`CONTOSO\svc-allsolutions`, "Winter2026!", true)
+			tc.setup(f.sim)
+			f.app = &m365sim.App{}
+			f.putProfile(store.Profile{Model: store.ServiceAccount, Protocols: []store.Protocol{store.EWS}, OnPremises: true, ServiceAccount: `CONTOSO\svc-allsolutions`})
+			if err := f.db.SetClientSecret(pid, store.ClientSecret{Value: "Winter2026!", KeyID: "password"}); err != nil {
+				t.Fatal(err)
+			}
+			f.user("AV", anna, store.MappingOK)
+			f.sweep()
+			j := f.job("AV")
+			if j.State != tc.state || !strings.Contains(monitor.FixFor(j), tc.fix) {
+				t.Errorf("%s, fix %q", j.State, monitor.FixFor(j))
+			}
+			if j.LastError != nil && strings.Contains(j.LastError.Message+j.LastError.Fix+j.LastError.Meaning, "Winter2026!") {
+				t.Error("the password is in the job's error")
+			}
+		})
 	}
 }
