@@ -32,6 +32,10 @@ type streams struct {
 	In       io.Reader
 	Out, Err io.Writer
 	Now      func() time.Time
+	// Accessible: the person reads the terminal with a screen reader
+	// (--accessible or ACCESSIBLE=1), so forms are asked line by line. A
+	// pointer: every command's copy of the streams sees the flag.
+	Accessible *bool
 }
 
 func main() {
@@ -73,6 +77,7 @@ func exitCode(err error) int {
 
 func newRootCmd(io streams) *cobra.Command {
 	data := &dataDirFlag{now: io.Now}
+	io.Accessible = new(bool)
 	root := &cobra.Command{
 		Use:           "modauth",
 		Short:         "Move an application's Exchange connection to OAuth 2.0 on Microsoft Entra ID",
@@ -96,6 +101,7 @@ func newRootCmd(io streams) *cobra.Command {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	})
 	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
+	root.PersistentFlags().BoolVar(io.Accessible, "accessible", os.Getenv("ACCESSIBLE") != "", "ask forms line by line, for screen readers (env ACCESSIBLE)")
 	root.AddCommand(newDemoCmd(io, data), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil, io.Now)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil, io.Now)), newDoctorCmd(io, data))
 	return root
 }

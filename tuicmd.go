@@ -38,7 +38,7 @@ func runTUI(ctx context.Context, io streams, opts tui.Options) error {
 	}
 	defer logFile.Close()
 	opts.Logger = slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts.Now, opts.OpenURL = io.Now, openURL
+	opts.Now, opts.OpenURL, opts.Accessible = io.Now, openURL, io.Accessible != nil && *io.Accessible
 	return tui.Run(ctx, opts)
 }
 

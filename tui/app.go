@@ -93,7 +93,7 @@ func New(ctx context.Context, opts common.Options) (*Model, error) {
 func (m *Model) Context() *common.Context { return m.c }
 
 func (m *Model) Init() tea.Cmd {
-	first := m.wiz.current().Init(m.c)
+	first := m.enter()
 	if m.screen == screenDashboard {
 		first = m.openDashboard(m.c.Profile)
 	}
@@ -128,7 +128,33 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		_, next := m.update(msg)
 		return m, tea.Batch(cmd, next)
 	}
-	return m.update(msg)
+	_, cmd := m.update(msg)
+	return m, tea.Batch(cmd, m.askAccessibly())
+}
+
+// askAccessibly asks the wizard's open form line by line in accessible
+// mode, once, saying first what was wrong with the last answers.
+func (m *Model) askAccessibly() tea.Cmd {
+	if !m.c.Accessible || m.screen != screenWizard || m.finished || m.question != nil {
+		return nil
+	}
+	fh, ok := m.wiz.current().(common.FormHolder)
+	if !ok {
+		return nil
+	}
+	note := ""
+	if err := fieldErr(m.wiz.current()); err != nil {
+		note = "✗ " + err.Error()
+	}
+	return common.AskAccessibly(fh.OpenForm(), note)
+}
+
+// enter starts the step the wizard is at: sized first, so that its View
+// only draws.
+func (m *Model) enter() tea.Cmd {
+	s := m.wiz.current()
+	s.SetSize(m.c)
+	return s.Init(m.c)
 }
 
 // isHuhMsg tells huh's own messages (focus moves, field redraws): every
@@ -194,7 +220,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		case key.Matches(msg, common.Keys.Back) && m.screen == screenWizard && m.wiz.at > 0 && !m.wiz.current().Busy() && !isModal(m.wiz.current()):
 			m.wiz.at--
-			return m, m.wiz.current().Init(m.c)
+			return m, m.enter()
 		}
 	}
 	if m.screen == screenDashboard {
@@ -219,7 +245,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	m.wiz.at++
-	return m, tea.Batch(cmd, m.wiz.current().Init(m.c))
+	return m, tea.Batch(cmd, m.enter())
 }
 
 func (m *Model) View() tea.View {

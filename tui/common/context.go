@@ -40,6 +40,9 @@ type Options struct {
 	Demo string
 	// NoAltScreen keeps the frame in the normal buffer (tests).
 	NoAltScreen bool
+	// Accessible asks every form line by line (huh's accessible mode) for
+	// screen readers, instead of drawing it in the frame.
+	Accessible bool
 	// MailTLS verifies the IMAP, POP and SMTP servers; nil: the system
 	// roots. The demo trusts the simulator's.
 	MailTLS *tls.Config

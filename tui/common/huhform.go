@@ -12,6 +12,7 @@ import (
 // of the wizard is one; the screens hold the values behind pointers.
 type Form struct {
 	*huh.Form
+	asked bool // asked accessibly already
 }
 
 // NewForm makes a one-page form of fields.
@@ -22,7 +23,7 @@ func NewForm(c *Context, fields ...huh.Field) *Form {
 // NewPages makes a form of pages, one group of fields a page: enter on a
 // page's last field turns to the next.
 func NewPages(c *Context, pages ...*huh.Group) *Form {
-	f := &Form{huh.NewForm(pages...).
+	f := &Form{Form: huh.NewForm(pages...).
 		WithShowHelp(false).   // the frame's help bar shows the keys
 		WithShowErrors(false). // and its error slot the field's error
 		WithTheme(c.huhTheme()).
@@ -34,7 +35,7 @@ func NewPages(c *Context, pages ...*huh.Group) *Form {
 	return f
 }
 
-// Advance moves the Advance n fields on, as tab would. What the moves return
+// Advance moves the focus n fields on, as tab would. What the moves return
 // (the fields' redraws) is for the caller to run.
 func (f *Form) Advance(n int) tea.Cmd {
 	var cmds []tea.Cmd
@@ -75,6 +76,9 @@ func (f *Form) SetSize(width, height int) {
 
 // Update hands a message to the form and reports its state afterwards.
 func (f *Form) Update(msg tea.Msg) (huh.FormState, tea.Cmd) {
+	if f.completed(msg) {
+		return f.State, nil
+	}
 	m, cmd := f.Form.Update(msg)
 	if hf, ok := m.(*huh.Form); ok {
 		f.Form = hf

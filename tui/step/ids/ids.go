@@ -427,3 +427,12 @@ func firstSentence(s string) string {
 	}
 	return s
 }
+
+// OpenForm is the IDs' form, asked line by line in accessible mode; not
+// while the checks of the last answers run.
+func (s *Step) OpenForm() *common.Form {
+	if s.Busy() {
+		return nil
+	}
+	return s.form
+}

@@ -29,6 +29,7 @@ var presetLabels = map[string]string{
 
 type Step struct {
 	form *common.Form
+	page int // the page asked, in accessible mode
 	v    profileValues
 	// lastPreset is the preset the other fields were last filled from.
 	lastPreset string
@@ -64,9 +65,22 @@ const (
 	fieldPreset   = "preset"
 )
 
-// build makes the form from the values, with the focus on field at.
+// build makes the form from the values, with the focus on field at. In
+// accessible mode the two pages are asked one after the other, so that
+// the product's answers (model, protocols) come from its preset.
 func (s *Step) build(c *common.Context, at int) tea.Cmd {
-	s.form = common.NewPages(c, huh.NewGroup(
+	pages := []*huh.Group{s.productPage(), s.connectionPage()}
+	if c.Accessible {
+		pages = pages[s.page : s.page+1]
+	}
+	s.form = common.NewPages(c, pages...)
+	s.form.SetSize(c.Width, s.formHeight(c))
+	return s.form.Advance(at)
+}
+
+// productPage asks who the customer is and which product they run.
+func (s *Step) productPage() *huh.Group {
+	return huh.NewGroup(
 		huh.NewInput().Key(fieldCustomer).Title("Customer").Value(&s.v.customer).
 			Description("The customer's name, e.g. Acme. Names the profile and the app registration.").
 			Validate(common.Required("the customer's name")),
@@ -78,7 +92,12 @@ func (s *Step) build(c *common.Context, at int) tea.Cmd {
 			Description("Where the product runs, e.g. crm.contoso.com: its redirect URI is built from it.").
 			Validate(validHost),
 			Show: func() bool { return strings.Contains(s.preset().Scenario.RedirectURI, "{host}") }},
-	), huh.NewGroup(
+	)
+}
+
+// connectionPage asks how the product connects; the preset fills it in.
+func (s *Step) connectionPage() *huh.Group {
+	return huh.NewGroup(
 		huh.NewSelect[string]().Title("Access model").Inline(true).Value(&s.v.model).Options(
 			huh.NewOption("each user signs in", string(store.Delegated)),
 			huh.NewOption("a service account", string(store.ServiceAccount)),
@@ -95,9 +114,7 @@ func (s *Step) build(c *common.Context, at int) tea.Cmd {
 		huh.NewSelect[string]().Title("Exchange").Inline(true).Value(&s.v.exchange).Options(
 			huh.NewOption("Exchange Online", "online"), huh.NewOption("Exchange Server on-premises", "onprem")),
 		huh.NewSelect[string]().Title("Cloud").Inline(true).Value(&s.v.cloud).Options(s.clouds...),
-	))
-	s.form.SetSize(c.Width, s.formHeight(c))
-	return s.form.Advance(at)
+	)
 }
 
 func (s *Step) preset() appreg.Preset {
@@ -166,11 +183,18 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		// The preset fills the fields after it: the form is made anew
 		// from the values, the focus still on the product.
 		s.applyPreset()
-		return false, tea.Batch(cmd, s.build(c, 2))
+		if !c.Accessible {
+			return false, tea.Batch(cmd, s.build(c, 2))
+		}
 	}
 	if state != huh.StateCompleted {
 		return false, cmd
 	}
+	if c.Accessible && s.page == 0 {
+		s.page = 1 // the connection's page, as the preset fills it
+		return false, tea.Batch(cmd, s.build(c, 0))
+	}
+	s.page = 0
 	if err := s.save(c); err != nil {
 		s.build(c, 0)
 		return false, common.ErrCmd(err)
@@ -260,3 +284,6 @@ func (s *Step) Customer() string { return s.v.customer }
 
 // PresetID is the ID of the preset chosen so far.
 func (s *Step) PresetID() string { return s.v.preset }
+
+// OpenForm is the profile's form, asked line by line in accessible mode.
+func (s *Step) OpenForm() *common.Form { return s.form }
