@@ -48,9 +48,9 @@ func (c *Conn) UserGraph(u store.User) *exchange.Graph {
 }
 
 // EWS is the EWS client for a user's mailbox: Basic with the service
-// account on-premises; otherwise Bearer with the user's delegated token,
-// or the app's token with impersonation of the user's mailbox. A service
-// account impersonates too.
+// account on-premises, impersonating the user; otherwise Bearer with the
+// user's delegated token, the app's token impersonating the user's
+// mailbox, or the service account's token opening it as a delegate.
 func (c *Conn) EWS(u store.User) (*exchange.EWS, *exchange.Impersonation) {
 	x := &exchange.EWS{URL: c.hosts.EWS, HTTP: c.d.HTTP, Sleep: c.d.Sleep}
 	imp := &exchange.Impersonation{SMTP: Mailbox(u)}
@@ -66,6 +66,7 @@ func (c *Conn) EWS(u store.User) (*exchange.EWS, *exchange.Impersonation) {
 	}
 	x.Token = func(ctx context.Context) (store.Secret, error) { return c.UserToken(ctx, u, aud) }
 	if c.prof.Model == store.ServiceAccount {
+		imp.Delegate = true // FullAccess, as Exchange Online has no impersonation role any more
 		return x, imp
 	}
 	return x, nil

@@ -148,6 +148,7 @@ func (c *Conn) Renew(ctx context.Context, user string, stored store.Token, audie
 // memory, or a new one from their stored sign-in, whose rotated refresh
 // token is stored before the access token is handed out.
 func (c *Conn) UserToken(ctx context.Context, u store.User, audience string) (store.Secret, error) {
+	u = c.signer(u)
 	key := userKey(u.Key, audience)
 	if t, ok := c.cachedToken(key); ok {
 		return reveal(ctx, t), nil
@@ -291,4 +292,27 @@ func (col *collector) redact(s string) string {
 		s = strings.ReplaceAll(s, v, "[redacted]")
 	}
 	return s
+}
+
+// signer is whose sign-in reaches u's mailbox: u's own, or with the
+// service-account model the service account's, kept under
+// store.ServiceAccountKey or under the user the account is.
+func (c *Conn) signer(u store.User) store.User {
+	sa := c.prof.ServiceAccount
+	if c.prof.Model != store.ServiceAccount || c.d.DB == nil || sa == "" {
+		return u
+	}
+	if _, err := c.d.DB.Token(c.prof.ID, store.ServiceAccountKey); err == nil {
+		return store.User{Key: store.ServiceAccountKey, Account: sa, UPN: sa}
+	}
+	if strings.EqualFold(u.UPN, sa) || strings.EqualFold(u.Account, sa) {
+		return u
+	}
+	users, _ := c.d.DB.Users(c.prof.ID)
+	for _, o := range users {
+		if strings.EqualFold(o.UPN, sa) || (o.UPN == "" && strings.EqualFold(o.Account, sa)) {
+			return o
+		}
+	}
+	return store.User{Key: store.ServiceAccountKey, Account: sa, UPN: sa}
 }

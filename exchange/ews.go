@@ -148,9 +148,33 @@ var ewsFixes = map[string]string{
 	"ErrorExceededConnectionCount": "Too many concurrent EWS connections for this account: modauth lowers its concurrency.",
 }
 
-// Impersonation addresses another mailbox: the SOAP ExchangeImpersonation
-// header and X-AnchorMailbox, which Exchange Online needs for routing.
-type Impersonation struct{ SMTP string }
+// Impersonation addresses another mailbox, with X-AnchorMailbox, which
+// Exchange Online needs for routing: by the SOAP ExchangeImpersonation
+// header (an app's token, or on-premises the ApplicationImpersonation
+// role), or, when Delegate, as a delegate with FullAccess: the mailbox is
+// named in each folder's address. Exchange Online removed
+// ApplicationImpersonation in 2025: a service account there is a delegate.
+type Impersonation struct {
+	SMTP     string
+	Delegate bool
+}
+
+// impersonate is the mailbox the ExchangeImpersonation header names, if any.
+func (imp *Impersonation) impersonate() string {
+	if imp == nil || imp.Delegate {
+		return ""
+	}
+	return imp.SMTP
+}
+
+// folderID is a DistinguishedFolderId, in the delegate's mailbox if any.
+func folderID(folder string, imp *Impersonation) string {
+	if imp == nil || !imp.Delegate {
+		return `<t:DistinguishedFolderId Id="` + xmlEscape(folder) + `"/>`
+	}
+	return `<t:DistinguishedFolderId Id="` + xmlEscape(folder) + `"><t:Mailbox><t:EmailAddress>` + xmlEscape(imp.SMTP) +
+		`</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>`
+}
 
 // Change is one item of a SyncFolderItems answer.
 type Change struct {
@@ -184,7 +208,7 @@ func xmlEscape(s string) string {
 func (c *EWS) SyncFolderItems(ctx context.Context, imp *Impersonation, folder, syncState string, maxChanges int) (SyncPage, error) {
 	maxChanges = min(max(maxChanges, 1), 512)
 	body := `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>` +
-		`<m:SyncFolderId><t:DistinguishedFolderId Id="` + xmlEscape(folder) + `"/></m:SyncFolderId>`
+		`<m:SyncFolderId>` + folderID(folder, imp) + `</m:SyncFolderId>`
 	if syncState != "" {
 		body += `<m:SyncState>` + xmlEscape(syncState) + `</m:SyncState>`
 	}
@@ -206,7 +230,7 @@ func (c *EWS) SyncFolderItems(ctx context.Context, imp *Impersonation, folder, s
 // its ID: the cheapest proof that auth and impersonation work.
 func (c *EWS) GetFolder(ctx context.Context, imp *Impersonation, folder string) (string, error) {
 	body := `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>` +
-		`<m:FolderIds><t:DistinguishedFolderId Id="` + xmlEscape(folder) + `"/></m:FolderIds></m:GetFolder>`
+		`<m:FolderIds>` + folderID(folder, imp) + `</m:FolderIds></m:GetFolder>`
 	var env getFolderEnvelope
 	msg := &env.Body.Response.Messages.Message
 	if err := c.call(ctx, imp, "GetFolder", body, &env, &msg.responseMessage); err != nil {
@@ -227,6 +251,10 @@ func (c *EWS) call(ctx context.Context, imp *Impersonation, action, body string,
 			err = a.decode(out, msg)
 		}
 		var ee *EWSError
+		if errors.As(err, &ee) && ee.Code == "ErrorAccessDenied" && imp != nil && imp.Delegate {
+			// The account's own token is good: the mailbox is not open to it.
+			return fmt.Errorf("open the mailbox %s as a delegate: %w: %w", imp.SMTP, ErrMailboxAccessDenied, err)
+		}
 		if !errors.As(err, &ee) || ee.Code != "ErrorServerBusy" || attempt >= retries {
 			return err
 		}
@@ -243,10 +271,7 @@ func (c *EWS) call(ctx context.Context, imp *Impersonation, action, body string,
 
 func (c *EWS) post(ctx context.Context, imp *Impersonation, action, body string) (*ewsAnswer, error) {
 	var buf bytes.Buffer
-	data := struct{ Impersonate, Body string }{Body: body}
-	if imp != nil {
-		data.Impersonate = imp.SMTP
-	}
+	data := struct{ Impersonate, Body string }{Body: body, Impersonate: imp.impersonate()}
 	if err := ewsRequest.Execute(&buf, data); err != nil {
 		return nil, err
 	}

@@ -236,7 +236,7 @@ func (s *Sim) serveEWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, e := s.ewsTarget(c, &env, onPrem)
-	if e == nil && c.appOnly && r.Header.Get("X-AnchorMailbox") == "" {
+	if e == nil && (c.appOnly || u != c.user) && !c.basic && r.Header.Get("X-AnchorMailbox") == "" {
 		// Exchange Online takes an impersonated call without the anchor
 		// but may route it to the wrong backend (microsoft.md §6.1 says to
 		// always send it); the simulator refuses it so the mistake shows.
@@ -341,6 +341,49 @@ func (s *Sim) ewsAuthenticate(w http.ResponseWriter, r *http.Request, onPrem *on
 	return c, true
 }
 
+// delegateOf is the mailbox a delegate opens: the one the request's folders
+// name, when the caller has FullAccess on it (Add-MailboxPermission).
+func (s *Sim) delegateOf(c *ewsCaller, env *ewsEnvelope) *User {
+	var refs []ewsFolderRef
+	switch b := &env.Body; {
+	case b.GetFolder != nil:
+		refs = b.GetFolder.FolderIDs.Refs
+	case b.SyncFolderItems != nil:
+		refs = b.SyncFolderItems.Folder.Refs
+	}
+	for _, ref := range refs {
+		if ref.Mailbox == "" || c.user == nil {
+			continue
+		}
+		s.mu.Lock()
+		o := c.tenant.userByAddress(ref.Mailbox)
+		s.mu.Unlock()
+		if o != nil && o != c.user && s.HasFullAccess(o, c.user) {
+			return o
+		}
+	}
+	return nil
+}
+
+// GrantFullAccess gives delegate FullAccess on mailbox's mailbox, as
+// Add-MailboxPermission -AccessRights FullAccess does; ok false takes it
+// away.
+func (s *Sim) GrantFullAccess(mailbox, delegate *User, ok bool) {
+	s.mail.mu.Lock()
+	defer s.mail.mu.Unlock()
+	if s.mail.fullAccess == nil {
+		s.mail.fullAccess = map[string]bool{}
+	}
+	s.mail.fullAccess[mailbox.ObjectID+" "+delegate.ObjectID] = ok
+}
+
+// HasFullAccess reports whether delegate may open mailbox's mailbox.
+func (s *Sim) HasFullAccess(mailbox, delegate *User) bool {
+	s.mail.mu.Lock()
+	defer s.mail.mu.Unlock()
+	return s.mail.fullAccess[mailbox.ObjectID+" "+delegate.ObjectID]
+}
+
 // onPremCaller is the on-premises service account, signed in.
 func (s *Sim) onPremCaller(account string) *ewsCaller {
 	s.mu.Lock()
@@ -359,6 +402,9 @@ func (s *Sim) ewsTarget(c *ewsCaller, env *ewsEnvelope, onPrem *onPremEWS) (*Use
 	if imp == nil {
 		if c.appOnly {
 			return nil, errEWSNeedsHeader
+		}
+		if o := s.delegateOf(c, env); o != nil {
+			return o, nil
 		}
 		if c.user == nil || !c.user.HasMailbox {
 			return nil, errEWSNoMailbox

@@ -37,6 +37,7 @@ type mailState struct {
 	onPrem     *onPremEWS
 	formsLogin bool
 	ntlm       map[string][8]byte // connection -> the NTLM challenge it was sent
+	fullAccess map[string]bool    // mailbox OID + " " + delegate OID -> FullAccess
 }
 
 // Mailbox is one user's mailbox data. Its methods change it as the user

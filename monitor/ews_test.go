@@ -114,3 +114,32 @@ func TestEWSOnPremisesRefusals(t *testing.T) {
 		})
 	}
 }
+
+// The service-account model online (AllSolutions 000): one account signs
+// in, and every mapped user's mailbox is opened with its token as a
+// delegate with FullAccess (no impersonation role online). A user whose
+// mailbox the account may not open is mailbox-access-denied with the
+// Add-MailboxPermission that fixes it; the others sync.
+func TestEWSServiceAccountOnline(t *testing.T) {
+	f := newFixture(t, m365sim.Options{})
+	const sa = "claire.dubois@contoso.com"
+	f.app = f.sim.RegisterApp(f.sim.Tenant, m365sim.AppSpec{DisplayName: "AllSolutions Exchange (production)", PublicRedirectURIs: []string{"http://localhost"},
+		FallbackPublicClient: true, Required: []string{"EWS.AccessAsUser.All", "offline_access", "openid", "profile"}})
+	f.sim.GrantAdminConsent(f.sim.Tenant, f.app)
+	scopes := []string{"https://outlook.office365.com/EWS.AccessAsUser.All", "offline_access", "openid", "profile"}
+	f.putProfile(store.Profile{Model: store.ServiceAccount, Protocols: []store.Protocol{store.EWS}, ServiceAccount: sa, Scopes: scopes})
+	f.user("AV", anna, store.MappingOK)
+	f.user("BJ", bram, store.MappingMismatch)
+	f.user(store.ServiceAccountKey, sa, store.MappingOK) // as the consent step keeps it
+	f.signInScopes(store.ServiceAccountKey, sa, scopes)  // only the service account signs in
+	f.sim.GrantFullAccess(f.sim.Tenant.User(anna), f.sim.Tenant.User(sa), true)
+	f.sweep()
+	if j := f.job("AV"); j.State != store.StateOK || j.Checkpoints["contacts"] == "" {
+		t.Fatalf("anna, FullAccess given: %s %+v", j.State, j.LastError)
+	}
+	f.synced("AV", anna, m365sim.FolderContacts)
+	j := f.job("BJ")
+	if j.State != store.StateMailboxDenied || !strings.Contains(monitor.FixFor(j), "Add-MailboxPermission -Identity <mailbox> -User "+sa) {
+		t.Errorf("bram, no FullAccess: %s, fix %q", j.State, monitor.FixFor(j))
+	}
+}

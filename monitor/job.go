@@ -36,7 +36,9 @@ func (e *Engine) runJob(ctx context.Context, c *profileConn, w *work) result {
 	case store.MappingDisabled:
 		return failed(errDisabled)
 	}
-	if c.prof.Model != store.AppOnly && !c.prof.OnPremises && !w.hasTok {
+	if c.prof.Model == store.Delegated && !w.hasTok {
+		// With a service account, the account's sign-in is the one that
+		// counts: the connection finds it, or says it is missing.
 		return result{notSignedIn: true}
 	}
 	res := result{checkpoints: map[string]string{}, counts: map[string]int{}}

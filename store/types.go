@@ -200,6 +200,10 @@ type Token struct {
 	Confidential bool      `json:"confidential,omitempty"` // redeemed with the client secret; refreshes need it
 }
 
+// ServiceAccountKey is the user key a service account's sign-in is kept
+// under when the account is not one of the profile's users.
+const ServiceAccountKey = "service-account"
+
 // JobState is the one state a user's sync is in.
 type JobState string
 

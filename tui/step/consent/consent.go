@@ -97,7 +97,7 @@ func (e consentEntry) done() bool { return e.user.Consent == store.ConsentDone }
 
 // consentServiceKey is the user key a service account's token is kept
 // under when the account is not one of the profile's users.
-const ServiceKey = "service-account"
+const ServiceKey = store.ServiceAccountKey
 
 var consentKeys = struct {
 	Continue, Device, Browser, Export, Skip, CopyCode, CopyLink, Submit, Save key.Binding
