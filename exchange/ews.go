@@ -9,26 +9,34 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/Azure/go-ntlmssp"
 
 	"github.com/modauth/modauth/store"
 )
 
 // EWS is an Exchange Web Services client: SyncFolderItems for the sync,
 // GetFolder for checks. Exchange Online takes a Bearer token; Exchange
-// Server on-premises takes Basic authentication with a service account.
+// Server on-premises takes a service account's password, by NTLM
+// (Windows authentication, on by default) or Basic.
 type EWS struct {
 	URL   string // e.g. https://outlook.office365.com/EWS/Exchange.asmx
 	HTTP  *http.Client
-	Token TokenFunc // Bearer; nil with Basic
-	// Basic credentials for on-premises Exchange.
+	Token TokenFunc // Bearer; nil with a password
+	// The service account of on-premises Exchange: DOMAIN\user or a UPN.
 	Username string
 	Password store.Secret
-	Sleep    func(ctx context.Context, d time.Duration) error
-	Retries  int // ErrorServerBusy retries; default 3
+	// Auth is how the password is sent: AuthBasic, AuthNTLM, or "" for
+	// NTLM where the server offers it (it never sends the password) and
+	// Basic otherwise.
+	Auth    string
+	Sleep   func(ctx context.Context, d time.Duration) error
+	Retries int // ErrorServerBusy retries; default 3
 	// MaxWait bounds the BackOffMilliseconds one call sleeps in all
 	// (default 30 s): a longer back-off ends the call at once with the
 	// throttled error, and the next sweep tries again.
@@ -146,6 +154,30 @@ var ewsFixes = map[string]string{
 	"ErrorInvalidServerVersion":    "The server does not know the EWS version modauth asks for (Exchange2013_SP1): Exchange 2010 and older are not supported.",
 	"ErrorServerBusy":              "Exchange is throttling: modauth waits the time Exchange asked for (BackOffMilliseconds) and tries again.",
 	"ErrorExceededConnectionCount": "Too many concurrent EWS connections for this account: modauth lowers its concurrency.",
+}
+
+// How EWS.Auth sends a service account's password.
+const (
+	AuthBasic = "basic"
+	AuthNTLM  = "ntlm"
+)
+
+// sentScheme is what the Negotiator answered a server offering offered
+// with: NTLM where offered, Basic where allowed and offered, else what
+// auth asked for.
+func sentScheme(auth string, offered []string) string {
+	has := func(s string) bool {
+		return slices.ContainsFunc(offered, func(o string) bool { return strings.EqualFold(o, s) })
+	}
+	switch {
+	case has("NTLM"), has("Negotiate") && auth != AuthBasic:
+		return "NTLM"
+	case auth == "" && has("Basic"):
+		return "Basic"
+	case auth == AuthNTLM:
+		return "NTLM"
+	}
+	return "Basic or NTLM"
 }
 
 // Impersonation addresses another mailbox, with X-AnchorMailbox, which
@@ -302,12 +334,21 @@ func (c *EWS) post(ctx context.Context, imp *Impersonation, action, body string)
 	// credential goes to a proxy's login page.
 	hc := *cmp.Or(c.HTTP, http.DefaultClient)
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	ntlm := c.Username != "" && c.Token == nil && c.Auth != AuthBasic
+	if ntlm {
+		// The Negotiator asks without credentials first, then answers the
+		// server's NTLM challenge; Basic only where allowed and offered.
+		hc.Transport = ntlmssp.Negotiator{RoundTripper: cmp.Or(hc.Transport, http.DefaultTransport), AllowBasicAuth: c.Auth == ""}
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("ews %s: %w", action, err)
 	}
 	defer resp.Body.Close()
 	a.status, a.header = resp.StatusCode, resp.Header
+	if ntlm {
+		a.sent = sentScheme(c.Auth, authSchemes(resp.Header.Values("WWW-Authenticate")))
+	}
 	a.body, a.readErr = io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	return a, nil
 }

@@ -180,15 +180,18 @@ func TestEWSUnauthorized(t *testing.T) {
 	tests := []struct {
 		name        string
 		basic       bool
+		auth        string // how the password goes: Basic, NTLM, or "" for NTLM where offered
 		challenges  []string
 		offered     []string
 		notOffered  bool
 		fixContains string
 	}{
-		{"basic to windows-only", true, []string{"Negotiate", "NTLM"}, []string{"Negotiate", "NTLM"}, true, "-BasicAuthentication $true"},
-		{"basic refused", true, []string{"Negotiate", "NTLM", `Basic realm="mail.contoso.com"`}, []string{"Negotiate", "NTLM", "Basic"}, false, "password"},
-		{"bearer on-premises", false, []string{"Negotiate, NTLM", `Basic realm="mail.contoso.com"`}, []string{"Negotiate", "NTLM", "Basic"}, true, "Hybrid Modern Authentication"},
-		{"bearer refused", false, []string{exo}, []string{"Bearer"}, false, "audience"},
+		{"basic to windows-only", true, AuthBasic, []string{"Negotiate", "NTLM"}, []string{"Negotiate", "NTLM"}, true, "-BasicAuthentication $true"},
+		{"ntlm to basic-only", true, AuthNTLM, []string{`Basic realm="mail.contoso.com"`}, []string{"Basic"}, true, "Basic"},
+		{"basic refused", true, AuthBasic, []string{"Negotiate", "NTLM", `Basic realm="mail.contoso.com"`}, []string{"Negotiate", "NTLM", "Basic"}, false, "password"},
+		{"ntlm refused", true, "", []string{"Negotiate", "NTLM"}, []string{"Negotiate", "NTLM"}, false, "password"},
+		{"bearer on-premises", false, "", []string{"Negotiate, NTLM", `Basic realm="mail.contoso.com"`}, []string{"Negotiate", "NTLM", "Basic"}, true, "Hybrid Modern Authentication"},
+		{"bearer refused", false, "", []string{exo}, []string{"Bearer"}, false, "audience"},
 	}
 	for _, tt := range tests {
 		et := newEWSTest(t, tt.basic, func(w http.ResponseWriter, r *http.Request) {
@@ -201,6 +204,7 @@ func TestEWSUnauthorized(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 			fmt.Fprint(w, iis401)
 		})
+		et.Auth = tt.auth
 		err := et.sync()
 		var ee *EWSError
 		if !errors.As(err, &ee) || ee.Status != http.StatusUnauthorized || !slices.Equal(ee.Offered, tt.offered) ||

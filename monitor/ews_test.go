@@ -79,8 +79,8 @@ func TestEWSOnPremisesServiceAccount(t *testing.T) {
 	}
 }
 
-// What an on-premises Exchange answers besides data, each to its own
-// state and fix: Windows authentication only, a proxy's forms login, a
+// What an on-premises Exchange answers, each to its own state and fix:
+// Windows authentication only (NTLM signs in), a proxy's forms login, a
 // wrong password.
 func TestEWSOnPremisesRefusals(t *testing.T) {
 	for _, tc := range []struct {
@@ -89,7 +89,7 @@ func TestEWSOnPremisesRefusals(t *testing.T) {
 		state store.JobState
 		fix   string
 	}{
-		{"windows authentication only", func(s *m365sim.Sim) { s.EWSOnPremAuth(false, true) }, store.StateAuthNotOffered, "BasicAuthentication $true"},
+		{"windows authentication only", func(s *m365sim.Sim) { s.EWSOnPremAuth(false, true) }, store.StateOK, ""},
 		{"forms login in front", func(s *m365sim.Sim) { s.EWSFormsLogin(true) }, store.StateProxyLoginPage, "/owa/auth/logon.aspx"},
 		{"wrong password", func(s *m365sim.Sim) { s.EnableOnPremEWS(`CONTOSO\svc-allsolutions`, "Spring2027!", true) }, store.StateSignInNeeded, "password"},
 	} {
