@@ -1,4 +1,4 @@
-package tui
+package dashboard
 
 import (
 	"cmp"
@@ -24,7 +24,7 @@ const dashEventPage = 4096
 
 // loadHistory reads a user's last events in the background: the event log
 // holds every profile's events, up to 100,000 of them.
-func (d *dashboard) loadHistory(c *common.Context, key string) tea.Cmd {
+func (d *Model) loadHistory(c *common.Context, key string) tea.Cmd {
 	d.hist = dashHistory{key: key, loading: c.DB != nil}
 	if c.DB == nil {
 		return nil
@@ -67,7 +67,7 @@ func dashUserHistory(db *store.DB, profile, key string) ([]store.Event, error) {
 // detailLines describe one user: state, token, the last error with its
 // meaning and fix, the folders and the state history. The most useful
 // come first, since the pane is clipped from the bottom.
-func (d *dashboard) detailLines(c *common.Context, r *dashRow, now time.Time, w int) []string {
+func (d *Model) detailLines(c *common.Context, r *dashRow, now time.Time, w int) []string {
 	st := &c.Styles
 	out := []string{ansi.Truncate(st.Bold.Render(r.name())+" · "+r.upn()+st.Faint.Render(" · key "+r.user.Key+" · enter closes"), w, "…")}
 
@@ -167,13 +167,6 @@ func dashFolders(p store.Profile, r *dashRow) []string {
 		add(f)
 	}
 	return out
-}
-
-func dashOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // dashCheckpoint says what a folder's checkpoint is, never the checkpoint

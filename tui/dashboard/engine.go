@@ -1,44 +1,37 @@
-package tui
+// The engine behind the dashboard: the same sweeps as `modauth monitor`,
+// run inside the program, its changes applied as they come, and the
+// summary of every profile in one line.
+
+package dashboard
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/modauth/modauth/appreg"
-	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
 )
 
-// The dashboard's actions; the dashboard itself owns moving, sorting,
-// filtering and searching.
-var actionKeys = struct {
-	SyncNow, SyncFailing, Reconsent, Rotate, Export, Link, NextProfile, NewProfile key.Binding
-}{
-	SyncNow:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "sync now")),
-	SyncFailing: key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "sync failing")),
-	Reconsent:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "re-consent")),
-	Rotate:      key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "rotate secret")),
-	Export:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export")),
-	Link:        key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "copy link")),
-	NextProfile: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "profile")),
-	NewProfile:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new profile")),
+// runner is the monitor engine and its feed of changes: started once for
+// the program and kept while the dashboard switches profiles.
+type runner struct {
+	eng    *monitor.Engine
+	events <-chan monitor.Change
+	stop   func()
+	last   *sweepMsg // the last sweep, for a profile opened after it
 }
 
 // sweepTickMsg asks for the next sweep.
 type sweepTickMsg struct{}
 
-// completeProfiles are the profiles whose setup was verified.
-func completeProfiles(db *store.DB) ([]store.Profile, error) {
+// CompleteProfiles are the profiles whose setup was verified: those with
+// a dashboard.
+func CompleteProfiles(db *store.DB) ([]store.Profile, error) {
 	ps, err := db.Profiles()
 	if err != nil {
 		return nil, err
@@ -52,38 +45,57 @@ func completeProfiles(db *store.DB) ([]store.Profile, error) {
 	return out, nil
 }
 
-// openDashboard shows the dashboard for profile p and starts the engine
-// the first time: the same sweeps as `modauth monitor`, inside the program.
-func (m *Model) openDashboard(p store.Profile) tea.Cmd {
-	c := m.c
-	c.Profile = p
-	m.screen = screenDashboard
-	m.dash = newDashboard(c)
-	m.bar = m.profileBar()
+// Open shows c.Profile's dashboard and starts the engine the first time.
+// The filter, search and sort start afresh; the engine and its sweep
+// times go on, and a profile just set up is swept now rather than at the
+// next tick.
+func (d *Model) Open(c *common.Context) tea.Cmd {
+	d.show(c)
 	var cmds []tea.Cmd
 	switch {
-	case m.eng == nil:
-		m.eng = monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger, MailTLS: c.MailTLS})
-		m.events, m.stopEvents = m.eng.Subscribe()
-		cmds = append(cmds, m.sweep(), m.listen())
+	case d.run == nil:
+		eng := monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger, MailTLS: c.MailTLS})
+		events, stop := eng.Subscribe()
+		d.run = &runner{eng: eng, events: events, stop: stop}
+		cmds = append(cmds, d.Sweep(c), d.listen())
 	default:
-		// The engine runs already: the header keeps its sweep times, and a
-		// profile just set up is swept now rather than at the next tick.
-		if m.lastSweep != nil {
-			m.dash.Update(c, *m.lastSweep)
+		if d.run.last != nil {
+			d.applySweep(*d.run.last)
 		}
-		if jobs, err := c.DB.Jobs(p.ID); err == nil && len(jobs) == 0 {
-			if keys, err := c.DB.UserKeys(p.ID); err == nil && len(keys) > 0 {
-				cmds = append(cmds, m.syncNow("first sweep of "+p.ID, keys...))
+		id := d.profile.ID
+		if jobs, err := c.DB.Jobs(id); err == nil && len(jobs) == 0 {
+			if keys, err := c.DB.UserKeys(id); err == nil && len(keys) > 0 {
+				cmds = append(cmds, d.syncNow(c, "first sweep of "+id, keys...))
 			}
 		}
 	}
-	return tea.Batch(append(cmds, m.dash.Init(c))...)
+	cmds = append(cmds, d.Init(c))
+	d.layout(c)
+	return tea.Batch(cmds...)
 }
 
-// sweep runs one sweep of every profile and reports when it ended.
-func (m *Model) sweep() tea.Cmd {
-	eng, ctx, now := m.eng, m.c.Ctx, m.c.Now
+// show loads c.Profile afresh, keeping the engine and the tick.
+func (d *Model) show(c *common.Context) {
+	run, gen := d.run, d.tickGen
+	*d = *New(c)
+	d.run, d.tickGen = run, gen
+	d.loadErr = d.load(c)
+	d.summarize(c)
+}
+
+// Close stops the engine's feed of changes.
+func (d *Model) Close() {
+	if d.run != nil && d.run.stop != nil {
+		d.run.stop()
+	}
+}
+
+// Sweep runs one sweep of every profile now and reports when it ended.
+func (d *Model) Sweep(c *common.Context) tea.Cmd {
+	if d.run == nil {
+		return nil
+	}
+	eng, ctx, now := d.run.eng, c.Ctx, c.Now
 	return func() tea.Msg {
 		sum, err := eng.Sweep(ctx)
 		if err == nil && sum.Jobs() > 0 && sum.Ran[store.StateUnreachable] == sum.Jobs() {
@@ -96,9 +108,17 @@ func (m *Model) sweep() tea.Cmd {
 	}
 }
 
+// nextSweep waits on the interface's clock for the sweep after msg.
+func nextSweep(c *common.Context, msg sweepMsg) tea.Cmd {
+	return tea.Tick(max(msg.next.Sub(c.Now()), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} })
+}
+
 // listen waits for the engine's next change.
-func (m *Model) listen() tea.Cmd {
-	ch := m.events
+func (d *Model) listen() tea.Cmd {
+	if d.run == nil {
+		return nil
+	}
+	ch := d.run.events
 	return func() tea.Msg {
 		c, ok := <-ch
 		if !ok {
@@ -108,84 +128,39 @@ func (m *Model) listen() tea.Cmd {
 	}
 }
 
-func (m *Model) updateDashboard(msg tea.Msg) tea.Cmd {
-	c := m.c
-	switch msg := msg.(type) {
-	case sweepMsg:
-		m.lastSweep = &msg
-		m.refreshProfile()
-		m.bar = m.profileBar()
-		return tea.Batch(m.dash.Update(c, msg), m.dash.Reload(c), tea.Tick(max(msg.next.Sub(c.Now()), time.Second), func(time.Time) tea.Msg { return sweepTickMsg{} }))
-	case sweepTickMsg:
-		return m.sweep()
-	case jobEventMsg:
-		return tea.Batch(m.dash.Update(c, msg), m.listen())
-	case tea.KeyPressMsg:
-		if m.dash.Modal() {
-			return m.dash.Update(c, msg)
-		}
-		switch {
-		case key.Matches(msg, actionKeys.SyncNow):
-			if u, ok := m.dash.Selected(); ok {
-				return m.syncNow("syncing "+u.Key, u.Key)
-			}
-		case key.Matches(msg, actionKeys.SyncFailing):
-			jobs, err := c.DB.Jobs(c.Profile.ID)
-			if err != nil {
-				return common.ErrCmd(err)
-			}
-			var keys []string
-			for k, j := range jobs {
-				if monitor.Failing(j.State) {
-					keys = append(keys, k)
-				}
-			}
-			if len(keys) == 0 {
-				return func() tea.Msg { return common.NoteMsg{Text: "nobody is failing"} }
-			}
-			return m.syncNow(fmt.Sprintf("syncing the %d failing user(s)", len(keys)), keys...)
-		case key.Matches(msg, actionKeys.Export):
-			return m.export()
-		case key.Matches(msg, actionKeys.Link):
-			return m.copyLink()
-		case key.Matches(msg, actionKeys.Rotate):
-			return m.askFirst("Rotate the client secret? A new one is added and proven, then the old one is removed.", "Rotate", "Cancel", m.rotate())
-		case key.Matches(msg, actionKeys.Reconsent):
-			m.screen = screenWizard
-			m.wiz = newWizard(c)
-			m.wiz.at = m.wiz.index(common.StepConsent)
-			return m.wiz.current().Init(c)
-		case key.Matches(msg, actionKeys.NewProfile):
-			c.Profile = store.Profile{Hosts: c.Options.Hosts}
-			m.screen = screenWizard
-			m.wiz = newWizard(c)
-			return m.wiz.current().Init(c)
-		case key.Matches(msg, actionKeys.NextProfile):
-			ps, err := completeProfiles(c.DB)
-			if err != nil || len(ps) < 2 {
-				return nil
-			}
-			for i, p := range ps {
-				if p.ID == c.Profile.ID {
-					return m.openDashboard(ps[(i+1)%len(ps)])
-				}
-			}
-		}
+// syncNow runs the named users' jobs at once, saying so first.
+func (d *Model) syncNow(c *common.Context, what string, keys ...string) tea.Cmd {
+	if d.run == nil {
+		return nil
 	}
-	return m.dash.Update(c, msg)
+	eng, ctx, pid := d.run.eng, c.Ctx, d.profile.ID
+	return tea.Sequence(
+		func() tea.Msg { return common.NoteMsg{Text: what + "…"} },
+		func() tea.Msg {
+			sum, err := eng.SyncNow(ctx, pid, keys...)
+			if err != nil {
+				return common.ErrMsg{Err: err}
+			}
+			return syncedNote(sum)
+		})
 }
 
-// syncNow runs the named users' jobs at once.
-func (m *Model) syncNow(what string, keys ...string) tea.Cmd {
-	eng, ctx, pid := m.eng, m.c.Ctx, m.c.Profile.ID
-	m.note = what + "…"
-	return func() tea.Msg {
-		sum, err := eng.SyncNow(ctx, pid, keys...)
-		if err != nil {
-			return common.ErrMsg{Err: err}
-		}
-		return syncedNote(sum)
+// syncFailing syncs every failing user of the profile.
+func (d *Model) syncFailing(c *common.Context) tea.Cmd {
+	jobs, err := c.DB.Jobs(d.profile.ID)
+	if err != nil {
+		return common.ErrCmd(err)
 	}
+	var keys []string
+	for k, j := range jobs {
+		if monitor.Failing(j.State) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return func() tea.Msg { return common.NoteMsg{Text: "nobody is failing"} }
+	}
+	return d.syncNow(c, fmt.Sprintf("syncing the %d failing user(s)", len(keys)), keys...)
 }
 
 // syncedNote says how a "sync now" went: a ✓ only when every job ran ok.
@@ -201,88 +176,10 @@ func syncedNote(sum monitor.Summary) common.NoteMsg {
 	return common.NoteMsg{Text: fmt.Sprintf("! synced %d user(s): %d ok, %d %s", ran, ok, n, worst), Warn: true}
 }
 
-// export writes the current view as CSV next to the database.
-func (m *Model) export() tea.Cmd {
-	path := m.c.SavePath(fmt.Sprintf("%s-users-%s.csv", m.c.Profile.ID, m.c.Now().Format("20060102-150405")))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return common.ErrCmd(fmt.Errorf("export: %w", err))
-	}
-	defer f.Close()
-	rows := m.dash.Rows()
-	if err := store.WriteUsersCSV(f, rows); err != nil {
-		return common.ErrCmd(fmt.Errorf("export: %w", err))
-	}
-	return func() tea.Msg {
-		return common.NoteMsg{Text: fmt.Sprintf("✓ %d user(s) written to %s", len(rows), path)}
-	}
-}
-
-// copyLink copies a consent link for the selected user: the sign-in page
-// with their name filled in, asking for consent. It carries no secret.
-func (m *Model) copyLink() tea.Cmd {
-	u, ok := m.dash.Selected()
-	if !ok {
-		return nil
-	}
-	c, p := m.c, m.c.Profile
-	fc, err := c.Conn(p).Identity(c.Ctx)
-	if err != nil {
-		return common.ErrCmd(err)
-	}
-	s, err := fc.StartAuthCode(flows.AuthCodeRequest{RedirectURI: "http://localhost", Scopes: p.Scopes, LoginHint: cmp.Or(u.UPN, u.Account), Prompt: "consent"})
-	if err != nil {
-		return common.ErrCmd(err)
-	}
-	return tea.Batch(tea.SetClipboard(s.URL), func() tea.Msg {
-		return common.NoteMsg{Text: "✓ consent link for " + cmp.Or(u.UPN, u.Account) + " copied (OSC 52)"}
-	})
-}
-
-// rotate replaces the client secret as `modauth secret rotate` does: on
-// the app's own token (Application.ReadWrite.OwnedBy) or the admin's.
-func (m *Model) rotate() tea.Cmd {
-	c, p := m.c, m.c.Profile
-	return func() tea.Msg {
-		current, err := c.DB.ClientSecret(p.ID)
-		if err != nil {
-			return common.ErrMsg{Err: fmt.Errorf("rotate secret: this profile has no client secret: %w", err)}
-		}
-		cn := c.Conn(p)
-		g := c.AdminGraph
-		if g == nil {
-			if _, err := cn.Identity(c.Ctx); err != nil {
-				return common.ErrMsg{Err: err}
-			}
-			g = cn.AppGraph()
-		}
-		next, err := appreg.Rotation{
-			Graph: g, ClientID: p.ClientID, Current: current, Now: c.Now, Sleep: c.Sleep,
-			Prove:     cn.ProveSecret,
-			Save:      func(cs store.ClientSecret) error { return c.DB.SetClientSecret(p.ID, cs) },
-			RemoveOld: func(store.ClientSecret) bool { return true }, // asked before starting
-		}.Run(c.Ctx)
-		if err != nil {
-			var re *appreg.RoleError
-			if errors.As(err, &re) {
-				return common.ErrMsg{Err: fmt.Errorf("%w (or give the app Application.ReadWrite.OwnedBy)", err)}
-			}
-			return common.ErrMsg{Err: err}
-		}
-		return common.NoteMsg{Text: fmt.Sprintf("✓ new secret %s stored, valid until %s; the old one is removed", next.Value.Hint(), next.Expiry.Format("2 January 2006"))}
-	}
-}
-
-// severity orders the states from worst to best, for a profile's summary.
-var severity = []store.JobState{
-	store.StateDamaged, store.StateSecretExpired, store.StateSignInNeeded, store.StateConsentNeeded, store.StateUPNInvalid,
-	store.StateNoMailbox, store.StateUnreachable, store.StateThrottled, store.StateNeverSynced, store.StateOK,
-}
-
-// worstState is the worst state among counts of users per state, and how
-// many users are in it.
+// worstState is the worst state among counts of users per state, in the
+// order of monitor.States, and how many users are in it.
 func worstState(counts map[store.JobState]int) (store.JobState, int) {
-	for _, st := range severity {
+	for _, st := range monitor.States {
 		if counts[st] > 0 {
 			return st, counts[st]
 		}
@@ -290,20 +187,27 @@ func worstState(counts map[store.JobState]int) (store.JobState, int) {
 	return store.StateNeverSynced, 0
 }
 
-// refreshProfile re-reads the shown profile: a sweep may have read the
-// secret's expiry from Graph, a rotation stored a new one.
-func (m *Model) refreshProfile() {
-	if p, err := m.c.DB.Profile(m.c.Profile.ID); err == nil {
-		m.c.Profile = p
+// refresh re-reads the shown profile (a sweep may have read the secret's
+// expiry from Graph, a rotation stored a new one) and the profiles' line.
+func (d *Model) refresh(c *common.Context) {
+	if c.DB == nil {
+		return
 	}
+	if p, err := c.DB.Profile(d.profile.ID); err == nil {
+		d.profile = p
+		if c.Profile.ID == p.ID {
+			c.Profile = p
+		}
+	}
+	d.summarize(c)
 }
 
 // stateCounts counts a profile's users per state; a user whose job never
 // ran is never-synced.
-func (m *Model) stateCounts(profileID string) map[store.JobState]int {
+func stateCounts(db *store.DB, profileID string) map[store.JobState]int {
 	counts := map[store.JobState]int{}
-	keys, _ := m.c.DB.UserKeys(profileID)
-	jobs, _ := m.c.DB.Jobs(profileID)
+	keys, _ := db.UserKeys(profileID)
+	jobs, _ := db.Jobs(profileID)
 	for _, k := range keys {
 		st := jobs[k].State
 		if st == "" {
@@ -314,18 +218,27 @@ func (m *Model) stateCounts(profileID string) map[store.JobState]int {
 	return counts
 }
 
-// profileBar sums up every complete profile with its worst state. It
-// reads every profile's jobs, so it is made when they change (a sweep, an
+// summarize makes the line above the table that sums up every complete
+// profile with its worst state, when there are two or more. It reads
+// every profile's jobs, so it is made when they change (a sweep, an
 // action, a switch of profile), not on every frame.
-func (m *Model) profileBar() string {
-	ps, err := completeProfiles(m.c.DB)
-	if err != nil || len(ps) < 2 {
-		return ""
+func (d *Model) summarize(c *common.Context) {
+	d.bar, d.profiles = "", 0
+	if c.DB == nil {
+		return
 	}
-	st := m.c.Styles
+	ps, err := CompleteProfiles(c.DB)
+	if err != nil {
+		return
+	}
+	d.profiles = len(ps)
+	if len(ps) < 2 {
+		return
+	}
+	st := c.Styles
 	var parts []string
 	for _, p := range ps {
-		worst, n := worstState(m.stateCounts(p.ID))
+		worst, n := worstState(stateCounts(c.DB, p.ID))
 		label, style := p.ID+" ✓", st.OK
 		switch worst {
 		case store.StateOK:
@@ -334,39 +247,10 @@ func (m *Model) profileBar() string {
 		default:
 			label, style = fmt.Sprintf("%s ✗ %s (%d)", p.ID, worst, n), st.Error
 		}
-		if p.ID == m.c.Profile.ID {
+		if p.ID == d.profile.ID {
 			label = "[" + label + "]"
 		}
 		parts = append(parts, style.Render(label))
 	}
-	return strings.Join(parts, st.Faint.Render(" · "))
+	d.bar = strings.Join(parts, st.Faint.Render(" · "))
 }
-
-// dashboardKeys are the dashboard's bindings: in the bar the table's own
-// first, then the actions most used; F1 lists them all, by kind.
-func (m *Model) dashboardKeys() help.KeyMap {
-	a := actionKeys
-	actions := common.KeyMap{a.SyncNow, a.SyncFailing, a.Reconsent, a.Rotate, a.Export, a.Link, a.NewProfile}
-	if ps, err := completeProfiles(m.c.DB); err == nil && len(ps) > 1 {
-		actions = append(actions, a.NextProfile)
-	}
-	return dashHelp{table: m.dash.Keys().ShortHelp(), actions: actions}
-}
-
-// dashHelp is the dashboard's help: the table's keys, then its actions.
-type dashHelp struct{ table, actions []key.Binding }
-
-func (h dashHelp) ShortHelp() []key.Binding {
-	return append(append([]key.Binding{}, h.table...), h.actions[:4]...)
-}
-
-func (h dashHelp) FullHelp() [][]key.Binding {
-	k := dashKeys
-	return [][]key.Binding{
-		{k.Move, k.Detail, k.Search, k.SortHelp},
-		{k.All, k.Failing, k.NoSyncID, k.SignIn, k.Expiring},
-		h.actions,
-	}
-}
-
-var _ = monitor.Fixes

@@ -1,7 +1,7 @@
 // The dashboard's table drawn: only the rows on screen, each cell fitted
 // to its column, coloured by state.
 
-package tui
+package dashboard
 
 import (
 	"fmt"
@@ -12,23 +12,26 @@ import (
 
 	"github.com/modauth/modauth/tui/common"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/modauth/modauth/store"
 )
 
-// View draws the body: the search box, the filter line, the table and the
-// detail pane, in the frame's body height.
-func (d *dashboard) View(c *common.Context) string {
+// SetSize fits the dashboard to the frame's body: the column layout, the
+// search box and the table's page.
+func (d *Model) SetSize(c *common.Context) {
 	d.width = c.Width
-	d.nowFn = c.Now
-	d.ensureView()
-	st, w, h := &c.Styles, c.Width, c.BodyHeight()
-	now := d.clock()
+	d.search.SetWidth(max(c.Width-4, 10))
+	d.layout(c)
+}
 
+// topLines are the lines above the table: the profiles' summary, the
+// search box and, after a sweep that could not reach Microsoft, how old
+// the data is.
+func (d *Model) topLines(c *common.Context, now time.Time) []string {
 	var top []string
+	if d.bar != "" {
+		top = append(top, d.bar)
+	}
 	if d.searching {
-		d.search.SetWidth(max(w-4, 10))
 		top = append(top, d.search.View())
 	}
 	if d.sweepErr != nil {
@@ -36,38 +39,35 @@ func (d *dashboard) View(c *common.Context) string {
 		if !d.lastOK.IsZero() {
 			msg += "; showing data from " + dashAgo(now, d.lastOK)
 		}
-		top = append(top, st.Warn.Render(ansi.Truncate(msg, w, "…")))
+		top = append(top, c.Styles.Warn.Render(ansi.Truncate(msg, c.Width, "…")))
 	}
-
-	var sel *dashRow
-	if i := d.selectedRowFast(); i >= 0 {
-		sel = &d.rows[i]
-	}
-	if d.detail && sel != nil && h < 28 {
-		// No room for both: the detail pane takes the table's place.
-		lines := append(top, d.detailLines(c, sel, now, w)...)
-		return strings.Join(dashClip(lines, h), "\n")
-	}
-	room := h - len(top)
-	var detail []string
-	if d.detail && sel != nil {
-		// The table keeps half the room, less if it needs less.
-		table := min(2+len(d.view), room/2)
-		detail = dashClip(d.detailLines(c, sel, now, w), room-table-1)
-		room -= len(detail) + 1
-	}
-	out := append(top, d.table(c, now, room)...)
-	if len(detail) > 0 {
-		out = append(append(out, ""), detail...)
-	}
-	return strings.Join(out, "\n")
+	return top
 }
 
-// table draws the filter line, the column titles and the rows that fit in
-// room lines. Only those rows are rendered.
-func (d *dashboard) table(c *common.Context, now time.Time, room int) []string {
-	st, w := &c.Styles, c.Width
-	cols := dashLayout(w)
+// detailInstead reports whether the detail pane takes the table's place:
+// there is no room for both.
+func detailInstead(c *common.Context) bool { return c.BodyHeight() < 28 }
+
+// layout works out what the frames draw until the next change: the
+// view, the table's rows, the detail pane's room below it and the page
+// that keeps the cursor on screen. Update and SetSize call it; View only
+// reads what it set.
+func (d *Model) layout(c *common.Context) {
+	d.ensureView()
+	now := c.Now()
+	room := c.BodyHeight() - len(d.topLines(c, now))
+	sel := d.selectedRowFast()
+	d.detailRoom = 0
+	if d.detail && sel >= 0 {
+		if detailInstead(c) {
+			return // no table: its page stays as it was
+		}
+		// The table keeps half the room, less if it needs less.
+		table := min(2+len(d.view), room/2)
+		d.detailRoom = max(room-table-1, 0)
+		n := min(len(d.detailLines(c, &d.rows[sel], now, c.Width)), d.detailRoom)
+		room -= n + 1
+	}
 	rows := max(room-2, 1)
 	d.pageRows = rows
 	if d.cursor < d.offset {
@@ -77,6 +77,38 @@ func (d *dashboard) table(c *common.Context, now time.Time, room int) []string {
 		d.offset = d.cursor - rows + 1
 	}
 	d.offset = max(min(d.offset, len(d.view)-rows), 0)
+}
+
+// View draws the body: the search box, the filter line, the table and the
+// detail pane, in the frame's body height.
+func (d *Model) View(c *common.Context) string {
+	w, h, now := c.Width, c.BodyHeight(), c.Now()
+	top := d.topLines(c, now)
+	var sel *dashRow
+	if i := d.selectedRowFast(); i >= 0 {
+		sel = &d.rows[i]
+	}
+	if d.detail && sel != nil && detailInstead(c) {
+		lines := append(top, d.detailLines(c, sel, now, w)...)
+		return strings.Join(dashClip(lines, h), "\n")
+	}
+	var detail []string
+	if d.detail && sel != nil {
+		detail = dashClip(d.detailLines(c, sel, now, w), d.detailRoom)
+	}
+	out := append(top, d.table(c, now)...)
+	if len(detail) > 0 {
+		out = append(append(out, ""), detail...)
+	}
+	return strings.Join(out, "\n")
+}
+
+// table draws the filter line, the column titles and the rows of the
+// page layout chose. Only those rows are rendered.
+func (d *Model) table(c *common.Context, now time.Time) []string {
+	st, w := &c.Styles, c.Width
+	cols := dashLayout(w)
+	rows := max(d.pageRows, 1)
 
 	out := make([]string, 0, rows+2)
 	out = append(out, d.statusLine(st, w))
@@ -109,7 +141,7 @@ func (d *dashboard) table(c *common.Context, now time.Time, room int) []string {
 	return out
 }
 
-func (d *dashboard) arrow() string {
+func (d *Model) arrow() string {
 	if d.desc {
 		return "▼"
 	}
@@ -118,7 +150,7 @@ func (d *dashboard) arrow() string {
 
 // statusLine names the filter with its count, the search and the sort,
 // and which rows are on screen.
-func (d *dashboard) statusLine(st *common.Styles, w int) string {
+func (d *Model) statusLine(st *common.Styles, w int) string {
 	left := st.Bold.Render(fmt.Sprintf("%s: %d of %d", dashFilterNames[d.filter], d.counts[d.filter], len(d.rows)))
 	if d.query != "" {
 		left += " · " + fmt.Sprintf("search %q: %d", d.query, len(d.view))
@@ -136,164 +168,6 @@ func (d *dashboard) statusLine(st *common.Styles, w int) string {
 		return ansi.Truncate(left, w, "…")
 	}
 	return left + strings.Repeat(" ", gap) + right
-}
-
-func newDashPaint(s lipgloss.Style) dashPaint {
-	out := s.Render("X")
-	i := strings.IndexByte(out, 'X')
-	if i < 0 {
-		return dashPaint{}
-	}
-	return dashPaint{open: out[:i], close: out[i+1:]}
-}
-
-func (p dashPaint) write(b *strings.Builder, s string) {
-	b.WriteString(p.open)
-	b.WriteString(s)
-	b.WriteString(p.close)
-}
-
-func newDashPaints(st *common.Styles) *dashPaints {
-	return &dashPaints{
-		inkOK: newDashPaint(st.OK), inkWarn: newDashPaint(st.Warn), inkError: newDashPaint(st.Error),
-		inkFaint: newDashPaint(st.Faint), inkBold: newDashPaint(st.Bold), inkSelected: newDashPaint(st.Selected),
-	}
-}
-
-// rowLine renders one user.
-func (d *dashboard) rowLine(p *dashPaints, r *dashRow, cols []dashColumn, now time.Time, cursor bool) string {
-	var b strings.Builder
-	b.Grow(d.width + 96)
-	plain := inkPlain
-	if cursor {
-		p[inkSelected].write(&b, "› ")
-		plain = inkBold
-	} else {
-		b.WriteString("  ")
-	}
-	for i, col := range cols {
-		if i > 0 {
-			b.WriteString("  ")
-		}
-		text, ink := d.cellText(r, col.col, now)
-		if ink == inkPlain {
-			ink = plain
-		}
-		p[ink].write(&b, dashCell(text, col.width, dashColSpecs[col.col].right))
-	}
-	return b.String()
-}
-
-// cellText is one cell's text and its colour.
-func (d *dashboard) cellText(r *dashRow, c dashCol, now time.Time) (string, dashInk) {
-	switch c {
-	case colName:
-		return r.name(), inkPlain
-	case colUPN:
-		return r.upn(), inkPlain
-	case colState:
-		return dashStateLabel(r.state()), dashStateInk(r.state())
-	case colLastOK:
-		return dashAgo(now, r.job.LastSuccess), inkPlain
-	case colSyncID:
-		if r.items > 0 {
-			return "✓", inkOK
-		}
-		return "✗", inkError
-	case colItems:
-		return strconv.Itoa(r.items), inkPlain
-	case colAccess:
-		if d.appOnly() || !r.hasToken || r.token.AccessExpiry.IsZero() {
-			return "—", inkFaint
-		}
-		if !now.Before(r.token.AccessExpiry) {
-			return "expired", inkWarn
-		}
-		return "in " + dashIn(now, r.token.AccessExpiry, 1), inkPlain
-	case colRTAge:
-		t := r.rtSince()
-		if d.appOnly() || t.IsZero() {
-			return "—", inkFaint
-		}
-		age := now.Sub(t)
-		text := strconv.Itoa(int(age/(24*time.Hour))) + "d"
-		switch {
-		case age > dashRTExpiring:
-			return text, inkError
-		case age > dashRTWarn:
-			return text, inkWarn
-		}
-		return text, inkPlain
-	case colError:
-		if r.errLine == "" {
-			return "", inkPlain
-		}
-		return r.errLine, inkError
-	}
-	return "", inkPlain
-}
-
-// dashStateInk colours a state in the table, as dashStateStyle does.
-func dashStateInk(s store.JobState) dashInk {
-	switch s {
-	case store.StateOK:
-		return inkOK
-	case store.StateNeverSynced, store.StateThrottled:
-		return inkWarn
-	}
-	return inkError
-}
-
-// dashStateStyle colours a state: ok green, never synced and throttled
-// amber, the rest red.
-func dashStateStyle(st *common.Styles, s store.JobState) *lipgloss.Style {
-	switch s {
-	case store.StateOK:
-		return &st.OK
-	case store.StateNeverSynced, store.StateThrottled:
-		return &st.Warn
-	}
-	return &st.Error
-}
-
-// dashStateLabel is the state as the table shows it, in 14 cells.
-func dashStateLabel(s store.JobState) string {
-	if s == store.StateNoMailbox {
-		return "no-mailbox"
-	}
-	return string(s)
-}
-
-// dashCell fits v in n cells: cut with … or padded with spaces.
-func dashCell(v string, n int, right bool) string {
-	w := dashWidth(v)
-	if w > n {
-		if w == len(v) { // ASCII: a cell is a byte
-			v = v[:max(n-1, 0)] + "…"
-		} else {
-			v = ansi.Truncate(v, n, "…")
-		}
-		w = dashWidth(v)
-	}
-	pad := max(n-w, 0)
-	if pad == 0 {
-		return v
-	}
-	if right {
-		return strings.Repeat(" ", pad) + v
-	}
-	return v + strings.Repeat(" ", pad)
-}
-
-// dashWidth is ansi.StringWidth with a fast path for printable ASCII,
-// which most names and addresses are.
-func dashWidth(s string) int {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			return ansi.StringWidth(s)
-		}
-	}
-	return len(s)
 }
 
 // dashClip keeps at most n lines, saying how many it left out.
