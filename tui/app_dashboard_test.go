@@ -354,3 +354,59 @@ func TestDashboardShowsADamagedRecordAsOneRow(t *testing.T) {
 	h.keys("<down><enter>")
 	h.seesText("modauth doctor")
 }
+
+// openFailed opens the dashboard of completeAppOnly's profile with AV's
+// job failed with le in state s, due only in an hour, so the sweep at
+// opening leaves it as it is.
+func openFailed(t *testing.T, s store.JobState, le store.LastError) *harness {
+	t.Helper()
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	completeAppOnly(t, h)
+	now := h.sim.Clock.Now()
+	le.At = now.Add(-5 * time.Minute)
+	later := store.Job{State: store.StateOK, LastRun: now, LastSuccess: now, NextRun: now.Add(time.Hour)}
+	must(t, h.db.PutJobs("acme-production", map[string]store.Job{
+		"AV": {State: s, LastRun: le.At, NextRun: now.Add(time.Hour), Failures: 2, LastError: &le},
+		"BJ": later, "XX": later,
+	}))
+	h.open()
+	return h
+}
+
+// TestDashboardDetailShowsTheConnectionLayersFix: a mailbox Exchange
+// refused shows the fix the connection layer found for it, its meaning
+// and its PowerShell, not a state's general advice, within 80x24.
+func TestDashboardDetailShowsTheConnectionLayersFix(t *testing.T) {
+	h := openFailed(t, store.StateMailboxDenied, store.LastError{
+		Message:    "IMAP: the token was accepted, but not for mailbox anna.devries@contoso.com",
+		Meaning:    "Exchange took the token but not the mailbox: the app has no FullAccess on it.",
+		Fix:        "Give the app's service principal FullAccess: Add-MailboxPermission -Identity anna.devries@contoso.com -User <service principal ID> -AccessRights FullAccess.",
+		PowerShell: []string{"# Connect first", "", "Add-MailboxPermission -Identity anna.devries@contoso.com -User $SPObjectId -AccessRights FullAccess"},
+	})
+	h.sees("mailbox-denied") // the state fits its column
+	h.fits()
+	h.keys("<enter>")
+	h.seesText("State: mailbox-access-denied", "Exchange took the token but not the mailbox", "Fix: Give the app's service principal FullAccess: Add-MailboxPermission")
+	h.sees("Exchange Online PowerShell", "Add-MailboxPermission -Identity anna.devries@contoso.com -User $SPObjectId")
+	h.lacks("Consent is missing", "Connect first")
+	h.fits()
+}
+
+// TestDashboardSMTPAuthDisabledShowsItsFix: SMTP AUTH switched off shows
+// its own fix and PowerShell, and sorts and sums up as a failure.
+func TestDashboardSMTPAuthDisabledShowsItsFix(t *testing.T) {
+	h := openFailed(t, store.StateSMTPAuthDisabled, store.LastError{
+		Message:    "SMTP: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox",
+		Fix:        "Turn SMTP AUTH on for anna.devries@contoso.com: Set-CASMailbox -SmtpClientAuthenticationDisabled $false.",
+		PowerShell: []string{"Set-CASMailbox -Identity anna.devries@contoso.com -SmtpClientAuthenticationDisabled $false"},
+	})
+	h.sees("smtp-auth-off")
+	h.keys("2")
+	h.sees("failing: 1 of 3", "AV")
+	h.keys("<enter>")
+	h.seesText("State: smtp-auth-disabled", "Fix: Turn SMTP AUTH on for anna.devries@contoso.com")
+	h.sees("Exchange Online PowerShell", "  Set-CASMailbox -Identity anna.devries@contoso.com", common.ContMark+"-SmtpClientAuthenticationDisabled $false")
+	h.lacks("Consent is missing")
+	h.fits()
+}

@@ -154,10 +154,23 @@ func dashStateStyle(st *common.Styles, s store.JobState) *lipgloss.Style {
 	return &st.Error
 }
 
+// stateLabels shorten the states longer than the table's 14 cells; the
+// detail pane and the summaries use the full name.
+var stateLabels = map[store.JobState]string{
+	store.StateNoMailbox:        "no-mailbox",
+	store.StateMailRefused:      "mail-refused",
+	store.StateMailboxDenied:    "mailbox-denied",
+	store.StateSMTPAuthDisabled: "smtp-auth-off",
+	store.StateBlockedByPolicy:  "policy-blocked",
+	store.StateAuthNotOffered:   "no-auth-method",
+	store.StateProxyLoginPage:   "proxy-login",
+	store.StateUnexpected:       "odd-answer",
+}
+
 // dashStateLabel is the state as the table shows it, in 14 cells.
 func dashStateLabel(s store.JobState) string {
-	if s == store.StateNoMailbox {
-		return "no-mailbox"
+	if l, ok := stateLabels[s]; ok {
+		return l
 	}
 	return string(s)
 }

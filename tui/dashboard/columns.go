@@ -218,27 +218,21 @@ func (d *Model) cmpRows(a, b int) int {
 	return c
 }
 
-// dashStateRank sorts states from well to worst.
-func dashStateRank(s store.JobState) int {
-	switch s {
-	case store.StateOK:
-		return 0
-	case store.StateNeverSynced:
-		return 1
-	case store.StateThrottled:
-		return 2
-	case store.StateUnreachable:
-		return 3
-	case store.StateConsentNeeded:
-		return 4
-	case store.StateSignInNeeded:
-		return 5
-	case store.StateSecretExpired:
-		return 6
-	case store.StateUPNInvalid:
-		return 7
-	case store.StateNoMailbox:
-		return 8
+// stateRank ranks each state from well to worst, the reverse of
+// monitor.States, which orders every summary and sort.
+var stateRank = func() map[store.JobState]int {
+	r := make(map[store.JobState]int, len(monitor.States))
+	for i, s := range monitor.States {
+		r[s] = len(monitor.States) - 1 - i
 	}
-	return 9
+	return r
+}()
+
+// dashStateRank sorts states from well to worst; a state monitor.States
+// does not know (a newer program's) sorts as the worst.
+func dashStateRank(s store.JobState) int {
+	if r, ok := stateRank[s]; ok {
+		return r
+	}
+	return len(monitor.States)
 }

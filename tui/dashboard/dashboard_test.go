@@ -513,10 +513,10 @@ func TestDashboardJobEventMovesRowsAcrossTheFailingFilter(t *testing.T) {
 	if f.d.sortCol != colState || !f.d.desc {
 		t.Fatalf("sort %v desc %v", f.d.sortCol, f.d.desc)
 	}
-	f.send(f.change(store.Event{Profile: dashProfileID, User: "carla", Kind: "state", State: store.StateNoMailbox}, store.Job{State: store.StateNoMailbox}))
+	f.send(f.change(store.Event{Profile: dashProfileID, User: "carla", Kind: "state", State: store.StateSecretExpired}, store.Job{State: store.StateSecretExpired}))
 	got := f.rowKeys()
 	if got[0] != "carla" {
-		t.Fatalf("carla (mailbox-not-found) should lead a worst-first sort: %v", got)
+		t.Fatalf("carla (secret-expired) should lead a worst-first sort: %v", got)
 	}
 	f.d.markDirty()
 	if want := f.rowKeys(); !slices.Equal(got, want) {
@@ -701,5 +701,31 @@ func TestDashboardTimesTheNextSweepOnItsClock(t *testing.T) {
 	})
 	if fired {
 		t.Error("the next sweep started at once, not 15 minutes on")
+	}
+}
+
+// TestDashboardStatesSortAndShowByMonitorStates: every state sorts in the
+// order of monitor.States (worst last, ascending), has a label that fits
+// the state column whole and no two alike, and a failing state is red.
+func TestDashboardStatesSortAndShowByMonitorStates(t *testing.T) {
+	labels := map[string]store.JobState{}
+	for i, s := range monitor.States {
+		if i > 0 && dashStateRank(s) >= dashStateRank(monitor.States[i-1]) {
+			t.Errorf("%s sorts as well as or worse than %s", s, monitor.States[i-1])
+		}
+		l := dashStateLabel(s)
+		if len(l) > dashColSpecs[colState].width {
+			t.Errorf("%s: label %q is cut in %d cells", s, l, dashColSpecs[colState].width)
+		}
+		if o, ok := labels[l]; ok {
+			t.Errorf("%s and %s both show as %q", s, o, l)
+		}
+		labels[l] = s
+		if monitor.NeedsPerson(s) && dashStateInk(s) != inkError {
+			t.Errorf("%s needs a person but is not red", s)
+		}
+	}
+	if got, n := worstState(map[store.JobState]int{store.StateThrottled: 3, store.StateMailboxDenied: 1, store.StateOK: 9}); got != store.StateMailboxDenied || n != 1 {
+		t.Errorf("worst of throttled and mailbox-access-denied: %s (%d)", got, n)
 	}
 }
