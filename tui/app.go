@@ -12,9 +12,9 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/modauth/modauth/tui/step/verify"
-
 	"github.com/modauth/modauth/tui/common"
+	"github.com/modauth/modauth/tui/dashboard"
+	"github.com/modauth/modauth/tui/step/verify"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -22,8 +22,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/modauth/modauth/monitor"
 )
 
 // Options wire the interface to the rest of modauth.
@@ -43,20 +41,14 @@ type Model struct {
 	c        *common.Context
 	screen   screen
 	wiz      *wizard
-	dash     *dashboard
+	dash     *dashboard.Model // made when first shown, kept with its engine
 	err      error
 	note     string           // a line of news in the error slot's place
 	noteWarn bool             // the news is not all good
-	bar      string           // the profiles' summary, made when their jobs change
 	question *common.Question // a yes/no question the frame asks before an action
 	finished bool
 	spin     spinner.Model
 	help     help.Model
-
-	eng        *monitor.Engine
-	lastSweep  *sweepMsg // the engine's last sweep, for a dashboard opened after it
-	events     <-chan monitor.Change
-	stopEvents func()
 }
 
 // New makes the interface: the wizard for the first profile whose setup
@@ -82,7 +74,7 @@ func New(ctx context.Context, opts common.Options) (*Model, error) {
 	m := &Model{c: c, spin: spinner.New(spinner.WithSpinner(spinner.Dot)), help: help.New()}
 	m.wiz = newWizard(c)
 	if c.Profile.ID == "" && opts.DB != nil {
-		if ps, err := completeProfiles(opts.DB); err == nil && len(ps) > 0 {
+		if ps, err := dashboard.CompleteProfiles(opts.DB); err == nil && len(ps) > 0 {
 			m.screen, c.Profile = screenDashboard, ps[0]
 		}
 	}
@@ -100,10 +92,10 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(tea.RequestBackgroundColor, first, m.spin.Tick)
 }
 
-// Close stops the engine's event feed.
+// Close stops the dashboard's engine.
 func (m *Model) Close() {
-	if m.stopEvents != nil {
-		m.stopEvents()
+	if m.dash != nil {
+		m.dash.Close()
 	}
 }
 
@@ -181,6 +173,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for _, s := range m.wiz.steps {
 			s.SetSize(m.c)
 		}
+		if m.dash != nil {
+			m.dash.SetSize(m.c)
+		}
 	case tea.BackgroundColorMsg:
 		m.c.Dark = msg.IsDark()
 		m.c.Styles = common.NewStyles(m.c.Dark)
@@ -190,12 +185,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.err, m.note = msg.Err, ""
 	case common.NoteMsg:
 		m.note, m.noteWarn = msg.Text, msg.Warn
-		if m.dash != nil {
-			m.refreshProfile()
-			m.bar = m.profileBar()
-			return m, m.dash.Reload(m.c)
+		if m.screen == screenDashboard && m.dash != nil {
+			return m, m.dash.Update(m.c, msg) // an action ended: read again
 		}
 		return m, nil
+	case dashboard.WizardMsg:
+		return m, m.openWizard(msg.Step)
 	case spinner.TickMsg:
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
@@ -227,7 +222,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.dash == nil { // a message before Init opened it
 			return m, nil
 		}
-		return m, m.updateDashboard(msg)
+		return m, m.dash.Update(m.c, msg)
 	}
 	if m.finished {
 		return m, nil
@@ -260,11 +255,7 @@ func (m *Model) View() tea.View {
 func (m *Model) render() string {
 	c, st := m.c, m.c.Styles
 	if m.screen == screenDashboard && m.dash != nil {
-		body := m.dash.View(c)
-		if bar := m.bar; bar != "" {
-			body = bar + "\n" + body
-		}
-		return m.frame(m.dash.Header(c), body, m.err, m.dashboardKeys(), common.Keys.Quit)
+		return m.frame(m.dash.Header(c), m.dash.View(c), m.err, m.dash.Keys(), common.Keys.Quit)
 	}
 	header := m.wiz.header(c)
 	if c.Demo != "" {

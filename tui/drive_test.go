@@ -2,13 +2,10 @@ package tui
 
 import (
 	"context"
-	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -16,6 +13,8 @@ import (
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
+	"github.com/modauth/modauth/tui/dashboard"
+	"github.com/modauth/modauth/tui/internal/drive"
 )
 
 // harness drives a Model the way the Bubble Tea runtime would: it feeds
@@ -72,102 +71,26 @@ func (h *harness) send(msg tea.Msg) {
 	h.run(cmd)
 }
 
-// run executes a command and feeds its message back, recursively.
+// run executes a command and feeds its message back, recursively;
+// the dashboard's once-a-second tick is dropped, as it re-arms forever.
 func (h *harness) run(cmd tea.Cmd) { runCmd(cmd, h.wait, h.send) }
 
-// runCmd runs a command as the Bubble Tea runtime would and hands its
-// messages to deliver: batches and sequences are unfolded, commands that
-// block longer than wait (timers, long waits) are dropped, and so are
-// ticks that would re-arm forever and quitting.
+// runCmd runs a command as the Bubble Tea runtime would (see drive.Run).
 func runCmd(cmd tea.Cmd, wait time.Duration, deliver func(tea.Msg)) {
-	if cmd == nil || isBlink(cmd) {
-		return
-	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	var msg tea.Msg
-	select {
-	case msg = <-done:
-	case <-time.After(wait):
-		return // a ticker or a long wait: not part of this step
-	}
-	switch msg := msg.(type) {
-	case nil, spinner.TickMsg, dashTickMsg, tea.QuitMsg:
-	case tea.BatchMsg:
-		for _, c := range msg {
-			runCmd(c, wait, deliver)
-		}
-	default:
-		// tea.Sequence's message type is unexported: a slice of commands.
-		if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
-			for i := range v.Len() {
-				runCmd(v.Index(i).Interface().(tea.Cmd), wait, deliver)
-			}
-			return
-		}
-		deliver(msg)
-	}
-}
-
-// isBlink tells the text cursor's blink timer: it re-arms forever, every
-// half second, and changes nothing a test reads, so it is never run.
-func isBlink(cmd tea.Cmd) bool {
-	fn := runtime.FuncForPC(reflect.ValueOf(cmd).Pointer())
-	return fn != nil && strings.HasPrefix(fn.Name(), "charm.land/bubbles/v2/cursor.")
+	drive.Run(cmd, wait, func(msg tea.Msg) bool { _, tick := msg.(dashboard.TickMsg); return tick }, deliver)
 }
 
 // keys types a sequence: words as text, names in angle brackets as keys,
 // e.g. "Acme<enter><right><space>".
 func (h *harness) keys(s string) {
 	h.t.Helper()
-	typeKeys(s, h.send)
-}
-
-// typeKeys turns "Acme<enter>" into key presses for send.
-func typeKeys(s string, send func(tea.Msg)) {
-	for s != "" {
-		if strings.HasPrefix(s, "<") {
-			end := strings.IndexByte(s, '>')
-			send(press(s[1:end]))
-			s = s[end+1:]
-			continue
-		}
-		r := []rune(s)[0]
-		send(tea.KeyPressMsg{Code: r, Text: string(r)})
-		s = s[len(string(r)):]
-	}
+	drive.Type(s, h.send)
 }
 
 // paste delivers text as a bracketed paste.
 func (h *harness) paste(s string) { h.t.Helper(); h.send(tea.PasteMsg{Content: s}) }
 
-// named are the keys tests press by name.
-var named = map[string]tea.KeyPressMsg{
-	"enter":     {Code: tea.KeyEnter},
-	"esc":       {Code: tea.KeyEscape},
-	"tab":       {Code: tea.KeyTab},
-	"shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
-	"up":        {Code: tea.KeyUp},
-	"down":      {Code: tea.KeyDown},
-	"left":      {Code: tea.KeyLeft},
-	"right":     {Code: tea.KeyRight},
-	"space":     {Code: tea.KeySpace, Text: " "},
-	"pgup":      {Code: tea.KeyPgUp},
-	"pgdown":    {Code: tea.KeyPgDown},
-	"home":      {Code: tea.KeyHome},
-	"end":       {Code: tea.KeyEnd},
-	"backspace": {Code: tea.KeyBackspace},
-	"ctrl+c":    {Code: 'c', Mod: tea.ModCtrl},
-	"f1":        {Code: tea.KeyF1},
-}
-
-func press(name string) tea.KeyPressMsg {
-	k, ok := named[name]
-	if !ok {
-		panic("press: unknown key " + name)
-	}
-	return k
-}
+func press(name string) tea.KeyPressMsg { return drive.Press(name) }
 
 // screen is the frame as a person sees it, without colours.
 func (h *harness) screen() string { return ansi.Strip(h.m.View().Content) }

@@ -88,56 +88,13 @@ func (s *Step) region(c *common.Context) (lines []string, at int) {
 				if at < 0 {
 					at = len(lines)
 				}
-				lines = append(lines, s.psLines(c, r.ps)...)
+				lines = append(lines, common.PowerShellLines(c, r.ps, verifyPSIndent, " (c copies it)")...)
 			case len(r.ps) > 0:
 				lines = append(lines, indent+st.Faint.Render("p shows the Exchange PowerShell for this."))
 			}
 		}
 	}
 	return lines, at
-}
-
-// psLines shows a failure's PowerShell below it: the plan's variables and
-// the sections that fix it (the copy has the opening's comments too).
-func (s *Step) psLines(c *common.Context, ps []string) []string {
-	st := c.Styles
-	indent := strings.Repeat(" ", verifyPSIndent)
-	width := max(c.Width-verifyPSIndent-1, 20)
-	shell := "Exchange Online PowerShell, after Connect-ExchangeOnline"
-	if c.Profile.OnPremises {
-		shell = "Exchange Management Shell"
-	}
-	out := []string{indent + st.Faint.Render(shell+" (c copies it):")}
-	for _, l := range ps[verifyOpening(ps):] {
-		style := func(s ...string) string { return strings.Join(s, "") }
-		if strings.HasPrefix(l, "#") {
-			style = st.Faint.Render
-		}
-		// Long lines go on after a mark, never re-flowed; c copies them whole.
-		for i, w := range common.CodeLines(l, width) {
-			if i > 0 {
-				w = st.Faint.Render(common.ContMark) + style(strings.TrimPrefix(w, common.ContMark))
-			} else {
-				w = style(w)
-			}
-			out = append(out, indent+w)
-		}
-	}
-	return out
-}
-
-// verifyOpening is where the PowerShell's opening comments end: the
-// screen says how to connect in one line instead.
-func verifyOpening(ps []string) int {
-	for i, l := range ps {
-		if l == "" {
-			return i + 1
-		}
-		if !strings.HasPrefix(l, "#") {
-			return i
-		}
-	}
-	return 0
 }
 
 func (s *Step) View(c *common.Context) string {

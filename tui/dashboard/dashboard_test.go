@@ -1,4 +1,4 @@
-package tui
+package dashboard
 
 import (
 	"errors"
@@ -11,10 +11,12 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/modauth/modauth/internal/testkit"
+	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
-	bolt "go.etcd.io/bbolt"
+	"github.com/modauth/modauth/tui/internal/drive"
 )
 
 const dashProfileID = "acme-production"
@@ -32,18 +34,20 @@ const bramDelta = "https://graph.microsoft.com/v1.0/users/bram/calendarView/delt
 //	eva    consent-needed, 5 items
 type dashFixture struct {
 	t   *testing.T
-	h   *harness
+	sim *m365sim.Sim
+	db  *store.DB
 	c   *common.Context
-	d   *dashboard
+	d   *Model
 	now time.Time
 }
 
 func newDashFixture(t *testing.T) *dashFixture {
 	t.Helper()
-	h := newHarness(t)
-	c := h.m.Context()
+	sim := m365sim.Start(t, m365sim.Options{})
+	db := testkit.Store(t, sim)
+	c := &common.Context{Options: common.Options{DB: db, Hosts: testkit.Hosts(sim), HTTPClient: sim.HTTPClient(), Now: sim.Clock.Now},
+		Width: 80, Height: 24, Dark: true, Styles: common.NewStyles(true), Ctx: testkit.Ctx(t)}
 	now := c.Now()
-	db := h.db
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -103,7 +107,7 @@ func newDashFixture(t *testing.T) *dashFixture {
 	items("bram", "contacts", 1)
 	items("eva", "calendar", 5)
 
-	f := &dashFixture{t: t, h: h, c: c, now: now}
+	f := &dashFixture{t: t, sim: sim, db: db, c: c, now: now}
 	f.open()
 	return f
 }
@@ -111,14 +115,29 @@ func newDashFixture(t *testing.T) *dashFixture {
 // open builds the dashboard from the store, as the lead's app does.
 func (f *dashFixture) open() {
 	f.t.Helper()
-	f.d = newDashboard(f.c)
+	f.d = New(f.c)
+	f.reopen()
+}
+
+// reopen loads c.Profile again, as Open does, without the engine.
+func (f *dashFixture) reopen() {
+	f.t.Helper()
+	f.d.show(f.c)
 	if f.d.loadErr != nil {
 		f.t.Fatal(f.d.loadErr)
 	}
 	f.d.Init(f.c) // the one-second tick is not run
+	f.d.SetSize(f.c)
 }
 
-func (f *dashFixture) size(w, h int) { f.c.Width, f.c.Height = w, h }
+// size resizes the terminal, as the frame does on a tea.WindowSizeMsg.
+func (f *dashFixture) size(w, h int) {
+	f.c.Width, f.c.Height = w, h
+	f.d.SetSize(f.c)
+}
+
+// reload reads the store again, as after a sweep or an action.
+func (f *dashFixture) reload() { f.t.Helper(); f.send(common.NoteMsg{}) }
 
 // send delivers a message and runs what follows, like the harness but
 // without the tick, which would re-arm forever.
@@ -129,7 +148,7 @@ func (f *dashFixture) send(msg tea.Msg) {
 
 func (f *dashFixture) run(cmd tea.Cmd) {
 	f.t.Helper()
-	runCmd(cmd, 300*time.Millisecond, func(msg tea.Msg) {
+	drive.Run(cmd, 300*time.Millisecond, func(msg tea.Msg) bool { _, tick := msg.(TickMsg); return tick }, func(msg tea.Msg) {
 		if e, ok := msg.(common.ErrMsg); ok {
 			f.t.Fatalf("error: %v", e.Err)
 		}
@@ -141,11 +160,11 @@ func (f *dashFixture) run(cmd tea.Cmd) {
 // the token metadata and item counts as the store holds them.
 func (f *dashFixture) change(ev store.Event, j store.Job) jobEventMsg {
 	f.t.Helper()
-	toks, err := f.h.db.TokenMetaOf(dashProfileID, []string{ev.User})
+	toks, err := f.db.TokenMetaOf(dashProfileID, []string{ev.User})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	counts, err := f.h.db.CountItems(dashProfileID, ev.User)
+	counts, err := f.db.CountItems(dashProfileID, ev.User)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -156,7 +175,7 @@ func (f *dashFixture) change(ev store.Event, j store.Job) jobEventMsg {
 // keys types like the harness: text, or key names in angle brackets.
 func (f *dashFixture) keys(s string) {
 	f.t.Helper()
-	typeKeys(s, f.send)
+	drive.Type(s, f.send)
 }
 
 // screen is the header and the body as the frame lays them out, without
@@ -166,7 +185,7 @@ func (f *dashFixture) screen() string {
 	return dashScreen(f.t, f.d, f.c)
 }
 
-func dashScreen(t testing.TB, d *dashboard, c *common.Context) string {
+func dashScreen(t testing.TB, d *Model, c *common.Context) string {
 	t.Helper()
 	header := d.Header(c)
 	body := strings.Split(d.View(c), "\n")
@@ -385,7 +404,7 @@ func TestDashboardDetailPane(t *testing.T) {
 		store.Event{At: f.now.Add(-time.Hour), Profile: dashProfileID, User: "anna", Kind: "sync", State: store.StateOK, Message: "anna's own event"},
 		store.Event{At: f.now.Add(-time.Hour), Profile: "other-profile", User: "bram", Kind: "sync", Message: "another profile's bram"},
 	)
-	if _, err := f.h.db.Append(evs...); err != nil {
+	if _, err := f.db.Append(evs...); err != nil {
 		t.Fatal(err)
 	}
 
@@ -494,10 +513,10 @@ func TestDashboardJobEventMovesRowsAcrossTheFailingFilter(t *testing.T) {
 	if f.d.sortCol != colState || !f.d.desc {
 		t.Fatalf("sort %v desc %v", f.d.sortCol, f.d.desc)
 	}
-	f.send(f.change(store.Event{Profile: dashProfileID, User: "carla", Kind: "state", State: store.StateNoMailbox}, store.Job{State: store.StateNoMailbox}))
+	f.send(f.change(store.Event{Profile: dashProfileID, User: "carla", Kind: "state", State: store.StateSecretExpired}, store.Job{State: store.StateSecretExpired}))
 	got := f.rowKeys()
 	if got[0] != "carla" {
-		t.Fatalf("carla (mailbox-not-found) should lead a worst-first sort: %v", got)
+		t.Fatalf("carla (secret-expired) should lead a worst-first sort: %v", got)
 	}
 	f.d.markDirty()
 	if want := f.rowKeys(); !slices.Equal(got, want) {
@@ -508,7 +527,7 @@ func TestDashboardJobEventMovesRowsAcrossTheFailingFilter(t *testing.T) {
 
 func TestDashboardAppliesAChangeWithoutReadingTheStore(t *testing.T) {
 	f := newDashFixture(t)
-	db := f.h.db
+	db := f.db
 	reads, unseals := db.ReadTransactions(), db.Unseals()
 
 	// Anna's job fails, her token was refreshed and she has more items: the
@@ -576,12 +595,12 @@ func TestDashboardSecretCountdownLevels(t *testing.T) {
 		t.Fatalf("23 days left: level %v, want warn", lvl)
 	}
 	// The countdown is live: the header reads the clock each frame.
-	f.h.sim.Clock.Advance(16 * 24 * time.Hour)
+	f.sim.Clock.Advance(16 * 24 * time.Hour)
 	if lvl := f.d.secretLevel(f.c.Now()); lvl != levelWarnBold {
 		t.Fatalf("7 days 4 hours left: level %v, want warn bold", lvl)
 	}
 	f.sees("secret 7d 4h")
-	f.h.sim.Clock.Advance(8 * 24 * time.Hour)
+	f.sim.Clock.Advance(8 * 24 * time.Hour)
 	f.sees("secret expired 19h ago")
 
 	// Each level has its own look when there are colours.
@@ -608,7 +627,7 @@ func TestDashboardStaleBadgeAfterAFailedSweep(t *testing.T) {
 		// The data is still there.
 		"Anna de Vries", "Bram Janssen", "all: 5 of 5")
 
-	f.h.sim.Clock.Advance(6 * time.Minute)
+	f.sim.Clock.Advance(6 * time.Minute)
 	f.sees("stale 18m", "sweep due")
 
 	f.send(sweepMsg{at: f.c.Now(), next: f.c.Now().Add(5 * time.Minute)})
@@ -621,12 +640,10 @@ func TestDashboardScrollsAndKeepsTheCursorOnReload(t *testing.T) {
 	for i := range 60 {
 		more = append(more, store.User{Key: fmt.Sprintf("u%02d", i), Name: fmt.Sprintf("User %02d", i), Account: fmt.Sprintf("u%02d@contoso.com", i)})
 	}
-	if err := f.h.db.PutUsers(dashProfileID, more...); err != nil {
+	if err := f.db.PutUsers(dashProfileID, more...); err != nil {
 		t.Fatal(err)
 	}
-	if cmd := f.d.Reload(f.c); cmd != nil {
-		f.run(cmd)
-	}
+	f.reload()
 	f.sees("all: 65 of 65", "rows 1-")
 	f.keys("<end>")
 	f.sees("User 59", "of 65")
@@ -644,10 +661,10 @@ func TestDashboardScrollsAndKeepsTheCursorOnReload(t *testing.T) {
 	// the user under the cursor.
 	f.keys("S")
 	sel := f.selected()
-	if err := f.h.db.PutUsers(dashProfileID, store.User{Key: "aaron", Name: "Aaron", Account: "aaron@contoso.com"}); err != nil {
+	if err := f.db.PutUsers(dashProfileID, store.User{Key: "aaron", Name: "Aaron", Account: "aaron@contoso.com"}); err != nil {
 		t.Fatal(err)
 	}
-	f.run(f.d.Reload(f.c))
+	f.reload()
 	if f.selected() != sel || !f.d.desc {
 		t.Fatalf("after a reload selected %q (want %q), desc %v", f.selected(), sel, f.d.desc)
 	}
@@ -657,7 +674,7 @@ func TestDashboardScrollsAndKeepsTheCursorOnReload(t *testing.T) {
 func TestDashboardAppOnlyHasNoTokenAges(t *testing.T) {
 	f := newDashFixture(t)
 	f.c.Profile.Model = store.AppOnly
-	f.run(f.d.Reload(f.c))
+	f.reopen()
 	f.size(120, 40)
 	f.keys("5")
 	f.sees("app-only", "expiring: 0 of 5")
@@ -671,26 +688,44 @@ func TestDashboardAppOnlyHasNoTokenAges(t *testing.T) {
 	}
 }
 
-// TestDashboardShowsADamagedRecordAsOneRow: a user record that does not
-// decode costs that row, shown as damaged with the way out; the others
-// load.
-func TestDashboardShowsADamagedRecordAsOneRow(t *testing.T) {
-	h := newHarness(t)
-	h.wait = 800 * time.Millisecond
-	completeAppOnly(t, h)
-	path := h.db.Path()
-	must(t, h.db.Close())
-	bdb, err := bolt.Open(path, 0o600, nil)
-	must(t, err)
-	must(t, bdb.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("profiles")).Bucket([]byte("acme-production")).Bucket([]byte("users")).Put([]byte("BJ"), []byte("\x07garbage{"))
-	}))
-	must(t, bdb.Close())
-	h.db, err = store.Open(path, store.Options{Now: h.sim.Clock.Now})
-	must(t, err)
-	t.Cleanup(func() { h.db.Close() })
-	h.open()
-	h.sees("all: 3 of 3", "AV", "BJ (damaged r", "damaged")
-	h.keys("<down><enter>")
-	h.seesText("modauth doctor")
+// The next sweep is timed on the interface's clock: a test's clock stands
+// days or years away from the wall clock, and the timer must still wait
+// the sweep interval, not fire at once.
+func TestDashboardTimesTheNextSweepOnItsClock(t *testing.T) {
+	f := newDashFixture(t)
+	cmd := f.d.Update(f.c, sweepMsg{at: f.now, next: f.now.Add(15 * time.Minute)})
+	fired := false
+	drive.Run(cmd, 1500*time.Millisecond, nil, func(msg tea.Msg) {
+		_, tick := msg.(sweepTickMsg)
+		fired = fired || tick
+	})
+	if fired {
+		t.Error("the next sweep started at once, not 15 minutes on")
+	}
+}
+
+// TestDashboardStatesSortAndShowByMonitorStates: every state sorts in the
+// order of monitor.States (worst last, ascending), has a label that fits
+// the state column whole and no two alike, and a failing state is red.
+func TestDashboardStatesSortAndShowByMonitorStates(t *testing.T) {
+	labels := map[string]store.JobState{}
+	for i, s := range monitor.States {
+		if i > 0 && dashStateRank(s) >= dashStateRank(monitor.States[i-1]) {
+			t.Errorf("%s sorts as well as or worse than %s", s, monitor.States[i-1])
+		}
+		l := dashStateLabel(s)
+		if len(l) > dashColSpecs[colState].width {
+			t.Errorf("%s: label %q is cut in %d cells", s, l, dashColSpecs[colState].width)
+		}
+		if o, ok := labels[l]; ok {
+			t.Errorf("%s and %s both show as %q", s, o, l)
+		}
+		labels[l] = s
+		if monitor.NeedsPerson(s) && dashStateInk(s) != inkError {
+			t.Errorf("%s needs a person but is not red", s)
+		}
+	}
+	if got, n := worstState(map[store.JobState]int{store.StateThrottled: 3, store.StateMailboxDenied: 1, store.StateOK: 9}); got != store.StateMailboxDenied || n != 1 {
+		t.Errorf("worst of throttled and mailbox-access-denied: %s (%d)", got, n)
+	}
 }

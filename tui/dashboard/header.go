@@ -1,7 +1,7 @@
 // The dashboard's header: the profile, the client secret's countdown, the
 // next sweep, and how old the data is when Microsoft could not be reached.
 
-package tui
+package dashboard
 
 import (
 	"slices"
@@ -44,9 +44,8 @@ func (l dashLevel) style(st *common.Styles) lipgloss.Style {
 // access model, the client secret's countdown, the next sweep and, when
 // the last sweep could not reach Microsoft, how old the data is. The least
 // important parts go first when the line is too long.
-func (d *dashboard) Header(c *common.Context) string {
-	d.nowFn = c.Now
-	st, now, p := &c.Styles, d.clock(), d.profile
+func (d *Model) Header(c *common.Context) string {
+	st, now, p := &c.Styles, c.Now(), d.profile
 	type part struct {
 		text   string
 		prio   int  // dropped from the highest down
@@ -114,7 +113,7 @@ func (d *dashboard) Header(c *common.Context) string {
 
 // secretText is the client secret's countdown, "" for a profile without
 // a secret.
-func (d *dashboard) secretText(now time.Time) (string, bool) {
+func (d *Model) secretText(now time.Time) (string, bool) {
 	p := d.profile
 	if p.SecretExpiry.IsZero() {
 		if p.SecretHint == "" && p.SecretKeyID == "" {
@@ -130,7 +129,7 @@ func (d *dashboard) secretText(now time.Time) (string, bool) {
 }
 
 // secretLevel is the header's secret colour; unknown expiry is a warning.
-func (d *dashboard) secretLevel(now time.Time) dashLevel {
+func (d *Model) secretLevel(now time.Time) dashLevel {
 	if d.profile.SecretExpiry.IsZero() {
 		return levelWarn
 	}

@@ -1,4 +1,7 @@
-package tui
+// The table's filters and columns: what a row matches, how wide a
+// column is at a width, and how rows sort.
+
+package dashboard
 
 import (
 	"cmp"
@@ -34,7 +37,7 @@ const (
 )
 
 // match reports whether r belongs in filter f at now.
-func (d *dashboard) match(f dashFilter, r *dashRow, now time.Time) bool {
+func (d *Model) match(f dashFilter, r *dashRow, now time.Time) bool {
 	switch f {
 	case filterFailing:
 		return monitor.Failing(r.state())
@@ -54,10 +57,10 @@ func (d *dashboard) match(f dashFilter, r *dashRow, now time.Time) bool {
 	return true
 }
 
-func (d *dashboard) appOnly() bool { return d.profile.Model == store.AppOnly }
+func (d *Model) appOnly() bool { return d.profile.Model == store.AppOnly }
 
 // inView reports whether r passes the filter and the search.
-func (d *dashboard) inView(r *dashRow, now time.Time) bool {
+func (d *Model) inView(r *dashRow, now time.Time) bool {
 	if !d.match(d.filter, r, now) {
 		return false
 	}
@@ -159,7 +162,7 @@ func dashLayout(width int) []dashColumn {
 }
 
 // cmpCol orders two rows by one column.
-func (d *dashboard) cmpCol(a, b *dashRow, c dashCol) int {
+func (d *Model) cmpCol(a, b *dashRow, c dashCol) int {
 	switch c {
 	case colName:
 		return strings.Compare(a.nameKey, b.nameKey)
@@ -200,7 +203,7 @@ func boolInt(b bool) int {
 
 // cmpRows is the view's total order: the sort column, then the name, then
 // the load order, reversed as a whole by S.
-func (d *dashboard) cmpRows(a, b int) int {
+func (d *Model) cmpRows(a, b int) int {
 	ra, rb := &d.rows[a], &d.rows[b]
 	c := d.cmpCol(ra, rb, d.sortCol)
 	if c == 0 && d.sortCol != colName {
@@ -215,213 +218,21 @@ func (d *dashboard) cmpRows(a, b int) int {
 	return c
 }
 
-// dashStateRank sorts states from well to worst.
+// stateRank ranks each state from well to worst, the reverse of
+// monitor.States, which orders every summary and sort.
+var stateRank = func() map[store.JobState]int {
+	r := make(map[store.JobState]int, len(monitor.States))
+	for i, s := range monitor.States {
+		r[s] = len(monitor.States) - 1 - i
+	}
+	return r
+}()
+
+// dashStateRank sorts states from well to worst; a state monitor.States
+// does not know (a newer program's) sorts as the worst.
 func dashStateRank(s store.JobState) int {
-	switch s {
-	case store.StateOK:
-		return 0
-	case store.StateNeverSynced:
-		return 1
-	case store.StateThrottled:
-		return 2
-	case store.StateUnreachable:
-		return 3
-	case store.StateConsentNeeded:
-		return 4
-	case store.StateSignInNeeded:
-		return 5
-	case store.StateSecretExpired:
-		return 6
-	case store.StateUPNInvalid:
-		return 7
-	case store.StateNoMailbox:
-		return 8
+	if r, ok := stateRank[s]; ok {
+		return r
 	}
-	return 9
+	return len(monitor.States)
 }
-
-func (d *dashboard) markDirty() {
-	if !d.dirty {
-		if i := d.selectedRowFast(); i >= 0 {
-			d.selKey = d.rows[i].user.Key
-		}
-	}
-	d.dirty = true
-}
-
-// selectedRowFast is selectedRow without rebuilding a dirty view.
-func (d *dashboard) selectedRowFast() int {
-	if d.dirty || d.cursor < 0 || d.cursor >= len(d.view) {
-		return -1
-	}
-	return d.view[d.cursor]
-}
-
-// clock reads the injected clock (Options.Now).
-func (d *dashboard) clock() time.Time { return d.nowFn() }
-
-// ensureView rebuilds the view when it is dirty, and the expiring filter
-// once a minute, since it depends on the time.
-func (d *dashboard) ensureView() {
-	now := d.clock()
-	if !d.dirty && d.filter == filterExpiring && now.Sub(d.viewAt) >= time.Minute {
-		d.markDirty()
-	}
-	if d.dirty {
-		d.rebuild(now)
-	}
-}
-
-// rebuild filters and sorts the rows into the view and counts each
-// filter, keeping the cursor on the same user when it is still there.
-func (d *dashboard) rebuild(now time.Time) {
-	sel := -1
-	if i, ok := d.byKey[d.selKey]; ok && d.selKey != "" {
-		sel = i
-	}
-	d.counts = [dashFilters]int{}
-	d.view = d.view[:0]
-	for i := range d.rows {
-		r := &d.rows[i]
-		for f := range dashFilters {
-			if d.match(f, r, now) {
-				d.counts[f]++
-			}
-		}
-		if d.inView(r, now) {
-			d.view = append(d.view, i)
-		}
-	}
-	slices.SortFunc(d.view, d.cmpRows)
-	d.dirty, d.viewAt, d.selKey = false, now, ""
-	if sel >= 0 {
-		if p := slices.Index(d.view, sel); p >= 0 {
-			d.cursor = p
-		}
-	}
-	d.cursor = max(min(d.cursor, len(d.view)-1), 0)
-}
-
-// replaceRow puts a re-read row in place of row i. While the view is clean
-// it is kept so: the filter counts change by one, and the row leaves or
-// enters the view, or moves, by binary search, only when its membership or
-// its sort key changed.
-func (d *dashboard) replaceRow(i int, r dashRow) {
-	if d.dirty {
-		d.rows[i] = r
-		return
-	}
-	old := &d.rows[i]
-	now := d.viewAt
-	for f := range dashFilters {
-		if d.match(f, old, now) {
-			d.counts[f]--
-		}
-		if d.match(f, &r, now) {
-			d.counts[f]++
-		}
-	}
-	wasIn, isIn := d.inView(old, now), d.inView(&r, now)
-	same := d.cmpCol(old, &r, d.sortCol) == 0 && old.nameKey == r.nameKey
-	if wasIn == isIn && (!wasIn || same) {
-		d.rows[i] = r
-		return
-	}
-	sel := d.selectedRowFast()
-	if wasIn {
-		p, found := slices.BinarySearchFunc(d.view, i, d.cmpRows)
-		if !found || d.view[p] != i {
-			p = slices.Index(d.view, i)
-		}
-		if p >= 0 {
-			d.view = slices.Delete(d.view, p, p+1)
-			if p < d.cursor {
-				d.cursor--
-			}
-		}
-	}
-	d.rows[i] = r
-	if isIn {
-		q, _ := slices.BinarySearchFunc(d.view, i, d.cmpRows)
-		d.view = slices.Insert(d.view, q, i)
-		switch {
-		case sel == i:
-			d.cursor = q
-		case q <= d.cursor && sel >= 0:
-			d.cursor++
-		}
-	}
-	d.cursor = max(min(d.cursor, len(d.view)-1), 0)
-}
-
-// setQuery applies a search. A query that contains the last one can only
-// narrow the view, so it filters the view in place, keeping its order.
-func (d *dashboard) setQuery(q string) {
-	q = strings.ToLower(strings.TrimSpace(q))
-	if q == d.query {
-		return
-	}
-	if d.dirty || d.query == "" || !strings.Contains(q, d.query) {
-		d.markDirty()
-		d.query = q
-		return
-	}
-	sel := d.selectedRowFast()
-	d.query = q
-	keep := d.view[:0]
-	for _, i := range d.view {
-		r := &d.rows[i]
-		if strings.Contains(r.nameKey, q) || strings.Contains(r.upnKey, q) {
-			if i == sel {
-				d.cursor = len(keep)
-			}
-			keep = append(keep, i)
-		}
-	}
-	d.view = keep
-	d.cursor = max(min(d.cursor, len(d.view)-1), 0)
-}
-
-func (d *dashboard) setFilter(f dashFilter) {
-	if f != d.filter {
-		d.filter = f
-		d.markDirty()
-	}
-}
-
-// cycleSort moves the sort to the next column on screen.
-func (d *dashboard) cycleSort() {
-	cols := dashLayout(max(d.width, 1))
-	next := cols[0].col
-	for i, c := range cols {
-		if c.col == d.sortCol {
-			next = cols[(i+1)%len(cols)].col
-		}
-	}
-	if next == d.sortCol {
-		return
-	}
-	d.sortCol, d.desc = next, false
-	d.markDirty()
-}
-
-// dashPaint is a style's escape codes around a text, taken once per frame
-// from lipgloss: rendering each cell through lipgloss costs more than the
-// rest of a frame together.
-type dashPaint struct{ open, close string }
-
-// dashInk names the paints a cell can have.
-type dashInk int
-
-const (
-	inkPlain dashInk = iota
-	inkOK
-	inkWarn
-	inkError
-	inkFaint
-	inkBold // the cursor row's plain cells
-	inkSelected
-	dashInks
-)
-
-type dashPaints [dashInks]dashPaint

@@ -1,4 +1,8 @@
-package tui
+// Package dashboard is the screen after setup: one profile's users and
+// their sync, the engine that sweeps them inside the program, and the
+// actions on them. The frame shows it as a common.Component: it opens a
+// profile with Open, sizes it with SetSize and routes messages to Update.
+package dashboard
 
 import (
 	"fmt"
@@ -7,7 +11,6 @@ import (
 
 	"github.com/modauth/modauth/tui/common"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -16,7 +19,7 @@ import (
 	"github.com/modauth/modauth/store"
 )
 
-// dashboard is the screen after setup: one profile's users and their sync.
+// Model is the dashboard: one profile's users and their sync.
 //
 // It keeps every user in memory once, as a slice of rows built at load.
 // What the table shows (filter, search, sort) is an index slice over those
@@ -24,7 +27,7 @@ import (
 // change; a frame renders only the rows on screen, so it costs what the
 // screen shows, not what the store holds. An engine event updates one row
 // and moves it within the view by binary search, without a re-sort.
-type dashboard struct {
+type Model struct {
 	profile store.Profile
 	rows    []dashRow
 	byKey   map[string]int // user key -> index in rows
@@ -44,8 +47,13 @@ type dashboard struct {
 	query     string // the search applied to view, lower case
 
 	cursor, offset int
-	pageRows       int // table rows the last frame had room for
-	width          int // of the last frame, for Keys
+	pageRows       int // table rows on screen, from layout
+	detailRoom     int // lines of the detail pane below the table, from layout
+	width          int // of the frame, from SetSize
+
+	run      *runner // the engine, started by Open
+	bar      string  // every profile's worst state, when there are two or more
+	profiles int     // complete profiles, for the help bar
 
 	detail bool
 	hist   dashHistory
@@ -56,8 +64,10 @@ type dashboard struct {
 	sweepErr  error // the last sweep's, nil when it reached Microsoft
 	haveSweep bool  // lastOK is from a sweepMsg, not guessed from the jobs
 	tickGen   int
-	nowFn     func() time.Time // c.Now, kept for the view's rebuilds
+	nowFn     func() time.Time // c.Now, for rebuilds outside a frame
 }
+
+var _ common.Component = (*Model)(nil)
 
 // dashHistory is the detail pane's state history of one user.
 type dashHistory struct {
@@ -155,8 +165,8 @@ type (
 		next time.Time
 		err  error
 	}
-	// dashTickMsg redraws the countdowns once a second.
-	dashTickMsg struct{ gen int }
+	// TickMsg redraws the countdowns once a second.
+	TickMsg struct{ gen int }
 	// dashHistoryMsg carries a user's state history for the detail pane.
 	dashHistoryMsg struct {
 		key    string
@@ -188,17 +198,12 @@ var dashKeys = struct {
 	Filters:  key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "filter")),
 }
 
-// newDashboard loads c.Profile's users, jobs, token metadata and item
-// counts from c.DB. A failure to read shows in the error slot at Init.
-func newDashboard(c *common.Context) *dashboard {
-	d := newDashboardRows(c, nil)
-	d.loadErr = d.load(c)
-	return d
-}
+// New makes an empty dashboard; Open shows a profile in it.
+func New(c *common.Context) *Model { return newDashboardRows(c, nil) }
 
 // newDashboardRows builds a dashboard on rows already in memory: the
 // benchmark's 100,000 users, without a store.
-func newDashboardRows(c *common.Context, rows []dashRow) *dashboard {
+func newDashboardRows(c *common.Context, rows []dashRow) *Model {
 	in := textinput.New()
 	in.Prompt = "/ "
 	in.Placeholder = "name or UPN"
@@ -206,12 +211,12 @@ func newDashboardRows(c *common.Context, rows []dashRow) *dashboard {
 	styles := in.Styles()
 	styles.Cursor.Blink = false // a steady cursor: no redraws over SSH
 	in.SetStyles(styles)
-	d := &dashboard{profile: c.Profile, search: in, width: c.Width, sortCol: colName, nowFn: c.Now}
+	d := &Model{profile: c.Profile, search: in, width: c.Width, sortCol: colName, nowFn: c.Now}
 	d.setRows(rows)
 	return d
 }
 
-func (d *dashboard) setRows(rows []dashRow) {
+func (d *Model) setRows(rows []dashRow) {
 	d.rows = rows
 	d.byKey = make(map[string]int, len(rows))
 	for i := range rows {
@@ -230,15 +235,15 @@ func (d *dashboard) setRows(rows []dashRow) {
 	d.dirty = true
 }
 
-// load reads every row from the store: users, jobs, token metadata and
-// item counts, one read each, whatever the number of users.
-func (d *dashboard) load(c *common.Context) error {
-	d.profile = c.Profile
-	if c.DB == nil || c.Profile.ID == "" {
+// load reads every row of the shown profile from the store: users, jobs,
+// token metadata and item counts, one read each, whatever the number of
+// users.
+func (d *Model) load(c *common.Context) error {
+	if c.DB == nil || d.profile.ID == "" {
 		d.setRows(nil)
 		return nil
 	}
-	id := c.Profile.ID
+	id := d.profile.ID
 	// A record that does not decode costs its user, shown as damaged with
 	// the way out, never the whole screen.
 	users, damagedUsers, err := c.DB.UsersAndDamaged(id)
@@ -278,9 +283,12 @@ func (d *dashboard) load(c *common.Context) error {
 	return nil
 }
 
-// Reload re-reads everything from the store, after a sweep or an action;
+// reload re-reads everything from the store, after a sweep or an action;
 // the filter, search, sort and the user under the cursor stay.
-func (d *dashboard) Reload(c *common.Context) tea.Cmd {
+func (d *Model) reload(c *common.Context) tea.Cmd {
+	if c.DB == nil {
+		return nil // rows made in memory (the benchmark's) stay
+	}
 	if u, ok := d.Selected(); ok {
 		d.selKey = u.Key
 	}
@@ -293,8 +301,8 @@ func (d *dashboard) Reload(c *common.Context) tea.Cmd {
 	return nil
 }
 
-func (d *dashboard) Init(c *common.Context) tea.Cmd {
-	d.width = c.Width
+// Init starts the countdowns' tick and reports a failed load.
+func (d *Model) Init(c *common.Context) tea.Cmd {
 	d.tickGen++
 	cmds := []tea.Cmd{dashTick(d.tickGen)}
 	if d.loadErr != nil {
@@ -307,14 +315,18 @@ func (d *dashboard) Init(c *common.Context) tea.Cmd {
 // dashTick redraws the header's countdowns every second. A later Init
 // starts a new generation, and the old tick stops re-arming.
 func dashTick(gen int) tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return dashTickMsg{gen} })
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return TickMsg{gen} })
 }
 
 // Modal is true while the search box is open: every key is typed into
 // it. The detail pane is not modal: the actions work on its user.
-func (d *dashboard) Modal() bool { return d.searching }
+func (d *Model) Modal() bool { return d.searching }
 
-func (d *dashboard) Keys() help.KeyMap {
+// Detail reports whether the detail pane is open.
+func (d *Model) Detail() bool { return d.detail }
+
+// tableKeys are the table's bindings in the help bar, by what is open.
+func (d *Model) tableKeys() common.KeyMap {
 	k := dashKeys
 	switch {
 	case d.searching:
@@ -326,7 +338,7 @@ func (d *dashboard) Keys() help.KeyMap {
 }
 
 // Selected is the user under the cursor, for actions.
-func (d *dashboard) Selected() (store.User, bool) {
+func (d *Model) Selected() (store.User, bool) {
 	i := d.selectedRow()
 	if i < 0 {
 		return store.User{}, false
@@ -335,7 +347,7 @@ func (d *dashboard) Selected() (store.User, bool) {
 }
 
 // selectedRow is the row index under the cursor, or -1.
-func (d *dashboard) selectedRow() int {
+func (d *Model) selectedRow() int {
 	d.ensureView()
 	if d.cursor < 0 || d.cursor >= len(d.view) {
 		return -1
@@ -343,9 +355,9 @@ func (d *dashboard) selectedRow() int {
 	return d.view[d.cursor]
 }
 
-// Rows are the users of the current view (filter, search and sort), for
-// export.
-func (d *dashboard) Rows() []store.User {
+// Rows are the users of the current view (filter, search and sort), in
+// order, as an export writes them.
+func (d *Model) Rows() []store.User {
 	d.ensureView()
 	out := make([]store.User, len(d.view))
 	for i, r := range d.view {

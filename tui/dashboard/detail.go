@@ -1,4 +1,4 @@
-package tui
+package dashboard
 
 import (
 	"cmp"
@@ -24,7 +24,7 @@ const dashEventPage = 4096
 
 // loadHistory reads a user's last events in the background: the event log
 // holds every profile's events, up to 100,000 of them.
-func (d *dashboard) loadHistory(c *common.Context, key string) tea.Cmd {
+func (d *Model) loadHistory(c *common.Context, key string) tea.Cmd {
 	d.hist = dashHistory{key: key, loading: c.DB != nil}
 	if c.DB == nil {
 		return nil
@@ -67,7 +67,7 @@ func dashUserHistory(db *store.DB, profile, key string) ([]store.Event, error) {
 // detailLines describe one user: state, token, the last error with its
 // meaning and fix, the folders and the state history. The most useful
 // come first, since the pane is clipped from the bottom.
-func (d *dashboard) detailLines(c *common.Context, r *dashRow, now time.Time, w int) []string {
+func (d *Model) detailLines(c *common.Context, r *dashRow, now time.Time, w int) []string {
 	st := &c.Styles
 	out := []string{ansi.Truncate(st.Bold.Render(r.name())+" · "+r.upn()+st.Faint.Render(" · key "+r.user.Key+" · enter closes"), w, "…")}
 
@@ -104,18 +104,33 @@ func (d *dashboard) detailLines(c *common.Context, r *dashRow, now time.Time, w 
 		out = append(out, ansi.Truncate(line, w, "…"))
 	}
 
-	fix := monitor.Fixes[state]
+	// The fix the connection layer found for this failure comes first,
+	// then the AADSTS catalog's, then the state's.
+	job := r.job
+	job.State = state // a job that never ran is never-synced
+	fix := monitor.FixFor(job)
+	var ps []string
 	if le := r.job.LastError; le != nil {
 		out = append(out, common.WrapLines(st.Error, "Last error ("+dashAgo(now, le.At)+"): "+r.errLine, w, 2)...)
-		if e, ok := flows.Lookup(le.Code); ok && le.Code != 0 {
+		e, known := flows.Lookup(le.Code)
+		switch {
+		case le.Meaning != "":
+			out = append(out, common.WrapLines(lipgloss.NewStyle(), le.Meaning, w, 2)...)
+		case known && le.Code != 0:
 			out = append(out, common.WrapLines(lipgloss.NewStyle(), fmt.Sprintf("AADSTS%d %s: %s", le.Code, e.Name, e.Meaning), w, 2)...)
-			fix = e.Fix
-		} else if le.Code != 0 {
+		case le.Code != 0:
 			out = append(out, ansi.Truncate(fmt.Sprintf("AADSTS%d is not in modauth's catalog: look it up at https://login.microsoftonline.com/error?code=%d", le.Code, le.Code), w, "…"))
 		}
+		if known && le.Code != 0 && le.Fix == "" {
+			fix = e.Fix
+		}
+		ps = le.PowerShell
 	}
 	if fix != "" && state != store.StateOK {
 		out = append(out, common.WrapLines(st.Warn, "Fix: "+fix, w, 3)...)
+	}
+	if len(ps) > 0 && monitor.Failing(state) {
+		out = append(out, common.PowerShellLines(c, ps, 2, "")...)
 	}
 
 	out = append(out, st.Bold.Render("Folders"))
@@ -167,13 +182,6 @@ func dashFolders(p store.Profile, r *dashRow) []string {
 		add(f)
 	}
 	return out
-}
-
-func dashOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // dashCheckpoint says what a folder's checkpoint is, never the checkpoint

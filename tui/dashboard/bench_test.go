@@ -1,4 +1,4 @@
-package tui
+package dashboard
 
 import (
 	"fmt"
@@ -52,10 +52,10 @@ func BenchmarkDashboardFrame(b *testing.B) {
 			c.Profile = store.Profile{ID: "acme-production", Environment: "production", TenantDomain: "contoso.onmicrosoft.com",
 				Model: store.Delegated, SecretHint: "abc", SecretExpiry: now.Add(20 * 24 * time.Hour), SecretExpirySource: store.ExpiryGraph}
 			d := newDashboardRows(c, dashBenchRows(n, now))
-			d.Update(c, sweepMsg{at: now.Add(-time.Minute), next: now.Add(4 * time.Minute)})
-			d.View(c) // the first frame builds the view: a one-off, not a frame's cost
+			d.SetSize(c)
+			d.applySweep(sweepMsg{at: now.Add(-time.Minute), next: now.Add(4 * time.Minute)})
 			d.cursor = n / 2
-			d.View(c)
+			d.layout(c) // the first layout builds the view: a one-off, not a frame's cost
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {

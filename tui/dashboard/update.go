@@ -1,7 +1,7 @@
 // The dashboard's messages: keys, searches, the detail pane following the
 // cursor, and the engine's row changes applied as they come.
 
-package tui
+package dashboard
 
 import (
 	"errors"
@@ -14,31 +14,50 @@ import (
 	"github.com/modauth/modauth/tui/common"
 )
 
-func (d *dashboard) Update(c *common.Context, msg tea.Msg) tea.Cmd {
-	d.width, d.nowFn = c.Width, c.Now
+// Update handles a message: keys, the engine's sweeps and changes, the
+// frame's notes (an action ended: the data is read again). Afterwards it
+// lays out what the next frames draw, so View only draws.
+func (d *Model) Update(c *common.Context, msg tea.Msg) tea.Cmd {
+	d.nowFn = c.Now
+	cmd := d.update(c, msg)
+	d.layout(c)
+	return cmd
+}
+
+func (d *Model) update(c *common.Context, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case dashTickMsg:
+	case TickMsg:
 		if msg.gen != d.tickGen {
 			return nil
 		}
-		// The expiring filter depends on the time: ensureView refreshes it
+		// The expiring filter depends on the time: layout refreshes it
 		// once a minute at most.
 		return dashTick(msg.gen)
 	case sweepMsg:
-		d.sweepErr = msg.err
-		d.nextSweep = msg.next
-		if msg.err == nil {
-			d.lastOK, d.haveSweep = msg.at, true
+		if d.run != nil {
+			d.run.last = &msg
 		}
-		return nil
+		d.applySweep(msg)
+		d.refresh(c)
+		return tea.Batch(d.reload(c), nextSweep(c, msg))
+	case sweepTickMsg:
+		return d.Sweep(c)
 	case jobEventMsg:
-		return d.jobEvent(c, msg.ch)
+		return tea.Batch(d.jobEvent(c, msg.ch), d.listen())
+	case common.NoteMsg:
+		d.refresh(c)
+		return d.reload(c)
 	case dashHistoryMsg:
 		if msg.key == d.hist.key {
 			d.hist = dashHistory{key: msg.key, events: msg.events, err: msg.err}
 		}
 		return nil
 	case tea.KeyPressMsg:
+		if !d.searching {
+			if cmd, ok := d.action(c, msg); ok {
+				return cmd
+			}
+		}
 		return d.key(c, msg)
 	case tea.PasteMsg:
 		if d.searching {
@@ -48,7 +67,16 @@ func (d *dashboard) Update(c *common.Context, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (d *dashboard) key(c *common.Context, k tea.KeyPressMsg) tea.Cmd {
+// applySweep takes a sweep's times for the header.
+func (d *Model) applySweep(msg sweepMsg) {
+	d.sweepErr = msg.err
+	d.nextSweep = msg.next
+	if msg.err == nil {
+		d.lastOK, d.haveSweep = msg.at, true
+	}
+}
+
+func (d *Model) key(c *common.Context, k tea.KeyPressMsg) tea.Cmd {
 	if d.searching {
 		switch {
 		case k.String() == "enter":
@@ -110,7 +138,7 @@ func (d *dashboard) key(c *common.Context, k tea.KeyPressMsg) tea.Cmd {
 
 // followDetail reloads the history when the detail pane shows another
 // user than the one under the cursor.
-func (d *dashboard) followDetail(c *common.Context) tea.Cmd {
+func (d *Model) followDetail(c *common.Context) tea.Cmd {
 	if !d.detail {
 		return nil
 	}
@@ -125,7 +153,7 @@ func (d *dashboard) followDetail(c *common.Context) tea.Cmd {
 	return nil
 }
 
-func (d *dashboard) typeSearch(c *common.Context, msg tea.Msg) tea.Cmd {
+func (d *Model) typeSearch(c *common.Context, msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	d.search, cmd = d.search.Update(msg)
 	d.setQuery(d.search.Value())
@@ -133,7 +161,7 @@ func (d *dashboard) typeSearch(c *common.Context, msg tea.Msg) tea.Cmd {
 }
 
 // moveKey handles the cursor keys; it reports whether k was one.
-func (d *dashboard) moveKey(k tea.KeyPressMsg) bool {
+func (d *Model) moveKey(k tea.KeyPressMsg) bool {
 	d.ensureView()
 	var ok bool
 	d.cursor, ok = common.MoveCursor(k, d.cursor, len(d.view), d.pageRows)
@@ -145,7 +173,7 @@ func (d *dashboard) moveKey(k tea.KeyPressMsg) bool {
 // token's metadata and the item counts, so nothing is read from the store
 // (and no refresh token unsealed), except the record of a user added
 // since the load.
-func (d *dashboard) jobEvent(c *common.Context, ch monitor.Change) tea.Cmd {
+func (d *Model) jobEvent(c *common.Context, ch monitor.Change) tea.Cmd {
 	ev := ch.Event
 	if ev.User == "" || (ev.Profile != "" && ev.Profile != d.profile.ID) {
 		return nil

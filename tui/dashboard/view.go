@@ -1,0 +1,175 @@
+// The view over the rows: filtered, searched and sorted, kept so by
+// small steps as rows change, and rebuilt only when it must be.
+
+package dashboard
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+func (d *Model) markDirty() {
+	if !d.dirty {
+		if i := d.selectedRowFast(); i >= 0 {
+			d.selKey = d.rows[i].user.Key
+		}
+	}
+	d.dirty = true
+}
+
+// selectedRowFast is selectedRow without rebuilding a dirty view.
+func (d *Model) selectedRowFast() int {
+	if d.dirty || d.cursor < 0 || d.cursor >= len(d.view) {
+		return -1
+	}
+	return d.view[d.cursor]
+}
+
+// clock reads the injected clock (Options.Now).
+func (d *Model) clock() time.Time { return d.nowFn() }
+
+// ensureView rebuilds the view when it is dirty, and the expiring filter
+// once a minute, since it depends on the time.
+func (d *Model) ensureView() {
+	now := d.clock()
+	if !d.dirty && d.filter == filterExpiring && now.Sub(d.viewAt) >= time.Minute {
+		d.markDirty()
+	}
+	if d.dirty {
+		d.rebuild(now)
+	}
+}
+
+// rebuild filters and sorts the rows into the view and counts each
+// filter, keeping the cursor on the same user when it is still there.
+func (d *Model) rebuild(now time.Time) {
+	sel := -1
+	if i, ok := d.byKey[d.selKey]; ok && d.selKey != "" {
+		sel = i
+	}
+	d.counts = [dashFilters]int{}
+	d.view = d.view[:0]
+	for i := range d.rows {
+		r := &d.rows[i]
+		for f := range dashFilters {
+			if d.match(f, r, now) {
+				d.counts[f]++
+			}
+		}
+		if d.inView(r, now) {
+			d.view = append(d.view, i)
+		}
+	}
+	slices.SortFunc(d.view, d.cmpRows)
+	d.dirty, d.viewAt, d.selKey = false, now, ""
+	if sel >= 0 {
+		if p := slices.Index(d.view, sel); p >= 0 {
+			d.cursor = p
+		}
+	}
+	d.cursor = max(min(d.cursor, len(d.view)-1), 0)
+}
+
+// replaceRow puts a re-read row in place of row i. While the view is clean
+// it is kept so: the filter counts change by one, and the row leaves or
+// enters the view, or moves, by binary search, only when its membership or
+// its sort key changed.
+func (d *Model) replaceRow(i int, r dashRow) {
+	if d.dirty {
+		d.rows[i] = r
+		return
+	}
+	old := &d.rows[i]
+	now := d.viewAt
+	for f := range dashFilters {
+		if d.match(f, old, now) {
+			d.counts[f]--
+		}
+		if d.match(f, &r, now) {
+			d.counts[f]++
+		}
+	}
+	wasIn, isIn := d.inView(old, now), d.inView(&r, now)
+	same := d.cmpCol(old, &r, d.sortCol) == 0 && old.nameKey == r.nameKey
+	if wasIn == isIn && (!wasIn || same) {
+		d.rows[i] = r
+		return
+	}
+	sel := d.selectedRowFast()
+	if wasIn {
+		p, found := slices.BinarySearchFunc(d.view, i, d.cmpRows)
+		if !found || d.view[p] != i {
+			p = slices.Index(d.view, i)
+		}
+		if p >= 0 {
+			d.view = slices.Delete(d.view, p, p+1)
+			if p < d.cursor {
+				d.cursor--
+			}
+		}
+	}
+	d.rows[i] = r
+	if isIn {
+		q, _ := slices.BinarySearchFunc(d.view, i, d.cmpRows)
+		d.view = slices.Insert(d.view, q, i)
+		switch {
+		case sel == i:
+			d.cursor = q
+		case q <= d.cursor && sel >= 0:
+			d.cursor++
+		}
+	}
+	d.cursor = max(min(d.cursor, len(d.view)-1), 0)
+}
+
+// setQuery applies a search. A query that contains the last one can only
+// narrow the view, so it filters the view in place, keeping its order.
+func (d *Model) setQuery(q string) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == d.query {
+		return
+	}
+	if d.dirty || d.query == "" || !strings.Contains(q, d.query) {
+		d.markDirty()
+		d.query = q
+		return
+	}
+	sel := d.selectedRowFast()
+	d.query = q
+	keep := d.view[:0]
+	for _, i := range d.view {
+		r := &d.rows[i]
+		if strings.Contains(r.nameKey, q) || strings.Contains(r.upnKey, q) {
+			if i == sel {
+				d.cursor = len(keep)
+			}
+			keep = append(keep, i)
+		}
+	}
+	d.view = keep
+	d.cursor = max(min(d.cursor, len(d.view)-1), 0)
+}
+
+func (d *Model) setFilter(f dashFilter) {
+	if f != d.filter {
+		d.filter = f
+		d.markDirty()
+	}
+}
+
+// cycleSort moves the sort to the next column on screen.
+func (d *Model) cycleSort() {
+	cols := dashLayout(max(d.width, 1))
+	next := cols[0].col
+	for i, c := range cols {
+		if c.col == d.sortCol {
+			next = cols[(i+1)%len(cols)].col
+		}
+	}
+	if next == d.sortCol {
+		return
+	}
+	d.sortCol, d.desc = next, false
+	d.markDirty()
+}
