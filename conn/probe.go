@@ -321,7 +321,12 @@ func (p *probe) mail(ctx context.Context) error {
 	if err := p.c.MailProbe(p.proto).Probe(ctx, exchange.MailProtocol(p.proto), mailbox, tok); err != nil {
 		return err
 	}
-	p.step("signed in as " + mailbox + " at " + addr)
+	proved := map[store.Protocol]string{
+		store.IMAP: "opened the inbox read-only",
+		store.POP:  "read the mailbox's size",
+		store.SMTP: "named it as sender, no mail sent",
+	}[p.proto]
+	p.step("signed in as " + mailbox + " at " + addr + "; " + proved)
 	return nil
 }
 

@@ -261,10 +261,10 @@ func (m *Model) render() string {
 	if c.Demo != "" {
 		header += "  " + st.Warn.Render("demo: "+c.Demo)
 	}
-	body := m.wiz.current().View(c)
 	if m.finished {
-		body = m.finishedView()
+		return m.frame(header, m.finishedView(), m.err, finishedKeys, common.Keys.Quit)
 	}
+	body := m.wiz.current().View(c)
 	if m.wiz.current().Busy() {
 		body = m.spin.View() + " " + body
 	}
@@ -350,6 +350,12 @@ func (m *Model) frame(header, body string, err error, km help.KeyMap, tail ...ke
 	return lipgloss.JoinVertical(lipgloss.Left,
 		ansi.Truncate(header, c.Width, "…"), "", strings.Join(lines, "\n"),
 		strings.Join(slot, "\n"), ansi.Truncate(m.help.ShortHelpView(bar), c.Width, "…"))
+}
+
+// finishedKeys are the keys of the end of the setup.
+var finishedKeys = common.KeyMap{
+	key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "dashboard")),
+	key.NewBinding(key.WithKeys("q"), key.WithHelp("any other key", "leave")),
 }
 
 // quitQuestion asks before leaving, saying what stays and what goes.

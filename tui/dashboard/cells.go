@@ -94,7 +94,10 @@ func (d *Model) cellText(r *dashRow, c dashCol, now time.Time) (string, dashInk)
 	case colLastOK:
 		return dashAgo(now, r.job.LastSuccess), inkPlain
 	case colSyncID:
-		if r.items > 0 {
+		switch {
+		case !d.keepsSyncIDs():
+			return "—", inkFaint // sign-in probes only: nothing to sync
+		case r.items > 0:
 			return "✓", inkOK
 		}
 		return "✗", inkError

@@ -42,7 +42,7 @@ func (d *Model) match(f dashFilter, r *dashRow, now time.Time) bool {
 	case filterFailing:
 		return monitor.Failing(r.state())
 	case filterNoSyncID:
-		return r.items == 0
+		return r.items == 0 && d.keepsSyncIDs()
 	case filterSignIn:
 		return r.state() == store.StateSignInNeeded
 	case filterExpiring:
@@ -58,6 +58,13 @@ func (d *Model) match(f dashFilter, r *dashRow, now time.Time) bool {
 }
 
 func (d *Model) appOnly() bool { return d.profile.Model == store.AppOnly }
+
+// keepsSyncIDs reports whether the profile syncs items (Graph, EWS): a
+// profile of mail protocols only proves sign-ins and keeps no sync-ids.
+func (d *Model) keepsSyncIDs() bool {
+	ps := d.profile.Protocols
+	return len(ps) == 0 || slices.Contains(ps, store.Graph) || slices.Contains(ps, store.EWS)
+}
 
 // inView reports whether r passes the filter and the search.
 func (d *Model) inView(r *dashRow, now time.Time) bool {

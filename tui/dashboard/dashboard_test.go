@@ -729,3 +729,26 @@ func TestDashboardStatesSortAndShowByMonitorStates(t *testing.T) {
 		t.Errorf("worst of throttled and mailbox-access-denied: %s (%d)", got, n)
 	}
 }
+
+// A profile of mail protocols only (Flowfact) proves sign-ins and keeps no
+// sync-ids: its users show — and are never "no sync-id", which would send
+// the admin after a fault that is not there.
+func TestDashboardMailProfileHasNoSyncIDs(t *testing.T) {
+	f := newDashFixture(t)
+	p := f.c.Profile
+	p.Protocols = []store.Protocol{store.IMAP, store.POP, store.SMTP}
+	if err := f.db.PutProfile(p); err != nil {
+		t.Fatal(err)
+	}
+	f.c.Profile, _ = f.db.Profile(p.ID)
+	f.reopen()
+	f.keys("3")
+	f.sees("no sync-id: 0 of 5")
+	f.keys("1")
+	if s := f.screen(); strings.Contains(s, "✗") && !strings.Contains(s, "✗ ") {
+		t.Errorf("a mail profile's sync-id column shows ✗:\n%s", s)
+	}
+	if strings.Count(f.screen(), "—") < 5 {
+		t.Errorf("want — in the sync-id column of all 5 users:\n%s", f.screen())
+	}
+}

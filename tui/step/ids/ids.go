@@ -148,7 +148,7 @@ func (s *Step) Init(c *common.Context) tea.Cmd {
 		}
 	}
 	s.build(c)
-	return nil
+	return s.form.Redraw() // the fields' descriptions: hints or checks
 }
 
 // value is a field's answer as entered, without the spaces a paste brings.
