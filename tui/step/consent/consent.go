@@ -1,7 +1,6 @@
 package consent
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -36,11 +35,9 @@ type Step struct {
 	// the same, so that discovery runs once.
 	cn *conn.Conn
 
-	// One sign-in at a time. seq tells its messages from those of an
-	// earlier, cancelled one.
-	seq     int
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// One sign-in at a time: messages of an earlier, cancelled one are
+	// dropped.
+	task    common.Task
 	working string // a request under way, shown with the spinner
 	target  string // the key of the user signing in
 
@@ -113,7 +110,8 @@ var consentKeys = struct {
 	Save:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
 }
 
-// Messages of the step. Each carries the seq of the sign-in it belongs to.
+// Messages of the step. Each carries the task id (seq) of the sign-in it
+// belongs to.
 type (
 	consentTickMsg   struct{ seq int }
 	consentDeviceMsg struct {
@@ -267,16 +265,12 @@ func (s *Step) entry(key string) (int, bool) {
 
 // endSession stops a sign-in under way: its poll, its listener.
 func (s *Step) endSession() {
-	s.seq++
-	if s.cancel != nil {
-		s.cancel()
-		s.cancel = nil
-	}
+	s.task.Stop()
 	if s.lb != nil {
 		s.lb.close()
 		s.lb = nil
 	}
-	s.ctx, s.dev, s.working, s.brErr, s.copied, s.opened = nil, nil, "", "", false, false
+	s.dev, s.working, s.brErr, s.copied, s.opened = nil, "", "", false, false
 	s.input.Reset()
 	s.input.Blur()
 }

@@ -25,13 +25,9 @@ import (
 // session starts a new sign-in and returns its seq and context.
 func (s *Step) session(c *common.Context, working string) (int, context.Context) {
 	s.endSession()
-	parent := c.Ctx
-	if parent == nil {
-		parent = context.Background()
-	}
-	ctx, cancel := context.WithCancel(parent)
-	s.ctx, s.cancel, s.working, s.note, s.panel = ctx, cancel, working, "", ""
-	return s.seq, ctx
+	ctx, seq := s.task.Start(c.Ctx)
+	s.working, s.note, s.panel = working, "", ""
+	return seq, ctx
 }
 
 // conn is the profile's connection, made anew when the profile's cloud,
@@ -97,7 +93,7 @@ func consentTick(seq int) tea.Cmd {
 
 // deviceStarted shows the code and polls until the user signs in.
 func (s *Step) deviceStarted(c *common.Context, msg consentDeviceMsg) tea.Cmd {
-	if msg.seq != s.seq {
+	if !s.task.Current(msg.seq) {
 		return nil
 	}
 	s.working = ""
@@ -107,7 +103,7 @@ func (s *Step) deviceStarted(c *common.Context, msg consentDeviceMsg) tea.Cmd {
 		return nil
 	}
 	s.mode, s.dev = consentDevice, msg.dc
-	seq, ctx, fc, dc, user := s.seq, s.ctx, msg.fc, msg.dc, s.target
+	seq, ctx, fc, dc, user := s.task.ID(), s.task.Context(), msg.fc, msg.dc, s.target
 	poll := func() tea.Msg {
 		tok, err := fc.PollDeviceCode(ctx, dc)
 		return consentResultMsg{seq: seq, user: user, tok: tok, err: err}
@@ -214,7 +210,7 @@ func (s *Step) startBrowser(c *common.Context, e consentEntry) tea.Cmd {
 }
 
 func (s *Step) browserStarted(msg consentBrowserMsg) tea.Cmd {
-	if msg.seq != s.seq {
+	if !s.task.Current(msg.seq) {
 		if msg.lb != nil {
 			msg.lb.close()
 		}
@@ -235,7 +231,7 @@ func (s *Step) waitLoopback() tea.Cmd {
 	if s.lb == nil || s.lb.srv == nil {
 		return nil
 	}
-	seq, ctx, results := s.seq, s.ctx, s.lb.results
+	seq, ctx, results := s.task.ID(), s.task.Context(), s.lb.results
 	return func() tea.Msg {
 		select {
 		case r := <-results:
@@ -256,7 +252,7 @@ func (s *Step) submitPaste(text string) tea.Cmd {
 		return nil
 	}
 	s.brErr, s.working = "", "redeeming the sign-in…"
-	seq, ctx, lb, user := s.seq, s.ctx, s.lb, s.target
+	seq, ctx, lb, user := s.task.ID(), s.task.Context(), s.lb, s.target
 	return func() tea.Msg {
 		tok, err := lb.complete(ctx, text)
 		return consentResultMsg{seq: seq, user: user, tok: tok, err: err, pasted: true}
@@ -266,7 +262,7 @@ func (s *Step) submitPaste(text string) tea.Cmd {
 // finish handles the end of a sign-in: refuse a wrong account, else store
 // the token first and then mark the user done.
 func (s *Step) finish(c *common.Context, msg consentResultMsg) tea.Cmd {
-	if msg.seq != s.seq {
+	if !s.task.Current(msg.seq) {
 		return nil
 	}
 	s.working = ""

@@ -20,7 +20,7 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	case consentSkipMsg:
 		return s.skip(c)
 	case consentTickMsg:
-		if msg.seq == s.seq && s.mode == consentDevice {
+		if s.task.Current(msg.seq) && s.mode == consentDevice {
 			return false, consentTick(msg.seq)
 		}
 		return false, nil
@@ -31,7 +31,7 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	case consentResultMsg:
 		return false, s.finish(c, msg)
 	case consentAdminMsg:
-		if msg.seq == s.seq {
+		if s.task.Current(msg.seq) {
 			s.working = ""
 			if msg.err != nil {
 				s.panel = consentProblem(msg.err, false)

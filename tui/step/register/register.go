@@ -31,8 +31,7 @@ type Step struct {
 	note   string
 	busy   bool
 	device *flows.DeviceCode
-	ctx    context.Context
-	cancel context.CancelFunc
+	task   common.Task // "register for me": esc cancels it
 }
 
 // registerTabs are the step's views; code is shown line for line, never
@@ -143,6 +142,7 @@ func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		s.device = msg.dc
 		return false, s.finishRegister(c, msg.fc, msg.dc)
 	case registeredMsg:
+		s.task.Stop()
 		s.busy, s.device = false, nil
 		if msg.err != nil {
 			return false, common.ErrCmd(msg.err)
@@ -170,8 +170,8 @@ func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		s.show(c, s.tab)
 	case tea.KeyPressMsg:
 		if s.busy {
-			if key.Matches(msg, common.Keys.Back) && s.cancel != nil {
-				s.cancel()
+			if key.Matches(msg, common.Keys.Back) {
+				s.task.Stop()
 			}
 			return false, nil
 		}
@@ -210,8 +210,7 @@ func (s *Step) save(c *common.Context) tea.Cmd {
 // the registration.
 func (s *Step) register(c *common.Context) tea.Cmd {
 	s.busy, s.note = true, ""
-	ctx, cancel := context.WithCancel(c.Ctx)
-	s.ctx, s.cancel = ctx, cancel
+	ctx, _ := s.task.Start(c.Ctx)
 	return func() tea.Msg {
 		fc, dc, err := common.StartAdminSignIn(ctx, c, appreg.AdminPermissions)
 		if err != nil {
@@ -223,7 +222,7 @@ func (s *Step) register(c *common.Context) tea.Cmd {
 
 // finishRegister waits for the admin's sign-in, then registers.
 func (s *Step) finishRegister(c *common.Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
-	ctx, plan := s.ctx, s.plan
+	ctx, plan := s.task.Context(), s.plan
 	clientID, db, profileID := c.Profile.ClientID, c.DB, c.Profile.ID
 	return func() tea.Msg {
 		g, tenant, err := common.FinishAdminSignIn(ctx, c, fc, dc)

@@ -1,7 +1,6 @@
 package users
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,18 +32,15 @@ type Step struct {
 	loading bool   // an import is reading its file
 	formErr string // what went wrong with the form's file, under the form
 
-	// A resolve run. Messages carry the run they belong to, so answers
-	// that arrive after esc stopped a run are dropped.
-	resolving bool
-	run       int
-	ctx       context.Context // the run's: esc cancels it
-	cancel    context.CancelFunc
-	graph     *exchange.Graph
-	admin     *exchange.Graph   // the admin's sign-in from step 2, if any
-	viaAdmin  bool              // graph is the admin's, not the app's
-	device    *flows.DeviceCode // an admin's sign-in the run waits for
-	next      int               // index of the user being resolved
-	pending   []store.User      // resolved, not yet saved
+	// A resolve run: esc stops it. Messages carry the run they belong to,
+	// so answers that arrive after that are dropped.
+	run      common.Task
+	graph    *exchange.Graph
+	admin    *exchange.Graph   // the admin's sign-in from step 2, if any
+	viaAdmin bool              // graph is the admin's, not the app's
+	device   *flows.DeviceCode // an admin's sign-in the run waits for
+	next     int               // index of the user being resolved
+	pending  []store.User      // resolved, not yet saved
 
 	note     string // what just happened or what to do, under the table
 	noteKind string // ok, warn, error
@@ -91,7 +87,7 @@ func (s *Step) Title() string { return "users and UPNs" }
 // Busy is true while a resolve or an import runs, and while a form or a
 // question is open: then esc reaches the step, which closes the form
 // instead of leaving the step.
-func (s *Step) Busy() bool { return s.resolving || s.loading }
+func (s *Step) Busy() bool { return s.run.Running() || s.loading }
 
 // SetSize fits an open form between its title and its notes.
 func (s *Step) SetSize(c *common.Context) {
@@ -106,7 +102,7 @@ func (s *Step) Modal() bool { return s.mode != usersList }
 
 func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.width = c.Width
-	if s.resolving {
+	if s.run.Running() {
 		return nil
 	}
 	s.mode, s.form = usersList, nil
@@ -139,7 +135,7 @@ func (s *Step) Keys() help.KeyMap {
 		return common.KeyMap{k.SubmitAdd}
 	case s.mode == usersEdit:
 		return common.KeyMap{k.SubmitEdit}
-	case s.resolving:
+	case s.run.Running():
 		return common.KeyMap{k.Move}
 	case len(s.users) == 0:
 		return common.KeyMap{k.Import, k.Add}
@@ -190,7 +186,7 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	case usersRemoveMsg:
 		return false, s.remove(c, msg.key)
 	case usersGraphMsg:
-		if msg.run != s.run || !s.resolving {
+		if !s.run.Current(msg.run) {
 			return false, nil
 		}
 		var up *usersProblem
@@ -207,7 +203,7 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		}
 		return false, s.resolveNext(c)
 	case usersAdminCodeMsg:
-		if msg.run != s.run || !s.resolving {
+		if !s.run.Current(msg.run) {
 			return false, nil
 		}
 		if msg.err != nil {
@@ -215,13 +211,13 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 			return false, s.stop(c, msg.err)
 		}
 		s.device = msg.dc
-		ctx, run := s.ctx, s.run
+		ctx, run := s.run.Context(), s.run.ID()
 		return false, func() tea.Msg {
 			g, _, err := common.FinishAdminSignIn(ctx, c, msg.fc, msg.dc)
 			return usersGraphMsg{run: run, graph: g, viaAdmin: true, err: err}
 		}
 	case usersResolvedMsg:
-		if msg.run != s.run || !s.resolving {
+		if !s.run.Current(msg.run) {
 			return false, nil
 		}
 		if errors.Is(msg.err, exchange.ErrForbidden) && !s.viaAdmin {
@@ -280,7 +276,7 @@ func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	if s.move(k) {
 		return false, nil
 	}
-	if s.resolving {
+	if s.run.Running() {
 		if key.Matches(k, common.Keys.Back) {
 			done := s.next
 			if err := s.flush(c); err != nil {
