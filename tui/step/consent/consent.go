@@ -3,7 +3,7 @@ package consent
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"strings"
 
@@ -276,14 +276,17 @@ func (s *Step) endSession() {
 }
 
 // export writes one block of instructions per user still to sign in, to a
-// text file beside the database.
-func (s *Step) export(c *common.Context) (string, int, error) {
+// text file where exports go. The text is made now; the file is written
+// by the command, whose consentExportedMsg tells how it went.
+func (s *Step) export(c *common.Context) tea.Cmd {
 	pending := s.pending()
 	if len(pending) == 0 {
-		return "", 0, nil
+		s.note = "Everyone has signed in: there are no instructions to export."
+		return nil
 	}
 	if c.DB == nil {
-		return "", 0, errors.New("no data directory to write the instructions to")
+		s.panel = "✗ no data directory to write the instructions to"
+		return nil
 	}
 	url := consentDeviceURL(c, s)
 	var b strings.Builder
@@ -302,11 +305,25 @@ func (s *Step) export(c *common.Context) (string, int, error) {
 		fmt.Fprintf(&b, "   picks another account, choose \"Use another account\".\n")
 		fmt.Fprintf(&b, "4. Accept the permissions the app asks for. You can close the page when it\n   says you are signed in.\n")
 	}
-	path := c.SavePath(c.Profile.ID + "-sign-in-instructions.txt")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		return "", 0, fmt.Errorf("write the sign-in instructions: %w", err)
+	path, text, n := c.SavePath(c.Profile.ID+"-sign-in-instructions.txt"), b.String(), len(pending)
+	return func() tea.Msg {
+		err := store.WriteExport(path, func(w io.Writer) error {
+			_, err := io.WriteString(w, text)
+			return err
+		})
+		if err != nil {
+			err = fmt.Errorf("write the sign-in instructions: %w", err)
+		}
+		return consentExportedMsg{path: path, users: n, err: err}
 	}
-	return path, len(pending), nil
+}
+
+// consentExportedMsg: the instructions for users many were written to
+// path, or err says why not.
+type consentExportedMsg struct {
+	path  string
+	users int
+	err   error
 }
 
 // View

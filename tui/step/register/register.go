@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -17,6 +17,7 @@ import (
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
 )
 
@@ -166,6 +167,12 @@ func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 			s.note = "✓ The registration was complete already: nothing changed."
 		}
 		return false, nil
+	case savedMsg:
+		if msg.err != nil {
+			return false, common.ErrCmd(msg.err)
+		}
+		s.note = "Saved to " + msg.path
+		return false, nil
 	case tea.WindowSizeMsg:
 		s.show(c, s.tab)
 	case tea.KeyPressMsg:
@@ -196,14 +203,27 @@ func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, cmd
 }
 
-// save writes the current view to a file where exports go.
+// save writes the current view to a file where exports go; savedMsg
+// tells how it went.
 func (s *Step) save(c *common.Context) tea.Cmd {
 	path := c.SavePath(c.Profile.ID + "-" + registerTabs[s.tab].file)
-	if err := os.WriteFile(path, []byte(s.texts[s.tab]), 0o600); err != nil {
-		return common.ErrCmd(fmt.Errorf("save %s: %w", registerTabs[s.tab].name, err))
+	name, text := registerTabs[s.tab].name, s.texts[s.tab]
+	return func() tea.Msg {
+		err := store.WriteExport(path, func(w io.Writer) error {
+			_, err := io.WriteString(w, text)
+			return err
+		})
+		if err != nil {
+			err = fmt.Errorf("save %s: %w", name, err)
+		}
+		return savedMsg{path: path, err: err}
 	}
-	s.note = "Saved to " + path
-	return nil
+}
+
+// savedMsg: a view was saved to path, or err says why not.
+type savedMsg struct {
+	path string
+	err  error
 }
 
 // register signs an admin in by device code and creates or completes
