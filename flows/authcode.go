@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -169,49 +168,23 @@ func scopeResource(s string) string {
 // open is called with the URL to show: it may start a browser, or print
 // the URL for a person to open.
 func (c *Client) SignInLoopback(ctx context.Context, req AuthCodeRequest, open func(url string) error) (*Token, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lb, err := ListenLoopback()
 	if err != nil {
-		return nil, fmt.Errorf("listen for the sign-in redirect: %w", err)
+		return nil, err
 	}
-	defer ln.Close()
-	req.RedirectURI = fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	defer lb.Close()
+	req.RedirectURI = lb.RedirectURI
 	s, err := c.StartAuthCode(req)
 	if err != nil {
 		return nil, err
 	}
-
-	type result struct {
-		tok *Token
-		err error
-	}
-	done := make(chan result, 1)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A request with another state (a stale tab, a favicon, a forgery)
-		// is refused and the sign-in goes on waiting for the right one.
-		if r.URL.Query().Get("state") != s.state {
-			http.Error(w, ErrStateMismatch.Error(), http.StatusBadRequest)
-			return
-		}
-		tok, err := s.Complete(r.Context(), "?"+r.URL.RawQuery)
-		if err != nil {
-			http.Error(w, "Sign-in failed: "+err.Error()+"\nReturn to modauth for details.", http.StatusBadRequest)
-		} else {
-			fmt.Fprintln(w, "Signed in. You can close this window and return to modauth.")
-		}
-		select {
-		case done <- result{tok, err}:
-		default:
-		}
-	})}
-	go srv.Serve(ln)
-	defer srv.Close()
-
+	lb.Serve(s.Complete)
 	if err := open(s.URL); err != nil {
 		return nil, fmt.Errorf("open the sign-in page: %w", err)
 	}
 	select {
-	case r := <-done:
-		return r.tok, r.err
+	case r := <-lb.Results():
+		return r.Token, r.Err
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait for the browser sign-in: %w", ctx.Err())
 	}

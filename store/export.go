@@ -4,33 +4,31 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
 
-// WriteExport writes a file the person asked for (an export, a saved
-// sheet) at path with mode 0600, never over an existing file: write fills
-// a temporary file in the same directory, which is synced and then linked
-// into place, so path is never seen half-written and a failed write
-// leaves nothing behind.
+// WriteExport writes a file a person exports or saves (instructions, a
+// script, a CSV) with mode 0600: write fills it. It writes a temporary
+// file in the same directory, syncs it and renames it over path, so a
+// crash or a failed write never leaves half a file, and an existing file
+// is replaced whole. An export may hold what only the admin should read,
+// hence 0600 whatever the umask.
 func WriteExport(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".modauth-export-*") // mode 0600
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp") // mode 0600
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
 	werr := write(tmp)
 	serr := tmp.Sync()
 	cerr := tmp.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
+		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	switch err := os.Link(tmp.Name(), path); {
-	case errors.Is(err, fs.ErrExist):
-		return fmt.Errorf("write %s: the file exists already: move it away or export again in a second", path)
-	case err != nil:
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	syncDir(dir)

@@ -5,51 +5,73 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
+	"runtime"
 	"testing"
 )
 
-func TestWriteExportIsPrivateWholeAndNeverOverwrites(t *testing.T) {
+func TestWriteExport(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "acme-users.csv")
-	write := func(text string) func(io.Writer) error {
-		return func(w io.Writer) error { _, err := io.WriteString(w, text); return err }
-	}
-	if err := WriteExport(path, write("key,name\n")); err != nil {
+	path := filepath.Join(dir, "acme-checklist.txt")
+	if err := os.WriteFile(path, []byte("an older export, longer than the new one\n"), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if err := WriteExport(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, "new\n")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != "new\n" {
+		t.Fatalf("read back %q, %v: want the new text only", got, err)
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %#o, want 0600", fi.Mode().Perm())
 	}
-	if b, _ := os.ReadFile(path); string(b) != "key,name\n" {
-		t.Errorf("content %q", b)
-	}
+	onlyFile(t, dir, "acme-checklist.txt")
+}
 
-	// A second export of the same name is refused; the first stays.
-	err = WriteExport(path, write("other\n"))
-	if err == nil || !strings.Contains(err.Error(), "exists already") {
-		t.Errorf("overwrite: %v", err)
+// A write that fails halfway leaves the file as it was and no temporary
+// file beside it.
+func TestWriteExportFailureKeepsTheOldFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "acme-users.csv")
+	if err := os.WriteFile(path, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(path); string(b) != "key,name\n" {
-		t.Errorf("overwritten: %q", b)
+	broken := errors.New("disk full")
+	err := WriteExport(path, func(w io.Writer) error {
+		io.WriteString(w, "half a fi")
+		return broken
+	})
+	if !errors.Is(err, broken) {
+		t.Fatalf("error %v, want the writer's", err)
 	}
+	if got, _ := os.ReadFile(path); string(got) != "old\n" {
+		t.Errorf("after a failed write the file holds %q", got)
+	}
+	onlyFile(t, dir, "acme-users.csv")
 
-	// A failed write leaves no file and no temporary file behind.
-	failed := filepath.Join(dir, "failed.csv")
-	boom := errors.New("boom")
-	if err := WriteExport(failed, func(w io.Writer) error { io.WriteString(w, "half"); return boom }); !errors.Is(err, boom) {
-		t.Errorf("failed write: %v", err)
+	if err := WriteExport(filepath.Join(dir, "no-such-dir", "x.txt"), func(io.Writer) error { return nil }); err == nil {
+		t.Error("writing into a missing directory succeeded")
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
+}
+
+func onlyFile(t *testing.T, dir, name string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != name {
 		var names []string
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		t.Errorf("files left: %v", names)
+		t.Errorf("directory holds %v, want only %s", names, name)
 	}
 }

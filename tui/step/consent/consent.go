@@ -1,10 +1,9 @@
 package consent
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"strings"
 
@@ -36,11 +35,9 @@ type Step struct {
 	// the same, so that discovery runs once.
 	cn *conn.Conn
 
-	// One sign-in at a time. seq tells its messages from those of an
-	// earlier, cancelled one.
-	seq     int
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// One sign-in at a time: messages of an earlier, cancelled one are
+	// dropped.
+	task    common.Task
 	working string // a request under way, shown with the spinner
 	target  string // the key of the user signing in
 
@@ -113,7 +110,8 @@ var consentKeys = struct {
 	Save:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
 }
 
-// Messages of the step. Each carries the seq of the sign-in it belongs to.
+// Messages of the step. Each carries the task id (seq) of the sign-in it
+// belongs to.
 type (
 	consentTickMsg   struct{ seq int }
 	consentDeviceMsg struct {
@@ -267,29 +265,28 @@ func (s *Step) entry(key string) (int, bool) {
 
 // endSession stops a sign-in under way: its poll, its listener.
 func (s *Step) endSession() {
-	s.seq++
-	if s.cancel != nil {
-		s.cancel()
-		s.cancel = nil
-	}
+	s.task.Stop()
 	if s.lb != nil {
 		s.lb.close()
 		s.lb = nil
 	}
-	s.ctx, s.dev, s.working, s.brErr, s.copied, s.opened = nil, nil, "", "", false, false
+	s.dev, s.working, s.brErr, s.copied, s.opened = nil, "", "", false, false
 	s.input.Reset()
 	s.input.Blur()
 }
 
 // export writes one block of instructions per user still to sign in, to a
-// text file beside the database.
-func (s *Step) export(c *common.Context) (string, int, error) {
+// text file where exports go. The text is made now; the file is written
+// by the command, whose consentExportedMsg tells how it went.
+func (s *Step) export(c *common.Context) tea.Cmd {
 	pending := s.pending()
 	if len(pending) == 0 {
-		return "", 0, nil
+		s.note = "Everyone has signed in: there are no instructions to export."
+		return nil
 	}
 	if c.DB == nil {
-		return "", 0, errors.New("no data directory to write the instructions to")
+		s.panel = "✗ no data directory to write the instructions to"
+		return nil
 	}
 	url := consentDeviceURL(c, s)
 	var b strings.Builder
@@ -308,11 +305,25 @@ func (s *Step) export(c *common.Context) (string, int, error) {
 		fmt.Fprintf(&b, "   picks another account, choose \"Use another account\".\n")
 		fmt.Fprintf(&b, "4. Accept the permissions the app asks for. You can close the page when it\n   says you are signed in.\n")
 	}
-	path := c.SavePath(c.Profile.ID + "-sign-in-instructions.txt")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		return "", 0, fmt.Errorf("write the sign-in instructions: %w", err)
+	path, text, n := c.SavePath(c.Profile.ID+"-sign-in-instructions.txt"), b.String(), len(pending)
+	return func() tea.Msg {
+		err := store.WriteExport(path, func(w io.Writer) error {
+			_, err := io.WriteString(w, text)
+			return err
+		})
+		if err != nil {
+			err = fmt.Errorf("write the sign-in instructions: %w", err)
+		}
+		return consentExportedMsg{path: path, users: n, err: err}
 	}
-	return path, len(pending), nil
+}
+
+// consentExportedMsg: the instructions for users many were written to
+// path, or err says why not.
+type consentExportedMsg struct {
+	path  string
+	users int
+	err   error
 }
 
 // View

@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -25,13 +23,9 @@ import (
 // session starts a new sign-in and returns its seq and context.
 func (s *Step) session(c *common.Context, working string) (int, context.Context) {
 	s.endSession()
-	parent := c.Ctx
-	if parent == nil {
-		parent = context.Background()
-	}
-	ctx, cancel := context.WithCancel(parent)
-	s.ctx, s.cancel, s.working, s.note, s.panel = ctx, cancel, working, "", ""
-	return s.seq, ctx
+	ctx, seq := s.task.Start(c.Ctx)
+	s.working, s.note, s.panel = working, "", ""
+	return seq, ctx
 }
 
 // conn is the profile's connection, made anew when the profile's cloud,
@@ -97,7 +91,7 @@ func consentTick(seq int) tea.Cmd {
 
 // deviceStarted shows the code and polls until the user signs in.
 func (s *Step) deviceStarted(c *common.Context, msg consentDeviceMsg) tea.Cmd {
-	if msg.seq != s.seq {
+	if !s.task.Current(msg.seq) {
 		return nil
 	}
 	s.working = ""
@@ -107,7 +101,7 @@ func (s *Step) deviceStarted(c *common.Context, msg consentDeviceMsg) tea.Cmd {
 		return nil
 	}
 	s.mode, s.dev = consentDevice, msg.dc
-	seq, ctx, fc, dc, user := s.seq, s.ctx, msg.fc, msg.dc, s.target
+	seq, ctx, fc, dc, user := s.task.ID(), s.task.Context(), msg.fc, msg.dc, s.target
 	poll := func() tea.Msg {
 		tok, err := fc.PollDeviceCode(ctx, dc)
 		return consentResultMsg{seq: seq, user: user, tok: tok, err: err}
@@ -118,25 +112,23 @@ func (s *Step) deviceStarted(c *common.Context, msg consentDeviceMsg) tea.Cmd {
 }
 
 // consentLoopback is a browser sign-in: the session whose link a person
-// opens anywhere, and a listener on 127.0.0.1 for when that browser runs on
-// this machine. Whichever completes first wins.
+// opens anywhere, and flows' listener on 127.0.0.1 (nil when none could
+// be opened) for when that browser runs on this machine. Whichever
+// completes first wins.
 type consentLoopback struct {
-	sess    *flows.AuthCodeSession
-	srv     *http.Server
-	results chan consentResultMsg
+	sess *flows.AuthCodeSession
+	lb   *flows.Loopback
 
 	mu       sync.Mutex
 	finished bool
 }
-
-var errConsentFinished = errors.New("this sign-in is already complete")
 
 // complete redeems a redirect once.
 func (l *consentLoopback) complete(ctx context.Context, redirected string) (*flows.Token, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.finished {
-		return nil, errConsentFinished
+		return nil, flows.ErrSignInComplete
 	}
 	tok, err := l.sess.Complete(ctx, redirected)
 	if err == nil {
@@ -146,31 +138,9 @@ func (l *consentLoopback) complete(ctx context.Context, redirected string) (*flo
 }
 
 func (l *consentLoopback) close() {
-	if l.srv != nil {
-		l.srv.Close()
+	if l.lb != nil {
+		l.lb.Close()
 	}
-}
-
-// listen serves the loopback redirect. A request of another sign-in (an
-// old tab, a favicon) is refused and the listener keeps waiting.
-func (l *consentLoopback) listen(ln net.Listener, user string) {
-	l.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, err := l.complete(r.Context(), "?"+r.URL.RawQuery)
-		switch {
-		case errors.Is(err, flows.ErrStateMismatch), errors.Is(err, errConsentFinished):
-			http.Error(w, "This address does not belong to the sign-in modauth is waiting for.", http.StatusBadRequest)
-			return
-		case err != nil:
-			http.Error(w, "Sign-in failed: "+common.FirstLine(err)+"\nReturn to modauth for what to do.", http.StatusBadRequest)
-		default:
-			fmt.Fprintln(w, "Signed in. You can close this window and return to modauth.")
-		}
-		select {
-		case l.results <- consentResultMsg{user: user, tok: tok, err: err, loopback: true}:
-		default:
-		}
-	})}
-	go l.srv.Serve(ln)
 }
 
 func (s *Step) startBrowser(c *common.Context, e consentEntry) tea.Cmd {
@@ -182,17 +152,17 @@ func (s *Step) startBrowser(c *common.Context, e consentEntry) tea.Cmd {
 	seq, ctx := s.session(c, "checking the sign-in page…")
 	s.target = e.user.Key
 	req := flows.AuthCodeRequest{RedirectURI: "http://localhost", Scopes: slices.Clone(c.Profile.Scopes), LoginHint: e.account(), Prompt: "select_account"}
-	open, user := c.OpenURL, e.user.Key
+	open := c.OpenURL
 	return func() tea.Msg {
 		fc, err := cn.Identity(ctx)
 		if err != nil {
 			return consentBrowserMsg{seq: seq, err: err}
 		}
-		// Entra ignores the port of http://localhost: a listener here gets
-		// the redirect when the browser runs on this machine.
-		ln, lnErr := net.Listen("tcp", "127.0.0.1:0")
+		// A listener here gets the redirect when the browser runs on this
+		// machine; without one the address is pasted.
+		ln, lnErr := flows.ListenLoopback()
 		if lnErr == nil {
-			req.RedirectURI = fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+			req.RedirectURI = ln.RedirectURI
 		}
 		sess, err := fc.StartAuthCode(req)
 		if err == nil {
@@ -204,9 +174,9 @@ func (s *Step) startBrowser(c *common.Context, e consentEntry) tea.Cmd {
 			}
 			return consentBrowserMsg{seq: seq, err: err}
 		}
-		lb := &consentLoopback{sess: sess, results: make(chan consentResultMsg, 1)}
+		lb := &consentLoopback{sess: sess, lb: ln}
 		if ln != nil {
-			lb.listen(ln, user)
+			ln.Serve(lb.complete)
 		}
 		opened := open != nil && open(sess.URL) == nil
 		return consentBrowserMsg{seq: seq, lb: lb, opened: opened}
@@ -214,7 +184,7 @@ func (s *Step) startBrowser(c *common.Context, e consentEntry) tea.Cmd {
 }
 
 func (s *Step) browserStarted(msg consentBrowserMsg) tea.Cmd {
-	if msg.seq != s.seq {
+	if !s.task.Current(msg.seq) {
 		if msg.lb != nil {
 			msg.lb.close()
 		}
@@ -232,15 +202,14 @@ func (s *Step) browserStarted(msg consentBrowserMsg) tea.Cmd {
 
 // waitLoopback waits for the listener's result; it ends with the session.
 func (s *Step) waitLoopback() tea.Cmd {
-	if s.lb == nil || s.lb.srv == nil {
+	if s.lb == nil || s.lb.lb == nil {
 		return nil
 	}
-	seq, ctx, results := s.seq, s.ctx, s.lb.results
+	seq, ctx, results, user := s.task.ID(), s.task.Context(), s.lb.lb.Results(), s.target
 	return func() tea.Msg {
 		select {
 		case r := <-results:
-			r.seq = seq
-			return r
+			return consentResultMsg{seq: seq, user: user, tok: r.Token, err: r.Err, loopback: true}
 		case <-ctx.Done():
 			return nil
 		}
@@ -256,7 +225,7 @@ func (s *Step) submitPaste(text string) tea.Cmd {
 		return nil
 	}
 	s.brErr, s.working = "", "redeeming the sign-in…"
-	seq, ctx, lb, user := s.seq, s.ctx, s.lb, s.target
+	seq, ctx, lb, user := s.task.ID(), s.task.Context(), s.lb, s.target
 	return func() tea.Msg {
 		tok, err := lb.complete(ctx, text)
 		return consentResultMsg{seq: seq, user: user, tok: tok, err: err, pasted: true}
@@ -266,7 +235,7 @@ func (s *Step) submitPaste(text string) tea.Cmd {
 // finish handles the end of a sign-in: refuse a wrong account, else store
 // the token first and then mark the user done.
 func (s *Step) finish(c *common.Context, msg consentResultMsg) tea.Cmd {
-	if msg.seq != s.seq {
+	if !s.task.Current(msg.seq) {
 		return nil
 	}
 	s.working = ""

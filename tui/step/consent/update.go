@@ -20,7 +20,7 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	case consentSkipMsg:
 		return s.skip(c)
 	case consentTickMsg:
-		if msg.seq == s.seq && s.mode == consentDevice {
+		if s.task.Current(msg.seq) && s.mode == consentDevice {
 			return false, consentTick(msg.seq)
 		}
 		return false, nil
@@ -30,8 +30,15 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		return false, s.browserStarted(msg)
 	case consentResultMsg:
 		return false, s.finish(c, msg)
+	case consentExportedMsg:
+		if msg.err != nil {
+			s.panel = "✗ " + common.FirstLine(msg.err)
+		} else {
+			s.note = fmt.Sprintf("✓ Wrote sign-in instructions for %d %s to\n%s", msg.users, consentPlural(msg.users, "user", "users"), msg.path)
+		}
+		return false, nil
 	case consentAdminMsg:
-		if msg.seq == s.seq {
+		if s.task.Current(msg.seq) {
 			s.working = ""
 			if msg.err != nil {
 				s.panel = consentProblem(msg.err, false)
@@ -122,15 +129,7 @@ func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		}
 		return false, s.startBrowser(c, s.entries[s.sel])
 	case key.Matches(k, consentKeys.Export):
-		path, n, err := s.export(c)
-		switch {
-		case err != nil:
-			s.panel = "✗ " + common.FirstLine(err)
-		case n == 0:
-			s.note = "Everyone has signed in: there are no instructions to export."
-		default:
-			s.note = fmt.Sprintf("✓ Wrote sign-in instructions for %d %s to\n%s", n, consentPlural(n, "user", "users"), path)
-		}
+		return false, s.export(c)
 	case key.Matches(k, consentKeys.Continue):
 		missing := s.pending()
 		if len(missing) == 0 {

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -17,6 +17,7 @@ import (
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
 )
 
@@ -31,8 +32,7 @@ type Step struct {
 	note   string
 	busy   bool
 	device *flows.DeviceCode
-	ctx    context.Context
-	cancel context.CancelFunc
+	task   common.Task // "register for me": esc cancels it
 }
 
 // registerTabs are the step's views; code is shown line for line, never
@@ -143,6 +143,7 @@ func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		s.device = msg.dc
 		return false, s.finishRegister(c, msg.fc, msg.dc)
 	case registeredMsg:
+		s.task.Stop()
 		s.busy, s.device = false, nil
 		if msg.err != nil {
 			return false, common.ErrCmd(msg.err)
@@ -166,12 +167,18 @@ func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 			s.note = "✓ The registration was complete already: nothing changed."
 		}
 		return false, nil
+	case savedMsg:
+		if msg.err != nil {
+			return false, common.ErrCmd(msg.err)
+		}
+		s.note = "Saved to " + msg.path
+		return false, nil
 	case tea.WindowSizeMsg:
 		s.show(c, s.tab)
 	case tea.KeyPressMsg:
 		if s.busy {
-			if key.Matches(msg, common.Keys.Back) && s.cancel != nil {
-				s.cancel()
+			if key.Matches(msg, common.Keys.Back) {
+				s.task.Stop()
 			}
 			return false, nil
 		}
@@ -196,22 +203,34 @@ func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	return false, cmd
 }
 
-// save writes the current view to a file where exports go.
+// save writes the current view to a file where exports go; savedMsg
+// tells how it went.
 func (s *Step) save(c *common.Context) tea.Cmd {
 	path := c.SavePath(c.Profile.ID + "-" + registerTabs[s.tab].file)
-	if err := os.WriteFile(path, []byte(s.texts[s.tab]), 0o600); err != nil {
-		return common.ErrCmd(fmt.Errorf("save %s: %w", registerTabs[s.tab].name, err))
+	name, text := registerTabs[s.tab].name, s.texts[s.tab]
+	return func() tea.Msg {
+		err := store.WriteExport(path, func(w io.Writer) error {
+			_, err := io.WriteString(w, text)
+			return err
+		})
+		if err != nil {
+			err = fmt.Errorf("save %s: %w", name, err)
+		}
+		return savedMsg{path: path, err: err}
 	}
-	s.note = "Saved to " + path
-	return nil
+}
+
+// savedMsg: a view was saved to path, or err says why not.
+type savedMsg struct {
+	path string
+	err  error
 }
 
 // register signs an admin in by device code and creates or completes
 // the registration.
 func (s *Step) register(c *common.Context) tea.Cmd {
 	s.busy, s.note = true, ""
-	ctx, cancel := context.WithCancel(c.Ctx)
-	s.ctx, s.cancel = ctx, cancel
+	ctx, _ := s.task.Start(c.Ctx)
 	return func() tea.Msg {
 		fc, dc, err := common.StartAdminSignIn(ctx, c, appreg.AdminPermissions)
 		if err != nil {
@@ -223,7 +242,7 @@ func (s *Step) register(c *common.Context) tea.Cmd {
 
 // finishRegister waits for the admin's sign-in, then registers.
 func (s *Step) finishRegister(c *common.Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
-	ctx, plan := s.ctx, s.plan
+	ctx, plan := s.task.Context(), s.plan
 	clientID, db, profileID := c.Profile.ClientID, c.DB, c.Profile.ID
 	return func() tea.Msg {
 		g, tenant, err := common.FinishAdminSignIn(ctx, c, fc, dc)

@@ -25,15 +25,10 @@ func (s *Step) startResolve(c *common.Context) tea.Cmd {
 	if c.DB == nil || c.Profile.ID == "" {
 		return common.ErrCmd(errors.New("no profile: go back to step 1"))
 	}
-	base := c.Ctx
-	if base == nil {
-		base = context.Background()
-	}
-	ctx, cancel := context.WithCancel(base)
-	s.run++
-	s.resolving, s.ctx, s.cancel, s.graph, s.next, s.pending = true, ctx, cancel, nil, 0, nil
+	ctx, run := s.run.Start(c.Ctx)
+	s.graph, s.next, s.pending = nil, 0, nil
 	s.admin, s.viaAdmin = c.AdminGraph, false
-	run, db, p, cn, admin := s.run, c.DB, c.Profile, c.Conn(c.Profile), c.AdminGraph
+	db, p, cn, admin := c.DB, c.Profile, c.Conn(c.Profile), c.AdminGraph
 	return func() tea.Msg {
 		g, viaAdmin, err := usersGraph(ctx, db, p, cn, admin)
 		return usersGraphMsg{run: run, graph: g, viaAdmin: viaAdmin, err: err}
@@ -53,7 +48,7 @@ func (s *Step) resolveNext(c *common.Context) tea.Cmd {
 		}
 		return nil
 	}
-	ctx, run, g, u := s.ctx, s.run, s.graph, s.users[s.next]
+	ctx, run, g, u := s.run.Context(), s.run.ID(), s.graph, s.users[s.next]
 	return func() tea.Msg {
 		ru, err := g.ResolveUser(ctx, u)
 		return usersResolvedMsg{run: run, user: ru, err: err}
@@ -73,16 +68,14 @@ func (s *Step) stop(c *common.Context, err error) tea.Cmd {
 }
 
 func (s *Step) halt() {
-	if s.cancel != nil {
-		s.cancel()
-	}
-	s.resolving, s.ctx, s.cancel, s.graph, s.admin, s.device = false, nil, nil, nil, nil, nil
+	s.run.Stop()
+	s.graph, s.admin, s.device = nil, nil, nil
 }
 
 // adminSignIn: the app may not look users up itself, so an admin
 // signs in to do it, within the same run.
 func (s *Step) adminSignIn(c *common.Context) tea.Cmd {
-	ctx, run := s.ctx, s.run
+	ctx, run := s.run.Context(), s.run.ID()
 	return func() tea.Msg {
 		fc, dc, err := common.StartAdminSignIn(ctx, c, usersAdminScopes)
 		return usersAdminCodeMsg{run: run, fc: fc, dc: dc, err: err}

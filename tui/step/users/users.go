@@ -1,13 +1,10 @@
 package users
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 
-	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 
@@ -33,18 +30,15 @@ type Step struct {
 	loading bool   // an import is reading its file
 	formErr string // what went wrong with the form's file, under the form
 
-	// A resolve run. Messages carry the run they belong to, so answers
-	// that arrive after esc stopped a run are dropped.
-	resolving bool
-	run       int
-	ctx       context.Context // the run's: esc cancels it
-	cancel    context.CancelFunc
-	graph     *exchange.Graph
-	admin     *exchange.Graph   // the admin's sign-in from step 2, if any
-	viaAdmin  bool              // graph is the admin's, not the app's
-	device    *flows.DeviceCode // an admin's sign-in the run waits for
-	next      int               // index of the user being resolved
-	pending   []store.User      // resolved, not yet saved
+	// A resolve run: esc stops it. Messages carry the run they belong to,
+	// so answers that arrive after that are dropped.
+	run      common.Task
+	graph    *exchange.Graph
+	admin    *exchange.Graph   // the admin's sign-in from step 2, if any
+	viaAdmin bool              // graph is the admin's, not the app's
+	device   *flows.DeviceCode // an admin's sign-in the run waits for
+	next     int               // index of the user being resolved
+	pending  []store.User      // resolved, not yet saved
 
 	note     string // what just happened or what to do, under the table
 	noteKind string // ok, warn, error
@@ -67,22 +61,6 @@ const (
 // usersSaveEvery is how many resolved users are saved in one write.
 const usersSaveEvery = 50
 
-var usersKeys = struct {
-	Import, Add, Edit, Delete, Resolve, Move key.Binding
-	SubmitImport, SubmitAdd, SubmitEdit      key.Binding
-}{
-	Import:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import")),
-	Add:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
-	Edit:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
-	Delete:  key.NewBinding(key.WithKeys("d", "delete"), key.WithHelp("d", "del")),
-	Resolve: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resolve")),
-	Move:    key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
-
-	SubmitImport: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "import")),
-	SubmitAdd:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next/add")),
-	SubmitEdit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
-}
-
 func New() *Step { return &Step{width: 80} }
 
 func (s *Step) ID() string    { return common.StepUsers }
@@ -91,7 +69,7 @@ func (s *Step) Title() string { return "users and UPNs" }
 // Busy is true while a resolve or an import runs, and while a form or a
 // question is open: then esc reaches the step, which closes the form
 // instead of leaving the step.
-func (s *Step) Busy() bool { return s.resolving || s.loading }
+func (s *Step) Busy() bool { return s.run.Running() || s.loading }
 
 // SetSize fits an open form between its title and its notes.
 func (s *Step) SetSize(c *common.Context) {
@@ -106,7 +84,7 @@ func (s *Step) Modal() bool { return s.mode != usersList }
 
 func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.width = c.Width
-	if s.resolving {
+	if s.run.Running() {
 		return nil
 	}
 	s.mode, s.form = usersList, nil
@@ -126,27 +104,6 @@ func (s *Step) load(c *common.Context) tea.Cmd {
 	s.users = users
 	s.cursor = min(s.cursor, max(len(users)-1, 0))
 	return nil
-}
-
-// Keys are the bindings that apply now, most useful first, as many as
-// the help bar has room for next to the frame's esc and ctrl+c.
-func (s *Step) Keys() help.KeyMap {
-	k := usersKeys
-	switch {
-	case s.mode == usersImport:
-		return common.KeyMap{k.SubmitImport}
-	case s.mode == usersAdd:
-		return common.KeyMap{k.SubmitAdd}
-	case s.mode == usersEdit:
-		return common.KeyMap{k.SubmitEdit}
-	case s.resolving:
-		return common.KeyMap{k.Move}
-	case len(s.users) == 0:
-		return common.KeyMap{k.Import, k.Add}
-	case s.ready():
-		return common.KeyMap{common.Keys.Next, k.Move, k.Edit, k.Delete, k.Resolve, k.Import, k.Add}
-	}
-	return common.KeyMap{k.Resolve, k.Edit, k.Delete, k.Move, k.Import, k.Add, common.Keys.Next}
 }
 
 // Messages of the step's long work.
@@ -190,7 +147,7 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	case usersRemoveMsg:
 		return false, s.remove(c, msg.key)
 	case usersGraphMsg:
-		if msg.run != s.run || !s.resolving {
+		if !s.run.Current(msg.run) {
 			return false, nil
 		}
 		var up *usersProblem
@@ -207,7 +164,7 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		}
 		return false, s.resolveNext(c)
 	case usersAdminCodeMsg:
-		if msg.run != s.run || !s.resolving {
+		if !s.run.Current(msg.run) {
 			return false, nil
 		}
 		if msg.err != nil {
@@ -215,13 +172,13 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 			return false, s.stop(c, msg.err)
 		}
 		s.device = msg.dc
-		ctx, run := s.ctx, s.run
+		ctx, run := s.run.Context(), s.run.ID()
 		return false, func() tea.Msg {
 			g, _, err := common.FinishAdminSignIn(ctx, c, msg.fc, msg.dc)
 			return usersGraphMsg{run: run, graph: g, viaAdmin: true, err: err}
 		}
 	case usersResolvedMsg:
-		if msg.run != s.run || !s.resolving {
+		if !s.run.Current(msg.run) {
 			return false, nil
 		}
 		if errors.Is(msg.err, exchange.ErrForbidden) && !s.viaAdmin {
@@ -258,88 +215,6 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		return false, cmd
 	}
 	return false, nil
-}
-
-func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
-	switch {
-	case s.loading:
-		return false, nil
-	case s.mode != usersList:
-		if key.Matches(k, common.Keys.Back) {
-			s.mode, s.form, s.formErr = usersList, nil, ""
-			return false, nil
-		}
-		s.formErr = ""
-		state, cmd := s.form.Update(k)
-		if state != huh.StateCompleted {
-			return false, cmd
-		}
-		return false, tea.Batch(cmd, s.submit(c))
-	}
-
-	if s.move(k) {
-		return false, nil
-	}
-	if s.resolving {
-		if key.Matches(k, common.Keys.Back) {
-			done := s.next
-			if err := s.flush(c); err != nil {
-				s.halt()
-				return false, common.ErrCmd(err)
-			}
-			s.halt()
-			s.setNote("warn", fmt.Sprintf("Stopped after %d of %d users: what was resolved is saved. Press r to start again.", done, len(s.users)))
-			return false, nil
-		}
-		return false, common.ErrCmd(errors.New("resolving users: wait for it, or press esc to stop"))
-	}
-
-	switch {
-	case key.Matches(k, common.Keys.Next):
-		return s.continueIfReady()
-	case key.Matches(k, usersKeys.Import):
-		s.clearNote()
-		s.v = usersValues{}
-		s.open(c, usersImport)
-	case key.Matches(k, usersKeys.Add):
-		s.clearNote()
-		s.v = usersValues{}
-		s.open(c, usersAdd)
-	case key.Matches(k, usersKeys.Edit):
-		u, ok := s.selected()
-		if !ok {
-			return false, common.ErrCmd(errors.New("no user to edit: press i to import users or a to add one"))
-		}
-		s.clearNote()
-		s.v = usersValues{account: u.Account}
-		s.open(c, usersEdit)
-	case key.Matches(k, usersKeys.Delete):
-		if _, ok := s.selected(); !ok {
-			return false, common.ErrCmd(errors.New("no user to remove"))
-		}
-		s.clearNote()
-		u, _ := s.selected()
-		return false, common.AskCmd(fmt.Sprintf("Remove %s (%s) with their token and sync state from this profile?", u.Key, u.Account), "Remove", "Keep",
-			func() tea.Msg { return usersRemoveMsg{key: u.Key} })
-	case key.Matches(k, usersKeys.Resolve):
-		s.clearNote()
-		return false, s.startResolve(c)
-	}
-	return false, nil
-}
-
-// move handles the cursor keys; it reports whether k was one.
-func (s *Step) move(k tea.KeyPressMsg) bool {
-	var ok bool
-	s.cursor, ok = common.MoveCursor(k, s.cursor, len(s.users), s.rows())
-	return ok
-}
-
-func (s *Step) selected() (store.User, bool) {
-	if s.cursor < 0 || s.cursor >= len(s.users) {
-		return store.User{}, false
-	}
-	return s.users[s.cursor], true
 }
 
 func (s *Step) setNote(kind, text string) { s.note, s.noteKind = text, kind }

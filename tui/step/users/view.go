@@ -97,7 +97,7 @@ func (s *Step) View(c *common.Context) string {
 	top = append(top, "")
 
 	var bottom []string
-	if s.resolving {
+	if s.run.Running() {
 		if s.graph == nil {
 			bottom = append(bottom, "resolving: getting an app-only token from Entra ID…")
 		} else {

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"time"
@@ -24,8 +23,7 @@ type Step struct {
 	loadErr error
 	cursor  int
 
-	run     int // which run results belong to; older ones are dropped
-	cancel  context.CancelFunc
+	run     common.Task    // results of an older run are dropped
 	results []verifyResult // one per protocol, in the profile's order
 	pending int
 	ran     bool // results are for the current user
@@ -132,12 +130,8 @@ func (s *Step) Init(c *common.Context) tea.Cmd {
 
 // stop abandons a run under way: its results are dropped when they come.
 func (s *Step) stop() {
-	s.run++
+	s.run.Stop()
 	s.pending = 0
-	if s.cancel != nil {
-		s.cancel()
-		s.cancel = nil
-	}
 }
 
 // verifyTestable: delegated users must have signed in; app-only and
@@ -186,7 +180,7 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		}
 		return false, nil
 	case verifyResultMsg:
-		if msg.run != s.run || s.pending == 0 {
+		if !s.run.Current(msg.run) || s.pending == 0 {
 			return false, nil
 		}
 		for i := range s.results {
@@ -197,9 +191,8 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 				break
 			}
 		}
-		if s.pending == 0 && s.cancel != nil {
-			s.cancel()
-			s.cancel = nil
+		if s.pending == 0 {
+			s.run.Stop()
 		}
 		return false, nil
 	case tea.KeyPressMsg:
@@ -278,17 +271,11 @@ func (s *Step) start(c *common.Context) tea.Cmd {
 		return nil
 	}
 	s.stop()
-	base := c.Ctx
-	if base == nil {
-		base = context.Background()
-	}
-	ctx, cancel := context.WithTimeout(base, verifyTimeout)
-	s.cancel = cancel
+	ctx, run := s.run.StartTimeout(c.Ctx, verifyTimeout)
 	p := c.Profile
 	cn, u := c.Conn(p), s.users[s.cursor]
 	s.results, s.ran, s.showPS, s.offset = nil, true, false, 0
 	var cmds []tea.Cmd
-	run := s.run
 	for _, proto := range p.Protocols {
 		if slices.ContainsFunc(s.results, func(r verifyResult) bool { return r.proto == proto }) {
 			continue
