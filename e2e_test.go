@@ -150,12 +150,12 @@ func TestWizardEndToEnd(t *testing.T) {
 	tm.keys("a")
 	tm.waitFor("Exchange account")
 	tm.keys("AV", "Enter", "Anna de Vries", "Enter", "anna.devries@contoso.com", "Enter")
-	tm.waitFor("anna.devries@contoso.com")
+	tm.waitFor("Added AV") // the form is closed: the next keys are the list's
 	// Bram is known to the product by his mail address; his UPN differs.
 	tm.keys("a")
 	tm.waitFor("Exchange account")
 	tm.keys("BJ", "Enter", "Bram Janssen", "Enter", "bram.janssen@contoso.com", "Enter")
-	tm.waitFor("bram.janssen@contoso.com")
+	tm.waitFor("Added BJ")
 	tm.keys("r")
 	tm.waitFor("bjanssen@contoso.onmicrosoft.com")
 	tm.keys("Enter")
