@@ -58,7 +58,7 @@ func (c *Conn) EWS(u store.User) (*exchange.EWS, *exchange.Impersonation) {
 	switch {
 	case c.prof.OnPremises:
 		cs, _ := c.Secret() // its password; none stored fails at the server
-		x.Username, x.Password = c.prof.ServiceAccount, cs.Value
+		x.Username, x.Password, x.HTTP = c.prof.ServiceAccount, cs.Value, c.onPremHTTP()
 		return x, imp
 	case c.prof.Model == store.AppOnly:
 		x.Token = func(ctx context.Context) (store.Secret, error) { return c.AppToken(ctx, aud) }

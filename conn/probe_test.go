@@ -2,6 +2,7 @@ package conn_test
 
 import (
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/internal/testkit"
+	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
 
@@ -187,5 +189,75 @@ func TestProbeAppAccessPolicy(t *testing.T) {
 	}
 	if !strings.Contains(r.Fix, "ApplicationAccessPolicy") || strings.Contains(r.Fix, "Grant admin consent") {
 		t.Errorf("fix %q", r.Fix)
+	}
+}
+
+// TestCheckServerOnPremises: the service account's sign-in to an
+// on-premises EWS is checked before any user, by NTLM where offered; a
+// wrong password says so without the password; an untrusted certificate
+// gives its fingerprint, and trusting exactly that fingerprint works.
+func TestCheckServerOnPremises(t *testing.T) {
+	pre, _ := appreg.PresetByID("allsolutions-onprem")
+	sim := m365sim.Start(t, m365sim.Options{TLS: true})
+	f := &fixture{t: t, sim: sim, db: testkit.Store(t, sim)}
+	p := f.presetProfile(pre)
+	p.ServiceAccount = `CONTOSO\svc-crm`
+	if err := f.db.PutProfile(p); err != nil {
+		t.Fatal(err)
+	}
+	const pw = "Winter2026!"
+	if err := f.db.SetClientSecret(pid, store.ClientSecret{Value: pw}); err != nil {
+		t.Fatal(err)
+	}
+	sim.EnableOnPremEWS(p.ServiceAccount, pw, true)
+	sim.EWSOnPremAuth(false, true) // Windows authentication only
+	if chk := conn.New(p, f.deps()).CheckServer(testkit.Ctx(t)); !chk.OK {
+		t.Fatalf("ntlm: %+v", chk)
+	}
+	sim.EnableOnPremEWS(p.ServiceAccount, "Spring2027!", true)
+	chk := conn.New(p, f.deps()).CheckServer(testkit.Ctx(t))
+	if chk.OK || !strings.Contains(chk.Fix, "password") || strings.Contains(chk.Message+chk.Fix, pw) {
+		t.Errorf("wrong password: %+v", chk)
+	}
+	sim.EnableOnPremEWS(p.ServiceAccount, pw, true)
+
+	// A machine that does not know the server's certificate.
+	d := f.deps()
+	d.HTTP = &http.Client{}
+	chk = conn.New(p, d).CheckServer(testkit.Ctx(t))
+	if chk.OK || len(chk.Fingerprint) != 64 || !strings.Contains(chk.Fix, "fingerprint") {
+		t.Fatalf("untrusted: %+v", chk)
+	}
+	p.Hosts.TrustedCert = chk.Fingerprint
+	if chk := conn.New(p, d).CheckServer(testkit.Ctx(t)); !chk.OK {
+		t.Errorf("trusted by fingerprint: %+v", chk)
+	}
+	p.Hosts.TrustedCert = strings.Repeat("ab", 32)
+	if chk := conn.New(p, d).CheckServer(testkit.Ctx(t)); chk.OK {
+		t.Error("another fingerprint trusted the certificate")
+	}
+}
+
+// TestFindEWS: Autodiscover gives the EWS URL of a mailbox with the
+// service account's credentials.
+func TestFindEWS(t *testing.T) {
+	pre, _ := appreg.PresetByID("allsolutions-onprem")
+	f := newFixture(t)
+	p := f.presetProfile(pre)
+	p.ServiceAccount = `CONTOSO\svc-crm`
+	p.Hosts.Autodiscover = f.sim.URL + "/autodiscover/autodiscover.xml"
+	if err := f.db.PutProfile(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetClientSecret(pid, store.ClientSecret{Value: "Winter2026!"}); err != nil {
+		t.Fatal(err)
+	}
+	f.sim.EnableOnPremEWS(p.ServiceAccount, "Winter2026!", true)
+	u, err := conn.New(p, f.deps()).FindEWS(testkit.Ctx(t), anna)
+	if err != nil || u != f.sim.URL+"/EWS/Exchange.asmx" {
+		t.Errorf("%q %v", u, err)
+	}
+	if _, err := conn.New(p, f.deps()).FindEWS(testkit.Ctx(t), "nobody@contoso.com"); !errors.Is(err, exchange.ErrAutodiscover) {
+		t.Errorf("unknown address: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -369,5 +370,40 @@ func TestEWSForbidden(t *testing.T) {
 			t.Errorf("%s: %v, fix %q", tt.name, err, fixOf(err))
 		}
 		notNetwork(t, err)
+	}
+}
+
+// TestAutodiscover: the EWS URL is read from a POX answer with either
+// namespace spelling; a redirectAddr is followed; an unknown address and a
+// redirect to http are errors that say what was tried.
+func TestAutodiscover(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		head := `<?xml version="1.0"?><Autodiscover xmlns="https://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="https://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">`
+		switch {
+		case strings.Contains(string(raw), "old@contoso.com"):
+			fmt.Fprint(w, head+`<Account><Action>redirectAddr</Action><RedirectAddr>anna@contoso.com</RedirectAddr></Account></Response></Autodiscover>`)
+		case strings.Contains(string(raw), "plain@contoso.com"):
+			fmt.Fprint(w, head+`<Account><Action>redirectUrl</Action><RedirectUrl>http://mail.contoso.com/autodiscover/autodiscover.xml</RedirectUrl></Account></Response></Autodiscover>`)
+		case strings.Contains(string(raw), "anna@contoso.com"):
+			fmt.Fprint(w, head+`<Account><Action>settings</Action><Protocol><Type>EXPR</Type><ASUrl>https://mail.contoso.com/EWS/Exchange.asmx</ASUrl></Protocol></Account></Response></Autodiscover>`)
+		default:
+			fmt.Fprint(w, head+`<Error><ErrorCode>500</ErrorCode><Message>The email address can't be found.</Message></Error></Response></Autodiscover>`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	ad := Autodiscover{HTTP: srv.Client(), URLs: []string{srv.URL + "/autodiscover/autodiscover.xml"}, Username: `CONTOSO\svc`, Password: store.Secret(testPassword), Auth: AuthBasic}
+	for _, email := range []string{"anna@contoso.com", "old@contoso.com"} {
+		if u, err := ad.EWSURL(context.Background(), email); err != nil || u != "https://mail.contoso.com/EWS/Exchange.asmx" {
+			t.Errorf("%s: %q %v", email, u, err)
+		}
+	}
+	for email, want := range map[string]string{"nobody@contoso.com": "can't be found", "plain@contoso.com": "not followed"} {
+		_, err := ad.EWSURL(context.Background(), email)
+		if !errors.Is(err, ErrAutodiscover) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), testPassword) {
+			t.Errorf("%s: %v", email, err)
+		}
 	}
 }

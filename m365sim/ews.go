@@ -107,6 +107,7 @@ func (s *Sim) EWSServerBusy(n int, backoff time.Duration) {
 func (s *Sim) ewsRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("/EWS/Exchange.asmx", s.serveEWS)
 	mux.HandleFunc("GET /owa/auth/logon.aspx", s.handleOWALogon)
+	mux.HandleFunc("POST /autodiscover/autodiscover.xml", s.serveAutodiscover)
 }
 
 // ewsCaller is who an EWS request comes from.

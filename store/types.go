@@ -51,6 +51,13 @@ type Hosts struct {
 	IMAP         string `json:"imap,omitempty"` // host:port
 	POP          string `json:"pop,omitempty"`  // host:port
 	SMTP         string `json:"smtp,omitempty"` // host:port
+	// Autodiscover is where on-premises Autodiscover is asked instead of
+	// the addresses the mailbox's domain gives (a known server, the demo).
+	Autodiscover string `json:"autodiscover,omitempty"`
+	// TrustedCert is the SHA-256 fingerprint (hex) of the one certificate
+	// an on-premises server may present although this machine does not
+	// trust it: opted into for that certificate alone, never "skip verify".
+	TrustedCert string `json:"trustedCert,omitempty"`
 }
 
 // DefaultHosts are the public-cloud endpoints.
@@ -86,6 +93,8 @@ func (h Hosts) WithDefaults() Hosts {
 		IMAP:             cmp.Or(h.IMAP, d.IMAP),
 		POP:              cmp.Or(h.POP, d.POP),
 		SMTP:             cmp.Or(h.SMTP, d.SMTP),
+		Autodiscover:     h.Autodiscover,
+		TrustedCert:      h.TrustedCert,
 	}
 }
 
