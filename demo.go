@@ -92,8 +92,12 @@ func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 	if err != nil {
 		return fmt.Errorf("start the simulated mail servers: %w", err)
 	}
+	// The simulator is an Exchange Server on-premises too, for the
+	// on-premises presets: its service account is shown on that step.
+	sim.EnableOnPremEWS(`CONTOSO\svc-exchange`, "Demo-2026!", true)
+	sim.EWSOnPremAuth(true, true)
 	hosts := store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx",
-		IMAP: mail.IMAP, POP: mail.POP, SMTP: mail.SMTP}
+		IMAP: mail.IMAP, POP: mail.POP, SMTP: mail.SMTP, Autodiscover: sim.URL + "/autodiscover/autodiscover.xml"}
 	topts := tui.Options{Hosts: hosts, HTTPClient: sim.HTTPClient(), MailTLS: mail.TLS, Demo: fmt.Sprintf("%s, client %s", sim.URL, sim.App.ClientID)}
 	// The store and the interface keep the simulated tenant's time, so a
 	// token's expiry means the same to both sides.

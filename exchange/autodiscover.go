@@ -37,6 +37,9 @@ type Autodiscover struct {
 // ErrAutodiscover means no Autodiscover address answered with an EWS URL.
 var ErrAutodiscover = errors.New("autodiscover found no ews url")
 
+// ErrRefused means a server refused the service account or its password.
+var ErrRefused = errors.New("the service account or its password was refused")
+
 // autodiscoverHops bounds the redirects one lookup follows.
 const autodiscoverHops = 10
 
@@ -52,8 +55,10 @@ func (a Autodiscover) EWSURL(ctx context.Context, email string) (string, error) 
 			}
 			urls = []string{"https://" + domain + "/autodiscover/autodiscover.xml", "https://autodiscover." + domain + "/autodiscover/autodiscover.xml"}
 		}
-		res, ok := a.first(ctx, urls, email, &tried)
+		res, refused, ok := a.first(ctx, urls, email, &tried)
 		switch {
+		case !ok && refused:
+			return "", fmt.Errorf("%w for %s: %w: %s", ErrAutodiscover, email, ErrRefused, strings.Join(tried, "; "))
 		case !ok:
 			return "", fmt.Errorf("%w for %s: %s", ErrAutodiscover, email, strings.Join(tried, "; "))
 		case res.ewsURL != "":
@@ -71,16 +76,17 @@ func (a Autodiscover) EWSURL(ctx context.Context, email string) (string, error) 
 }
 
 // first asks each address in turn and returns the first answer; what the
-// others said goes to tried.
-func (a Autodiscover) first(ctx context.Context, urls []string, email string, tried *[]string) (autodiscoverResult, bool) {
+// others said goes to tried, and refused says one refused the account.
+func (a Autodiscover) first(ctx context.Context, urls []string, email string, tried *[]string) (res autodiscoverResult, refused, ok bool) {
 	for _, u := range urls {
 		res, err := a.ask(ctx, u, email)
 		if err == nil {
-			return res, true
+			return res, false, true
 		}
+		refused = refused || errors.Is(err, ErrRefused)
 		*tried = append(*tried, err.Error())
 	}
-	return autodiscoverResult{}, false
+	return autodiscoverResult{}, refused, false
 }
 
 // autodiscoverResult is what one answer says.
@@ -131,7 +137,10 @@ func (a Autodiscover) ask(ctx context.Context, u, email string) (autodiscoverRes
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return autodiscoverResult{}, fmt.Errorf("%s: http 401: %w", host(u), ErrRefused)
+	case resp.StatusCode != http.StatusOK:
 		return autodiscoverResult{}, fmt.Errorf("%s: http %d", host(u), resp.StatusCode)
 	}
 	var ans autodiscoverAnswer

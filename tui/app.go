@@ -214,7 +214,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.help.ShowAll = !m.help.ShowAll
 			return m, nil
 		case key.Matches(msg, common.Keys.Back) && m.screen == screenWizard && m.wiz.at > 0 && !m.wiz.current().Busy() && !isModal(m.wiz.current()):
-			m.wiz.at--
+			m.wiz.at, _ = m.wiz.prev(m.c.Profile)
 			return m, m.enter()
 		}
 	}
@@ -235,11 +235,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if err := m.wiz.saveProgress(m.c, s); err != nil {
 		return m, tea.Batch(cmd, common.ErrCmd(err))
 	}
-	if m.wiz.at == len(m.wiz.steps)-1 {
+	next, ok := m.wiz.next(m.c.Profile)
+	if !ok {
 		m.finished = true
 		return m, cmd
 	}
-	m.wiz.at++
+	m.wiz.at = next
 	return m, tea.Batch(cmd, m.enter())
 }
 

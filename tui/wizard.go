@@ -3,12 +3,15 @@ package tui
 import (
 	"fmt"
 
+	"github.com/modauth/modauth/store"
+
 	"github.com/modauth/modauth/tui/step/consent"
 	"github.com/modauth/modauth/tui/step/users"
 
 	"github.com/modauth/modauth/tui/step/ids"
 	"github.com/modauth/modauth/tui/step/profile"
 	"github.com/modauth/modauth/tui/step/register"
+	"github.com/modauth/modauth/tui/step/server"
 	"github.com/modauth/modauth/tui/step/verify"
 
 	"github.com/modauth/modauth/tui/common"
@@ -47,13 +50,17 @@ func newWizard(c *common.Context) *wizard {
 		profile.New(c),
 		register.New(),
 		ids.New(c),
+		server.New(c),
 		users.New(),
 		consent.New(),
 		verify.New(),
 	}}
 	for i, s := range w.steps {
 		if s.ID() == c.Profile.WizardStep {
-			w.at = min(i+1, len(w.steps)-1)
+			w.at = i
+			if n, ok := w.next(c.Profile); ok {
+				w.at = n
+			}
 		}
 	}
 	return w
@@ -61,8 +68,37 @@ func newWizard(c *common.Context) *wizard {
 
 func (w *wizard) current() common.Step { return w.steps[w.at] }
 
+// next is the position of the next step that belongs to p, if any.
+func (w *wizard) next(p store.Profile) (int, bool) {
+	for i := w.at + 1; i < len(w.steps); i++ {
+		if common.Applies(w.steps[i], p) {
+			return i, true
+		}
+	}
+	return w.at, false
+}
+
+// prev is the position of the step before that belongs to p, if any.
+func (w *wizard) prev(p store.Profile) (int, bool) {
+	for i := w.at - 1; i >= 0; i-- {
+		if common.Applies(w.steps[i], p) {
+			return i, true
+		}
+	}
+	return w.at, false
+}
+
 func (w *wizard) header(c *common.Context) string {
-	return fmt.Sprintf("%s  %s", c.Styles.Title.Render("modauth setup"), c.Styles.Step.Render(fmt.Sprintf("step %d of %d · %s", w.at+1, len(w.steps), w.current().Title())))
+	n, at := 0, 0
+	for i, s := range w.steps {
+		if common.Applies(s, c.Profile) || i == w.at {
+			n++
+			if i <= w.at {
+				at = n
+			}
+		}
+	}
+	return fmt.Sprintf("%s  %s", c.Styles.Title.Render("modauth setup"), c.Styles.Step.Render(fmt.Sprintf("step %d of %d · %s", at, n, w.current().Title())))
 }
 
 // saveProgress records that step s is complete.

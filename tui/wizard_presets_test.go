@@ -35,6 +35,14 @@ func registerByHand(t *testing.T, h *harness) (*m365sim.App, m365sim.PasswordCre
 // would, and leaves the wizard at the register step.
 func profileFor(t *testing.T, h *harness, preset string) {
 	t.Helper()
+	fillProfile(h, preset)
+	if h.step() != common.StepRegister {
+		t.Fatalf("%s: still on %s:\n%s", preset, h.step(), h.screen())
+	}
+}
+
+// fillProfile fills the profile step for a preset as a person would.
+func fillProfile(h *harness, preset string) {
 	at := slices.IndexFunc(appreg.Presets(), func(p appreg.Preset) bool { return p.ID == preset })
 	h.keys("Acme<enter><enter>" + strings.Repeat("<right>", at) + "<enter>")
 	if strings.Contains(h.screen(), "Product address") {
@@ -42,9 +50,6 @@ func profileFor(t *testing.T, h *harness, preset string) {
 	}
 	for range 4 { // model, protocols, exchange, cloud
 		h.keys("<enter>")
-	}
-	if h.step() != common.StepRegister {
-		t.Fatalf("%s: still on %s:\n%s", preset, h.step(), h.screen())
 	}
 }
 
@@ -161,4 +166,58 @@ func TestIDsStepEscCancelsACheck(t *testing.T) {
 	h.wait = 3 * time.Second
 	h.keys("<up><enter>")
 	h.sees("✓ tenant " + h.sim.Tenant.ID + " found")
+}
+
+// TestWizardOnPremises: an Exchange Server profile (AllSolutions 004) has
+// a path of its own, without Entra: the server step finds the EWS URL by
+// Autodiscover and signs the service account in by NTLM, the users step
+// opens each mailbox through impersonation, the test passes; a wrong
+// password and an unknown address each say what to do.
+func TestWizardOnPremises(t *testing.T) {
+	h := newHarness(t)
+	h.sim.EnableOnPremEWS(`CONTOSO\svc-exchange`, "Winter2026!", true)
+	h.sim.EWSOnPremAuth(false, true) // Windows authentication only
+	p := h.m.c.Options.Hosts
+	p.Autodiscover = h.sim.URL + "/autodiscover/autodiscover.xml"
+	h.m.c.Options.Hosts = p
+	fillProfile(h, "allsolutions-onprem")
+	if h.step() != common.StepServer {
+		t.Fatalf("on-premises went to %s:\n%s", h.step(), h.screen())
+	}
+	h.sees("step 2 of 4", "Exchange server")
+	h.fits()
+	// A wrong password first: the server says so, the password is not shown.
+	h.keys("<ctrl+u><enter>anna.devries@contoso.com<enter>")
+	h.keys(`CONTOSO\svc-exchange<enter>Summer2025!<enter>`)
+	h.sees("✗", "password")
+	h.lacks("Summer2025!")
+	h.keys("e<down><down><down>")
+	for range len("Summer2025!") {
+		h.keys("<backspace>")
+	}
+	h.keys("Winter2026!<enter>")
+	h.sees("✓ Autodiscover found "+h.sim.URL+"/EWS/Exchange.asmx", `✓ CONTOSO\svc-exchange signed in`)
+	h.fits()
+	h.keys("<enter>")
+	if h.step() != common.StepUsers {
+		t.Fatalf("after the server: %s", h.step())
+	}
+	h.keys("a")
+	h.keys("AV<enter>Anna de Vries<enter>anna.devries@contoso.com<enter>")
+	h.keys("a")
+	h.keys("XX<enter>Nobody<enter>nobody@contoso.com<enter>")
+	h.keys("r")
+	h.sees("1 ok", "No mailbox on the Exchange server has this address")
+	h.keys("d")
+	h.keys("y")
+	h.keys("<enter>")
+	if h.step() != common.StepVerify {
+		t.Fatalf("after the users: %s\n%s", h.step(), h.screen())
+	}
+	h.keys("t")
+	h.sees("✓ EWS", "(impersonation)")
+	cs, err := h.db.ClientSecret(h.m.c.Profile.ID)
+	if err != nil || cs.Value.Reveal() != "Winter2026!" {
+		t.Errorf("the password is not sealed in the store: %v", err)
+	}
 }

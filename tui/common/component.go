@@ -3,6 +3,7 @@ package common
 import (
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+	"github.com/modauth/modauth/store"
 )
 
 // Component is a part of the frame: it is sized by the frame, draws a
@@ -30,4 +31,17 @@ type Step interface {
 	Update(c *Context, msg tea.Msg) (done bool, cmd tea.Cmd)
 	// Busy reports long work under way: Esc and quitting wait or ask.
 	Busy() bool
+}
+
+// Applier is a step that belongs to some profiles only: an on-premises
+// profile has no app registration, IDs or consent, an online one no server
+// step. A step without the method belongs to every profile.
+type Applier interface {
+	Applies(p store.Profile) bool
+}
+
+// Applies reports whether step s belongs to profile p.
+func Applies(s Step, p store.Profile) bool {
+	a, ok := s.(Applier)
+	return !ok || a.Applies(p)
 }

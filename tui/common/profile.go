@@ -19,6 +19,7 @@ const (
 	StepProfile  = "profile"
 	StepRegister = "register"
 	StepIDs      = "ids"
+	StepServer   = "server"
 	StepUsers    = "users"
 	StepConsent  = "consent"
 	StepVerify   = "verify"

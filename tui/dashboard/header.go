@@ -115,6 +115,9 @@ func (d *Model) Header(c *common.Context) string {
 // a secret.
 func (d *Model) secretText(now time.Time) (string, bool) {
 	p := d.profile
+	if p.OnPremises {
+		return "", false // a service account's password, not a client secret
+	}
 	if p.SecretExpiry.IsZero() {
 		if p.SecretHint == "" && p.SecretKeyID == "" {
 			return "", false

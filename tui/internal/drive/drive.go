@@ -90,6 +90,7 @@ var named = map[string]tea.KeyPressMsg{
 	"end":       {Code: tea.KeyEnd},
 	"backspace": {Code: tea.KeyBackspace},
 	"ctrl+c":    {Code: 'c', Mod: tea.ModCtrl},
+	"ctrl+u":    {Code: 'u', Mod: tea.ModCtrl},
 	"f1":        {Code: tea.KeyF1},
 }
 

@@ -387,3 +387,6 @@ func (s *Step) Selected() string {
 
 // AdminConsentURL is the admin consent link an app-only profile shows.
 func (s *Step) AdminConsentURL() string { return s.adminURL }
+
+// Applies: Exchange Server on-premises has no Entra step.
+func (s *Step) Applies(p store.Profile) bool { return !p.OnPremises }

@@ -291,3 +291,6 @@ func (s *Step) OpenForm() *common.Form {
 	}
 	return s.form
 }
+
+// Applies: Exchange Server on-premises has no Entra step.
+func (s *Step) Applies(p store.Profile) bool { return !p.OnPremises }

@@ -288,3 +288,6 @@ func (s *Step) SetSize(*common.Context) {}
 
 // Device is the device code of the admin sign-in under way, if any.
 func (s *Step) Device() *flows.DeviceCode { return s.device }
+
+// Applies: Exchange Server on-premises has no Entra step.
+func (s *Step) Applies(p store.Profile) bool { return !p.OnPremises }

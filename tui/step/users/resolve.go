@@ -28,6 +28,9 @@ func (s *Step) startResolve(c *common.Context) tea.Cmd {
 	ctx, run := s.run.Start(c.Ctx)
 	s.graph, s.next, s.pending = nil, 0, nil
 	s.admin, s.viaAdmin = c.AdminGraph, false
+	if c.Profile.OnPremises {
+		return s.resolveNext(c) // no Entra: each mailbox is opened instead
+	}
 	db, p, cn, admin := c.DB, c.Profile, c.Conn(c.Profile), c.AdminGraph
 	return func() tea.Msg {
 		g, viaAdmin, err := usersGraph(ctx, db, p, cn, admin)
@@ -49,6 +52,13 @@ func (s *Step) resolveNext(c *common.Context) tea.Cmd {
 		return nil
 	}
 	ctx, run, g, u := s.run.Context(), s.run.ID(), s.graph, s.users[s.next]
+	if c.Profile.OnPremises {
+		cn := c.Conn(c.Profile)
+		return func() tea.Msg {
+			ru, err := resolveOnPrem(ctx, cn, u)
+			return usersResolvedMsg{run: run, user: ru, err: err}
+		}
+	}
 	return func() tea.Msg {
 		ru, err := g.ResolveUser(ctx, u)
 		return usersResolvedMsg{run: run, user: ru, err: err}
@@ -173,3 +183,21 @@ func usersExplain(p store.Profile, viaAdmin bool, err error) (slot, fix string) 
 }
 
 // The view.
+
+// resolveOnPrem checks a user of an on-premises profile by opening their
+// calendar through the service account's impersonation: the account as
+// entered is the address Exchange knows, or no mailbox has it. A refused
+// impersonation is no fault of the user's: it stops the run with its fix.
+func resolveOnPrem(ctx context.Context, cn *conn.Conn, u store.User) (store.User, error) {
+	r := cn.Probe(ctx, u, store.EWS)
+	u.ResolvedBy = "on-premises EWS"
+	switch {
+	case r.OK:
+		u.UPN, u.PrimarySMTP, u.Mapping = u.Account, u.Account, store.MappingOK
+		return u, nil
+	case errors.Is(r.Err, exchange.ErrNotFound):
+		u.Mapping = store.MappingNotFound
+		return u, nil
+	}
+	return u, fmt.Errorf("open the mailbox of %s: %s: %s", u.Account, r.Message, r.Fix)
+}

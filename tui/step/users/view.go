@@ -30,17 +30,24 @@ func usersFix(u store.User, preset string) string {
 	if strings.HasPrefix(preset, "allsolutions") {
 		where = "in the product (e.g. MGEBRU)"
 	}
+	onPrem := u.ResolvedBy == "on-premises EWS"
 	switch u.Mapping {
 	case store.MappingOK:
+		if onPrem {
+			return "OK: the service account opened this mailbox."
+		}
 		return fmt.Sprintf("OK: the account is the UPN; primary address %s.", usersOr(u.PrimarySMTP, u.UPN))
+	case store.MappingNotFound:
+		if onPrem {
+			return "No mailbox on the Exchange server has this address: correct the Exchange account " + where + " or press e to edit it."
+		}
+		return "No Entra user has this address: correct the Exchange account " + where + " or press e to edit it."
 	case store.MappingMismatch:
 		how := "Found by alias"
 		if u.ResolvedBy == exchange.ByMail {
 			how = "Found by mail address"
 		}
 		return fmt.Sprintf("%s: the product should use the UPN %s (or keep it: modauth uses the UPN and primary address).", how, u.UPN)
-	case store.MappingNotFound:
-		return "No Entra user has this address: correct the Exchange account " + where + " or press e to edit it."
 	case store.MappingDisabled:
 		return fmt.Sprintf("The Entra account %s is disabled: enable it in Entra ID and press r, or press d if the user left.", u.UPN)
 	case store.MappingNoMailbox:
@@ -90,7 +97,11 @@ func (s *Step) View(c *common.Context) string {
 	}
 	st := c.Styles
 	w := c.Width
-	top := []string{st.Bold.Render("Map each product user to their Entra ID account (UPN)")}
+	title := "Map each product user to their Entra ID account (UPN)"
+	if c.Profile.OnPremises {
+		title = "Map each product user to their mailbox on the Exchange server"
+	}
+	top := []string{st.Bold.Render(title)}
 	if len(s.users) > 0 {
 		top = append(top, "") // the summary, once the rows are known
 	}

@@ -53,8 +53,12 @@ func (s *Step) region(c *common.Context) (lines []string, at int) {
 		if len(names) == 0 {
 			return []string{st.Warn.Render("The profile has no protocols to test: choose them in step 1.")}, -1
 		}
-		return strings.Split(common.Wrap("Tests "+strings.Join(names, ", ")+" of "+c.Profile.ID+" with this user's access, as the sync will: a token, then one "+
-			"real request per protocol. Nothing is changed in the mailbox.", c.Width-2), "\n"), -1
+		how := "a token, then one real request per protocol"
+		if c.Profile.OnPremises {
+			how = "the service account opens this user's mailbox"
+		}
+		return strings.Split(common.Wrap("Tests "+strings.Join(names, ", ")+" of "+c.Profile.ID+" with this user's access, as the sync will: "+how+
+			". Nothing is changed in the mailbox.", c.Width-2), "\n"), -1
 	}
 	indent := strings.Repeat(" ", verifyResultIndent)
 	width := max(c.Width-verifyResultIndent-1, 20)
