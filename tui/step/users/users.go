@@ -77,6 +77,7 @@ func (s *Step) SetSize(c *common.Context) {
 	if s.form != nil {
 		s.form.SetSize(c.Width, c.BodyHeight()-6)
 	}
+	s.layout(c)
 }
 
 // Modal: a form or question is open, and esc closes it.
@@ -88,7 +89,9 @@ func (s *Step) Init(c *common.Context) tea.Cmd {
 		return nil
 	}
 	s.mode, s.form = usersList, nil
-	return s.load(c)
+	cmd := s.load(c)
+	s.layout(c)
+	return cmd
 }
 
 // load reads the profile's users from the store.
@@ -139,6 +142,12 @@ type (
 )
 
 func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
+	done, cmd := s.update(c, msg)
+	s.layout(c) // what changed may move the cursor's row or the table's room
+	return done, cmd
+}
+
+func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		s.width = msg.Width

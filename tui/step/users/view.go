@@ -87,27 +87,20 @@ func (s *Step) summaryText() string {
 // rows is how many table rows the last frame had room for.
 func (s *Step) rows() int { return s.lastRows }
 
-func (s *Step) View(c *common.Context) string {
-	s.width = c.Width
-	if s.form != nil && s.mode != usersList {
-		return s.formView(c)
-	}
-	if s.device != nil {
-		return common.AdminCodeView(c, s.device, "look the users up in Entra ID: the app may not read users itself", "a user who may read users, e.g. Global Reader or User Administrator")
-	}
+// frameLines are the lines above and below the table.
+func (s *Step) frameLines(c *common.Context) (top, bottom []string) {
 	st := c.Styles
 	w := c.Width
 	title := "Map each product user to their Entra ID account (UPN)"
 	if c.Profile.OnPremises {
 		title = "Map each product user to their mailbox on the Exchange server"
 	}
-	top := []string{st.Bold.Render(title)}
+	top = []string{st.Bold.Render(title)}
 	if len(s.users) > 0 {
 		top = append(top, "") // the summary, once the rows are known
 	}
 	top = append(top, "")
 
-	var bottom []string
 	if s.run.Running() {
 		if s.graph == nil {
 			bottom = append(bottom, "resolving: getting an app-only token from Entra ID…")
@@ -139,19 +132,22 @@ func (s *Step) View(c *common.Context) string {
 		}
 	}
 
-	h := c.BodyHeight()
-	if len(s.users) == 0 {
-		empty := common.WrapLines(st.Faint, "No users yet. Press i to import the product's user export (a CSV file with a header naming the key, name and Exchange account columns) or a to add a user by hand.", w, 4)
-		out := append(append(top, empty...), "")
-		return strings.Join(usersClip(append(out, bottom...), h), "\n")
-	}
+	return top, bottom
+}
 
-	const minRows = 3
-	room := h - len(top) - 1 - 1 // header and the blank line under the table
-	if len(bottom) > room-minRows {
-		bottom = usersClip(bottom, max(room-minRows, 0))
+// usersMinRows is the least of the table that stays on screen.
+const usersMinRows = 3
+
+// layout works out how many table rows there is room for and keeps the
+// cursor's row in view. It runs after every change and resize, so that
+// View only draws.
+func (s *Step) layout(c *common.Context) {
+	if len(s.users) == 0 {
+		return
 	}
-	rows := max(min(room-len(bottom), len(s.users)), 1)
+	top, bottom := s.frameLines(c)
+	room := c.BodyHeight() - len(top) - 1 - 1
+	rows := max(min(room-min(len(bottom), max(room-usersMinRows, 0)), len(s.users)), 1)
 	s.lastRows = rows
 	if s.cursor < s.offset {
 		s.offset = s.cursor
@@ -160,6 +156,29 @@ func (s *Step) View(c *common.Context) string {
 		s.offset = s.cursor - rows + 1
 	}
 	s.offset = max(min(s.offset, len(s.users)-rows), 0)
+}
+
+func (s *Step) View(c *common.Context) string {
+	if s.form != nil && s.mode != usersList {
+		return s.formView(c)
+	}
+	if s.device != nil {
+		return common.AdminCodeView(c, s.device, "look the users up in Entra ID: the app may not read users itself", "a user who may read users, e.g. Global Reader or User Administrator")
+	}
+	st, w := c.Styles, c.Width
+	top, bottom := s.frameLines(c)
+	h := c.BodyHeight()
+	if len(s.users) == 0 {
+		empty := common.WrapLines(st.Faint, "No users yet. Press i to import the product's user export (a CSV file with a header naming the key, name and Exchange account columns) or a to add a user by hand.", w, 4)
+		out := append(append(top, empty...), "")
+		return strings.Join(usersClip(append(out, bottom...), h), "\n")
+	}
+
+	room := h - len(top) - 1 - 1 // header and the blank line under the table
+	if len(bottom) > room-usersMinRows {
+		bottom = usersClip(bottom, max(room-usersMinRows, 0))
+	}
+	rows := max(min(s.lastRows, len(s.users)), 1)
 	top[1] = s.summaryLine(st)
 
 	kw, aw, uw := usersColumns(w)
