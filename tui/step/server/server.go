@@ -67,12 +67,13 @@ func (s *Step) Modal() bool { return s.check == nil }
 func (s *Step) build(c *common.Context) {
 	s.form = common.NewForm(c,
 		huh.NewInput().Title("EWS URL").Value(&s.v.ews).
-			Description("https://mail.contoso.com/EWS/Exchange.asmx, or empty: Autodiscover").
+			Placeholder("https://mail.contoso.com/EWS/Exchange.asmx").
+			Description("Empty: Autodiscover finds it from a mailbox").
 			Validate(validURL),
 		huh.NewInput().Title("A mailbox's address").Value(&s.v.email).
 			Description("Any user's e-mail address, for Autodiscover"),
 		huh.NewInput().Title("Service account").Value(&s.v.account).
-			Description(`DOMAIN\user or user@domain, with the ApplicationImpersonation role`).
+			Description(`DOMAIN\user or user@domain; ApplicationImpersonation`).
 			Validate(common.Required("the service account")),
 		huh.NewInput().Title("Password").Value(&s.v.password).EchoMode(huh.EchoModePassword).
 			Description("Sealed in the database, never shown").
