@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/store"
@@ -102,7 +103,12 @@ func (s *Step) Title() string     { return "IDs and secret" }
 func (s *Step) Keys() help.KeyMap { return s.form.Keys() }
 
 // SetSize gives the form the body below the heading.
-func (s *Step) SetSize(c *common.Context) { s.form.SetSize(c.Width, c.BodyHeight()-2) }
+func (s *Step) SetSize(c *common.Context) {
+	s.form.SetSize(c.Width, c.BodyHeight()-1-lipgloss.Height(common.Wrap(idsHeading, c.Width-1)))
+}
+
+// idsHeading says what the step asks.
+const idsHeading = "Enter the IDs from the app registration. Each is checked as you go."
 
 func (s *Step) Busy() bool {
 	for _, ch := range s.checks {
@@ -249,11 +255,11 @@ func (s *Step) save(c *common.Context) error {
 }
 
 func (s *Step) View(c *common.Context) string {
-	heading := "Enter the IDs from the app registration. Each is checked as you go."
+	heading := idsHeading
 	if s.submitting && s.Busy() {
 		heading = "Waiting for the checks to finish…"
 	}
-	return c.Styles.Bold.Render(heading) + "\n\n" + s.form.View()
+	return c.Styles.Bold.Render(common.Wrap(heading, c.Width-1)) + "\n\n" + s.form.View()
 }
 
 // FieldErr is what is wrong with the focused field, or else what a
