@@ -261,3 +261,32 @@ func TestFindEWS(t *testing.T) {
 		t.Errorf("unknown address: %v", err)
 	}
 }
+
+// TestSendTestAndScopeProof (moveIT app-only): after a yes, a test message
+// goes from the mailbox to itself; a mailbox outside the app's scope is
+// refused, which is the pass, and where the scope does not hold the
+// result says how to narrow it.
+func TestSendTestAndScopeProof(t *testing.T) {
+	pre, _ := appreg.PresetByID("moveit-app-only")
+	f, cn, u := prepare(t, pre.ID)
+	if !cn.Sends() {
+		t.Fatal("moveIT's plan sends")
+	}
+	if r := cn.SendTest(testkit.Ctx(t), u); !r.OK || !strings.Contains(r.Tried, "202") {
+		t.Fatalf("send test: %+v", r)
+	}
+	if sent := f.sim.Sent(); len(sent) != 1 || sent[0].From != u.PrimarySMTP || sent[0].To != u.PrimarySMTP {
+		t.Fatalf("sent %+v", sent)
+	}
+	claire := f.sim.Tenant.User("claire.dubois@contoso.com").Mail
+	if r := cn.ScopeProof(testkit.Ctx(t), claire); r.OK || !strings.Contains(r.Fix, "New-ManagementScope") {
+		t.Errorf("no scope at all: %+v", r)
+	}
+	f.sim.RestrictAppAccess(cn.Profile().ClientID, f.sim.Tenant.User(anna))
+	if r := cn.ScopeProof(testkit.Ctx(t), claire); !r.OK || !strings.Contains(r.Tried, "refused, as it should be") {
+		t.Errorf("scoped: %+v", r)
+	}
+	if n := len(f.sim.Sent()); n != 2 {
+		t.Errorf("%d messages: only the unscoped proof may have sent one", n)
+	}
+}

@@ -1,7 +1,11 @@
 package m365sim
 
 import (
+	"cmp"
+	"encoding/json"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,24 +29,26 @@ type mailboxRoute struct {
 	pattern     string   // below /v1.0/, with {placeholders}
 	app, scopes []string // roles an app-only token needs one of; scopes a delegated one
 	handle      func(*Sim, *mailboxReq) (int, any, *graphError)
+	method      string // "" is GET
 }
 
 var mailboxRoutes = []*mailboxRoute{
+	{pattern: "users/{user}/sendMail", app: []string{"Mail.Send"}, scopes: []string{"Mail.Send"}, handle: (*Sim).sendMail, method: http.MethodPost},
 	{"users/{user}/mailboxSettings",
 		[]string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}, []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"},
-		(*Sim).getMailboxSettings},
+		(*Sim).getMailboxSettings, ""},
 	{"users/{user}/calendarView/delta",
 		[]string{"Calendars.Read", "Calendars.ReadWrite"}, []string{"Calendars.Read", "Calendars.ReadWrite"},
-		func(s *Sim, x *mailboxReq) (int, any, *graphError) { return s.delta(x, FolderCalendar) }},
+		func(s *Sim, x *mailboxReq) (int, any, *graphError) { return s.delta(x, FolderCalendar) }, ""},
 	{"users/{user}/contactFolders/{folder}/contacts/delta",
 		[]string{"Contacts.Read", "Contacts.ReadWrite"}, []string{"Contacts.Read", "Contacts.ReadWrite"},
-		func(s *Sim, x *mailboxReq) (int, any, *graphError) { return s.delta(x, FolderContacts) }},
+		func(s *Sim, x *mailboxReq) (int, any, *graphError) { return s.delta(x, FolderContacts) }, ""},
 	{"users/{user}/todo/lists",
 		[]string{"Tasks.Read.All", "Tasks.ReadWrite.All"}, []string{"Tasks.Read", "Tasks.ReadWrite"},
-		(*Sim).listTaskLists},
+		(*Sim).listTaskLists, ""},
 	{"users/{user}/todo/lists/{list}/tasks/delta",
 		[]string{"Tasks.Read.All", "Tasks.ReadWrite.All"}, []string{"Tasks.Read", "Tasks.ReadWrite"},
-		func(s *Sim, x *mailboxReq) (int, any, *graphError) { return s.delta(x, FolderTasks) }},
+		func(s *Sim, x *mailboxReq) (int, any, *graphError) { return s.delta(x, FolderTasks) }, ""},
 }
 
 // matchMailboxRoute finds the route of a /v1.0/ path; literal segments
@@ -162,7 +168,7 @@ func (s *Sim) admitMailbox(r *http.Request, rt *mailboxRoute, params map[string]
 	if e != nil {
 		return nil, latency, e
 	}
-	if r.Method != http.MethodGet {
+	if r.Method != cmp.Or(rt.method, http.MethodGet) {
 		return nil, latency, gerr(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 	}
 	need := rt.scopes
@@ -173,6 +179,9 @@ func (s *Sim) admitMailbox(r *http.Request, rt *mailboxRoute, params map[string]
 		return nil, latency, errAccessDenied()
 	}
 	u := c.tenant.lookupUser(params["user"])
+	if u == nil { // the mail API takes a mailbox's address too (reference §6.2)
+		u = c.tenant.userByAddress(params["user"])
+	}
 	switch {
 	case u == nil:
 		return nil, latency, gerr(http.StatusNotFound, "ErrorInvalidUser", "The requested user '%s' is invalid.", params["user"])
@@ -190,6 +199,36 @@ func (s *Sim) admitMailbox(r *http.Request, rt *mailboxRoute, params map[string]
 		return nil, latency, e
 	}
 	return &mailboxReq{r: r, c: c, u: u, params: params}, latency, nil
+}
+
+// sendMail takes a message for the mailbox, as Graph's sendMail does: 202
+// and no body. The simulator sends nothing; it keeps what was sent, for
+// tests (Sent).
+func (s *Sim) sendMail(x *mailboxReq) (int, any, *graphError) {
+	var req struct {
+		Message struct {
+			Subject      string
+			ToRecipients []struct{ EmailAddress struct{ Address string } }
+		}
+		SaveToSentItems *bool
+	}
+	if err := json.NewDecoder(io.LimitReader(x.r.Body, 1<<20)).Decode(&req); err != nil || len(req.Message.ToRecipients) == 0 {
+		return 0, nil, gerr(http.StatusBadRequest, "ErrorInvalidRecipients", "At least one recipient is not valid.")
+	}
+	s.sentMu.Lock()
+	defer s.sentMu.Unlock()
+	s.sent = append(s.sent, SentMail{From: x.u.Mail, To: req.Message.ToRecipients[0].EmailAddress.Address, Subject: req.Message.Subject, AppID: x.c.appID})
+	return http.StatusAccepted, nil, nil
+}
+
+// SentMail is a message the simulator's sendMail took.
+type SentMail struct{ From, To, Subject, AppID string }
+
+// Sent is every message sendMail took, in order.
+func (s *Sim) Sent() []SentMail {
+	s.sentMu.Lock()
+	defer s.sentMu.Unlock()
+	return slices.Clone(s.sent)
 }
 
 func (s *Sim) getMailboxSettings(x *mailboxReq) (int, any, *graphError) {

@@ -77,6 +77,9 @@ type Sim struct {
 
 	mail mailState // mailboxes and EWS settings, under a lock of their own
 
+	sentMu sync.Mutex
+	sent   []SentMail // what sendMail took
+
 	mailOnce sync.Once // the IMAP, POP and SMTP servers start on first use
 	mailSrv  *MailServers
 	mailErr  error

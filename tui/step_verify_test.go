@@ -16,7 +16,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
@@ -438,5 +441,57 @@ func TestVerifyConsentMissing(t *testing.T) {
 	h.keys("t")
 	h.sees("✗ Graph")
 	h.verifySees("aadsts65001", "admin consent")
+	h.fits()
+}
+
+// TestVerifySendTestAndScopeProof (moveIT app-only, Mail.Send only): after
+// a passing test the consultant may send a real test message, after a
+// question, and prove the app's scope with a mailbox outside it: refused
+// is the pass; reached is a failure with the PowerShell that narrows it.
+func TestVerifySendTestAndScopeProof(t *testing.T) {
+	h := newHarness(t)
+	pre, _ := appreg.PresetByID("moveit-app-only")
+	p := testkit.Profile(t, h.sim, pre)
+	plan, err := conn.Plan(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, sec := testkit.RegisterPlan(h.sim, plan)
+	p.TenantID, p.ClientID, p.WizardStep, p.Hosts = h.sim.Tenant.ID, app.ClientID, common.StepConsent, h.options().Hosts
+	if err := h.db.PutProfile(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.SetClientSecret(p.ID, store.ClientSecret{Value: store.Secret(sec.Value), KeyID: sec.KeyID, Expiry: sec.End}); err != nil {
+		t.Fatal(err)
+	}
+	su := h.sim.Tenant.User(verifyAnna)
+	if err := h.db.PutUsers(p.ID, store.User{Key: "AV", Name: "Anna de Vries", Account: verifyAnna, UPN: verifyAnna, ObjectID: su.ObjectID, PrimarySMTP: su.Mail, Mapping: store.MappingOK}); err != nil {
+		t.Fatal(err)
+	}
+	h.verifyOpen()
+	h.keys("<enter>")
+	h.sees("✓ Graph", "s test mail", "o scope proof")
+	if n := len(h.sim.Sent()); n != 0 {
+		t.Fatalf("%d messages sent by the test itself", n)
+	}
+	h.keys("s")
+	h.sees("Send a test message from " + su.Mail + " to itself?")
+	h.keys("y")
+	h.sees("✓ Send")
+	if sent := h.sim.Sent(); len(sent) != 1 || sent[0].To != su.Mail {
+		t.Fatalf("sent %+v", sent)
+	}
+	claire := h.sim.Tenant.User("claire.dubois@contoso.com").Mail
+	h.keys("o")
+	h.sees("A mailbox the app must not reach")
+	h.fits()
+	h.keys(claire + "<enter>")
+	h.sees("✗ Scope")
+	h.verifySees("New-ManagementScope")
+	h.sim.RestrictAppAccess(app.ClientID, su)
+	h.keys("o")
+	h.keys(claire + "<enter>")
+	h.sees("✓ Scope")
+	h.verifySees("refused, as it should be")
 	h.fits()
 }

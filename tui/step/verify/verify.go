@@ -8,7 +8,9 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
 
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
 )
@@ -31,7 +33,21 @@ type Step struct {
 	showPS bool
 	offset int // scroll of the results
 	note   string
+
+	// The mailbox outside the app's scope, asked for the scope proof.
+	form    *common.Form
+	outside string
+	// What the profile offers after a passing run: a test message, and
+	// for an app the proof of its scope.
+	sends, appOnly bool
 }
+
+// The extra tests a person asks for after a passing run, shown as lines
+// of their own.
+const (
+	protoSend  store.Protocol = "send"
+	protoScope store.Protocol = "scope"
+)
 
 // verifyResult is the outcome of one protocol's test.
 type verifyResult struct {
@@ -60,8 +76,10 @@ type verifyResultMsg struct {
 const verifyTimeout = 60 * time.Second
 
 var verifyKeys = struct {
-	Test, Finish, Anyway, Rerun, User, PS, Copy, Scroll key.Binding
+	Test, Finish, Anyway, Rerun, User, PS, Copy, Scroll, Send, Scope key.Binding
 }{
+	Send:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "send a test mail")),
+	Scope:  key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "prove the scope")),
 	Test:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t/enter", "test")),
 	Finish: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "finish")),
 	Anyway: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue anyway")),
@@ -84,8 +102,10 @@ func (s *Step) Keys() help.KeyMap {
 		return common.KeyMap{verifyKeys.Scroll}
 	case !s.ran:
 		return common.KeyMap{verifyKeys.Test, verifyKeys.User}
+	case s.form != nil:
+		return s.form.Keys()
 	case s.Failed() == 0:
-		return common.KeyMap{verifyKeys.Finish, verifyKeys.Rerun, verifyKeys.User, verifyKeys.Scroll}
+		return append(common.KeyMap{verifyKeys.Finish}, append(s.extraKeys(), verifyKeys.Rerun, verifyKeys.User, verifyKeys.Scroll)...)
 	}
 	k := common.KeyMap{verifyKeys.Rerun}
 	if s.hasPS() {
@@ -111,7 +131,8 @@ func (s *Step) hasPS() bool {
 func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.stop()
 	s.results, s.ran, s.showPS, s.offset, s.note = nil, false, false, 0, ""
-	s.loaded, s.loadErr = false, nil
+	s.loaded, s.loadErr, s.form = false, nil, nil
+	s.sends, s.appOnly = c.Conn(c.Profile).Sends(), c.Profile.Model == store.AppOnly
 	db, p := c.DB, c.Profile
 	return func() tea.Msg {
 		if db == nil || p.ID == "" {
@@ -195,8 +216,16 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 			s.run.Stop()
 		}
 		return false, nil
+	case sendMsg:
+		return false, s.extra(c, protoSend, "")
 	case tea.KeyPressMsg:
+		if s.form != nil {
+			return s.formKey(c, msg)
+		}
 		return s.key(c, msg)
+	}
+	if s.form != nil {
+		return s.formUpdate(c, msg)
 	}
 	return false, nil
 }
@@ -228,6 +257,17 @@ func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		}
 		s.cursor = (s.cursor + d) % len(s.users)
 		s.results, s.ran, s.showPS, s.offset = nil, false, false, 0
+		return false, nil
+	case key.Matches(k, verifyKeys.Send) && s.canSend():
+		u := s.users[s.cursor]
+		return false, common.AskCmd("Send a test message from "+conn.Mailbox(u)+" to itself? Graph has no dry run: only a real message proves Mail.Send works.",
+			"Send", "Don't", func() tea.Msg { return sendMsg{} })
+	case key.Matches(k, verifyKeys.Scope) && s.canSend() && c.Profile.Model == store.AppOnly:
+		s.outside = ""
+		s.form = common.NewForm(c, huh.NewInput().Title("A mailbox the app must not reach").Value(&s.outside).
+			Description("Outside the product's: the test sends as it and expects a refusal").
+			Validate(common.Required("a mailbox's address")))
+		s.form.SetSize(c.Width, c.BodyHeight()-4)
 		return false, nil
 	case key.Matches(k, verifyKeys.Test), key.Matches(k, verifyKeys.Rerun):
 		return false, s.start(c)
@@ -295,7 +335,7 @@ func (s *Step) start(c *common.Context) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-var verifyNames = map[store.Protocol]string{store.Graph: "Graph", store.EWS: "EWS", store.IMAP: "IMAP", store.POP: "POP", store.SMTP: "SMTP"}
+var verifyNames = map[store.Protocol]string{store.Graph: "Graph", store.EWS: "EWS", store.IMAP: "IMAP", store.POP: "POP", store.SMTP: "SMTP", protoSend: "Send", protoScope: "Scope"}
 
 // The screen: a head (what, and the user), the results, scrollable, and a
 // status line.

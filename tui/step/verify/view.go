@@ -103,6 +103,10 @@ func (s *Step) region(c *common.Context) (lines []string, at int) {
 
 func (s *Step) View(c *common.Context) string {
 	st := c.Styles
+	if s.form != nil {
+		return st.Bold.Render(common.Wrap("Prove the app's scope: modauth sends as a mailbox outside the product's, from it to itself, and expects Exchange to refuse.", c.Width-1)) +
+			"\n\n" + s.form.View()
+	}
 	var b strings.Builder
 	switch {
 	case !s.loaded:
@@ -165,7 +169,14 @@ func (s *Step) View(c *common.Context) string {
 		if n == 1 {
 			works = "✓ " + verifyName(s.results[0].proto) + " works."
 		}
-		b.WriteString(st.OK.Render(works + " enter finishes the setup."))
+		msg := works + " enter finishes the setup."
+		switch {
+		case s.sends && s.appOnly:
+			msg = works + " enter finishes · s test mail · o scope proof"
+		case s.sends:
+			msg = works + " enter finishes · s sends a test mail"
+		}
+		b.WriteString(st.OK.Render(msg))
 	default:
 		msg := fmt.Sprintf("✗ %d of %d failed. r tests again; enter continues anyway.", failed, n)
 		if s.hasPS() && !s.showPS {
