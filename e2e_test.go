@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -30,11 +31,8 @@ func newTerm(t *testing.T, args ...string) *term {
 		t.Skip("tmux is not installed: run .ci/run or apt-get install tmux")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "modauth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	tm := &term{t: t, socket: fmt.Sprintf("modauth-e2e-%d", os.Getpid())}
+	bin := buildOnce(t)
+	tm := &term{t: t, socket: fmt.Sprintf("modauth-e2e-%d-%s", os.Getpid(), regexp.MustCompile(`\W+`).ReplaceAllString(t.Name(), "-"))}
 	cmd := strings.Join(append([]string{bin}, args...), " ") + " 2>" + filepath.Join(dir, "stderr")
 	tm.tmux("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", "env", "TERM=xterm-256color", "MODAUTH_DATA_DIR="+dir, "sh", "-c", cmd)
 	t.Cleanup(func() {
@@ -44,6 +42,31 @@ func newTerm(t *testing.T, args ...string) *term {
 		exec.Command("tmux", "-L", tm.socket, "kill-server").Run()
 	})
 	return tm
+}
+
+// built is the binary the end-to-end tests share: built once per run.
+var built struct {
+	sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+func buildOnce(t *testing.T) string {
+	t.Helper()
+	built.Do(func() {
+		dir, err := os.MkdirTemp("", "modauth-e2e-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.path = filepath.Join(dir, "modauth")
+		built.out, built.err = exec.Command("go", "build", "-o", built.path, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("build: %v\n%s", built.err, built.out)
+	}
+	return built.path
 }
 
 func (tm *term) tmux(args ...string) string {
@@ -81,7 +104,7 @@ func (tm *term) keys(keys ...string) {
 	tm.t.Helper()
 	for _, k := range keys {
 		switch k {
-		case "Enter", "Escape", "Right", "Left", "Up", "Down", "Space", "Tab", "BSpace", "C-c":
+		case "Enter", "Escape", "Right", "Left", "Up", "Down", "Space", "Tab", "BSpace", "C-c", "C-u":
 			tm.tmux("send-keys", "-t", "e2e", k)
 		default:
 			tm.tmux("send-keys", "-t", "e2e", "-l", k)

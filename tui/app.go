@@ -371,8 +371,8 @@ func (m *Model) finishedView() string {
 	st := m.c.Styles
 	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verify.Step); ok && v.Failed() > 0 {
 		return st.Warn.Render("! Setup of "+m.c.Profile.ID+" is saved, but the connection test did not pass.") + "\n\n" +
-			"Apply the fixes shown, then run modauth again and test once more.\n\n" +
-			st.Faint.Render("Press any key to leave.")
+			"Apply the fixes shown, then test once more from the dashboard or the next\nrun of modauth; the dashboard shows what each user's sync meets meanwhile.\n\n" +
+			st.Faint.Render("enter: dashboard · any other key: leave")
 	}
 	return st.OK.Render("✓ Setup of "+m.c.Profile.ID+" is complete.") + "\n\n" +
 		"The connection is verified and stored. Press enter to open the dashboard,\n" +
