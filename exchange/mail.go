@@ -84,6 +84,9 @@ type MailError struct {
 // Error returns one line; Fix is kept apart, as in flows.Error.
 func (e *MailError) Error() string {
 	msg := fmt.Sprintf("%s %s: %s: %v", e.Protocol, e.Addr, e.Stage, e.Err)
+	if strings.HasPrefix(e.Err.Error(), e.Stage+": ") { // crypto/tls says "tls: …" itself
+		msg = fmt.Sprintf("%s %s: %v", e.Protocol, e.Addr, e.Err)
+	}
 	if e.Reply != "" {
 		msg += fmt.Sprintf(" (server said %q)", e.Reply)
 	}

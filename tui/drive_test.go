@@ -56,6 +56,7 @@ func (h *harness) options() common.Options {
 		DB:          h.db,
 		Hosts:       testkit.Hosts(h.sim),
 		HTTPClient:  h.sim.HTTPClient(),
+		MailTLS:     testkit.Deps(h.db, h.sim).MailTLS, // the simulator's IMAP, POP and SMTP
 		Now:         h.sim.Clock.Now,
 		Sleep:       testkit.Sleep(h.sim),
 		OpenURL:     func(string) error { return common.ErrNoBrowser },

@@ -15,7 +15,6 @@ import (
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
-	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
 )
 
@@ -76,9 +75,7 @@ func (h *harness) approveAdmin(upn string) {
 // from the checklist, as a consultant does who registers the app in the
 // portal: the IDs typed, a user added and resolved, signed in where the
 // model has sign-ins, and the connection test run, which passes with the
-// plan's permissions. It ends on a saved setup, verified or (for the mail
-// protocols, which the simulator cannot serve yet) after "continue
-// anyway".
+// plan's permissions. It ends on a saved, verified setup.
 func TestWizardByHandForEachPreset(t *testing.T) {
 	for _, pre := range appreg.Presets() {
 		if pre.Scenario.OnPremises {
@@ -123,19 +120,11 @@ func TestWizardByHandForEachPreset(t *testing.T) {
 			}
 			h.keys("t")
 			if !strings.Contains(h.screen(), "enter finishes") {
-				// IMAP, POP and SMTP go to Exchange Online's hosts until the
-				// simulator serves them: only those may fail here.
-				if slices.ContainsFunc(pre.Scenario.Protocols, func(p store.Protocol) bool { return p == store.IMAP || p == store.POP || p == store.SMTP }) {
-					t.Logf("%s: the connection test did not pass on the simulator:\n%s", pre.ID, h.screen())
-				} else {
-					t.Fatalf("%s: the connection test did not pass on the simulator:\n%s", pre.ID, h.screen())
-				}
-				h.keys("<enter>")
-				h.sees("Continue anyway?")
-				h.keys("y")
-			} else {
-				h.keys("<enter>")
+				// The simulator serves every protocol, IMAP, POP and SMTP
+				// included: the plan's permissions must pass.
+				t.Fatalf("%s: the connection test did not pass on the simulator:\n%s", pre.ID, h.screen())
 			}
+			h.keys("<enter>")
 			if !h.m.finished {
 				t.Fatalf("not finished:\n%s", h.screen())
 			}
