@@ -86,7 +86,7 @@ func (tm *term) screen() string {
 // waitFor waits until the screen shows text, and returns the screen.
 func (tm *term) waitFor(text string) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(20 * time.Second) // real time: how long the program may take to draw, not a "now" it decides on
+	deadline := time.Now().Add(45 * time.Second) // real time: how long the program may take to draw on a loaded machine, not a "now" it decides on
 	for {
 		s := tm.screen()
 		if strings.Contains(s, text) {

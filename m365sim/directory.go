@@ -12,6 +12,9 @@ type Tenant struct {
 	Apps    []*App
 	Users   []*User
 
+	// noUserConsent: users may not consent to apps (Entra > Enterprise
+	// applications > Consent and permissions): only an admin grants.
+	noUserConsent bool
 	// consent holds delegated grants: principal ("" for AllPrincipals, else
 	// a user's object ID) -> client ID -> "resourceAppID name" set.
 	consent map[string]map[string]map[string]bool

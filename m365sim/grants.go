@@ -99,6 +99,15 @@ func (r scopeRequest) permissions(app *App) ([]Permission, *Error) {
 	return out, nil
 }
 
+// DisableUserConsent sets the tenant's "Do not allow user consent": every
+// permission then needs an admin's consent, by the admin consent link or
+// in the portal.
+func (s *Sim) DisableUserConsent(t *Tenant) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.noUserConsent = true
+}
+
 // consent checks and records the user's consent for the permissions a
 // sign-in asks for. A user may consent to user-consentable scopes; scopes
 // that need an admin fail with AADSTS90094 unless already granted.
@@ -113,7 +122,7 @@ func (s *Sim) consent(t *Tenant, app *App, u *User, need []Permission, accept bo
 		return nil
 	}
 	for _, p := range missing {
-		if p.AdminOnly && !u.IsAdmin() {
+		if (p.AdminOnly || t.noUserConsent) && !u.IsAdmin() {
 			return aad(400, "access_denied", 90094, "The grant requires admin permission. %s needs permission to access resources in your organization that only an admin can grant (%s). Please ask an admin to grant permission to this app before you can use it.", app.DisplayName, p.Name)
 		}
 	}

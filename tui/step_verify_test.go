@@ -329,7 +329,7 @@ func TestVerifySMTPAuthDisabledShowsPowerShell(t *testing.T) {
 		store.User{Consent: store.ConsentDone})
 	verifySignIn(t, h, app, scopes)
 	h.verifyOpen()
-	h.m.c.HTTPClient = trusting // trusts the test certificate, for mail too
+	h.m.c.HTTPClient, h.m.c.MailTLS = trusting, nil // trusts the test certificate, for mail too
 	h.keys("<enter>")
 	h.sees("✗ SMTP")
 	h.verifySees("smtp client authentication is disabled", "SMTP AUTH is turned off", "p shows the PowerShell")
@@ -400,7 +400,7 @@ func TestVerifyProtocolsConcurrentlyAndScroll(t *testing.T) {
 	verifySignIn(t, h, app, scopes)
 	h.verifyOpen()
 	h.verifyLacks("1 of 2") // Bram has not signed in
-	h.m.c.HTTPClient = trusting
+	h.m.c.HTTPClient, h.m.c.MailTLS = trusting, nil // the test certificate, for mail too
 
 	_, cmd := h.m.Update(press("enter"))
 	batch, ok := cmd().(tea.BatchMsg)

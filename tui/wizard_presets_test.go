@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/tui/step/consent"
 	"github.com/modauth/modauth/tui/step/register"
 	"github.com/modauth/modauth/tui/step/users"
 
@@ -37,6 +38,31 @@ func profileFor(t *testing.T, h *harness, preset string) {
 	fillProfile(h, preset)
 	if h.step() != common.StepRegister {
 		t.Fatalf("%s: still on %s:\n%s", preset, h.step(), h.screen())
+	}
+}
+
+// idsAndAnna types the app's IDs (and secret) at the IDs step, adds Anna
+// at the users step and resolves her, with an admin's sign-in where the
+// app may not read users: the wizard is then at the consent step.
+func idsAndAnna(t *testing.T, h *harness, app *m365sim.App, sec m365sim.PasswordCredential) {
+	t.Helper()
+	h.keys("<enter>")
+	h.keys(h.sim.Tenant.ID + "<enter>" + app.ClientID + "<enter>")
+	if sec.Value != "" && h.step() == common.StepIDs {
+		h.paste(sec.Value)
+		h.keys("<enter><enter>")
+	}
+	if h.step() != common.StepUsers {
+		t.Fatalf("still at %s:\n%s", h.step(), h.screen())
+	}
+	h.approveAdmin("admin@contoso.onmicrosoft.com")
+	h.keys("a")
+	h.keys("AV<enter>Anna de Vries<enter>anna.devries@contoso.com<enter>")
+	h.keys("r")
+	h.sees("Resolved 1 user")
+	h.keys("<enter>")
+	if h.step() != common.StepConsent {
+		t.Fatalf("still at %s:\n%s", h.step(), h.screen())
 	}
 }
 
@@ -86,24 +112,7 @@ func TestWizardByHandForEachPreset(t *testing.T) {
 			h.wait = 800 * time.Millisecond
 			profileFor(t, h, pre.ID)
 			app, sec := registerByHand(t, h)
-			h.keys("<enter>")
-			h.keys(h.sim.Tenant.ID + "<enter>" + app.ClientID + "<enter>")
-			if sec.Value != "" && h.step() == common.StepIDs {
-				h.paste(sec.Value)
-				h.keys("<enter><enter>")
-			}
-			if h.step() != common.StepUsers {
-				t.Fatalf("still at %s:\n%s", h.step(), h.screen())
-			}
-			h.approveAdmin("admin@contoso.onmicrosoft.com")
-			h.keys("a")
-			h.keys("AV<enter>Anna de Vries<enter>anna.devries@contoso.com<enter>")
-			h.keys("r")
-			h.sees("Resolved 1 user")
-			h.keys("<enter>")
-			if h.step() != common.StepConsent {
-				t.Fatalf("still at %s:\n%s", h.step(), h.screen())
-			}
+			idsAndAnna(t, h, app, sec)
 			if strings.Contains(h.screen(), "App-only: nobody signs in") {
 				h.keys("<enter>")
 			} else {
@@ -209,4 +218,40 @@ func TestWizardOnPremises(t *testing.T) {
 	if err != nil || cs.Value.Reveal() != "Winter2026!" {
 		t.Errorf("the password is not sealed in the store: %v", err)
 	}
+}
+
+// TestWizardDivaltoAdminConsentLink (001 by hand, as the Divalto guide
+// does it): the app is registered in the portal without admin consent, in
+// a tenant where users may not consent; a user's sign-in is refused until
+// an admin opens the link the consent step gives (a), then it passes.
+func TestWizardDivaltoAdminConsentLink(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	profileFor(t, h, "divalto")
+	plan, err := conn.Plan(h.m.c.Profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, sec := testkit.RegisterPlanWithoutConsent(h.sim, plan)
+	h.sim.DisableUserConsent(h.sim.Tenant)
+	idsAndAnna(t, h, app, sec)
+	h.approveDeviceAs("anna.devries@contoso.com")
+	h.keys("d")
+	h.seesText("90094") // only an admin may consent here
+	h.keys("a")
+	h.sees("Admin consent for every user")
+	h.fits()
+	link := h.m.wiz.current().(*consent.Step).AdminConsentURL()
+	if link == "" || !strings.Contains(consentJoinedScreen(h.screen()), link) {
+		t.Fatalf("no admin consent link on the screen:\n%s", h.screen())
+	}
+	if _, err := h.sim.AdminConsent(link, "admin@contoso.onmicrosoft.com"); err != nil {
+		t.Fatal(err)
+	}
+	h.approveDeviceAs("anna.devries@contoso.com")
+	h.keys("d")
+	h.sees("✓ anna.devries@contoso.com")
+	h.keys("<enter>")
+	h.keys("t")
+	h.sees("✓ EWS", "enter finishes")
 }

@@ -79,6 +79,16 @@ func Deps(db *store.DB, sim *m365sim.Sim) conn.Deps {
 // the permissions named in without: the redirect URIs, the permissions,
 // the admin consent and a secret of 180 days when the plan needs them.
 func RegisterPlan(sim *m365sim.Sim, plan *appreg.Plan, without ...string) (*m365sim.App, m365sim.PasswordCredential) {
+	return registerPlan(sim, plan, plan.AdminConsent, without)
+}
+
+// RegisterPlanWithoutConsent is RegisterPlan by a consultant who did not
+// choose Grant admin consent: an admin gives it later, by the link.
+func RegisterPlanWithoutConsent(sim *m365sim.Sim, plan *appreg.Plan) (*m365sim.App, m365sim.PasswordCredential) {
+	return registerPlan(sim, plan, false, nil)
+}
+
+func registerPlan(sim *m365sim.Sim, plan *appreg.Plan, consent bool, without []string) (*m365sim.App, m365sim.PasswordCredential) {
 	spec := m365sim.AppSpec{DisplayName: plan.DisplayName, WebRedirectURIs: plan.WebRedirectURIs,
 		PublicRedirectURIs: plan.PublicRedirectURIs, FallbackPublicClient: plan.FallbackPublicClient}
 	for _, perm := range plan.Permissions {
@@ -92,7 +102,7 @@ func RegisterPlan(sim *m365sim.Sim, plan *appreg.Plan, without ...string) (*m365
 		spec.Required = append(spec.Required, name)
 	}
 	app := sim.RegisterApp(sim.Tenant, spec)
-	if plan.AdminConsent {
+	if consent {
 		sim.GrantAdminConsent(sim.Tenant, app)
 	}
 	var sec m365sim.PasswordCredential

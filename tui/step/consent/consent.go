@@ -97,8 +97,9 @@ func (e consentEntry) done() bool { return e.user.Consent == store.ConsentDone }
 const ServiceKey = store.ServiceAccountKey
 
 var consentKeys = struct {
-	Continue, Device, Browser, Export, Skip, CopyCode, CopyLink, Submit, Save key.Binding
+	Continue, Device, Browser, Export, Skip, CopyCode, CopyLink, Submit, Save, Admin key.Binding
 }{
+	Admin:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "admin consent link")),
 	Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
 	Device:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "device")),
 	Browser:  key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "browser")),

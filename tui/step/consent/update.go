@@ -115,6 +115,14 @@ func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 	// The table.
 	s.note, s.panel = "", ""
 	switch {
+	case key.Matches(k, consentKeys.Admin) && c.Profile.Model != store.AppOnly:
+		// One admin accepts for every user (the Divalto guide's way), or
+		// the users cannot consent themselves (AADSTS65001, 90094).
+		s.copied = false
+		return false, s.startAdminURL(c)
+	case key.Matches(k, consentKeys.CopyLink) && s.adminURL != "":
+		s.copied = true
+		return false, tea.SetClipboard(s.adminURL)
 	case key.Matches(k, common.Keys.Up):
 		s.sel = max(s.sel-1, 0)
 	case key.Matches(k, common.Keys.Down):

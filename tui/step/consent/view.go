@@ -48,7 +48,7 @@ func (s *Step) viewTable(c *common.Context) string {
 		top = append(top, common.Wrap("Each user signs in once, so that modauth gets their consent and a refresh token.", w))
 	}
 	done := len(s.entries) - len(s.pending())
-	line := fmt.Sprintf("%d of %d signed in · d: device code, b: browser, for the selected one.", done, len(s.entries))
+	line := fmt.Sprintf("%d of %d signed in · d: device code, b: browser, for the selected one · a: admin consent link.", done, len(s.entries))
 	if s.skipped > 0 {
 		line += fmt.Sprintf(" %d %s without a resolved account left out.", s.skipped, consentPlural(s.skipped, "user", "users"))
 	}
@@ -74,6 +74,15 @@ func (s *Step) viewTable(c *common.Context) string {
 			style = st.OK
 		}
 		bottom = append(bottom, style.Render(consentFit(s.note, w)))
+	}
+	if s.adminURL != "" {
+		bottom = append(bottom, common.Wrap("Admin consent for every user: an admin opens this link and accepts (c copies it):", w))
+		for _, l := range consentHardWrap(s.adminURL, w-1) {
+			bottom = append(bottom, st.Key.Render(l))
+		}
+		if s.copied {
+			bottom = append(bottom, st.OK.Render("✓ copied the link"))
+		}
 	}
 	if len(bottom) > 0 {
 		bottom = append([]string{""}, bottom...)
