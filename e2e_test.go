@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -32,7 +33,7 @@ func newTerm(t *testing.T, args ...string) *term {
 	}
 	dir := t.TempDir()
 	bin := buildOnce(t)
-	tm := &term{t: t, socket: fmt.Sprintf("modauth-e2e-%d-%s", os.Getpid(), regexp.MustCompile(`\W+`).ReplaceAllString(t.Name(), "-"))}
+	tm := &term{t: t, socket: fmt.Sprintf("modauth-e2e-%d-%d", os.Getpid(), terms.Add(1))}
 	cmd := strings.Join(append([]string{bin}, args...), " ") + " 2>" + filepath.Join(dir, "stderr")
 	tm.tmux("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", "env", "TERM=xterm-256color", "MODAUTH_DATA_DIR="+dir, "sh", "-c", cmd)
 	t.Cleanup(func() {
@@ -43,6 +44,9 @@ func newTerm(t *testing.T, args ...string) *term {
 	})
 	return tm
 }
+
+// terms numbers the terminals, so that each has its own tmux server.
+var terms atomic.Int64
 
 // built is the binary the end-to-end tests share: built once per run.
 var built struct {
