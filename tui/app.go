@@ -224,6 +224,13 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.dash.Update(m.c, msg)
 	}
+	if m.dash != nil {
+		// The wizard is open over a running dashboard: the engine's own
+		// messages keep it going, and never reach a step.
+		if cmd, ok := m.dash.Background(m.c, msg); ok {
+			return m, cmd
+		}
+	}
 	if m.finished {
 		return m, nil
 	}

@@ -752,3 +752,23 @@ func TestDashboardMailProfileHasNoSyncIDs(t *testing.T) {
 		t.Errorf("want — in the sync-id column of all 5 users:\n%s", f.screen())
 	}
 }
+
+// While the wizard is shown over the dashboard (n, c), the engine's own
+// messages keep it going: a change is taken and the feed read on, a sweep's
+// end arms the next one; the screen's own ticks wait for Open. (Before,
+// they reached the wizard and were lost: sweeps stopped until a restart.)
+func TestDashboardEngineRunsBehindTheWizard(t *testing.T) {
+	f := newDashFixture(t)
+	f.d.Open(f.c) // starts the engine; its first commands are not run here
+	if _, ok := f.d.Background(f.c, tea.KeyPressMsg{Code: 'q', Text: "q"}); ok {
+		t.Error("a key is not the engine's")
+	}
+	listen, ok := f.d.Background(f.c, jobEventMsg{})
+	if !ok || listen == nil {
+		t.Fatal("an engine change behind the wizard does not read the feed on")
+	}
+	next, ok := f.d.Background(f.c, sweepMsg{at: f.now, next: f.now.Add(15 * time.Minute)})
+	if !ok || next == nil || f.d.run.last == nil {
+		t.Error("a sweep's end behind the wizard does not arm the next sweep")
+	}
+}

@@ -254,3 +254,24 @@ func (d *Model) summarize(c *common.Context) {
 	}
 	d.bar = strings.Join(parts, st.Faint.Render(" · "))
 }
+
+// Background keeps the engine going while the wizard is shown instead of
+// the dashboard: its sweeps go on and its change feed stays read, so that
+// nothing stops until the dashboard is back (which reads the store anew
+// when it opens). ok is false for a message that is not the engine's.
+func (d *Model) Background(c *common.Context, msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case jobEventMsg:
+		return d.listen(), true // the row is read again on Open
+	case sweepTickMsg:
+		return d.Sweep(c), true
+	case sweepMsg:
+		if d.run != nil {
+			d.run.last = &msg
+		}
+		return nextSweep(c, msg), true
+	case TickMsg, dashHistoryMsg:
+		return nil, true // the screen's own: Open starts them again
+	}
+	return nil, false
+}
