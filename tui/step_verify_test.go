@@ -399,7 +399,7 @@ func TestVerifyProtocolsConcurrentlyAndScroll(t *testing.T) {
 	}
 	verifySignIn(t, h, app, scopes)
 	h.verifyOpen()
-	h.verifyLacks("1 of 2") // Bram has not signed in
+	h.verifyLacks("1 of 2")                         // Bram has not signed in
 	h.m.c.HTTPClient, h.m.c.MailTLS = trusting, nil // the test certificate, for mail too
 
 	_, cmd := h.m.Update(press("enter"))

@@ -54,7 +54,7 @@ func BenchmarkDashboardFrame(b *testing.B) {
 			d := newDashboardRows(c, dashBenchRows(n, now))
 			d.SetSize(c)
 			d.applySweep(sweepMsg{at: now.Add(-time.Minute), next: now.Add(4 * time.Minute)})
-			d.cursor = n / 2
+			d.win.Cursor = n / 2
 			d.layout(c) // the first layout builds the view: a one-off, not a frame's cost
 			b.ReportAllocs()
 			b.ResetTimer()

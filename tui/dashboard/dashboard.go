@@ -46,10 +46,9 @@ type Model struct {
 	searching bool   // the search box is open
 	query     string // the search applied to view, lower case
 
-	cursor, offset int
-	pageRows       int // table rows on screen, from layout
-	detailRoom     int // lines of the detail pane below the table, from layout
-	width          int // of the frame, from SetSize
+	win        common.Window // the table's cursor and the rows in view, from layout
+	detailRoom int           // lines of the detail pane below the table, from layout
+	width      int           // of the frame, from SetSize
 
 	run      *runner // the engine, started by Open
 	bar      string  // every profile's worst state, when there are two or more
@@ -349,10 +348,10 @@ func (d *Model) Selected() (store.User, bool) {
 // selectedRow is the row index under the cursor, or -1.
 func (d *Model) selectedRow() int {
 	d.ensureView()
-	if d.cursor < 0 || d.cursor >= len(d.view) {
+	if d.win.Cursor < 0 || d.win.Cursor >= len(d.view) {
 		return -1
 	}
-	return d.view[d.cursor]
+	return d.view[d.win.Cursor]
 }
 
 // Rows are the users of the current view (filter, search and sort), in

@@ -649,9 +649,9 @@ func TestDashboardScrollsAndKeepsTheCursorOnReload(t *testing.T) {
 	f.sees("User 59", "of 65")
 	f.lacks("Anna de Vries")
 	f.keys("<home><pgdown>")
-	page := f.d.pageRows
-	if page < 5 || f.d.cursor != page {
-		t.Fatalf("pgdown moved to %d, page %d", f.d.cursor, page)
+	page := f.d.win.Rows
+	if page < 5 || f.d.win.Cursor != page {
+		t.Fatalf("pgdown moved to %d, page %d", f.d.win.Cursor, page)
 	}
 	f.keys("<pgup><down>")
 	if f.selected() != "bram" {

@@ -69,14 +69,7 @@ func (d *Model) layout(c *common.Context) {
 		room -= n + 1
 	}
 	rows := max(room-2, 1)
-	d.pageRows = rows
-	if d.cursor < d.offset {
-		d.offset = d.cursor
-	}
-	if d.cursor >= d.offset+rows {
-		d.offset = d.cursor - rows + 1
-	}
-	d.offset = max(min(d.offset, len(d.view)-rows), 0)
+	d.win.Fit(rows, len(d.view))
 }
 
 // View draws the body: the search box, the filter line, the table and the
@@ -108,7 +101,7 @@ func (d *Model) View(c *common.Context) string {
 func (d *Model) table(c *common.Context, now time.Time) []string {
 	st, w := &c.Styles, c.Width
 	cols := dashLayout(w)
-	rows := max(d.pageRows, 1)
+	rows := max(d.win.Rows, 1)
 
 	out := make([]string, 0, rows+2)
 	out = append(out, d.statusLine(st, w))
@@ -135,8 +128,8 @@ func (d *Model) table(c *common.Context, now time.Time) []string {
 		return append(out, st.Faint.Render("  No user matches."))
 	}
 	paints := newDashPaints(st)
-	for p := d.offset; p < min(d.offset+rows, len(d.view)); p++ {
-		out = append(out, d.rowLine(paints, &d.rows[d.view[p]], cols, now, p == d.cursor))
+	for p := d.win.Offset; p < min(d.win.Offset+rows, len(d.view)); p++ {
+		out = append(out, d.rowLine(paints, &d.rows[d.view[p]], cols, now, p == d.win.Cursor))
 	}
 	return out
 }
@@ -160,8 +153,8 @@ func (d *Model) statusLine(st *common.Styles, w int) string {
 		left += st.Faint.Render(" · sort " + strings.ToLower(dashColSpecs[d.sortCol].title) + " " + d.arrow())
 	}
 	right := ""
-	if d.pageRows > 0 && len(d.view) > d.pageRows {
-		right = st.Faint.Render(fmt.Sprintf("rows %d-%d of %d", d.offset+1, min(d.offset+d.pageRows, len(d.view)), len(d.view)))
+	if d.win.Rows > 0 && len(d.view) > d.win.Rows {
+		right = st.Faint.Render(fmt.Sprintf("rows %d-%d of %d", d.win.Offset+1, min(d.win.Offset+d.win.Rows, len(d.view)), len(d.view)))
 	}
 	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if right == "" || gap < 2 {

@@ -164,7 +164,7 @@ func (d *Model) typeSearch(c *common.Context, msg tea.Msg) tea.Cmd {
 func (d *Model) moveKey(k tea.KeyPressMsg) bool {
 	d.ensureView()
 	var ok bool
-	d.cursor, ok = common.MoveCursor(k, d.cursor, len(d.view), d.pageRows)
+	ok = d.win.Move(k, len(d.view))
 	return ok
 }
 

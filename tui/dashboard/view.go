@@ -20,10 +20,10 @@ func (d *Model) markDirty() {
 
 // selectedRowFast is selectedRow without rebuilding a dirty view.
 func (d *Model) selectedRowFast() int {
-	if d.dirty || d.cursor < 0 || d.cursor >= len(d.view) {
+	if d.dirty || d.win.Cursor < 0 || d.win.Cursor >= len(d.view) {
 		return -1
 	}
-	return d.view[d.cursor]
+	return d.view[d.win.Cursor]
 }
 
 // clock reads the injected clock (Options.Now).
@@ -65,10 +65,10 @@ func (d *Model) rebuild(now time.Time) {
 	d.dirty, d.viewAt, d.selKey = false, now, ""
 	if sel >= 0 {
 		if p := slices.Index(d.view, sel); p >= 0 {
-			d.cursor = p
+			d.win.Cursor = p
 		}
 	}
-	d.cursor = max(min(d.cursor, len(d.view)-1), 0)
+	d.win.Cursor = max(min(d.win.Cursor, len(d.view)-1), 0)
 }
 
 // replaceRow puts a re-read row in place of row i. While the view is clean
@@ -104,8 +104,8 @@ func (d *Model) replaceRow(i int, r dashRow) {
 		}
 		if p >= 0 {
 			d.view = slices.Delete(d.view, p, p+1)
-			if p < d.cursor {
-				d.cursor--
+			if p < d.win.Cursor {
+				d.win.Cursor--
 			}
 		}
 	}
@@ -115,12 +115,12 @@ func (d *Model) replaceRow(i int, r dashRow) {
 		d.view = slices.Insert(d.view, q, i)
 		switch {
 		case sel == i:
-			d.cursor = q
-		case q <= d.cursor && sel >= 0:
-			d.cursor++
+			d.win.Cursor = q
+		case q <= d.win.Cursor && sel >= 0:
+			d.win.Cursor++
 		}
 	}
-	d.cursor = max(min(d.cursor, len(d.view)-1), 0)
+	d.win.Cursor = max(min(d.win.Cursor, len(d.view)-1), 0)
 }
 
 // setQuery applies a search. A query that contains the last one can only
@@ -142,13 +142,13 @@ func (d *Model) setQuery(q string) {
 		r := &d.rows[i]
 		if strings.Contains(r.nameKey, q) || strings.Contains(r.upnKey, q) {
 			if i == sel {
-				d.cursor = len(keep)
+				d.win.Cursor = len(keep)
 			}
 			keep = append(keep, i)
 		}
 	}
 	d.view = keep
-	d.cursor = max(min(d.cursor, len(d.view)-1), 0)
+	d.win.Cursor = max(min(d.win.Cursor, len(d.view)-1), 0)
 }
 
 func (d *Model) setFilter(f dashFilter) {

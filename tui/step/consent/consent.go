@@ -28,8 +28,8 @@ import (
 type Step struct {
 	mode    consentMode
 	entries []consentEntry
-	sel     int
-	skipped int // users left out: their Exchange account is not resolved
+	win     common.Window // the cursor; the rows in view are worked out as drawn
+	skipped int           // users left out: their Exchange account is not resolved
 
 	// The profile's connection, kept while its cloud, tenant and app stay
 	// the same, so that discovery runs once.
@@ -238,9 +238,9 @@ func (s *Step) load(c *common.Context) error {
 			}
 		}
 	}
-	s.sel = min(s.sel, max(len(s.entries)-1, 0))
-	if i := s.firstPending(); i >= 0 && s.sel < len(s.entries) && s.entries[s.sel].done() {
-		s.sel = i
+	s.win.Cursor = min(s.win.Cursor, max(len(s.entries)-1, 0))
+	if i := s.firstPending(); i >= 0 && s.win.Cursor < len(s.entries) && s.entries[s.win.Cursor].done() {
+		s.win.Cursor = i
 	}
 	return nil
 }
@@ -380,10 +380,10 @@ func (m consentBrowserMsg) Err() error { return m.err }
 
 // Selected is the key of the user whose line is selected.
 func (s *Step) Selected() string {
-	if s.sel < 0 || s.sel >= len(s.entries) {
+	if s.win.Cursor < 0 || s.win.Cursor >= len(s.entries) {
 		return ""
 	}
-	return s.entries[s.sel].user.Key
+	return s.entries[s.win.Cursor].user.Key
 }
 
 // AdminConsentURL is the admin consent link an app-only profile shows.

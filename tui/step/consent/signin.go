@@ -286,7 +286,7 @@ func (s *Step) finish(c *common.Context, msg consentResultMsg) tea.Cmd {
 	}
 	s.note = "✓ Signed in as " + who
 	if n := s.firstPending(); n >= 0 {
-		s.sel = n
+		s.win.Cursor = n
 	}
 	return nil
 }

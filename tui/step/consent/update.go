@@ -124,18 +124,18 @@ func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 		s.copied = true
 		return false, tea.SetClipboard(s.adminURL)
 	case key.Matches(k, common.Keys.Up):
-		s.sel = max(s.sel-1, 0)
+		s.win.Cursor = max(s.win.Cursor-1, 0)
 	case key.Matches(k, common.Keys.Down):
-		s.sel = min(s.sel+1, max(len(s.entries)-1, 0))
+		s.win.Cursor = min(s.win.Cursor+1, max(len(s.entries)-1, 0))
 	case key.Matches(k, consentKeys.Device), key.Matches(k, consentKeys.Browser):
 		if len(s.entries) == 0 {
 			s.panel = "Nobody to sign in: add users in the users step (esc)."
 			return false, nil
 		}
 		if key.Matches(k, consentKeys.Device) {
-			return false, s.startDevice(c, s.entries[s.sel])
+			return false, s.startDevice(c, s.entries[s.win.Cursor])
 		}
-		return false, s.startBrowser(c, s.entries[s.sel])
+		return false, s.startBrowser(c, s.entries[s.win.Cursor])
 	case key.Matches(k, consentKeys.Export):
 		return false, s.export(c)
 	case key.Matches(k, consentKeys.Continue):

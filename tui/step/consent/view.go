@@ -114,11 +114,10 @@ func (s *Step) tableLines(c *common.Context, rows int) []string {
 	statusW := max(w-2-nameW-2-acctW-2, 10)
 	cell := func(v string, n int) string { return common.PadRight(ansi.Truncate(v, n, "…"), n) }
 	out := []string{st.Faint.Render("  " + cell("Name", nameW) + "  " + cell("Account", acctW) + "  " + "Status")}
-	first := 0
-	if len(s.entries) > rows {
-		first = min(max(s.sel-rows/2, 0), len(s.entries)-rows)
-	}
-	for i := first; i < min(first+rows, len(s.entries)); i++ {
+	win := s.win // a copy: View only draws
+	win.Fit(rows, len(s.entries))
+	first, end := win.Span(len(s.entries))
+	for i := first; i < end; i++ {
 		e := s.entries[i]
 		var status string
 		switch got, wrong := s.wrong[e.user.Key]; {
@@ -136,7 +135,7 @@ func (s *Step) tableLines(c *common.Context, rows int) []string {
 			status = st.Warn.Render("pending")
 		}
 		marker, name := "  ", cell(e.user.Name, nameW)
-		if i == s.sel {
+		if i == s.win.Cursor {
 			marker, name = st.Selected.Render("› "), st.Bold.Render(name)
 		}
 		out = append(out, marker+name+"  "+cell(e.account(), acctW)+"  "+status)

@@ -121,7 +121,7 @@ func (s *Step) remove(c *common.Context, key string) tea.Cmd {
 func (s *Step) selectKey(k string) {
 	for i, u := range s.users {
 		if u.Key == k {
-			s.cursor = i
+			s.win.Cursor = i
 		}
 	}
 }
@@ -218,7 +218,7 @@ func (s *Step) imported(c *common.Context, msg usersImportedMsg) tea.Cmd {
 	}
 	s.mode, s.form = usersList, nil
 	s.users = msg.users
-	s.cursor = min(s.cursor, max(len(s.users)-1, 0))
+	s.win.Cursor = min(s.win.Cursor, max(len(s.users)-1, 0))
 	n := msg.added + msg.updated
 	s.setNote("ok", fmt.Sprintf("Imported %s from %s: %d new, %d updated. Press r to resolve them.", common.Count(n, "user"), filepath.Base(msg.file), msg.added, msg.updated))
 	if n == 0 {

@@ -124,13 +124,13 @@ func (s *Step) key(c *common.Context, k tea.KeyPressMsg) (bool, tea.Cmd) {
 // move handles the cursor keys; it reports whether k was one.
 func (s *Step) move(k tea.KeyPressMsg) bool {
 	var ok bool
-	s.cursor, ok = common.MoveCursor(k, s.cursor, len(s.users), s.rows())
+	ok = s.win.Move(k, len(s.users))
 	return ok
 }
 
 func (s *Step) selected() (store.User, bool) {
-	if s.cursor < 0 || s.cursor >= len(s.users) {
+	if s.win.Cursor < 0 || s.win.Cursor >= len(s.users) {
 		return store.User{}, false
 	}
-	return s.users[s.cursor], true
+	return s.users[s.win.Cursor], true
 }

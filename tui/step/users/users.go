@@ -19,10 +19,9 @@ import (
 // resolves them through Graph, and fixes or removes whoever did not
 // resolve. Nothing continues silently with an unresolved user.
 type Step struct {
-	users          []store.User
-	cursor, offset int
-	lastRows       int // table rows the last frame had room for: a page
-	width          int // of the last frame: how many bindings the help bar has room for
+	users []store.User
+	win   common.Window // the table's cursor and rows in view, from layout
+	width int           // of the last frame: how many bindings the help bar has room for
 
 	mode    usersMode
 	form    *common.Form
@@ -105,7 +104,7 @@ func (s *Step) load(c *common.Context) tea.Cmd {
 		return common.ErrCmd(fmt.Errorf("read users: %w", err))
 	}
 	s.users = users
-	s.cursor = min(s.cursor, max(len(users)-1, 0))
+	s.win.Cursor = min(s.win.Cursor, max(len(users)-1, 0))
 	return nil
 }
 

@@ -84,9 +84,6 @@ func (s *Step) summaryText() string {
 	return fmt.Sprintf("%s: %d ok, %d mismatch, %d to fix", common.Count(len(s.users), "user"), ok, mis, todo)
 }
 
-// rows is how many table rows the last frame had room for.
-func (s *Step) rows() int { return s.lastRows }
-
 // frameLines are the lines above and below the table.
 func (s *Step) frameLines(c *common.Context) (top, bottom []string) {
 	st := c.Styles
@@ -148,14 +145,7 @@ func (s *Step) layout(c *common.Context) {
 	top, bottom := s.frameLines(c)
 	room := c.BodyHeight() - len(top) - 1 - 1
 	rows := max(min(room-min(len(bottom), max(room-usersMinRows, 0)), len(s.users)), 1)
-	s.lastRows = rows
-	if s.cursor < s.offset {
-		s.offset = s.cursor
-	}
-	if s.cursor >= s.offset+rows {
-		s.offset = s.cursor - rows + 1
-	}
-	s.offset = max(min(s.offset, len(s.users)-rows), 0)
+	s.win.Fit(rows, len(s.users))
 }
 
 func (s *Step) View(c *common.Context) string {
@@ -178,16 +168,16 @@ func (s *Step) View(c *common.Context) string {
 	if len(bottom) > room-usersMinRows {
 		bottom = usersClip(bottom, max(room-usersMinRows, 0))
 	}
-	rows := max(min(s.lastRows, len(s.users)), 1)
+	rows := max(min(s.win.Rows, len(s.users)), 1)
 	top[1] = s.summaryLine(st)
 
 	kw, aw, uw := usersColumns(w)
 	out := top
 	out = append(out, st.Faint.Render("  "+usersCell("Key", kw)+"  "+usersCell("Account as entered", aw)+"  "+usersCell("UPN", uw)+"  "+"Status"))
-	for i := s.offset; i < min(s.offset+rows, len(s.users)); i++ {
+	for i := s.win.Offset; i < min(s.win.Offset+rows, len(s.users)); i++ {
 		u := s.users[i]
 		marker, cell := "  ", func(v string, n int) string { return usersCell(v, n) }
-		if i == s.cursor {
+		if i == s.win.Cursor {
 			marker = st.Selected.Render("› ")
 			cell = func(v string, n int) string { return st.Bold.Render(usersCell(v, n)) }
 		}
@@ -213,9 +203,9 @@ func (s *Step) summaryLine(st common.Styles) string {
 	} else {
 		line += "0 to fix"
 	}
-	if s.lastRows > 0 && s.lastRows < len(s.users) {
-		last := min(s.offset+s.lastRows, len(s.users))
-		line += st.Faint.Render(fmt.Sprintf("  (rows %d-%d of %d)", s.offset+1, last, len(s.users)))
+	if s.win.Rows > 0 && s.win.Rows < len(s.users) {
+		last := min(s.win.Offset+s.win.Rows, len(s.users))
+		line += st.Faint.Render(fmt.Sprintf("  (rows %d-%d of %d)", s.win.Offset+1, last, len(s.users)))
 	}
 	return line
 }
