@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 )
 
@@ -52,5 +53,24 @@ func TestAskAccessibly(t *testing.T) {
 	}
 	if state, _ := f.Update(askedMsg{form: f}); state != huh.StateCompleted {
 		t.Errorf("state %v after the accessible run", state)
+	}
+}
+
+// Keys that come before huh's focus move (typed fast, pasted, or on a
+// slow machine) land in the field the focus moves to, not the one left.
+func TestFormKeysWaitForTheFocusMove(t *testing.T) {
+	c := &Context{Styles: NewStyles(true)}
+	var first, second string
+	f := NewForm(c, huh.NewInput().Title("Name").Value(&first), huh.NewInput().Title("Account").Value(&second))
+	f.Update(tea.KeyPressMsg{Code: 'A', Text: "A"})
+	f.Update(tea.KeyPressMsg{Code: tea.KeyEnter}) // huh answers with a command that moves the focus
+	f.Update(tea.KeyPressMsg{Code: 'a', Text: "a"})
+	f.Update(tea.PasteMsg{Content: "nna@contoso.com"})
+	if first != "A" {
+		t.Fatalf("a key typed before the move reached the field left: %q", first)
+	}
+	f.Update(huh.NextField()) // the move arrives
+	if first != "A" || second != "anna@contoso.com" {
+		t.Errorf("first %q, second %q", first, second)
 	}
 }

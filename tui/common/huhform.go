@@ -1,6 +1,8 @@
 package common
 
 import (
+	"fmt"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
@@ -13,6 +15,10 @@ import (
 type Form struct {
 	*huh.Form
 	asked bool // asked accessibly already
+	// moving: a key moved the focus and huh's move has not come yet;
+	// waiting are the keys that came meanwhile.
+	moving  bool
+	waiting []tea.Msg
 }
 
 // NewForm makes a one-page form of fields.
@@ -75,15 +81,78 @@ func (f *Form) SetSize(width, height int) {
 }
 
 // Update hands a message to the form and reports its state afterwards.
+//
+// huh moves the focus with a command of its own, so keys that come right
+// after enter or tab (a fast typist, a paste, a slow machine) would land
+// in the field being left. Keys wait while a move is on its way and go to
+// the field the focus lands on.
 func (f *Form) Update(msg tea.Msg) (huh.FormState, tea.Cmd) {
 	if f.completed(msg) {
 		return f.State, nil
+	}
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg:
+		if f.moving {
+			f.waiting = append(f.waiting, msg)
+			return f.State, nil
+		}
 	}
 	m, cmd := f.Form.Update(msg)
 	if hf, ok := m.(*huh.Form); ok {
 		f.Form = hf
 	}
+	switch {
+	case isMove(msg):
+		f.moving = false
+		return f.State, tea.Batch(cmd, f.replay())
+	case f.State == huh.StateNormal && f.leaves(msg):
+		f.moving = true
+	}
 	return f.State, cmd
+}
+
+// leaves reports whether a key moves the focus on or back and the field
+// took its answer: huh's move is then on its way.
+func (f *Form) leaves(msg tea.Msg) bool {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return false
+	}
+	fd := f.GetFocusedField()
+	if fd == nil || fd.Error() != nil {
+		return false
+	}
+	km := formKeys()
+	return key.Matches(k, km.Input.Next, km.Input.Prev, km.Select.Next, km.Select.Prev, km.MultiSelect.Next, km.MultiSelect.Prev)
+}
+
+// isMove tells huh's focus moves by their type's name: they are
+// unexported.
+func isMove(msg tea.Msg) bool {
+	switch fmt.Sprintf("%T", msg) {
+	case "huh.nextFieldMsg", "huh.prevFieldMsg", "huh.nextGroupMsg", "huh.prevGroupMsg":
+		return true
+	}
+	return false
+}
+
+// replay hands the keys that waited for a move to the form, or, once it is
+// done, back to the screen in their order.
+func (f *Form) replay() tea.Cmd {
+	keys := f.waiting
+	f.waiting = nil
+	var cmds []tea.Cmd
+	for i, k := range keys {
+		if f.State != huh.StateNormal || f.moving {
+			for _, rest := range keys[i:] {
+				cmds = append(cmds, func() tea.Msg { return rest })
+			}
+			return tea.Sequence(cmds...)
+		}
+		_, cmd := f.Update(k)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
 }
 
 // redrawMsg carries nothing: huh recomputes the fields' dynamic titles and
