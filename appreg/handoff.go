@@ -1,0 +1,146 @@
+package appreg
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/modauth/modauth/store"
+)
+
+// A hand-off sheet is what the product's own settings screen needs, in its
+// words and order (the vendor guides in shared/seeds): modauth does the
+// Entra side, and the product signs its users in itself.
+
+// HandOffField is one field of a product's settings screen.
+type HandOffField struct {
+	Label, Value string
+	// Secret fields are shown masked and written out only on request.
+	Secret bool
+}
+
+// HandOff is the sheet for one profile.
+type HandOff struct {
+	Product string
+	Screen  string // where the fields are, as the product names it
+	Fields  []HandOffField
+	Notes   []string
+}
+
+// HandOffInput is what a sheet is made from besides the profile: the
+// tenant as the connection layer gives it, the secret's value when it is
+// known, and the mailbox a sending product sends as.
+type HandOffInput struct {
+	Tenant  string
+	Secret  store.Secret
+	Mailbox string
+	// NeedsSecret: the product signs in with the secret (the plan's
+	// NeedsSecret, or on-premises its password); else no secret field.
+	NeedsSecret bool
+}
+
+// handOffScreens are the products' settings screens, per preset: the
+// screen and its fields in the guide's order.
+var handOffScreens = map[string]struct {
+	screen string
+	fields []string // keys of handOffValues
+	notes  []string
+}{
+	"allsolutions-online": {"Importlocaties Documenten (MILSCN): a new record of import type EWS",
+		[]string{"Application (client) ID", "Client secret", "OAuth 2.0 authorization endpoint", "OAuth 2.0 token endpoint", "Redirect URL"},
+		[]string{"Then MZZPAR > Exchange Webservice: Authentication method OAuth 2.0, Interface voor EWS this import location.",
+			"Sign in with the MZZPAR account only, in a private window: MILSCN's refresh token field is filled afterwards."}},
+	"allsolutions-onprem": {"MZZPAR > Exchange Webservice (Exchange Server on-premises)",
+		[]string{"EWS URL", "User name", "Password"}, nil},
+	"divalto": {"Paramétrage EWS en mode OAuth (Harmony 409 SP A or later)",
+		[]string{"Tenant ID", "Client ID", "URL d'indirection"},
+		[]string{"Each user signs in from Divalto once; nothing else to enter."}},
+	"flowfact": {"Maildienst > OAuthEinrichtungKurzübersicht (Standard-Kontenbelegung O365)",
+		[]string{"Tenant Id (Mandanten ID)", "Client ID", "Client Secret (Wert)"},
+		[]string{"Save, open the form again, then 'Get OAuth Access Token' per user."}},
+	"moveit-app-only": {"moveIT Kommunikationssystem > Absender > [Neu], Kontotyp „Exchange Online (Mit geheimen Clientschlüssel)“",
+		[]string{"Sender-Adresse", "E-Mail-Adresse", "Anwendungs-ID (Client)", "Verzeichnis-ID (Mandant)", "Geheimer Clientschlüssel"},
+		[]string{"[Speichern], then [Verbindung testen]."}},
+	"moveit-delegated": {"moveIT Kommunikationssystem > Absender > [Neu], Kontotyp „Exchange Online (Modern Authentication)“",
+		[]string{"Anwendungs-ID (Client)", "Verzeichnis-ID (Mandant)"},
+		[]string{"[Speichern], then sign in with the mailbox's account."}},
+	"generic": {"the product's OAuth 2.0 settings",
+		[]string{"Tenant ID", "Client ID", "Client secret", "Authorization endpoint", "Token endpoint", "Redirect URI", "Scopes"}, nil},
+}
+
+// NewHandOff makes the sheet of profile p.
+func NewHandOff(p store.Profile, in HandOffInput) HandOff {
+	pre, _ := PresetByID(p.Preset)
+	scr, ok := handOffScreens[p.Preset]
+	if !ok {
+		scr = handOffScreens["generic"]
+	}
+	authority := strings.TrimSuffix(p.Hosts.WithDefaults().Authority, "/") + "/" + in.Tenant + "/oauth2/v2.0/"
+	values := map[string]HandOffField{
+		"client":   {Value: p.ClientID},
+		"tenant":   {Value: in.Tenant},
+		"secret":   {Value: in.Secret.Reveal(), Secret: true},
+		"auth":     {Value: authority + "authorize"},
+		"token":    {Value: authority + "token"},
+		"redirect": {Value: p.RedirectURI},
+		"scopes":   {Value: strings.Join(p.Scopes, " ")},
+		"mailbox":  {Value: in.Mailbox},
+		"ews":      {Value: p.Hosts.EWS},
+		"account":  {Value: p.ServiceAccount},
+	}
+	h := HandOff{Product: cmp.Or(pre.Product, p.Customer), Screen: scr.screen, Notes: scr.notes}
+	for _, label := range scr.fields {
+		f := values[handOffKeys[label]]
+		f.Label = label
+		if f.Secret && !in.NeedsSecret {
+			continue // a public client: the product has no secret to enter
+		}
+		if f.Value == "" && !f.Secret {
+			continue // nothing to enter: no redirect with device code
+		}
+		h.Fields = append(h.Fields, f)
+	}
+	return h
+}
+
+// handOffKeys say which value each product's label is.
+var handOffKeys = map[string]string{
+	"Application (client) ID": "client", "Client ID": "client", "Anwendungs-ID (Client)": "client",
+	"Tenant ID": "tenant", "Tenant Id (Mandanten ID)": "tenant", "Verzeichnis-ID (Mandant)": "tenant",
+	"Client secret": "secret", "Client Secret (Wert)": "secret", "Geheimer Clientschlüssel": "secret", "Password": "secret",
+	"OAuth 2.0 authorization endpoint": "auth", "Authorization endpoint": "auth",
+	"OAuth 2.0 token endpoint": "token", "Token endpoint": "token",
+	"Redirect URL": "redirect", "Redirect URI": "redirect", "URL d'indirection": "redirect",
+	"Scopes":         "scopes",
+	"Sender-Adresse": "mailbox", "E-Mail-Adresse": "mailbox",
+	"EWS URL": "ews", "User name": "account",
+}
+
+// WriteText writes the sheet as text: secret values only when reveal is
+// set (the 0600 file the person asked for), else masked.
+func (h HandOff) WriteText(w io.Writer, reveal bool) error {
+	width := 0
+	for _, f := range h.Fields {
+		width = max(width, len([]rune(f.Label)))
+	}
+	fmt.Fprintf(w, "%s: %s\n\n", h.Product, h.Screen)
+	for _, f := range h.Fields {
+		v := f.Value
+		switch {
+		case f.Secret && v == "":
+			v = "(the secret's value: shown once when it was made; make a new one if it is lost)"
+		case f.Secret && !reveal:
+			v = store.Secret(v).Hint()
+		}
+		fmt.Fprintf(w, "  %-*s  %s\n", width, f.Label, v)
+	}
+	for _, n := range h.Notes {
+		fmt.Fprintf(w, "\n%s", n)
+	}
+	if len(h.Notes) > 0 {
+		fmt.Fprintln(w)
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
