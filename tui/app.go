@@ -45,8 +45,10 @@ type Model struct {
 	noteWarn bool             // the news is not all good
 	question *common.Question // a yes/no question the frame asks before an action
 	finished bool
-	spin     spinner.Model
-	help     help.Model
+	// showHandOff: the end of the setup shows the hand-off sheet.
+	showHandOff bool
+	spin        spinner.Model
+	help        help.Model
 }
 
 // New makes the interface: the wizard for the first profile whose setup
@@ -181,6 +183,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case common.ErrMsg:
 		m.err, m.note = msg.Err, ""
+	case handOffSavedMsg:
+		return m, m.handOffSaved(msg)
 	case common.NoteMsg:
 		m.note, m.noteWarn = msg.Text, msg.Warn
 		if m.screen == screenDashboard && m.dash != nil {
@@ -202,8 +206,14 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			return m, m.askFirst(m.quitQuestion(), "Quit", "Stay", tea.Quit)
 		case m.finished && key.Matches(msg, common.Keys.Next):
-			m.finished = false
+			m.finished, m.showHandOff = false, false
 			return m, m.openDashboard(m.c.Profile)
+		case m.finished && key.Matches(msg, handOffKeys.Show):
+			m.showHandOff = true
+			return m, nil
+		case m.finished && m.showHandOff && key.Matches(msg, handOffKeys.Save):
+			return m, m.askFirst("Save the sheet with the secret's value to "+m.c.SavePath(m.c.Profile.ID+"-handoff.txt")+"? Only you can read the file.",
+				"Save", "Don't", m.saveHandOff())
 		case m.finished && m.c.Throwaway != "": // the demo's data goes with it
 			return m, m.askFirst(m.quitQuestion(), "Quit", "Stay", tea.Quit)
 		case m.finished:
@@ -268,7 +278,11 @@ func (m *Model) render() string {
 		header += "  " + st.Warn.Render("demo: "+c.Demo)
 	}
 	if m.finished {
-		return m.frame(header, m.finishedView(), m.err, finishedKeys, common.Keys.Quit)
+		km := finishedKeys
+		if m.showHandOff {
+			km = common.KeyMap{finishedKeys[0], handOffKeys.Save, finishedKeys[2]}
+		}
+		return m.frame(header, m.finishedView(), m.err, km, common.Keys.Quit)
 	}
 	body := m.wiz.current().View(c)
 	if m.wiz.current().Busy() {

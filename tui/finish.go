@@ -14,6 +14,7 @@ import (
 // finishedKeys are the keys of the end of the setup.
 var finishedKeys = common.KeyMap{
 	key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "dashboard")),
+	handOffKeys.Show,
 	key.NewBinding(key.WithKeys("q"), key.WithHelp("any other key", "leave")),
 }
 
@@ -27,6 +28,9 @@ func (m *Model) quitQuestion() string {
 
 func (m *Model) finishedView() string {
 	st := m.c.Styles
+	if m.showHandOff {
+		return m.handOffView()
+	}
 	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verify.Step); ok && v.Failed() > 0 {
 		return st.Warn.Render("! Setup of "+m.c.Profile.ID+" is saved, but the connection test did not pass.") + "\n\n" +
 			"Apply the fixes shown, then test once more from the dashboard or the next\nrun of modauth; the dashboard shows what each user's sync meets meanwhile.\n\n" +
@@ -34,6 +38,7 @@ func (m *Model) finishedView() string {
 	}
 	return st.OK.Render("✓ Setup of "+m.c.Profile.ID+" is complete.") + "\n\n" +
 		"The connection is verified and stored. Press enter to open the dashboard,\n" +
-		"or leave and run modauth monitor to keep the sync running headless.\n\n" +
-		st.Faint.Render("enter: dashboard · any other key: leave")
+		"or leave and run modauth monitor to keep the sync running headless.\n" +
+		"h shows what to enter in the product's own settings screen.\n\n" +
+		st.Faint.Render("enter: dashboard · h: hand-off sheet · any other key: leave")
 }

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -450,20 +452,7 @@ func TestVerifyConsentMissing(t *testing.T) {
 // is the pass; reached is a failure with the PowerShell that narrows it.
 func TestVerifySendTestAndScopeProof(t *testing.T) {
 	h := newHarness(t)
-	pre, _ := appreg.PresetByID("moveit-app-only")
-	p := testkit.Profile(t, h.sim, pre)
-	plan, err := conn.Plan(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, sec := testkit.RegisterPlan(h.sim, plan)
-	p.TenantID, p.ClientID, p.WizardStep, p.Hosts = h.sim.Tenant.ID, app.ClientID, common.StepConsent, h.options().Hosts
-	if err := h.db.PutProfile(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.db.SetClientSecret(p.ID, store.ClientSecret{Value: store.Secret(sec.Value), KeyID: sec.KeyID, Expiry: sec.End}); err != nil {
-		t.Fatal(err)
-	}
+	p, app, _ := verifyPreset(t, h, "moveit-app-only")
 	su := h.sim.Tenant.User(verifyAnna)
 	if err := h.db.PutUsers(p.ID, store.User{Key: "AV", Name: "Anna de Vries", Account: verifyAnna, UPN: verifyAnna, ObjectID: su.ObjectID, PrimarySMTP: su.Mail, Mapping: store.MappingOK}); err != nil {
 		t.Fatal(err)
@@ -494,4 +483,53 @@ func TestVerifySendTestAndScopeProof(t *testing.T) {
 	h.sees("✓ Scope")
 	h.verifySees("refused, as it should be")
 	h.fits()
+}
+
+// The end of the setup shows the hand-off sheet (h): the product's fields
+// with the secret masked; s saves it, after a question, with the secret's
+// value to a file only the owner can read. The screen never shows it.
+func TestHandOffSheetAtTheEnd(t *testing.T) {
+	h := newHarness(t)
+	p, app, sec := verifyPreset(t, h, "flowfact")
+	h.open()
+	h.m.c.ExportDir = t.TempDir()
+	h.m.finished = true // the setup ended
+	h.keys("h")
+	h.sees("Hand-off", "Tenant Id (Mandanten ID)", h.sim.Tenant.ID, "Client ID", app.ClientID, "Client Secret (Wert)", "s save it with the secret")
+	h.lacks(sec.Value)
+	h.fits()
+	h.keys("s")
+	h.sees("Save the sheet with the secret's value")
+	h.keys("y")
+	h.sees("✓ Saved to")
+	h.lacks(sec.Value)
+	path := filepath.Join(h.m.c.ExportDir, p.ID+"-handoff.txt")
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the file: %v %v", fi, err)
+	}
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), sec.Value) || !strings.Contains(string(b), app.ClientID) {
+		t.Errorf("the file lacks the secret or the client ID:\n%s", b)
+	}
+}
+
+// verifyPreset stores a preset's profile registered by its plan, with its
+// secret, as the consent step leaves it: the wizard resumes at the test.
+func verifyPreset(t *testing.T, h *harness, preset string) (store.Profile, *m365sim.App, m365sim.PasswordCredential) {
+	t.Helper()
+	pre, _ := appreg.PresetByID(preset)
+	p := testkit.Profile(t, h.sim, pre)
+	plan, err := conn.Plan(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, sec := testkit.RegisterPlan(h.sim, plan)
+	p.TenantID, p.ClientID, p.WizardStep, p.Hosts = h.sim.Tenant.ID, app.ClientID, common.StepConsent, h.options().Hosts
+	if err := h.db.PutProfile(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.SetClientSecret(p.ID, store.ClientSecret{Value: store.Secret(sec.Value), KeyID: sec.KeyID, Expiry: sec.End}); err != nil {
+		t.Fatal(err)
+	}
+	return p, app, sec
 }
