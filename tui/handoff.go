@@ -51,8 +51,10 @@ func (m *Model) handOffView() string {
 	var b bytes.Buffer
 	_ = m.handOff().WriteText(&b, false)
 	st := m.c.Styles
-	return st.Bold.Render("Hand-off: enter these in the product") + "\n\n" +
-		strings.TrimRight(common.Wrap(b.String(), m.c.Width-1), "\n") + "\n\n" +
+	// Each line stays a line, its columns kept; a long value (an endpoint)
+	// goes on below rather than being cut at the frame's edge.
+	lines := common.CodeLines(b.String(), m.c.Width-1)
+	return st.Bold.Render("Hand-off: enter these in the product") + "\n\n" + strings.Join(lines, "\n") + "\n\n" +
 		st.Faint.Render(common.Wrap("s saves the sheet with the secret's value to a file only you can read; enter opens the dashboard.", m.c.Width-1))
 }
 
