@@ -66,8 +66,11 @@ type Conn struct {
 	planOnce sync.Once
 	plan     *appreg.Plan // nil when the profile makes no plan
 
-	mu    sync.Mutex // guards cache
+	mu    sync.Mutex // guards cache and saSigner
 	cache map[string]cached
+	// saSigner is the service account's user record once its sign-in was
+	// found: every mapped user's mailbox is opened with it.
+	saSigner *store.User
 	// requests holds one token request per key at a time: concurrent
 	// callers wait for it instead of asking again, and a user's refresh
 	// never starts from a refresh token another one just replaced.

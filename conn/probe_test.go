@@ -279,11 +279,13 @@ func TestSendTestAndScopeProof(t *testing.T) {
 		t.Fatalf("sent %+v", sent)
 	}
 	claire := f.sim.Tenant.User("claire.dubois@contoso.com").Mail
-	if r := cn.ScopeProof(testkit.Ctx(t), claire); r.OK || !strings.Contains(r.Fix, "New-ManagementScope") {
+	if r := cn.ScopeProof(testkit.Ctx(t), u, claire); r.OK || !strings.Contains(r.Fix, "New-ManagementScope") {
 		t.Errorf("no scope at all: %+v", r)
+	} else if ps := strings.Join(r.PowerShell, "\n"); !strings.Contains(ps, u.PrimarySMTP) || strings.Contains(ps, claire) {
+		t.Errorf("the PowerShell must scope the app to the product's mailbox, not the outside one:\n%s", ps)
 	}
 	f.sim.RestrictAppAccess(cn.Profile().ClientID, f.sim.Tenant.User(anna))
-	if r := cn.ScopeProof(testkit.Ctx(t), claire); !r.OK || !strings.Contains(r.Tried, "refused, as it should be") {
+	if r := cn.ScopeProof(testkit.Ctx(t), u, claire); !r.OK || !strings.Contains(r.Tried, "refused, as it should be") {
 		t.Errorf("scoped: %+v", r)
 	}
 	if n := len(f.sim.Sent()); n != 2 {

@@ -37,10 +37,10 @@ func (c *Conn) SendTest(ctx context.Context, u store.User) Result {
 // ScopeProof checks that the app may not send as a mailbox outside the
 // scope the plan limits it to (RBAC for Applications): the refusal is the
 // pass. Where the scope is not in force the message goes out, from that
-// mailbox to itself, and the result says how to narrow the scope.
-func (c *Conn) ScopeProof(ctx context.Context, outside string) Result {
-	u := store.User{Key: "scope-proof", Account: outside, PrimarySMTP: outside}
-	r := c.SendTest(ctx, u)
+// mailbox to itself, and the result says how to narrow the scope to the
+// product's mailbox, inside.
+func (c *Conn) ScopeProof(ctx context.Context, inside store.User, outside string) Result {
+	r := c.SendTest(ctx, store.User{Key: "scope-proof", Account: outside, PrimarySMTP: outside})
 	switch {
 	case r.OK:
 		return Result{Protocol: store.Graph, Tried: "send as " + outside + ", outside the app's scope",
@@ -48,7 +48,7 @@ func (c *Conn) ScopeProof(ctx context.Context, outside string) Result {
 			Fix: "The app reaches mailboxes outside the product's. Apply the plan's RBAC for Applications scope (New-ManagementScope, New-ManagementRoleAssignment -CustomResourceScope), " +
 				"then remove the tenant-wide admin consent for Mail.Send in Entra ID (Enterprise applications > the app > Permissions): Entra and Exchange grants add up. " +
 				"Test-ServicePrincipalAuthorization -Identity <app> -Resource " + outside + " must show InScope False.",
-			PowerShell: pickPowerShell(c.powerShell(u), []string{"rbac"})}
+			PowerShell: pickPowerShell(c.powerShell(inside), []string{"rbac"})}
 	case errors.Is(r.Err, exchange.ErrAccessPolicy), errors.Is(r.Err, exchange.ErrForbidden):
 		return Result{Protocol: store.Graph, OK: true, Tried: "the app may not send as " + outside + ", outside its scope: refused, as it should be"}
 	}

@@ -296,14 +296,34 @@ func (col *collector) redact(s string) string {
 
 // signer is whose sign-in reaches u's mailbox: u's own, or with the
 // service-account model the service account's, kept under
-// store.ServiceAccountKey or under the user the account is.
+// store.ServiceAccountKey or under the user the account is. Once found
+// with a sign-in it is kept: the store is not read again per token.
 func (c *Conn) signer(u store.User) store.User {
 	sa := c.prof.ServiceAccount
 	if c.prof.Model != store.ServiceAccount || c.d.DB == nil || sa == "" {
 		return u
 	}
-	if _, err := c.d.DB.Token(c.prof.ID, store.ServiceAccountKey); err == nil {
-		return store.User{Key: store.ServiceAccountKey, Account: sa, UPN: sa}
+	c.mu.Lock()
+	known := c.saSigner
+	c.mu.Unlock()
+	if known != nil {
+		return *known
+	}
+	s := c.findSigner(u, sa)
+	if has, _ := c.d.DB.TokenMetaOf(c.prof.ID, []string{s.Key}); len(has) > 0 {
+		c.mu.Lock()
+		c.saSigner = &s
+		c.mu.Unlock()
+	}
+	return s
+}
+
+// findSigner looks the service account's sign-in up: under its own key
+// (without unsealing it), else the user the account is.
+func (c *Conn) findSigner(u store.User, sa string) store.User {
+	own := store.User{Key: store.ServiceAccountKey, Account: sa, UPN: sa}
+	if has, _ := c.d.DB.TokenMetaOf(c.prof.ID, []string{own.Key}); len(has) > 0 {
+		return own
 	}
 	if strings.EqualFold(u.UPN, sa) || strings.EqualFold(u.Account, sa) {
 		return u
@@ -314,5 +334,5 @@ func (c *Conn) signer(u store.User) store.User {
 			return o
 		}
 	}
-	return store.User{Key: store.ServiceAccountKey, Account: sa, UPN: sa}
+	return own
 }

@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/Azure/go-ntlmssp"
-
 	"github.com/modauth/modauth/store"
 )
 
@@ -123,15 +121,11 @@ func (a Autodiscover) ask(ctx context.Context, u, email string) (autodiscoverRes
 		return autodiscoverResult{}, fmt.Errorf("%s: %w", u, err)
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	hc := *cmp.Or(a.HTTP, http.DefaultClient)
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	if a.Username != "" && (strings.HasPrefix(u, "https://") || len(a.URLs) > 0) {
+	creds := a.Username != "" && (strings.HasPrefix(u, "https://") || len(a.URLs) > 0)
+	if creds {
 		req.SetBasicAuth(a.Username, a.Password.Reveal())
-		if a.Auth != AuthBasic {
-			hc.Transport = ntlmssp.Negotiator{RoundTripper: cmp.Or(hc.Transport, http.DefaultTransport), AllowBasicAuth: a.Auth == ""}
-		}
 	}
-	resp, err := hc.Do(req)
+	resp, err := passwordClient(a.HTTP, creds && a.Auth != AuthBasic, a.Auth).Do(req)
 	if err != nil {
 		return autodiscoverResult{}, fmt.Errorf("%s: %w", host(u), err)
 	}

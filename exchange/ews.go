@@ -162,6 +162,20 @@ const (
 	AuthNTLM  = "ntlm"
 )
 
+// passwordClient is client for one request to an on-premises server: it
+// follows no redirect (no credential goes to a proxy's login page) and,
+// with ntlm, answers the server's NTLM challenge with the request's Basic
+// credentials (go-ntlmssp's Negotiator asks without them first), Basic
+// itself only where auth allows it and the server offers it.
+func passwordClient(client *http.Client, ntlm bool, auth string) *http.Client {
+	hc := *cmp.Or(client, http.DefaultClient)
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if ntlm {
+		hc.Transport = ntlmssp.Negotiator{RoundTripper: cmp.Or(hc.Transport, http.DefaultTransport), AllowBasicAuth: auth == ""}
+	}
+	return &hc
+}
+
 // sentScheme is what the Negotiator answered a server offering offered
 // with: NTLM where offered, Basic where allowed and offered, else what
 // auth asked for.
@@ -332,14 +346,8 @@ func (c *EWS) post(ctx context.Context, imp *Impersonation, action, body string)
 	}
 	// EWS does not move: a redirect is answered here, not followed, so no
 	// credential goes to a proxy's login page.
-	hc := *cmp.Or(c.HTTP, http.DefaultClient)
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ntlm := c.Username != "" && c.Token == nil && c.Auth != AuthBasic
-	if ntlm {
-		// The Negotiator asks without credentials first, then answers the
-		// server's NTLM challenge; Basic only where allowed and offered.
-		hc.Transport = ntlmssp.Negotiator{RoundTripper: cmp.Or(hc.Transport, http.DefaultTransport), AllowBasicAuth: c.Auth == ""}
-	}
+	hc := passwordClient(c.HTTP, ntlm, c.Auth)
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("ews %s: %w", action, err)

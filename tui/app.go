@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/tui/common"
 	"github.com/modauth/modauth/tui/dashboard"
 
@@ -45,10 +46,10 @@ type Model struct {
 	noteWarn bool             // the news is not all good
 	question *common.Question // a yes/no question the frame asks before an action
 	finished bool
-	// showHandOff: the end of the setup shows the hand-off sheet.
-	showHandOff bool
-	spin        spinner.Model
-	help        help.Model
+	// sheet is the hand-off sheet the end of the setup shows, once asked.
+	sheet *appreg.HandOff
+	spin  spinner.Model
+	help  help.Model
 }
 
 // New makes the interface: the wizard for the first profile whose setup
@@ -206,12 +207,13 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			return m, m.askFirst(m.quitQuestion(), "Quit", "Stay", tea.Quit)
 		case m.finished && key.Matches(msg, common.Keys.Next):
-			m.finished, m.showHandOff = false, false
+			m.finished, m.sheet = false, nil
 			return m, m.openDashboard(m.c.Profile)
 		case m.finished && key.Matches(msg, handOffKeys.Show):
-			m.showHandOff = true
+			sheet := m.handOff()
+			m.sheet = &sheet
 			return m, nil
-		case m.finished && m.showHandOff && key.Matches(msg, handOffKeys.Save):
+		case m.finished && m.sheet != nil && key.Matches(msg, handOffKeys.Save):
 			return m, m.askFirst("Save the sheet with the secret's value to "+m.c.SavePath(m.c.Profile.ID+"-handoff.txt")+"? Only you can read the file.",
 				"Save", "Don't", m.saveHandOff())
 		case m.finished && m.c.Throwaway != "": // the demo's data goes with it
@@ -279,7 +281,7 @@ func (m *Model) render() string {
 	}
 	if m.finished {
 		km := finishedKeys
-		if m.showHandOff {
+		if m.sheet != nil {
 			km = common.KeyMap{finishedKeys[0], handOffKeys.Save, finishedKeys[2]}
 		}
 		return m.frame(header, m.finishedView(), m.err, km, common.Keys.Quit)

@@ -28,7 +28,7 @@ func (m *Model) quitQuestion() string {
 
 func (m *Model) finishedView() string {
 	st := m.c.Styles
-	if m.showHandOff {
+	if m.sheet != nil {
 		return m.handOffView()
 	}
 	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verify.Step); ok && v.Failed() > 0 {

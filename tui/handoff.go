@@ -46,10 +46,12 @@ func (m *Model) handOff() appreg.HandOff {
 	return appreg.NewHandOff(p, in)
 }
 
-// handOffView is the sheet as the screen shows it: the secret masked.
+// handOffView is the sheet as the screen shows it: the secret masked. The
+// sheet is made once, when h is pressed (it reads the store and unseals
+// the secret), never per frame.
 func (m *Model) handOffView() string {
 	var b bytes.Buffer
-	_ = m.handOff().WriteText(&b, false)
+	_ = m.sheet.WriteText(&b, false)
 	st := m.c.Styles
 	// Each line stays a line, its columns kept; a long value (an endpoint)
 	// goes on below rather than being cut at the frame's edge.
@@ -60,7 +62,7 @@ func (m *Model) handOffView() string {
 
 // saveHandOff writes the sheet, the secret's value in it, to a 0600 file.
 func (m *Model) saveHandOff() tea.Cmd {
-	h, path := m.handOff(), m.c.SavePath(m.c.Profile.ID+"-handoff.txt")
+	h, path := *m.sheet, m.c.SavePath(m.c.Profile.ID+"-handoff.txt")
 	return func() tea.Msg {
 		err := store.WriteExport(path, func(w io.Writer) error { return h.WriteText(w, true) })
 		return handOffSavedMsg{path: path, err: err}

@@ -19,6 +19,7 @@ type Form struct {
 	// waiting are the keys that came meanwhile.
 	moving  bool
 	waiting []tea.Msg
+	keys    *huh.KeyMap // the form's own: huh turns some of them on and off
 }
 
 // NewForm makes a one-page form of fields.
@@ -29,11 +30,12 @@ func NewForm(c *Context, fields ...huh.Field) *Form {
 // NewPages makes a form of pages, one group of fields a page: enter on a
 // page's last field turns to the next.
 func NewPages(c *Context, pages ...*huh.Group) *Form {
-	f := &Form{Form: huh.NewForm(pages...).
+	km := formKeys()
+	f := &Form{keys: km, Form: huh.NewForm(pages...).
 		WithShowHelp(false).   // the frame's help bar shows the keys
 		WithShowErrors(false). // and its error slot the field's error
 		WithTheme(c.huhTheme()).
-		WithKeyMap(formKeys())}
+		WithKeyMap(km)}
 	// Init only focuses the first field here; what it returns (a cursor
 	// blink, a size request) the frame does not need: sizes come from
 	// SetSize.
@@ -122,7 +124,7 @@ func (f *Form) leaves(msg tea.Msg) bool {
 	if fd == nil || fd.Error() != nil {
 		return false
 	}
-	km := formKeys()
+	km := f.keys
 	return key.Matches(k, km.Input.Next, km.Input.Prev, km.Select.Next, km.Select.Prev, km.MultiSelect.Next, km.MultiSelect.Prev)
 }
 

@@ -184,13 +184,16 @@ func usersExplain(p store.Profile, viaAdmin bool, err error) (slot, fix string) 
 
 // The view.
 
+// resolvedOnPrem is how a user of an on-premises profile was resolved.
+const resolvedOnPrem = "on-premises EWS"
+
 // resolveOnPrem checks a user of an on-premises profile by opening their
 // calendar through the service account's impersonation: the account as
 // entered is the address Exchange knows, or no mailbox has it. A refused
 // impersonation is no fault of the user's: it stops the run with its fix.
 func resolveOnPrem(ctx context.Context, cn *conn.Conn, u store.User) (store.User, error) {
 	r := cn.Probe(ctx, u, store.EWS)
-	u.ResolvedBy = "on-premises EWS"
+	u.ResolvedBy = resolvedOnPrem
 	switch {
 	case r.OK:
 		u.UPN, u.PrimarySMTP, u.Mapping = u.Account, u.Account, store.MappingOK

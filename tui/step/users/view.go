@@ -30,7 +30,7 @@ func usersFix(u store.User, preset string) string {
 	if strings.HasPrefix(preset, "allsolutions") {
 		where = "in the product (e.g. MGEBRU)"
 	}
-	onPrem := u.ResolvedBy == "on-premises EWS"
+	onPrem := u.ResolvedBy == resolvedOnPrem
 	switch u.Mapping {
 	case store.MappingOK:
 		if onPrem {

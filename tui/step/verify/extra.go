@@ -57,7 +57,7 @@ func (s *Step) extra(c *common.Context, proto store.Protocol, outside string) te
 		start := time.Now() // how long it took, for the line: real time
 		r := cn.SendTest(ctx, u)
 		if proto == protoScope {
-			r = cn.ScopeProof(ctx, outside)
+			r = cn.ScopeProof(ctx, u, outside)
 		}
 		res := verifyResult{proto: proto, took: time.Since(start), ok: r.OK, what: r.Tried}
 		if !r.OK {
