@@ -133,6 +133,11 @@ func (db *DB) DeleteUser(profileID, key string) error {
 				return fmt.Errorf("delete user %q in profile %q: %w", key, profileID, err)
 			}
 		}
+		if b := pb.Bucket(bktSignIns); b != nil {
+			if err := b.Delete(k); err != nil {
+				return fmt.Errorf("delete sign-ins of user %q in profile %q: %w", key, profileID, err)
+			}
+		}
 		items, err := sub(pb, profileID, bktItems)
 		if err != nil {
 			return err
