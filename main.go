@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui"
 	"github.com/spf13/cobra"
@@ -58,6 +59,10 @@ type exitStatus struct{ code int }
 
 func (e *exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// exitTryLater (EX_TEMPFAIL): the old client secret is still needed;
+// not a failure, a reason for a cron job to try again later.
+const exitTryLater = 75
+
 // exitCode is the one place errors become exit codes.
 func exitCode(err error) int {
 	var es *exitStatus
@@ -70,6 +75,8 @@ func exitCode(err error) int {
 		return 2
 	case errors.Is(err, context.Canceled):
 		return 130
+	case errors.Is(err, appreg.ErrStillInUse):
+		return exitTryLater
 	default:
 		return 1
 	}

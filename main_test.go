@@ -42,8 +42,13 @@ func testClock(t testing.TB) func() time.Time {
 // run executes modauth with args on the tests' clock; the error arrives on
 // done when it ends. Cancelling ctx is what Ctrl-C does.
 func run(t testing.TB, ctx context.Context, args ...string) (stdout, stderr *syncBuffer, done <-chan error) {
+	return runOn(testClock(t), ctx, args...)
+}
+
+// runOn is run on the clock now: a simulator's, when the test moves it.
+func runOn(now func() time.Time, ctx context.Context, args ...string) (stdout, stderr *syncBuffer, done <-chan error) {
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
-	root := newRootCmd(streams{In: strings.NewReader(""), Out: stdout, Err: stderr, Now: testClock(t)})
+	root := newRootCmd(streams{In: strings.NewReader(""), Out: stdout, Err: stderr, Now: now})
 	root.SetArgs(args)
 	c := make(chan error, 1)
 	go func() { c <- root.ExecuteContext(ctx) }()

@@ -1,52 +1,81 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"strings"
+	"io"
 	"time"
 
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/conn"
+	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/store"
 	"github.com/spf13/cobra"
 )
 
-type rotateOptions struct {
-	IO        streams
-	Data      *dataDirFlag
-	Profile   string
-	Lifetime  string
-	RemoveOld bool
-	Yes       bool
-	graph     graphFactory
+// secretOptions are the options of `secret rotate` and `secret retire`.
+type secretOptions struct {
+	IO          streams
+	Data        *dataDirFlag
+	Profile     string
+	Lifetime    string
+	HandOffFile string
+	Admin       bool
+	WhenUnused  bool
+	Confirmed   bool
+	graph       graphFactory
 }
 
 func newSecretCmd(io streams, data *dataDirFlag, graph graphFactory) *cobra.Command {
-	opts := &rotateOptions{IO: io, Data: data, graph: graph}
-	secret := &cobra.Command{Use: "secret", Short: "Manage a profile's client secret"}
+	opts := &secretOptions{IO: io, Data: data, graph: graph}
+	secret := &cobra.Command{Use: "secret", Short: "Rotate a profile's client secret without breaking the product"}
 	rotate := &cobra.Command{
 		Use:   "rotate",
-		Short: "Add a new client secret, prove it, store it, then retire the old one",
+		Short: "Add a new client secret, prove it, and hand it to the product",
 		Long: `Adds a new client secret through Microsoft Graph, proves it with a token
-request, stores it sealed, and only then removes the old one (after you confirm,
-or with --yes). At no moment is there no working secret, and no consent changes.
+request, stores it sealed as modauth's, and writes the product's hand-off sheet
+with the new value to --handoff-file (a file only you can read): enter it in
+the product's own settings. The old secret stays valid: retire it with
+'modauth secret retire --when-unused' once the product uses the new one.
 
-The app signs in with its current secret, so it needs the application permission
-Application.ReadWrite.OwnedBy (or Application.ReadWrite.All) with admin consent.`,
+Adding a secret needs the application permission Application.ReadWrite.OwnedBy
+on the product's app, or an admin's sign-in (--admin, by device code).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRotate(cmd.Context(), opts) },
 	}
 	rotate.Flags().StringVar(&opts.Profile, "profile", "", "the profile (required)")
 	rotate.Flags().StringVar(&opts.Lifetime, "lifetime", "365d", "validity of the new secret (Microsoft advises under 12 months)")
-	rotate.Flags().BoolVar(&opts.RemoveOld, "remove-old", true, "remove the old secret once the new one is stored")
-	rotate.Flags().BoolVar(&opts.Yes, "yes", false, "do not ask before removing the old secret")
-	secret.AddCommand(rotate)
+	rotate.Flags().StringVar(&opts.HandOffFile, "handoff-file", "", "write the hand-off sheet with the new secret's value here, mode 0600 (required)")
+	rotate.Flags().BoolVar(&opts.Admin, "admin", false, "an admin signs in by device code instead of the app using its own rights")
+
+	retire := &cobra.Command{
+		Use:   "retire",
+		Short: "Remove the old client secret once the product uses the new one",
+		Long: `Removes the old client secret of a rotation, but only when the product is
+seen signing in with the new one and no longer with the old one (its sign-ins
+are read through the profile's monitoring app), or when you confirm it does.
+Until then it exits 75 and says what it sees, so a cron job can try again.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.WhenUnused == opts.Confirmed {
+				return fmt.Errorf("%w: give one of --when-unused (the sign-in log decides) or --confirmed (you checked the product works with the new secret)", errUsage)
+			}
+			return runRetire(cmd.Context(), opts)
+		},
+	}
+	retire.Flags().StringVar(&opts.Profile, "profile", "", "the profile (required)")
+	retire.Flags().BoolVar(&opts.WhenUnused, "when-unused", false, "retire only once the sign-in log shows the product on the new secret")
+	retire.Flags().BoolVar(&opts.Confirmed, "confirmed", false, "you checked that the product works with the new secret")
+	retire.Flags().BoolVar(&opts.Admin, "admin", false, "an admin signs in by device code instead of the app using its own rights")
+	secret.AddCommand(rotate, retire)
 	return secret
 }
 
-func runRotate(ctx context.Context, opts *rotateOptions) error {
+func runRotate(ctx context.Context, opts *secretOptions) error {
+	if opts.HandOffFile == "" {
+		return fmt.Errorf("%w: rotate secret: --handoff-file is required: the new value must reach the product, and this is the one time it can be written", errUsage)
+	}
 	lifetime, err := parseDays(opts.Lifetime)
 	if err != nil {
 		return err
@@ -56,51 +85,159 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 		return fmt.Errorf("rotate secret: %w", err)
 	}
 	defer db.Close()
+	if r, ok, err := db.Rotation(p.ID); err != nil {
+		return fmt.Errorf("rotate secret: %w", err)
+	} else if ok {
+		return fmt.Errorf("rotate secret: a rotation is under way since %s (new secret %s): retire the old one first with 'modauth secret retire --profile %s --when-unused'", r.Started.Format("2 January 2006"), r.NewKeyID, p.ID)
+	}
 	current, err := db.ClientSecret(p.ID)
 	if err != nil {
 		return fmt.Errorf("rotate secret: %w", err)
 	}
-	g, err := opts.graph(ctx, db, p)
+	cn, g, err := opts.writer(ctx, db, p)
 	if err != nil {
 		return fmt.Errorf("rotate secret: %w", err)
 	}
-	cn := conn.New(p, conn.Deps{DB: db, HTTP: g.HTTP, Now: opts.IO.Now})
-	next, err := appreg.Rotation{
+	next, rot, err := appreg.Rotation{
 		Graph: g, ClientID: p.ClientID, Current: current, Lifetime: lifetime, Now: opts.IO.Now,
 		Prove: cn.ProveSecret,
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			fmt.Fprintf(opts.IO.Err, "waiting %s for the new secret to reach every Entra ID server...\n", d)
-			select {
-			case <-time.After(d):
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+			return sleepCtx(ctx, d)
 		},
-		Save: func(cs store.ClientSecret) error {
+		Save: func(cs store.ClientSecret, r store.Rotation) error {
 			if err := db.SetClientSecret(p.ID, cs); err != nil {
 				return err
 			}
-			fmt.Fprintf(opts.IO.Err, "✓ new secret %s stored (%s), valid until %s\n", cs.KeyID, cs.Value.Hint(), cs.Expiry.Format("2 January 2006"))
-			return nil
+			return db.SetRotation(p.ID, r)
 		},
-		RemoveOld: func(old store.ClientSecret) bool {
-			if !opts.RemoveOld {
-				return false
-			}
-			return opts.Yes || confirm(opts.IO, fmt.Sprintf("remove the old secret %s now? [y/N] ", old.KeyID))
+		HandOver: func(store.ClientSecret) error {
+			sheet := conn.HandOff(db, p)
+			return store.WriteExport(opts.HandOffFile, func(w io.Writer) error { return sheet.WriteText(w, true) })
 		},
 	}.Run(ctx)
 	if err != nil {
 		return err
 	}
+	if err := db.SetRotation(p.ID, rot); err != nil {
+		return fmt.Errorf("rotate secret: record the hand-over: %w", err)
+	}
+	fmt.Fprintf(opts.IO.Err, "✓ new secret %s (%s) stored, valid until %s\n", next.KeyID, next.Value.Hint(), next.Expiry.Format("2 January 2006"))
+	fmt.Fprintf(opts.IO.Err, "✓ hand-off sheet with its value written to %s (only you can read it)\n", opts.HandOffFile)
+	fmt.Fprintf(opts.IO.Err, "next: enter the new secret in the product's settings; the old secret %s stays valid until\n  modauth secret retire --profile %s --when-unused\n", rot.OldKeyID, p.ID)
 	fmt.Fprintln(opts.IO.Out, next.KeyID)
 	return nil
 }
 
-// confirm asks a yes/no question on the streams; anything but y is no.
-func confirm(io streams, question string) bool {
-	fmt.Fprint(io.Err, question)
-	line, _ := bufio.NewReader(io.In).ReadString('\n')
-	return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
+func runRetire(ctx context.Context, opts *secretOptions) error {
+	db, p, err := opts.Data.openProfile(opts.Profile)
+	if err != nil {
+		return fmt.Errorf("retire secret: %w", err)
+	}
+	defer db.Close()
+	rot, ok, err := db.Rotation(p.ID)
+	if err != nil {
+		return fmt.Errorf("retire secret: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("retire secret: profile %s has no rotation under way: start one with 'modauth secret rotate'", p.ID)
+	}
+	cn := conn.New(p, conn.Deps{DB: db, HTTP: nil, Now: opts.IO.Now})
+	ret := appreg.Retirement{ClientID: p.ClientID, Rotation: rot, Confirmed: opts.Confirmed, Now: opts.IO.Now}
+	if !opts.Confirmed {
+		ret.Use, ret.Unseen = keyUse(ctx, cn, rot)
+		describeUse(opts.IO.Err, rot, ret.Use, opts.IO.Now())
+	}
+	if ready, why := ret.Ready(); !ready {
+		return fmt.Errorf("retire secret: the old secret %s stays, %w: %s", rot.OldKeyID, appreg.ErrStillInUse, why)
+	}
+	_, g, err := opts.writer(ctx, db, p)
+	if err != nil {
+		return fmt.Errorf("retire secret: %w", err)
+	}
+	ret.Graph = g
+	if rot, err = ret.Run(ctx); err != nil {
+		return err
+	}
+	if err := db.EndRotation(p.ID); err != nil {
+		return fmt.Errorf("retire secret: the old secret is removed, but: %w", err)
+	}
+	_, _ = db.Append(store.Event{At: opts.IO.Now(), Profile: p.ID, Kind: "secret", Message: fmt.Sprintf("old client secret %s retired: the product uses %s since %s (%s)", rot.OldKeyID, rot.NewKeyID, rot.Switched.Format(time.RFC3339), rot.SwitchedBy)})
+	fmt.Fprintf(opts.IO.Err, "✓ old secret %s removed; the product uses %s\n", rot.OldKeyID, rot.NewKeyID)
+	fmt.Fprintln(opts.IO.Out, rot.OldKeyID)
+	return nil
+}
+
+// keyUse reads the product's sign-ins since the rotation started through
+// the monitoring app, per client secret key ID; nil and the reason when
+// they cannot be read.
+func keyUse(ctx context.Context, cn *conn.Conn, rot store.Rotation) (map[string]store.KeyUse, string) {
+	g, ok := cn.MonitorGraph()
+	if !ok {
+		return nil, "the profile has no monitoring app, so the product's sign-ins cannot be read"
+	}
+	use := map[string]store.KeyUse{}
+	for _, kind := range []exchange.SignInKind{exchange.AppSignIns, exchange.UserSignIns} {
+		signIns, err := g.SignIns(ctx, exchange.SignInQuery{AppID: cn.Profile().ClientID, Kind: kind, Since: rot.Started})
+		if errors.Is(err, exchange.ErrNoPremium) {
+			return nil, "the tenant has no Entra ID P1 or P2 licence, which Graph requires to read sign-in logs"
+		}
+		if err != nil {
+			return nil, fmt.Sprintf("the product's sign-ins could not be read (%v)", err)
+		}
+		for _, s := range signIns {
+			if s.CredentialKeyID != "" {
+				k := use[s.CredentialKeyID]
+				k.Add(s.Created, s.OK())
+				use[s.CredentialKeyID] = k
+			}
+		}
+	}
+	return use, ""
+}
+
+// describeUse says what the sign-in log shows of the old and new secret.
+func describeUse(w io.Writer, rot store.Rotation, use map[string]store.KeyUse, now time.Time) {
+	if use == nil {
+		return
+	}
+	for _, k := range []struct{ name, id string }{{"new", rot.NewKeyID}, {"old", rot.OldKeyID}} {
+		u := use[k.id]
+		if u.Count == 0 {
+			fmt.Fprintf(w, "%s secret %s: no sign-in by the product since %s\n", k.name, k.id, rot.Started.Format(time.RFC3339))
+			continue
+		}
+		fmt.Fprintf(w, "%s secret %s: %d sign-ins by the product since the rotation, %d today, last %s\n", k.name, k.id, u.Count, u.UsedOn(now), u.Last.Format(time.RFC3339))
+	}
+}
+
+// writer returns the profile's connection and Graph with the right to add
+// and remove secrets: an admin's by device code with --admin, else the
+// app's own.
+func (opts *secretOptions) writer(ctx context.Context, db *store.DB, p store.Profile) (*conn.Conn, *exchange.Graph, error) {
+	cn := conn.New(p, conn.Deps{DB: db, HTTP: nil, Now: opts.IO.Now})
+	if !opts.Admin {
+		g, err := opts.graph(ctx, db, p)
+		return cn, g, err
+	}
+	fc, dc, err := cn.StartAdminSignIn(ctx, []string{"Application.ReadWrite.All"})
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(opts.IO.Err, "! First copy your one-time code: %s\nOpen %s on any device, enter the code and sign in as an Application Administrator.\n", dc.UserCode, dc.VerificationURI)
+	g, _, err := cn.FinishAdminSignIn(ctx, fc, dc)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintln(opts.IO.Err, "✓ signed in")
+	return cn, g, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -3,6 +3,7 @@ package conn
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -22,6 +23,31 @@ import (
 // tenant when it is known, else for any work account.
 func (c *Conn) AdminClient(ctx context.Context) (*flows.Client, error) {
 	return c.identity(ctx, appreg.AdminClientID, cmp.Or(c.Tenant(), "organizations"), "")
+}
+
+// StartAdminSignIn asks for a device code for an admin's sign-in with the
+// Graph permissions the work needs, in the profile's cloud.
+func (c *Conn) StartAdminSignIn(ctx context.Context, perms []string) (*flows.Client, *flows.DeviceCode, error) {
+	fc, err := c.AdminClient(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("admin sign-in: %w", err)
+	}
+	dc, err := fc.StartDeviceCode(ctx, c.AdminScopes(perms...))
+	if err != nil {
+		return nil, nil, fmt.Errorf("admin sign-in: %w", err)
+	}
+	return fc, dc, nil
+}
+
+// FinishAdminSignIn waits for the admin to sign in and returns Graph on
+// the admin's token, and the admin's tenant.
+func (c *Conn) FinishAdminSignIn(ctx context.Context, fc *flows.Client, dc *flows.DeviceCode) (*exchange.Graph, string, error) {
+	tok, err := fc.PollDeviceCode(ctx, dc)
+	if err != nil {
+		return nil, "", fmt.Errorf("admin sign-in: %w", err)
+	}
+	g, tenant := c.AdminGraph(tok)
+	return g, tenant, nil
 }
 
 // AdminScopes are the scopes of an admin's sign-in for Graph permissions

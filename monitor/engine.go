@@ -64,8 +64,10 @@ type Engine struct {
 	conns map[string]*profileConn // by profile ID
 	// expiryRead is when each profile\'s secret expiry was last read.
 	expiryRead map[string]time.Time
-	tenants    map[string]chan struct{} // per-tenant request slots
-	subs       map[chan Change]struct{}
+	// signInsRead is when each profile's sign-in log was last read.
+	signInsRead map[string]time.Time
+	tenants     map[string]chan struct{} // per-tenant request slots
+	subs        map[chan Change]struct{}
 }
 
 // New returns an engine over db.
@@ -100,7 +102,7 @@ func New(db *store.DB, opts Options) *Engine {
 	if opts.BackupKeep <= 0 {
 		opts.BackupKeep = 7
 	}
-	return &Engine{db: db, opts: opts, conns: map[string]*profileConn{}, tenants: map[string]chan struct{}{}, subs: map[chan Change]struct{}{}, expiryRead: map[string]time.Time{}}
+	return &Engine{db: db, opts: opts, conns: map[string]*profileConn{}, tenants: map[string]chan struct{}{}, subs: map[chan Change]struct{}{}, expiryRead: map[string]time.Time{}, signInsRead: map[string]time.Time{}}
 }
 
 // Summary is what a sweep did.

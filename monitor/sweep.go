@@ -41,6 +41,7 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 	c, connErr := e.conn(ctx, p)
 	if connErr == nil {
 		e.refreshExpiry(ctx, c)
+		e.readSignIns(ctx, c)
 	}
 	pending := &pending{Batch: store.Batch{Profile: p.ID}}
 	out := writer{e: e}

@@ -26,6 +26,12 @@ type Rotation struct {
 	SwitchedBy string    `json:"switchedBy,omitempty"`
 }
 
+// How a rotation's switch was known.
+const (
+	SwitchedBySignInLog = "sign-in log"
+	SwitchedByAdmin     = "admin"
+)
+
 // Rotation returns the profile's rotation under way, if there is one.
 func (db *DB) Rotation(profileID string) (Rotation, bool, error) {
 	var r Rotation

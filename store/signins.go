@@ -78,6 +78,39 @@ type KeyUse struct {
 	Last     time.Time `json:"last,omitzero"`
 	Count    int       `json:"count,omitempty"`
 	Failures int       `json:"failures,omitempty"`
+	// Today counts the successful sign-ins on Day (UTC), the day of the
+	// newest one.
+	Day   time.Time `json:"day,omitzero"`
+	Today int       `json:"today,omitempty"`
+}
+
+// Add counts one sign-in with the key at at.
+func (k *KeyUse) Add(at time.Time, ok bool) {
+	if !ok {
+		k.Failures++
+		return
+	}
+	if k.First.IsZero() || at.Before(k.First) {
+		k.First = at
+	}
+	if at.After(k.Last) {
+		k.Last = at
+	}
+	switch day := at.UTC().Truncate(24 * time.Hour); {
+	case day.After(k.Day):
+		k.Day, k.Today = day, 1
+	case day.Equal(k.Day):
+		k.Today++
+	}
+	k.Count++
+}
+
+// UsedOn is how many times the key signed in on the UTC day of now.
+func (k KeyUse) UsedOn(now time.Time) int {
+	if k.Day.Equal(now.UTC().Truncate(24 * time.Hour)) {
+		return k.Today
+	}
+	return 0
 }
 
 // SignInLog is where a profile's reading of the product's sign-in log

@@ -2,7 +2,6 @@ package common
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
@@ -16,27 +15,13 @@ import (
 // StartAdminSignIn asks for a device code for the admin's sign-in, with
 // the Graph permissions the work needs, in the profile's cloud.
 func StartAdminSignIn(ctx context.Context, c *Context, perms []string) (*flows.Client, *flows.DeviceCode, error) {
-	cn := c.Conn(c.Profile)
-	fc, err := cn.AdminClient(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("admin sign-in: %w", err)
-	}
-	dc, err := fc.StartDeviceCode(ctx, cn.AdminScopes(perms...))
-	if err != nil {
-		return nil, nil, fmt.Errorf("admin sign-in: %w", err)
-	}
-	return fc, dc, nil
+	return c.Conn(c.Profile).StartAdminSignIn(ctx, perms)
 }
 
 // FinishAdminSignIn waits for the admin to sign in and returns Graph on
 // the admin's token, and the admin's tenant.
 func FinishAdminSignIn(ctx context.Context, c *Context, fc *flows.Client, dc *flows.DeviceCode) (*exchange.Graph, string, error) {
-	tok, err := fc.PollDeviceCode(ctx, dc)
-	if err != nil {
-		return nil, "", fmt.Errorf("admin sign-in: %w", err)
-	}
-	g, tenant := c.Conn(c.Profile).AdminGraph(tok)
-	return g, tenant, nil
+	return c.Conn(c.Profile).FinishAdminSignIn(ctx, fc, dc)
 }
 
 // AdminCodeView tells the admin how to sign in, for what.
