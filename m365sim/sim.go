@@ -74,6 +74,13 @@ type Sim struct {
 	// appPolicy: app ID -> the user OIDs an application access policy
 	// lets it reach
 	appPolicy map[string]map[string]bool
+	// signIns is the sign-in log (signins.go), oldest first.
+	signIns    []signInRecord
+	signInSeq  int64
+	dupSignIns bool
+	// reportCalls: tenant ID + app ID -> when the sign-in and report
+	// endpoints last answered it, for their throttle
+	reportCalls map[string][]time.Time
 
 	mail mailState // mailboxes and EWS settings, under a lock of their own
 
@@ -133,6 +140,8 @@ func New(opts Options) (*Sim, error) {
 		refresh:  map[string]*refreshGrant{},
 		mfa:      map[string]time.Time{},
 		requests: map[string]int{},
+
+		reportCalls: map[string][]time.Time{},
 	}
 	s.mail.born = opts.Clock.Now()
 	s.kid = base64.RawURLEncoding.EncodeToString(key.PublicKey.N.Bytes()[:12])
