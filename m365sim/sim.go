@@ -2,7 +2,8 @@
 // Microsoft identity platform v2 (discovery, JWKS, authorize, token, device
 // code, admin consent) with real JSON shapes and AADSTS errors, the part of
 // Microsoft Graph v1.0 that app registration, user lookups and mailbox
-// delta queries need, EWS sync, a directory of deterministic users with
+// delta queries need, Graph beta's sign-in log of every sign-in it
+// served (signins.go), EWS sync, a directory of deterministic users with
 // deterministic mailboxes, and fault injection with a controllable clock.
 //
 // Tests start one with Start; `modauth demo` with New. Nothing else in
