@@ -1,6 +1,7 @@
 package m365sim_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -132,6 +133,9 @@ func TestSignInLogRecordsEveryOutcome(t *testing.T) {
 	}
 	if cc := got[7]; cc.ClientCredentialType != "clientSecret" || cc.ServicePrincipalID != s.App.SPObjectID || cc.AppID != s.App.ClientID {
 		t.Errorf("client credentials: %+v", cc)
+	}
+	if dump := fmt.Sprintf("%+v", got); strings.Contains(dump, sec.Value) || strings.Contains(dump, rt) {
+		t.Error("the sign-in log holds a secret or a refresh token")
 	}
 	ids := map[string]bool{}
 	for _, ev := range got {
