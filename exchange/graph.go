@@ -20,7 +20,8 @@ import (
 // TokenFunc returns a valid access token for the API being called.
 type TokenFunc func(ctx context.Context) (store.Secret, error)
 
-// Graph is a Microsoft Graph v1.0 client.
+// Graph is a Microsoft Graph client: v1.0, and beta where only beta has
+// what modauth needs (the sign-in log's event types).
 type Graph struct {
 	Host  string // e.g. https://graph.microsoft.com; the profile's Graph host
 	HTTP  *http.Client
@@ -41,6 +42,9 @@ type GraphError struct {
 	Message    string
 	RequestID  string
 	RetryAfter time.Duration
+	// Need names the permissions the call needs, when the caller knows
+	// them: Fix then says which to add on a 403.
+	Need string
 }
 
 func (e *GraphError) Error() string {
@@ -60,7 +64,9 @@ func (e *GraphError) Is(target error) bool {
 	case ErrNoMailbox:
 		return e.noMailbox()
 	case ErrForbidden:
-		return e.Status == http.StatusForbidden && !e.accessPolicy()
+		return e.Status == http.StatusForbidden && !e.accessPolicy() && !e.noPremium()
+	case ErrNoPremium:
+		return e.noPremium()
 	case ErrAccessPolicy:
 		return e.accessPolicy()
 	case ErrThrottled:
@@ -73,6 +79,11 @@ func (e *GraphError) Is(target error) bool {
 // app out of the mailbox: ErrorAccessDenied "Access to OData is disabled."
 func (e *GraphError) accessPolicy() bool {
 	return e.Status == http.StatusForbidden && e.Code == "ErrorAccessDenied" && strings.Contains(e.Message, "Access to OData is disabled")
+}
+
+// noPremium: Graph serves sign-in logs and reports only to premium tenants.
+func (e *GraphError) noPremium() bool {
+	return e.Status == http.StatusForbidden && e.Code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 }
 
 // noMailbox: the user has no mailbox Graph can serve: none, inactive,
@@ -94,6 +105,11 @@ func (e *GraphError) Fix() string {
 			"(Get-Mailbox -SoftDeletedMailbox), or the user has no Exchange Online licence."
 	case e.Status == http.StatusNotFound:
 		return "Graph found no such object: check the user's UPN or object ID."
+	case e.noPremium():
+		return "Graph serves sign-in logs and reports only to a tenant with a Microsoft Entra ID P1 or P2 licence: " +
+			"license the tenant, or read the sign-ins in the Entra admin center (Monitoring > Sign-in logs), which shows them without one."
+	case e.Status == http.StatusForbidden && e.Need != "":
+		return "The app lacks the Graph permission " + e.Need + " or its consent: in Entra ID > App registrations > the app > API permissions, add it and choose Grant admin consent."
 	case e.Status == http.StatusForbidden:
 		return "The app lacks a Graph permission or its consent: in Entra ID > App registrations > the app > API permissions, add it and choose Grant admin consent."
 	case e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable:
@@ -118,8 +134,9 @@ type graphErrorBody struct {
 	} `json:"error"`
 }
 
-// Do sends a request to path (below /v1.0, or an absolute URL such as a
-// nextLink) with in as the JSON body, and decodes the answer into out.
+// Do sends a request to path (below /v1.0; below the host when it starts
+// with /beta/; or an absolute URL such as a nextLink) with in as the JSON
+// body, and decodes the answer into out.
 // Throttled and unavailable requests are retried after their Retry-After.
 func (g *Graph) Do(ctx context.Context, method, path string, in, out any) error {
 	var body []byte
@@ -152,7 +169,11 @@ func (g *Graph) Do(ctx context.Context, method, path string, in, out any) error 
 func (g *Graph) do(ctx context.Context, method, path string, body []byte, out any) error {
 	url := path
 	if !strings.HasPrefix(path, "https://") && !strings.HasPrefix(path, "http://") {
-		url = strings.TrimSuffix(g.Host, "/") + "/v1.0" + path
+		version := "/v1.0"
+		if strings.HasPrefix(path, "/beta/") {
+			version = ""
+		}
+		url = strings.TrimSuffix(g.Host, "/") + version + path
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {

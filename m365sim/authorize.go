@@ -68,20 +68,9 @@ func (s *Sim) completeAuthorize(a *authorizeRequest, upn string, accept bool) st
 		method = "plain"
 	}
 	u := a.tenant.User(upn)
-	if u == nil {
-		return a.redirectError(aad(400, "invalid_request", 50034, "The user account %s does not exist in the %s directory.", upn, a.tenant.ID))
-	}
-	if e := signInCheck(u); e != nil {
-		return a.redirectError(e)
-	}
-	need, e := delegatedNeeds(a.app, q.Get("scope"))
-	if e == nil {
-		e = s.consent(a.tenant, a.app, u, need, accept)
-	}
+	e := s.admitUser(a, u, upn, accept)
+	s.recordSignIn(a.tenant, userSignIn(InteractiveUser, a.app, u, upn, q.Get("scope")), e)
 	if e != nil {
-		if e.Code == 65001 { // the person said no on the consent page
-			e = aad(400, "access_denied", 65004, "The user declined to consent to access the app.")
-		}
 		return a.redirectError(e)
 	}
 	code := randomToken(32)
@@ -91,6 +80,25 @@ func (s *Sim) completeAuthorize(a *authorizeRequest, upn string, accept bool) st
 		nonce: q.Get("nonce"), mfa: s.mfaRequired(u), issued: s.Clock.Now(),
 	}
 	return a.redirectWith(url.Values{"code": {code}})
+}
+
+// admitUser is the person's part of the sign-in page: the account, and
+// consent to what the app asks.
+func (s *Sim) admitUser(a *authorizeRequest, u *User, upn string, accept bool) *Error {
+	if u == nil {
+		return aad(400, "invalid_request", 50034, "The user account %s does not exist in the %s directory.", upn, a.tenant.ID)
+	}
+	if e := signInCheck(u); e != nil {
+		return e
+	}
+	need, e := delegatedNeeds(a.app, a.params.Get("scope"))
+	if e == nil {
+		e = s.consent(a.tenant, a.app, u, need, accept)
+	}
+	if e != nil && e.Code == 65001 { // the person said no on the consent page
+		e = aad(400, "access_denied", 65004, "The user declined to consent to access the app.")
+	}
+	return e
 }
 
 // SignIn completes an authorize URL as the user, consenting to what the app

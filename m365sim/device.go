@@ -140,10 +140,25 @@ func (s *Sim) ApproveDevice(userCode, upn string) error {
 		return e
 	}
 	u := g.tenant.User(upn)
+	e = s.admitDevice(g, u, upn)
+	s.recordSignIn(g.tenant, userSignIn(InteractiveUser, g.app, u, upn, g.scope), e)
+	if e != nil {
+		if u != nil { // a mistyped account may try again
+			g.failed = e
+		}
+		return e
+	}
+	g.user, g.mfa = u, s.mfaRequired(u)
+	return nil
+}
+
+// admitDevice is the person's part of the device login page: the account,
+// Conditional Access, and consent to what the app asks.
+func (s *Sim) admitDevice(g *deviceGrant, u *User, upn string) *Error {
 	if u == nil {
 		return aad(400, "invalid_grant", 50034, "The user account %s does not exist in the %s directory. To sign into this application, the account must be added to the directory.", upn, g.tenant.ID)
 	}
-	e = signInCheck(u)
+	e := signInCheck(u)
 	if e == nil && s.blockDev {
 		e = errDeviceBlocked()
 	}
@@ -151,12 +166,7 @@ func (s *Sim) ApproveDevice(userCode, upn string) error {
 		need, _ := delegatedNeeds(g.app, g.scope)
 		e = s.consent(g.tenant, g.app, u, need, true)
 	}
-	if e != nil {
-		g.failed = e
-		return e
-	}
-	g.user, g.mfa = u, s.mfaRequired(u)
-	return nil
+	return e
 }
 
 // DeclineDevice refuses a device-code sign-in, as "Cancel" on the page does.

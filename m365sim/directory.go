@@ -15,6 +15,9 @@ type Tenant struct {
 	// noUserConsent: users may not consent to apps (Entra > Enterprise
 	// applications > Consent and permissions): only an admin grants.
 	noUserConsent bool
+	// noPremium: the tenant has no Entra ID P1 or P2 licence, so Graph
+	// serves no sign-in logs or reports.
+	noPremium bool
 	// consent holds delegated grants: principal ("" for AllPrincipals, else
 	// a user's object ID) -> client ID -> "resourceAppID name" set.
 	consent map[string]map[string]map[string]bool

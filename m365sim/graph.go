@@ -99,12 +99,7 @@ var graphNames = []string{"applications", "servicePrincipals", "oauth2Permission
 // answer. It holds s.mu throughout, as the identity endpoints do, except
 // for mailbox data (graph_mailbox.go), which has locks of its own.
 func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
-	reqID, clientReqID := s.newGUID(), r.Header.Get("client-request-id")
-	if clientReqID == "" {
-		clientReqID = s.newGUID()
-	}
-	w.Header().Set("request-id", reqID)
-	w.Header().Set("client-request-id", clientReqID)
+	s.setRequestIDs(w, r)
 	if rt, params := matchMailboxRoute(r.URL.Path); rt != nil {
 		s.serveMailbox(w, r, rt, params)
 		return
@@ -112,6 +107,23 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	status, body, e := s.routeGraph(r)
+	s.writeGraph(w, status, body, e)
+}
+
+// setRequestIDs sets the request-id Graph gives every answer and echoes
+// the client's client-request-id, or makes one up.
+func (s *Sim) setRequestIDs(w http.ResponseWriter, r *http.Request) {
+	reqID, clientReqID := s.newGUID(), r.Header.Get("client-request-id")
+	if clientReqID == "" {
+		clientReqID = s.newGUID()
+	}
+	w.Header().Set("request-id", reqID)
+	w.Header().Set("client-request-id", clientReqID)
+}
+
+// writeGraph writes a handler's answer: the error, an empty status, or
+// the JSON body.
+func (s *Sim) writeGraph(w http.ResponseWriter, status int, body any, e *graphError) {
 	switch {
 	case e != nil:
 		s.writeGraphError(w, e)

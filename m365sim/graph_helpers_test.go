@@ -28,7 +28,8 @@ const (
 )
 
 // graphCall sends a Graph request with a bearer token ("" for none) and
-// decodes the JSON answer, if any.
+// decodes the JSON answer, if any. path is below /v1.0 unless it starts
+// with /beta/ or is a link on the simulator.
 func graphCall(t *testing.T, s *m365sim.Sim, token, method, path string, body any) (int, map[string]any) {
 	t.Helper()
 	status, _, out := graphRaw(t, s, token, method, path, body, nil)
@@ -45,7 +46,14 @@ func graphRaw(t *testing.T, s *m365sim.Sim, token, method, path string, body any
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, s.URL+"/v1.0"+path, rd)
+	target := s.URL + "/v1.0" + path
+	switch {
+	case strings.HasPrefix(path, "/beta/"):
+		target = s.URL + path
+	case strings.HasPrefix(path, s.URL+"/"): // a nextLink
+		target = path
+	}
+	req, err := http.NewRequest(method, target, rd)
 	if err != nil {
 		t.Fatal(err)
 	}

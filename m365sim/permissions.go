@@ -32,8 +32,9 @@ type Permission struct {
 }
 
 // permissions is the simulator's catalog, with the real IDs from
-// microsoft.md §2. IMAP, POP and SMTP delegated scopes are owned by Graph in
-// the portal even though their tokens carry the Outlook audience.
+// microsoft.md §2 and §9.1. IMAP, POP and SMTP delegated scopes are owned
+// by Graph in the portal even though their tokens carry the Outlook
+// audience.
 var permissions = []Permission{
 	{Resource: GraphAppID, Name: "openid", ID: "37f7f235-527c-4136-accd-4a02d197296e"},
 	{Resource: GraphAppID, Name: "profile", ID: "14dad69e-099b-42c9-810b-d002981feec1"},
@@ -52,6 +53,8 @@ var permissions = []Permission{
 	{Resource: GraphAppID, Name: "Application.ReadWrite.All", ID: "bdfbf15f-ee85-4955-8675-146e8e5296b5", AdminOnly: true},
 	{Resource: GraphAppID, Name: "AppRoleAssignment.ReadWrite.All", ID: "84bccea3-f856-4a8a-967b-dbe0a3d53a64", AdminOnly: true},
 	{Resource: GraphAppID, Name: "DelegatedPermissionGrant.ReadWrite.All", ID: "41ce6ca6-6826-4807-84f1-1c82854f7ee5", AdminOnly: true},
+	{Resource: GraphAppID, Name: "AuditLog.Read.All", ID: "e4c9e354-4dc5-45b8-9e7c-e1393b0b1a20", AdminOnly: true},
+	{Resource: GraphAppID, Name: "Directory.Read.All", ID: "06da0dbc-49e2-44d2-8312-53f166ab848a", AdminOnly: true},
 	{Resource: GraphAppID, Name: "IMAP.AccessAsUser.All", ID: "652390e4-393a-48de-9484-05f9b1212954"},
 	{Resource: GraphAppID, Name: "POP.AccessAsUser.All", ID: "d7b7f2d9-0f45-4ea1-9d42-e50810c06991"},
 	{Resource: GraphAppID, Name: "SMTP.Send", ID: "258f6531-6087-4cc4-bb90-092c5fb3ed3f"},
@@ -70,6 +73,8 @@ var permissions = []Permission{
 	{Resource: GraphAppID, Name: "Application.ReadWrite.OwnedBy", ID: "18a4783c-866b-4cc7-a460-3d5e5662c884", Role: true},
 	{Resource: GraphAppID, Name: "AppRoleAssignment.ReadWrite.All", ID: "06b708a9-e830-4db3-a914-8e69da51d44f", Role: true},
 	{Resource: GraphAppID, Name: "DelegatedPermissionGrant.ReadWrite.All", ID: "8e8e4742-1d95-4f68-9d56-6ee75648c72a", Role: true},
+	{Resource: GraphAppID, Name: "AuditLog.Read.All", ID: "b0afded3-3588-46d8-8b3d-9842eff778da", Role: true},
+	{Resource: GraphAppID, Name: "Directory.Read.All", ID: "7ab1d382-f21e-4acd-a863-ba3e13f7da61", Role: true},
 	{Resource: ExchangeAppID, Name: "full_access_as_app", ID: "dc890d15-9560-4a4c-9b7f-a736ec74ec40", Role: true},
 	// The AccessAsApp roles' IDs are not published (microsoft.md §2.2 says to
 	// resolve them at run time); these are the simulator's own.

@@ -21,10 +21,11 @@ func (s *Sim) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.handleHome)
 	s.ewsRoutes(mux) // POST /EWS/Exchange.asmx, and the OWA login page of forms mode
 	// Graph has a mux of its own: its keys, as in applications(appId='…'),
-	// are beyond ServeMux patterns, and a /v1.0/ pattern would conflict
-	// with /{tenant}/v2.0/….
+	// are beyond ServeMux patterns, and a /v1.0/ or /beta/ pattern would
+	// conflict with /{tenant}/v2.0/….
 	root := http.NewServeMux()
 	root.HandleFunc("/v1.0/", s.serveGraph)
+	root.HandleFunc("/beta/", s.serveBeta)
 	root.Handle("/", mux)
 	return s.middleware(root)
 }

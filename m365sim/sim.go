@@ -2,7 +2,8 @@
 // Microsoft identity platform v2 (discovery, JWKS, authorize, token, device
 // code, admin consent) with real JSON shapes and AADSTS errors, the part of
 // Microsoft Graph v1.0 that app registration, user lookups and mailbox
-// delta queries need, EWS sync, a directory of deterministic users with
+// delta queries need, Graph beta's sign-in log of every sign-in it
+// served (signins.go), EWS sync, a directory of deterministic users with
 // deterministic mailboxes, and fault injection with a controllable clock.
 //
 // Tests start one with Start; `modauth demo` with New. Nothing else in
@@ -74,6 +75,13 @@ type Sim struct {
 	// appPolicy: app ID -> the user OIDs an application access policy
 	// lets it reach
 	appPolicy map[string]map[string]bool
+	// signIns is the sign-in log (signins.go), oldest first.
+	signIns    []signInRecord
+	signInSeq  int64
+	dupSignIns bool
+	// reportCalls: tenant ID + app ID -> when the sign-in and report
+	// endpoints last answered it, for their throttle
+	reportCalls map[string][]time.Time
 
 	mail mailState // mailboxes and EWS settings, under a lock of their own
 
@@ -133,6 +141,8 @@ func New(opts Options) (*Sim, error) {
 		refresh:  map[string]*refreshGrant{},
 		mfa:      map[string]time.Time{},
 		requests: map[string]int{},
+
+		reportCalls: map[string][]time.Time{},
 	}
 	s.mail.born = opts.Clock.Now()
 	s.kid = base64.RawURLEncoding.EncodeToString(key.PublicKey.N.Bytes()[:12])

@@ -15,31 +15,44 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 	if t == nil {
 		return
 	}
-	app, secret, e := s.clientAuth(t, r)
-	if e != nil {
+	cl, e := s.clientAuth(t, r)
+	if cl.app == nil {
 		s.writeError(w, e)
 		return
 	}
-	var resp *tokenResponse
-	switch gt := r.PostForm.Get("grant_type"); gt {
-	case "authorization_code":
-		resp, e = s.redeemCode(t, app, secret, r.PostForm)
-	case "refresh_token":
-		resp, e = s.redeemRefresh(t, app, secret, r.PostForm)
-	case "urn:ietf:params:oauth:grant-type:device_code":
-		resp, e = s.redeemDevice(t, app, secret, r.PostForm)
-	case "client_credentials":
-		resp, e = s.clientCredentials(t, app, secret, r.PostForm)
-	case "":
-		e = aad(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
-	default:
-		e = aad(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '%s'.", gt)
+	ev, logged := s.tokenSignIn(t, cl, r.PostForm)
+	resp, e := s.grant(t, cl, e, r.PostForm)
+	if logged {
+		s.recordSignIn(t, ev, e)
 	}
 	if e != nil {
 		s.writeError(w, e)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// grant answers a token request of a known client; authErr is what the
+// client's authentication came to.
+func (s *Sim) grant(t *Tenant, cl client, authErr *Error, form url.Values) (*tokenResponse, *Error) {
+	if authErr != nil {
+		return nil, authErr
+	}
+	app, secret := cl.app, cl.secretSent
+	switch gt := form.Get("grant_type"); gt {
+	case "authorization_code":
+		return s.redeemCode(t, app, secret, form)
+	case "refresh_token":
+		return s.redeemRefresh(t, app, secret, form)
+	case "urn:ietf:params:oauth:grant-type:device_code":
+		return s.redeemDevice(t, app, secret, form)
+	case "client_credentials":
+		return s.clientCredentials(t, app, secret, form)
+	case "":
+		return nil, aad(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
+	default:
+		return nil, aad(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '%s'.", gt)
+	}
 }
 
 // formTenant parses a form posted to /{tenant}/... and resolves the
@@ -56,31 +69,47 @@ func (s *Sim) formTenant(w http.ResponseWriter, r *http.Request) *Tenant {
 	return t
 }
 
+// client is who called the token endpoint and how it authenticated.
+type client struct {
+	app        *App
+	secretSent bool
+	keyID      string // the keyId of the secret it sent, if one matched
+}
+
+func (c client) credentialType() string {
+	if c.secretSent {
+		return "clientSecret"
+	}
+	return "none"
+}
+
 // clientAuth identifies the client and checks a client secret if one was
-// sent, in the body (client_secret_post) or as HTTP Basic.
-func (s *Sim) clientAuth(t *Tenant, r *http.Request) (app *App, secretSent bool, e *Error) {
+// sent, in the body (client_secret_post) or as HTTP Basic. A client whose
+// secret fails is returned with the error: the sign-in log names it.
+func (s *Sim) clientAuth(t *Tenant, r *http.Request) (client, *Error) {
 	clientID, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	if id, pw, ok := r.BasicAuth(); ok {
 		clientID, secret = id, pw
 	}
 	if clientID == "" {
-		return nil, false, aad(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
+		return client{}, aad(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
 	}
-	app = t.App(clientID)
-	if app == nil {
-		return nil, false, errClientNotFound(clientID, t.ID)
+	cl := client{app: t.App(clientID), secretSent: secret != ""}
+	if cl.app == nil {
+		return client{}, errClientNotFound(clientID, t.ID)
 	}
 	if secret == "" {
-		return app, false, nil
+		return cl, nil
 	}
-	c := app.secretMatch(secret)
+	c := cl.app.secretMatch(secret)
 	if c == nil {
-		return nil, true, aad(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", app.ClientID)
+		return cl, aad(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", cl.app.ClientID)
 	}
+	cl.keyID = c.KeyID
 	if !s.Clock.Now().Before(c.End) {
-		return nil, true, aad(401, "invalid_client", 7000222, "The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", app.ClientID)
+		return cl, aad(401, "invalid_client", 7000222, "The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", cl.app.ClientID)
 	}
-	return app, true, nil
+	return cl, nil
 }
 
 // credentialCheck enforces the client type: confidential clients must
