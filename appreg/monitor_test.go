@@ -37,7 +37,9 @@ func TestRegisterMonitorApp(t *testing.T) {
 	if d := mon.Secret.Expiry.Sub(sim.Clock.Now()); d < 364*24*time.Hour || d > 366*24*time.Hour {
 		t.Errorf("monitoring secret lifetime %v, want a year", d)
 	}
-	if !slices.ContainsFunc(reg.Changes, func(c string) bool { return strings.HasPrefix(c, "monitoring app: granted Microsoft Graph AuditLog.Read.All") }) {
+	if !slices.ContainsFunc(reg.Changes, func(c string) bool {
+		return strings.HasPrefix(c, "monitoring app: granted Microsoft Graph AuditLog.Read.All")
+	}) {
 		t.Errorf("changes do not say what the monitoring app got: %v", reg.Changes)
 	}
 	got, err := roles(t, sim, mon.ClientID, mon.Secret.Value, "https://graph.microsoft.com")
