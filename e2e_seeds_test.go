@@ -78,6 +78,8 @@ func (sc seed) run(t *testing.T) {
 		// IDs it filled in, checked live.
 		tm.waitFor("register the app")
 		tm.keys("r")
+		tm.waitFor("monitoring app for modauth?")
+		tm.keys("n") // the product's app alone, as the seeds' guides have it
 		approve(t, sim, tm.waitFor("one-time code"), "admin@contoso.onmicrosoft.com")
 		tm.waitFor("✓ Registered")
 		tm.keys("Enter")

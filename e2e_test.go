@@ -160,8 +160,11 @@ func TestWizardEndToEnd(t *testing.T) {
 	tm.keys("Enter", "Enter", "Enter", "Enter", "Enter")
 	tm.waitFor("step 2 of 6")
 
-	// 2. Register it through Graph: the admin approves a device code.
+	// 2. Register it through Graph, with the monitoring app: the admin
+	// approves a device code.
 	tm.keys("r")
+	tm.waitFor("monitoring app for modauth?")
+	tm.keys("y")
 	approve(t, sim, tm.waitFor("one-time code"), "admin@contoso.onmicrosoft.com")
 	tm.waitFor("✓ Registered")
 	tm.keys("Enter")

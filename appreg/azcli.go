@@ -14,6 +14,9 @@ import (
 func (p *Plan) AzScript(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# %s: app registration with the Azure CLI.\n", p.DisplayName)
+	if p.Monitor != nil {
+		fmt.Fprintf(&b, "# Two apps: the product's own, then modauth's optional read-only monitoring app.\n")
+	}
 	if !p.NeedsApp {
 		b.WriteString("# Nothing to register: on-premises Exchange is reached with a service account (see the checklist).\n")
 		_, err := io.WriteString(w, b.String())
@@ -52,6 +55,9 @@ func (p *Plan) AzScript(w io.Writer) error {
 		b.WriteString("echo \"secret value written to $(pwd)/modauth-secret.txt: paste it into modauth, then delete the file\" >&2\n")
 	}
 	b.WriteString("\necho \"tenant ID: $(az account show --query tenantId -o tsv)\"\necho \"client ID: $app_id\"\n")
+	if p.Monitor != nil {
+		p.Monitor.azScript(&b)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

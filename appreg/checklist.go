@@ -24,6 +24,9 @@ func (p *Plan) Checklist(w io.Writer) error {
 		p.onPremChecklist(step, detail)
 	} else {
 		p.appChecklist(step, detail)
+		if p.Monitor != nil {
+			p.Monitor.checklist(&b, step, detail)
+		}
 	}
 	if len(p.Notes) > 0 {
 		fmt.Fprintf(&b, "\n%s\n%s\n", p.Product, strings.Repeat("-", len(p.Product)))

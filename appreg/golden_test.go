@@ -37,6 +37,12 @@ func TestGolden(t *testing.T) {
 				"checklist.txt": func(b *bytes.Buffer) error { return p.Checklist(b) },
 				"manifest.json": func(b *bytes.Buffer) error { m, _ := p.Manifest(); b.Write(m); return nil },
 				"az.sh":         func(b *bytes.Buffer) error { return p.AzScript(b) },
+				"monitor-manifest.json": func(b *bytes.Buffer) error {
+					if p.Monitor != nil {
+						b.Write(p.Monitor.Manifest())
+					}
+					return nil
+				},
 				"exchange.ps1": func(b *bytes.Buffer) error {
 					return p.ExchangePowerShell(b, appreg.AdminInput{Mailboxes: []string{"anna.devries@contoso.com", "orders@contoso.com"}})
 				},

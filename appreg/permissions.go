@@ -70,4 +70,7 @@ var (
 	permMailSendApp     = role(Graph, "Mail.Send", "b633e1c5-b582-4048-a93e-9f11b44c7e96")
 	permUserReadAllApp  = role(Graph, "User.Read.All", "df021288-bdef-4463-88db-98f22de89214")
 	permAppReadAllApp   = role(Graph, "Application.Read.All", "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30")
+	// Reading sign-in logs needs both (microsoft.md §9.1).
+	permAuditLogReadAllApp  = role(Graph, "AuditLog.Read.All", "b0afded3-3588-46d8-8b3d-9842eff778da")
+	permDirectoryReadAllApp = role(Graph, "Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61")
 )

@@ -85,8 +85,11 @@ type Plan struct {
 	// every token request.
 	SignInScopes []string
 	AdminConsent bool
-	Warnings     []Warning
-	Notes        []string // the product's own steps and pitfalls, from its preset
+	// Monitor is the optional read-only monitoring app modauth may use
+	// beside the product's; nil when no app is registered at all.
+	Monitor  *MonitorPlan
+	Warnings []Warning
+	Notes    []string // the product's own steps and pitfalls, from its preset
 
 	byProtocol map[store.Protocol][]Permission
 }
@@ -112,6 +115,7 @@ func NewPlan(s Scenario) (*Plan, error) {
 	if !p.NeedsApp {
 		return p, nil
 	}
+	p.Monitor = newMonitorPlan(p.DisplayName)
 	switch s.Model {
 	case store.AppOnly:
 		p.planAppOnly()

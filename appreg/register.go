@@ -19,9 +19,18 @@ type RegisterOptions struct {
 	// display name, or create it.
 	ClientID string
 	// HaveSecret says a working secret is stored already: none is added.
-	HaveSecret     bool
-	SecretLifetime time.Duration // default 12 months, as Microsoft advises
-	Now            func() time.Time
+	HaveSecret bool
+	// Monitor also creates (or completes) the plan's read-only monitoring
+	// app, with its admin consent and a secret of its own.
+	Monitor bool
+	// MonitorClientID is the monitoring app to complete; empty: find it
+	// by its display name, or create it.
+	MonitorClientID string
+	// HaveMonitorSecret says the monitoring app's secret is stored
+	// already: none is added.
+	HaveMonitorSecret bool
+	SecretLifetime    time.Duration // default 12 months, as Microsoft advises
+	Now               func() time.Time
 }
 
 // Registration is what Register found or made.
@@ -31,6 +40,9 @@ type Registration struct {
 	SPObjectID string // the enterprise application (service principal)
 	// Secret is a secret added by this run, with its value; nil if none.
 	Secret *store.ClientSecret
+	// Monitor is the monitoring app, when RegisterOptions.Monitor asked
+	// for it; its Changes are in the Registration's, marked.
+	Monitor *Registration
 	// Changes lists what this run changed; empty when everything was in
 	// place already.
 	Changes []string
@@ -56,35 +68,14 @@ func Register(ctx context.Context, g *exchange.Graph, p *Plan, opts RegisterOpti
 		return nil, err
 	}
 	reg := &Registration{}
-	app, err := findApp(ctx, g, opts.ClientID, p.DisplayName)
+	app, sp, err := ensureApp(ctx, d, opts.ClientID, p.DisplayName, want, reg)
 	if err != nil {
 		return nil, err
 	}
-	if app == nil {
-		app = &graphApp{}
-		if err := g.Do(ctx, http.MethodPost, "/applications", want, app); err != nil {
-			return nil, step("create the app registration", rolesAppWrite, err)
-		}
-		reg.Changes = append(reg.Changes, "created app registration "+p.DisplayName)
-	} else if err := completeApp(ctx, g, app, want, reg); err != nil {
-		return nil, err
-	}
-	reg.ClientID, reg.ObjectID = app.AppID, app.ID
-
-	sp, err := d.sp(ctx, app.AppID)
-	if err != nil {
-		return nil, step("look up the enterprise application", rolesAppWrite, err)
-	}
-	if sp == nil {
-		if sp, err = d.createSP(ctx, app.AppID); err != nil {
-			return nil, err
-		}
-		reg.Changes = append(reg.Changes, "created its enterprise application")
-	}
-	reg.SPObjectID = sp.ID
+	reg.ClientID, reg.ObjectID, reg.SPObjectID = app.AppID, app.ID, sp.ID
 
 	if p.AdminConsent {
-		if err := grantRoles(ctx, d, p, sp, reg); err != nil {
+		if err := grantRoles(ctx, d, p.Permissions, sp, reg); err != nil {
 			return nil, err
 		}
 		if err := grantScopes(ctx, d, p, sp, reg); err != nil {
@@ -100,7 +91,41 @@ func Register(ctx context.Context, g *exchange.Graph, p *Plan, opts RegisterOpti
 		reg.Secret = &store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph}
 		reg.Changes = append(reg.Changes, fmt.Sprintf("added client secret %s, valid until %s", pc.KeyID, pc.EndDateTime.Format("2 January 2006")))
 	}
+	if opts.Monitor {
+		if err := registerMonitor(ctx, d, p, opts, reg); err != nil {
+			return nil, err
+		}
+	}
 	return reg, nil
+}
+
+// ensureApp finds the app (by client ID, else by name) and completes it to
+// want, or creates it; then its service principal likewise.
+func ensureApp(ctx context.Context, d *directory, clientID, name string, want Application, reg *Registration) (*graphApp, *servicePrincipal, error) {
+	app, err := findApp(ctx, d.g, clientID, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if app == nil {
+		app = &graphApp{}
+		if err := d.g.Do(ctx, http.MethodPost, "/applications", want, app); err != nil {
+			return nil, nil, step("create the app registration", rolesAppWrite, err)
+		}
+		reg.Changes = append(reg.Changes, "created app registration "+name)
+	} else if err := completeApp(ctx, d.g, app, want, reg); err != nil {
+		return nil, nil, err
+	}
+	sp, err := d.sp(ctx, app.AppID)
+	if err != nil {
+		return nil, nil, step("look up the enterprise application", rolesAppWrite, err)
+	}
+	if sp == nil {
+		if sp, err = d.createSP(ctx, app.AppID); err != nil {
+			return nil, nil, err
+		}
+		reg.Changes = append(reg.Changes, "created its enterprise application")
+	}
+	return app, sp, nil
 }
 
 // findApp finds the app by client ID, or else by display name; nil when
@@ -180,15 +205,15 @@ func union(have, want []string) (all, added []string) {
 	return all, added
 }
 
-// grantRoles assigns the plan's application permissions that are not yet
-// assigned: the admin consent of app-only access.
-func grantRoles(ctx context.Context, d *directory, p *Plan, sp *servicePrincipal, reg *Registration) error {
+// grantRoles assigns the application permissions among perms that are not
+// yet assigned: the admin consent of app-only access.
+func grantRoles(ctx context.Context, d *directory, perms []Permission, sp *servicePrincipal, reg *Registration) error {
 	have, err := exchange.List[appRoleAssignment](ctx, d.g, "/servicePrincipals/"+sp.ID+"/appRoleAssignments")
 	if err != nil {
 		return step("read the app's granted permissions", rolesAppWrite, err)
 	}
 	resolve := d.resolve(ctx)
-	for _, perm := range p.Permissions {
+	for _, perm := range perms {
 		if perm.Kind != AppRole {
 			continue
 		}
@@ -261,18 +286,27 @@ func grantScopes(ctx context.Context, d *directory, p *Plan, sp *servicePrincipa
 }
 
 // Save stores what the registration made in the profile: the client ID and
-// the sealed client secret with its expiry.
+// the sealed client secret with its expiry, and the monitoring app's IDs
+// and sealed secret when one was made.
 func (r *Registration) Save(db *store.DB, profileID string) error {
 	prof, err := db.Profile(profileID)
 	if err != nil {
 		return fmt.Errorf("save registration: %w", err)
 	}
 	prof.ClientID, prof.ServicePrincipalID = r.ClientID, r.SPObjectID
+	if r.Monitor != nil {
+		prof.Monitor = &store.MonitorApp{ClientID: r.Monitor.ClientID, ServicePrincipalID: r.Monitor.SPObjectID}
+	}
 	if err := db.PutProfile(prof); err != nil {
 		return fmt.Errorf("save registration: %w", err)
 	}
 	if r.Secret != nil {
 		if err := db.SetClientSecret(profileID, *r.Secret); err != nil {
+			return fmt.Errorf("save registration: %w", err)
+		}
+	}
+	if r.Monitor != nil && r.Monitor.Secret != nil {
+		if err := db.SetMonitorSecret(profileID, *r.Monitor.Secret); err != nil {
 			return fmt.Errorf("save registration: %w", err)
 		}
 	}

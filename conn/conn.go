@@ -57,11 +57,12 @@ type Conn struct {
 	hosts store.Hosts
 	d     Deps
 
-	setup      sync.Mutex // guards secret, secretErr, secretRead, fc
+	setup      sync.Mutex // guards secret, secretErr, secretRead, fc, monitor
 	secret     store.ClientSecret
 	secretErr  error
 	secretRead bool
 	fc         *flows.Client
+	monitor    monitorApp // the read-only monitoring app's identity
 
 	planOnce sync.Once
 	plan     *appreg.Plan // nil when the profile makes no plan

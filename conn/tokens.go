@@ -92,7 +92,12 @@ func (c *Conn) counted() {
 // AppToken returns an app-only token for a resource (an audience of
 // Audience), asked once and again only when it is about to expire.
 func (c *Conn) AppToken(ctx context.Context, resource string) (store.Secret, error) {
-	key := "app|" + resource
+	return c.clientToken(ctx, "app|"+resource, resource, c.Identity)
+}
+
+// clientToken is a client-credentials token for resource from the app
+// identity gives, cached under key.
+func (c *Conn) clientToken(ctx context.Context, key, resource string, identity func(context.Context) (*flows.Client, error)) (store.Secret, error) {
 	if t, ok := c.cachedToken(key); ok {
 		return reveal(ctx, t), nil
 	}
@@ -100,7 +105,7 @@ func (c *Conn) AppToken(ctx context.Context, resource string) (store.Secret, err
 	if t, ok := c.cachedToken(key); ok {
 		return reveal(ctx, t), nil
 	}
-	fc, err := c.Identity(ctx)
+	fc, err := identity(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -31,6 +31,34 @@ func (g *Graph) AppPasswords(ctx context.Context, appID string) ([]PasswordCrede
 	return app.PasswordCredentials, nil
 }
 
+// KeyCredential is a certificate as Graph describes it (never its key).
+type KeyCredential struct {
+	KeyID         string    `json:"keyId"`
+	DisplayName   string    `json:"displayName"`
+	Type          string    `json:"type"`  // AsymmetricX509Cert
+	Usage         string    `json:"usage"` // Verify
+	StartDateTime time.Time `json:"startDateTime"`
+	EndDateTime   time.Time `json:"endDateTime"`
+}
+
+// AppCredentials are an application's client secrets and certificates.
+type AppCredentials struct {
+	Passwords []PasswordCredential `json:"passwordCredentials"`
+	Keys      []KeyCredential      `json:"keyCredentials"`
+}
+
+// AppCredentials reads every credential of an application, by its client
+// ID: secrets (never their values) and certificates (never their keys:
+// only selecting "key" returns them). It needs Application.Read.All, on
+// the app's own token or, for another app, on a monitoring app's.
+func (g *Graph) AppCredentials(ctx context.Context, appID string) (AppCredentials, error) {
+	var creds AppCredentials
+	if err := g.Do(ctx, http.MethodGet, appPath(appID)+"?$select=id,appId,passwordCredentials,keyCredentials", nil, &creds); err != nil {
+		return creds, fmt.Errorf("read credentials of app %s: %w", appID, err)
+	}
+	return creds, nil
+}
+
 // AddPassword adds a client secret to the application with client ID
 // appID and returns it with its value.
 func (g *Graph) AddPassword(ctx context.Context, appID, displayName string, end time.Time) (PasswordCredential, error) {

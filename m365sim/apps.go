@@ -89,6 +89,18 @@ func newSecretValue() string {
 	return r[:3] + "8Q~" + r[3:37]
 }
 
+// AddCertificate uploads a certificate's public part, valid for lifetime,
+// as the portal's Certificates & secrets does; Graph lists it among the
+// app's keyCredentials.
+func (s *Sim) AddCertificate(a *App, displayName string, lifetime time.Duration) KeyCredential {
+	now := s.Clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &KeyCredential{KeyID: s.newGUID(), DisplayName: displayName, Start: now, End: now.Add(lifetime)}
+	a.Certificates = append(a.Certificates, c)
+	return *c
+}
+
 // ExpireSecret makes the secret with keyID expire now.
 func (s *Sim) ExpireSecret(a *App, keyID string) {
 	s.mu.Lock()

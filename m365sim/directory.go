@@ -46,6 +46,9 @@ type App struct {
 	// needs it.
 	FallbackPublicClient bool
 	Secrets              []*PasswordCredential
+	// Certificates are its keyCredentials: only their metadata, since
+	// the simulator signs nobody in with them.
+	Certificates []*KeyCredential
 	// Required is the "API permissions" list: permission IDs.
 	Required []string
 
@@ -60,6 +63,13 @@ type PasswordCredential struct {
 	DisplayName string
 	Hint        string // first three characters of the value
 	Value       string
+	Start, End  time.Time
+}
+
+// KeyCredential is a certificate uploaded to an app registration.
+type KeyCredential struct {
+	KeyID       string
+	DisplayName string
 	Start, End  time.Time
 }
 

@@ -19,7 +19,7 @@ type application struct {
 	Web                    redirectURIs             `json:"web"`
 	RequiredResourceAccess []requiredResourceAccess `json:"requiredResourceAccess"`
 	PasswordCredentials    []passwordCredential     `json:"passwordCredentials"`
-	KeyCredentials         []struct{}               `json:"keyCredentials"` // the simulator has no certificates
+	KeyCredentials         []keyCredential          `json:"keyCredentials"`
 }
 
 type redirectURIs struct {
@@ -48,6 +48,18 @@ type passwordCredential struct {
 	StartDateTime       time.Time `json:"startDateTime"`
 }
 
+// keyCredential is a certificate as Graph shows it, without the key
+// (which only $select=key returns).
+type keyCredential struct {
+	CustomKeyIdentifier *string   `json:"customKeyIdentifier"`
+	DisplayName         string    `json:"displayName"`
+	EndDateTime         time.Time `json:"endDateTime"`
+	KeyID               string    `json:"keyId"`
+	StartDateTime       time.Time `json:"startDateTime"`
+	Type                string    `json:"type"`
+	Usage               string    `json:"usage"`
+}
+
 // applicationPatch is a POST or PATCH body: the fields present replace
 // the app's.
 type applicationPatch struct {
@@ -72,10 +84,16 @@ func applicationView(a *App) application {
 		Web:                    redirectURIs{nonNil(a.WebRedirectURIs)},
 		RequiredResourceAccess: requiredAccess(a.Required),
 		PasswordCredentials:    []passwordCredential{},
-		KeyCredentials:         []struct{}{},
+		KeyCredentials:         []keyCredential{},
 	}
 	for _, c := range a.Secrets {
 		v.PasswordCredentials = append(v.PasswordCredentials, credentialView(c))
+	}
+	for _, c := range a.Certificates {
+		v.KeyCredentials = append(v.KeyCredentials, keyCredential{
+			DisplayName: c.DisplayName, EndDateTime: c.End.UTC(), KeyID: c.KeyID, StartDateTime: c.Start.UTC(),
+			Type: "AsymmetricX509Cert", Usage: "Verify",
+		})
 	}
 	return v
 }

@@ -69,6 +69,10 @@ var permissions = []Permission{
 	{Resource: GraphAppID, Name: "MailboxSettings.ReadWrite", ID: "6931bccd-447a-43d1-b442-00a195474933", Role: true},
 	{Resource: GraphAppID, Name: "User.Read.All", ID: "df021288-bdef-4463-88db-98f22de89214", Role: true},
 	{Resource: GraphAppID, Name: "Application.Read.All", ID: "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", Role: true},
+	// What a read-only monitoring app is granted for sign-in logs
+	// (microsoft.md §9.1).
+	{Resource: GraphAppID, Name: "AuditLog.Read.All", ID: "b0afded3-3588-46d8-8b3d-9842eff778da", Role: true},
+	{Resource: GraphAppID, Name: "Directory.Read.All", ID: "7ab1d382-f21e-4acd-a863-ba3e13f7da61", Role: true},
 	{Resource: GraphAppID, Name: "Application.ReadWrite.All", ID: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", Role: true},
 	{Resource: GraphAppID, Name: "Application.ReadWrite.OwnedBy", ID: "18a4783c-866b-4cc7-a460-3d5e5662c884", Role: true},
 	{Resource: GraphAppID, Name: "AppRoleAssignment.ReadWrite.All", ID: "06b708a9-e830-4db3-a914-8e69da51d44f", Role: true},

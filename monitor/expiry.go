@@ -14,10 +14,12 @@ import (
 const expiryEvery = time.Hour
 
 // refreshExpiry reads the client secret's end date from Graph
-// (passwordCredentials) when the app may read its own registration, and
-// stores it with its source. When Graph says no (no Application.Read.All),
-// the date a person entered stays, with its source: the countdown is
-// never left without one.
+// (passwordCredentials) and stores it with its source: through the
+// profile's read-only monitoring app when it has one, whatever the access
+// model, else when the product's app may read its own registration
+// (app-only with Application.Read.All). When Graph says no, the date a
+// person entered stays, with its source: the countdown is never left
+// without one.
 func (e *Engine) refreshExpiry(ctx context.Context, c *profileConn) {
 	cs, err := c.Secret()
 	if err != nil || cs.Value.IsZero() || c.prof.OnPremises {
@@ -33,7 +35,7 @@ func (e *Engine) refreshExpiry(ctx context.Context, c *profileConn) {
 	if !due {
 		return
 	}
-	creds, err := c.AppGraph().AppPasswords(ctx, c.prof.ClientID)
+	creds, err := c.appPasswords(ctx)
 	if err != nil {
 		e.opts.Logger.Debug("secret expiry not readable from Graph", "profile", c.prof.ID, "err", err)
 		return
@@ -52,6 +54,17 @@ func (e *Engine) refreshExpiry(ctx context.Context, c *profileConn) {
 			return
 		}
 	}
+}
+
+// appPasswords reads the product app's client secrets: with the
+// monitoring app when there is one (its certificates too, which no
+// profile keeps yet), else with the product app's own token.
+func (c *profileConn) appPasswords(ctx context.Context) ([]exchange.PasswordCredential, error) {
+	if g, ok := c.MonitorGraph(); ok {
+		creds, err := g.AppCredentials(ctx, c.prof.ClientID)
+		return creds.Passwords, err
+	}
+	return c.AppGraph().AppPasswords(ctx, c.prof.ClientID)
 }
 
 func onlyHint(creds []exchange.PasswordCredential, hint string) bool {

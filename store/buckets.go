@@ -21,10 +21,13 @@ var (
 
 	keyProfile = []byte("profile")
 	keySecret  = []byte("secret")
-	bktUsers   = []byte("users")
-	bktTokens  = []byte("tokens")
-	bktJobs    = []byte("jobs")
-	bktItems   = []byte("items")
+	// keyMonitorSecret holds the monitoring app's secret, sealed apart
+	// from the product app's.
+	keyMonitorSecret = []byte("monitorsecret")
+	bktUsers         = []byte("users")
+	bktTokens        = []byte("tokens")
+	bktJobs          = []byte("jobs")
+	bktItems         = []byte("items")
 )
 
 // profileSubBuckets are created with every profile, so readers can rely on

@@ -14,6 +14,8 @@ import (
 const (
 	canarySecret = "CANARY-secret-7f3a9"
 	canaryRT     = "CANARY-rt-41c2"
+	// canaryMonitor is the monitoring app's secret.
+	canaryMonitor = "CANARY-monitor-9d1e"
 )
 
 // TestNoPlaintextSecretAnywhere stores a known client secret and refresh
@@ -25,8 +27,13 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	tok := Token{RefreshToken: canaryRT, Scopes: []string{"offline_access"}}
 	must(t, db.SetClientSecret("acme", cs))
 	must(t, db.PutToken("acme", "u1", tok))
+	p, err := db.Profile("acme")
+	must(t, err)
+	p.Monitor = &MonitorApp{ClientID: "mon-app", ServicePrincipalID: "mon-sp"}
+	must(t, db.PutProfile(p))
+	must(t, db.SetMonitorSecret("acme", ClientSecret{Value: canaryMonitor, KeyID: "mkid", ExpirySource: ExpiryGraph}))
 	must(t, db.PutJobs("acme", map[string]Job{"u1": {State: StateOK}}))
-	_, err := db.Append(Event{Profile: "acme", Kind: "secret", Message: "client secret set"})
+	_, err = db.Append(Event{Profile: "acme", Kind: "secret", Message: "client secret set"})
 	must(t, err)
 
 	places := map[string][]byte{}
@@ -42,7 +49,7 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	places["BackupFile"], err = os.ReadFile(backupFile)
 	must(t, err)
 
-	p, err := db.Profile("acme")
+	p, err = db.Profile("acme")
 	must(t, err)
 	u, err := db.User("acme", "u1")
 	must(t, err)
@@ -50,16 +57,18 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	must(t, err)
 	gotTok, err := db.Token("acme", "u1")
 	must(t, err)
-	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS} {
+	gotMon, err := db.MonitorSecret("acme")
+	must(t, err)
+	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS, "MonitorSecret": gotMon} {
 		data, err := json.Marshal(v)
 		must(t, err)
 		places["JSON of "+name] = data
 	}
-	for name, v := range map[string]any{"ClientSecret": gotCS, "Token": gotTok, "*Token": &gotTok} {
+	for name, v := range map[string]any{"ClientSecret": gotCS, "MonitorSecret": gotMon, "Profile": p, "Token": gotTok, "*Token": &gotTok} {
 		places["fmt of "+name] = fmt.Appendf(nil, "%v %+v %#v %s %q %x", v, v, v, v, v, v)
 	}
 	var logs bytes.Buffer
-	slog.New(slog.NewJSONHandler(&logs, nil)).Info("stored", "secret", gotCS, "token", gotTok, "value", gotCS.Value, "rt", gotTok.RefreshToken)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("stored", "secret", gotCS, "token", gotTok, "value", gotCS.Value, "rt", gotTok.RefreshToken, "monitor", gotMon, "profile", p)
 	places["slog"] = logs.Bytes()
 
 	must(t, db.Close())
@@ -72,11 +81,14 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 		if len(data) == 0 {
 			t.Errorf("%s: nothing to search", name)
 		}
-		for _, canary := range []string{canarySecret, canaryRT} {
+		for _, canary := range []string{canarySecret, canaryRT, canaryMonitor} {
 			if bytes.Contains(data, []byte(canary)) {
 				t.Errorf("%s contains %s", name, canary)
 			}
 		}
+	}
+	if !strings.Contains(dump.String(), "profiles/acme/monitorsecret = base64:") {
+		t.Errorf("Dump does not show the sealed monitoring secret:\n%s", dump.String())
 	}
 	if !strings.Contains(dump.String(), "profiles/acme/tokens/u1") || !strings.Contains(dump.String(), `"rt":"`) {
 		t.Errorf("Dump does not show the sealed token record:\n%s", dump.String())
@@ -85,6 +97,9 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	// And they are all still there for whoever holds the key.
 	if gotCS.Value.Reveal() != canarySecret || gotCS.KeyID != "kid" || gotCS.ExpirySource != ExpiryEntered {
 		t.Error("ClientSecret did not return the stored secret intact")
+	}
+	if gotMon.Value.Reveal() != canaryMonitor || gotMon.KeyID != "mkid" || p.Monitor == nil || p.Monitor.SecretKeyID != "mkid" {
+		t.Errorf("MonitorSecret did not return the stored secret intact (profile shows %+v)", p.Monitor)
 	}
 	if gotTok.RefreshToken.Reveal() != canaryRT {
 		t.Error("Token did not return the stored refresh token intact")

@@ -7,6 +7,7 @@
 //	meta/keycheck                                sealed constant, proves the key file fits
 //	profiles/<id>/profile                        Profile
 //	profiles/<id>/secret                         sealed client secret record
+//	profiles/<id>/monitorsecret                  sealed secret record of the monitoring app
 //	profiles/<id>/users/<key>                    User
 //	profiles/<id>/tokens/<key>                   Token, with the refresh token sealed inside
 //	profiles/<id>/jobs/<key>                     Job

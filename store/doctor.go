@@ -150,9 +150,11 @@ func (db *DB) diagnoseProfile(pb *bolt.Bucket, id string) ProfileDiagnosis {
 	if _, err := readProfile(pb, id); err != nil {
 		bad.add("%v", err)
 	}
-	if blob := pb.Get(keySecret); blob != nil {
-		if _, err := db.openSecret(id, blob); err != nil {
-			bad.add("%v", err)
+	for _, k := range []sealedSecret{clientSecret, monitorSecret} {
+		if blob := pb.Get(k.key); blob != nil {
+			if _, err := db.openSecret(k, id, blob); err != nil {
+				bad.add("%v", err)
+			}
 		}
 	}
 	buckets := map[string]*bolt.Bucket{}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -12,7 +13,10 @@ import (
 // The secret fields (SecretKeyID, SecretHint, SecretExpiry,
 // SecretExpirySource) are taken from the stored profile, never from p:
 // SetClientSecret owns them, so saving an older copy of a profile cannot make
-// them disagree with the sealed secret.
+// them disagree with the sealed secret. The same holds for the monitoring
+// app's secret fields, which SetMonitorSecret owns; p.Monitor's IDs are
+// p's, and a nil p.Monitor keeps the stored monitoring app, so a copy of
+// the profile read before the app was registered cannot forget it.
 func (db *DB) PutProfile(p Profile) error {
 	if err := validProfileID(p.ID); err != nil {
 		return err
@@ -43,6 +47,13 @@ func (db *DB) PutProfile(p Profile) error {
 		}
 		p.SecretKeyID, p.SecretHint = old.SecretKeyID, old.SecretHint
 		p.SecretExpiry, p.SecretExpirySource = old.SecretExpiry, old.SecretExpirySource
+		p.Monitor = keepMonitorSecret(p.Monitor, old.Monitor)
+		if old.Monitor != nil && p.Monitor.ClientID != old.Monitor.ClientID {
+			// Another monitoring app: the old one's secret is not its.
+			if err := pb.Delete(keyMonitorSecret); err != nil {
+				return fmt.Errorf("profile %q: %w", p.ID, err)
+			}
+		}
 		return putJSON(pb, string(keyProfile), p)
 	})
 }
@@ -103,4 +114,18 @@ func readProfile(pb *bolt.Bucket, id string) (Profile, error) {
 		return p, fmt.Errorf("profile %q: %w", id, ErrNotFound)
 	}
 	return p, nil
+}
+
+// keepMonitorSecret is the monitoring app to store: the new one's IDs with
+// the stored one's secret fields, or the stored one when none is given.
+func keepMonitorSecret(m, old *MonitorApp) *MonitorApp {
+	if m == nil {
+		return old
+	}
+	n := *m
+	n.SecretKeyID, n.SecretHint, n.SecretExpiry = "", "", time.Time{}
+	if old != nil && old.ClientID == m.ClientID {
+		n.SecretKeyID, n.SecretHint, n.SecretExpiry = old.SecretKeyID, old.SecretHint, old.SecretExpiry
+	}
+	return &n
 }

@@ -141,9 +141,26 @@ type Profile struct {
 	SecretExpiry       time.Time    `json:"secretExpiry,omitzero"`
 	SecretExpirySource ExpirySource `json:"secretExpirySource,omitempty"`
 
+	// Monitor is the optional read-only monitoring app modauth reads the
+	// product app's credentials and sign-ins with; nil when there is none.
+	Monitor *MonitorApp `json:"monitor,omitempty"`
+
 	WizardStep string    `json:"wizardStep,omitempty"` // last completed wizard step
 	Created    time.Time `json:"created,omitzero"`
 	Updated    time.Time `json:"updated,omitzero"`
+}
+
+// MonitorApp is a profile's read-only monitoring app: a second app
+// registration with application permissions to read (never write) the
+// directory, so the product's own app never gets directory-wide rights.
+// Its secret is sealed in its own record (see DB.SetMonitorSecret); the
+// profile keeps only what may be shown of it.
+type MonitorApp struct {
+	ClientID           string    `json:"clientId"`
+	ServicePrincipalID string    `json:"servicePrincipalId,omitempty"`
+	SecretKeyID        string    `json:"secretKeyId,omitempty"`
+	SecretHint         string    `json:"secretHint,omitempty"`
+	SecretExpiry       time.Time `json:"secretExpiry,omitzero"`
 }
 
 // ClientSecret is a profile's client secret with what Entra knows of it.

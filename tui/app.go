@@ -113,7 +113,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if yes {
 				return m, q.OnYes()
 			}
-			return m, nil
+			return m, q.OnNo()
 		}
 		if _, ok := msg.(tea.KeyPressMsg); ok || isHuhMsg(msg) {
 			return m, cmd
@@ -167,7 +167,8 @@ func (m *Model) askFirst(text, yes, no string, then tea.Cmd) tea.Cmd {
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case common.AskMsg:
-		return m, m.askFirst(msg.Text, msg.Yes, msg.No, msg.Then)
+		m.question = common.AskEither(m.c, msg.Text, msg.Yes, msg.No, msg.Then, msg.Else)
+		return m, m.question.Init()
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)

@@ -29,7 +29,9 @@ func TestRegisterStepViews(t *testing.T) {
 	h.sees("moveIT Exchange (production)", "[1 checklist]", "New registration")
 	h.fits()
 	h.keys("2")
-	h.sees("[2 manifest]", `"signInAudience": "AzureADMyOrg"`)
+	h.sees("[2 manifest]", `"signInAudience": "AzureADMyOrg"`, "// The product's app: moveIT Exchange (production)")
+	h.keys("<pgdown><pgdown>")
+	h.sees("// Optional second app, modauth's read-only monitoring app", `"displayName": "moveIT Exchange (production) (modauth monitor)"`)
 	h.keys("4")
 	h.sees("Exchange Online admin steps", "New-ServicePrincipal")
 	h.keys("s")
@@ -40,13 +42,19 @@ func TestRegisterStepViews(t *testing.T) {
 }
 
 // "Register it for me": an admin signs in by device code, and the app,
-// its service principal, the consent and a secret are made and stored.
+// its service principal, the consent and a secret are made and stored;
+// with the monitoring app asked for (yes is offered first), that one too,
+// its secret sealed apart.
 func TestRegisterStepThroughGraph(t *testing.T) {
 	h := newHarness(t)
 	atRegister(t, h, "moveit-app-only", store.AppOnly, store.Graph)
 	h.approveAdmin("admin@contoso.onmicrosoft.com")
 	h.keys("r")
+	h.sees("Also create a read-only monitoring app for modauth?", "directory-wide")
+	h.fits()
+	h.keys("<enter>")
 	h.sees("✓ Registered", "created app registration")
+	h.seesText("monitoring app: created app registration")
 	h.seesText("nothing else was missing") // the whole note, never cut
 	h.fits()
 	p, _ := h.db.Profile("acme-production")
@@ -54,8 +62,17 @@ func TestRegisterStepThroughGraph(t *testing.T) {
 	if p.ClientID == "" || err != nil || cs.ExpirySource != store.ExpiryGraph || p.TenantID != h.sim.Tenant.ID || h.m.c.AdminGraph == nil {
 		t.Fatalf("profile %+v secret %v", p, err)
 	}
-	if strings.Contains(h.screen(), cs.Value.Reveal()) {
-		t.Error("the secret is on the screen")
+	ms, err := h.db.MonitorSecret("acme-production")
+	if p.Monitor == nil || p.Monitor.ClientID == "" || p.Monitor.ClientID == p.ClientID || err != nil || p.Monitor.SecretKeyID != ms.KeyID {
+		t.Fatalf("monitoring app %+v, secret %v", p.Monitor, err)
+	}
+	if !h.sim.HasRole(h.sim.Tenant, p.Monitor.ClientID, "AuditLog.Read.All") {
+		t.Error("the monitoring app has no consented AuditLog.Read.All")
+	}
+	for _, secret := range []string{cs.Value.Reveal(), ms.Value.Reveal()} {
+		if strings.Contains(h.screen(), secret) {
+			t.Error("a secret is on the screen")
+		}
 	}
 	// The PowerShell now names the app and its service principal.
 	app := h.sim.Tenant.App(p.ClientID)
@@ -77,7 +94,32 @@ func TestRegisterStepWithoutRights(t *testing.T) {
 	h := newHarness(t)
 	atRegister(t, h, "moveit-app-only", store.AppOnly, store.Graph)
 	h.approveAdmin("hugo.lefebvre@contoso.com")
-	h.keys("r")
+	h.keys("rn")
 	h.sees("✗", "Privileged Role Administrator")
 	h.fits()
+}
+
+// No to the monitoring app registers the product's alone; esc cancels
+// the registration altogether.
+func TestRegisterStepWithoutMonitoringApp(t *testing.T) {
+	h := newHarness(t)
+	atRegister(t, h, "flowfact", store.Delegated, store.IMAP, store.SMTP)
+	h.keys("r<esc>")
+	h.lacks("Registered", "Also create")
+	if p, _ := h.db.Profile("acme-production"); p.ClientID != "" {
+		t.Fatalf("esc registered %s", p.ClientID)
+	}
+	h.approveAdmin("admin@contoso.onmicrosoft.com")
+	h.keys("rn")
+	h.sees("✓ Registered")
+	h.lacks("monitoring app:")
+	p, _ := h.db.Profile("acme-production")
+	if p.ClientID == "" || p.Monitor != nil {
+		t.Errorf("client ID %q, monitoring app %+v", p.ClientID, p.Monitor)
+	}
+	for _, a := range h.sim.Tenant.Apps {
+		if strings.Contains(a.DisplayName, "modauth monitor") {
+			t.Errorf("a monitoring app was made: %s", a.DisplayName)
+		}
+	}
 }

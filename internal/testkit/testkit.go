@@ -169,3 +169,16 @@ func Profile(t testing.TB, sim *m365sim.Sim, pre appreg.Preset) store.Profile {
 	}
 	return p
 }
+
+// RegisterMonitor makes a plan's read-only monitoring app in the
+// simulator's tenant by hand, from the checklist: its Graph application
+// permissions with admin consent, and a secret of 365 days.
+func RegisterMonitor(sim *m365sim.Sim, plan *appreg.Plan) (*m365sim.App, m365sim.PasswordCredential) {
+	spec := m365sim.AppSpec{DisplayName: plan.Monitor.DisplayName}
+	for _, perm := range plan.Monitor.Permissions {
+		spec.Required = append(spec.Required, "role:"+perm.Name)
+	}
+	app := sim.RegisterApp(sim.Tenant, spec)
+	sim.GrantAdminConsent(sim.Tenant, app)
+	return app, sim.AddSecret(app, 365*24*time.Hour)
+}

@@ -11,15 +11,23 @@ import (
 // it at once, ←/→ and enter choose, esc says no. Every Question in the
 // interface is one of these, so they all answer to the same keys.
 type Question struct {
-	form   *huh.Form
-	yes    bool
-	text   string
-	answer tea.Cmd // run on yes
+	form      *huh.Form
+	yes       bool
+	text      string
+	answer    tea.Cmd // run on yes
+	otherwise tea.Cmd // run on an answered no; never on esc
+	answered  bool
 }
 
 // Ask makes a question; onYes runs when it is answered yes.
 func Ask(c *Context, text, yes, no string, onYes tea.Cmd) *Question {
-	q := &Question{text: text, answer: onYes}
+	return AskEither(c, text, yes, no, onYes, nil)
+}
+
+// AskEither makes a question whose two answers both go on: onYes or onNo
+// runs, and yes is offered first; esc still cancels, running neither.
+func AskEither(c *Context, text, yes, no string, onYes, onNo tea.Cmd) *Question {
+	q := &Question{text: text, answer: onYes, otherwise: onNo, yes: onNo != nil}
 	q.form = huh.NewForm(huh.NewGroup(
 		huh.NewConfirm().Title(text).Affirmative(yes).Negative(no).Value(&q.yes).Inline(true),
 	)).WithShowHelp(false).WithTheme(c.questionTheme()).WithWidth(max(c.Width-1, 20))
@@ -30,6 +38,15 @@ func Ask(c *Context, text, yes, no string, onYes tea.Cmd) *Question {
 
 // OnYes is what runs when the answer is yes.
 func (q *Question) OnYes() tea.Cmd { return q.answer }
+
+// OnNo is what runs when the answer is no: nothing when the question was
+// cancelled rather than answered.
+func (q *Question) OnNo() tea.Cmd {
+	if !q.answered {
+		return nil
+	}
+	return q.otherwise
+}
 
 // Init starts the question's form.
 func (q *Question) Init() tea.Cmd { return q.form.Init() }
@@ -46,6 +63,7 @@ func (q *Question) Update(msg tea.Msg) (done, yes bool, cmd tea.Cmd) {
 	}
 	switch q.form.State {
 	case huh.StateCompleted:
+		q.answered = true
 		return true, q.yes, cmd
 	case huh.StateAborted:
 		return true, false, nil
@@ -58,11 +76,16 @@ func (q *Question) View() string { return q.form.View() }
 
 // Keys are the question's own, for the help bar while it is open.
 func (q *Question) Keys() KeyMap {
+	no := key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no"))
+	if q.otherwise != nil { // no goes on too: esc is the way out
+		no = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no"))
+	}
 	return KeyMap{
 		key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
-		key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+		no,
 		key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose")),
 		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "answer")),
+		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 	}
 }
 
@@ -84,6 +107,8 @@ func (c *Context) questionTheme() huh.Theme {
 type AskMsg struct {
 	Text, Yes, No string
 	Then          tea.Cmd
+	// Else, when set, runs on an answered no, and yes is offered first.
+	Else tea.Cmd
 }
 
 // AskCmd asks text; then runs on yes.

@@ -33,6 +33,8 @@ type Step struct {
 	busy   bool
 	device *flows.DeviceCode
 	task   common.Task // "register for me": esc cancels it
+	// monitor: "register for me" makes the monitoring app too.
+	monitor bool
 }
 
 // registerTabs are the step's views; code is shown line for line, never
@@ -84,6 +86,10 @@ func (s *Step) Init(c *common.Context) tea.Cmd {
 	s.texts[1] = string(manifest)
 	for _, p := range unresolved {
 		s.texts[1] += fmt.Sprintf("(add %s on %s by hand: Microsoft does not publish its ID)\n", p.Name, p.Resource.Name)
+	}
+	if m := plan.Monitor; m != nil {
+		s.texts[1] = "// The product's app: " + plan.DisplayName + "\n" + s.texts[1] +
+			"\n// Optional second app, modauth's read-only monitoring app: " + m.DisplayName + "\n// " + appreg.MonitorWhy + "\n" + string(m.Manifest())
 	}
 	b.Reset()
 	plan.AzScript(&b)
@@ -139,6 +145,8 @@ func (s *Step) Update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 
 func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 	switch msg := msg.(type) {
+	case monitorChoiceMsg:
+		return false, s.register(c, msg.monitor)
 	case adminCodeMsg:
 		s.device = msg.dc
 		return false, s.finishRegister(c, msg.fc, msg.dc)
@@ -195,7 +203,13 @@ func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		case key.Matches(msg, registerKeys.Save):
 			return false, s.save(c)
 		case key.Matches(msg, registerKeys.Register) && s.plan != nil && s.plan.NeedsApp:
-			return false, s.register(c)
+			if s.plan.Monitor == nil || c.Profile.Monitor != nil { // nothing to ask, or completed as it is
+				return false, s.register(c, c.Profile.Monitor != nil)
+			}
+			choose := func(monitor bool) tea.Cmd { return func() tea.Msg { return monitorChoiceMsg{monitor} } }
+			return false, func() tea.Msg {
+				return common.AskMsg{Text: MonitorQuestion, Yes: "Yes, both apps", No: "No, the product's only", Then: choose(true), Else: choose(false)}
+			}
 		}
 	}
 	var cmd tea.Cmd
@@ -226,10 +240,17 @@ type savedMsg struct {
 	err  error
 }
 
+// MonitorQuestion is asked before "register for me": the second app is
+// optional, and the answer offered first is yes.
+const MonitorQuestion = "Also create a read-only monitoring app for modauth? It reads the product app's secret expiry and sign-ins, so the product's own app needs no directory-wide rights."
+
+// monitorChoiceMsg is the answer to MonitorQuestion.
+type monitorChoiceMsg struct{ monitor bool }
+
 // register signs an admin in by device code and creates or completes
-// the registration.
-func (s *Step) register(c *common.Context) tea.Cmd {
-	s.busy, s.note = true, ""
+// the registration, and the monitoring app with it when monitor is set.
+func (s *Step) register(c *common.Context, monitor bool) tea.Cmd {
+	s.busy, s.note, s.monitor = true, "", monitor
 	ctx, _ := s.task.Start(c.Ctx)
 	return func() tea.Msg {
 		fc, dc, err := common.StartAdminSignIn(ctx, c, appreg.AdminPermissions)
@@ -244,13 +265,19 @@ func (s *Step) register(c *common.Context) tea.Cmd {
 func (s *Step) finishRegister(c *common.Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
 	ctx, plan := s.task.Context(), s.plan
 	clientID, db, profileID := c.Profile.ClientID, c.DB, c.Profile.ID
+	opts := appreg.RegisterOptions{ClientID: clientID, Monitor: s.monitor, Now: c.Now}
+	if m := c.Profile.Monitor; m != nil {
+		opts.MonitorClientID = m.ClientID
+	}
 	return func() tea.Msg {
 		g, tenant, err := common.FinishAdminSignIn(ctx, c, fc, dc)
 		if err != nil {
 			return registeredMsg{err: err}
 		}
 		_, noSecret := db.ClientSecret(profileID)
-		reg, err := appreg.Register(ctx, g, plan, appreg.RegisterOptions{ClientID: clientID, HaveSecret: noSecret == nil, Now: c.Now})
+		_, noMonitorSecret := db.MonitorSecret(profileID)
+		opts.HaveSecret, opts.HaveMonitorSecret = noSecret == nil, noMonitorSecret == nil
+		reg, err := appreg.Register(ctx, g, plan, opts)
 		if errors.Is(err, context.Canceled) {
 			return registeredMsg{err: errors.New("registration cancelled")}
 		}

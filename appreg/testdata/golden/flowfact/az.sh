@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Flowfact Performer Exchange (production): app registration with the Azure CLI.
+# Two apps: the product's own, then modauth's optional read-only monitoring app.
 # Sign in first as an admin of the customer's tenant:
 #   az login --tenant <tenant ID or domain> --allow-no-subscriptions
 set -euo pipefail
@@ -62,3 +63,44 @@ echo "secret value written to $(pwd)/modauth-secret.txt: paste it into modauth, 
 
 echo "tenant ID: $(az account show --query tenantId -o tsv)"
 echo "client ID: $app_id"
+
+# ---- Optional second app: Flowfact Performer Exchange (production) (modauth monitor) ----
+# Least privilege: modauth reads the product app's secret and certificate expiry, its sign-in logs and users with this read-only app, so the product's own app never needs directory-wide read rights; the monitoring app can read, never write.
+# Skip it with MONITOR=no.
+if [ "${MONITOR:-yes}" = yes ]; then
+mon_rra=$(mktemp)
+cat >"$mon_rra" <<'JSON'
+[
+  {
+    "resourceAppId": "00000003-0000-0000-c000-000000000000",
+    "resourceAccess": [
+      {
+        "id": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+        "type": "Role"
+      },
+      {
+        "id": "b0afded3-3588-46d8-8b3d-9842eff778da",
+        "type": "Role"
+      },
+      {
+        "id": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+        "type": "Role"
+      },
+      {
+        "id": "df021288-bdef-4463-88db-98f22de89214",
+        "type": "Role"
+      }
+    ]
+  }
+]
+JSON
+mon_id=$(az ad app create --display-name 'Flowfact Performer Exchange (production) (modauth monitor)' --sign-in-audience AzureADMyOrg \
+  --required-resource-accesses @"$mon_rra" --query appId -o tsv)
+rm -f "$mon_rra"
+az ad sp create --id "$mon_id" >/dev/null
+az ad app permission admin-consent --id "$mon_id"
+umask 077
+az ad app credential reset --id "$mon_id" --append --display-name 'modauth monitor' --years 1 --query password -o tsv >modauth-monitor-secret.txt
+echo "monitoring app's secret written to $(pwd)/modauth-monitor-secret.txt: paste it into modauth, then delete the file" >&2
+echo "monitoring app's client ID: $mon_id"
+fi
