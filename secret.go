@@ -105,12 +105,7 @@ func runRotate(ctx context.Context, opts *secretOptions) error {
 			fmt.Fprintf(opts.IO.Err, "waiting %s for the new secret to reach every Entra ID server...\n", d)
 			return sleepCtx(ctx, d)
 		},
-		Save: func(cs store.ClientSecret, r store.Rotation) error {
-			if err := db.SetClientSecret(p.ID, cs); err != nil {
-				return err
-			}
-			return db.SetRotation(p.ID, r)
-		},
+		Save: func(cs store.ClientSecret, r store.Rotation) error { return db.StartRotation(p.ID, r, cs) },
 		HandOver: func(store.ClientSecret) error {
 			sheet := conn.HandOff(db, p)
 			return store.WriteExport(opts.HandOffFile, func(w io.Writer) error { return sheet.WriteText(w, true) })
@@ -122,9 +117,9 @@ func runRotate(ctx context.Context, opts *secretOptions) error {
 	if err := db.SetRotation(p.ID, rot); err != nil {
 		return fmt.Errorf("rotate secret: record the hand-over: %w", err)
 	}
-	fmt.Fprintf(opts.IO.Err, "✓ new secret %s (%s) stored, valid until %s\n", next.KeyID, next.Value.Hint(), next.Expiry.Format("2 January 2006"))
+	fmt.Fprintf(opts.IO.Err, "✓ new secret %s (%s) added and proven, valid until %s\n", next.KeyID, next.Value.Hint(), next.Expiry.Format("2 January 2006"))
 	fmt.Fprintf(opts.IO.Err, "✓ hand-off sheet with its value written to %s (only you can read it)\n", opts.HandOffFile)
-	fmt.Fprintf(opts.IO.Err, "next: enter the new secret in the product's settings; the old secret %s stays valid until\n  modauth secret retire --profile %s --when-unused\n", rot.OldKeyID, p.ID)
+	fmt.Fprintf(opts.IO.Err, "next: enter the new secret in the product's settings. Both work meanwhile; modauth keeps the old\none until the product is seen on the new, and the old one goes with\n  modauth secret retire --profile %s --when-unused\n", p.ID)
 	fmt.Fprintln(opts.IO.Out, next.KeyID)
 	return nil
 }
@@ -142,27 +137,24 @@ func runRetire(ctx context.Context, opts *secretOptions) error {
 	if !ok {
 		return fmt.Errorf("retire secret: profile %s has no rotation under way: start one with 'modauth secret rotate'", p.ID)
 	}
-	cn := conn.New(p, conn.Deps{DB: db, HTTP: nil, Now: opts.IO.Now})
-	ret := appreg.Retirement{ClientID: p.ClientID, Rotation: rot, Confirmed: opts.Confirmed, Now: opts.IO.Now}
+	cn := conn.New(p, conn.Deps{DB: db, Now: opts.IO.Now})
+	ret := appreg.Retirement{ClientID: p.ClientID, Rotation: rot, Confirmed: opts.Confirmed}
 	if !opts.Confirmed {
 		ret.Use, ret.Unseen = keyUse(ctx, cn, rot)
 		describeUse(opts.IO.Err, rot, ret.Use, opts.IO.Now())
 	}
-	if ready, why := ret.Ready(); !ready {
-		return fmt.Errorf("retire secret: the old secret %s stays, %w: %s", rot.OldKeyID, appreg.ErrStillInUse, why)
+	if v := ret.Check(opts.IO.Now()); v.Retire || v.Promote {
+		if _, ret.Graph, err = opts.writer(ctx, db, p); err != nil {
+			return fmt.Errorf("retire secret: %w", err)
+		}
 	}
-	_, g, err := opts.writer(ctx, db, p)
+	rot, err = ret.Run(ctx, db, p.ID, opts.IO.Now())
+	if !rot.Promoted.IsZero() && ret.Rotation.Promoted.IsZero() {
+		fmt.Fprintf(opts.IO.Err, "✓ the product uses the new secret %s: modauth uses it too from now on\n", rot.NewKeyID)
+	}
 	if err != nil {
-		return fmt.Errorf("retire secret: %w", err)
-	}
-	ret.Graph = g
-	if rot, err = ret.Run(ctx); err != nil {
 		return err
 	}
-	if err := db.EndRotation(p.ID); err != nil {
-		return fmt.Errorf("retire secret: the old secret is removed, but: %w", err)
-	}
-	_, _ = db.Append(store.Event{At: opts.IO.Now(), Profile: p.ID, Kind: "secret", Message: fmt.Sprintf("old client secret %s retired: the product uses %s since %s (%s)", rot.OldKeyID, rot.NewKeyID, rot.Switched.Format(time.RFC3339), rot.SwitchedBy)})
 	fmt.Fprintf(opts.IO.Err, "✓ old secret %s removed; the product uses %s\n", rot.OldKeyID, rot.NewKeyID)
 	fmt.Fprintln(opts.IO.Out, rot.OldKeyID)
 	return nil
@@ -176,22 +168,12 @@ func keyUse(ctx context.Context, cn *conn.Conn, rot store.Rotation) (map[string]
 	if !ok {
 		return nil, "the profile has no monitoring app, so the product's sign-ins cannot be read"
 	}
-	use := map[string]store.KeyUse{}
-	for _, kind := range []exchange.SignInKind{exchange.AppSignIns, exchange.UserSignIns} {
-		signIns, err := g.SignIns(ctx, exchange.SignInQuery{AppID: cn.Profile().ClientID, Kind: kind, Since: rot.Started})
-		if errors.Is(err, exchange.ErrNoPremium) {
-			return nil, "the tenant has no Entra ID P1 or P2 licence, which Graph requires to read sign-in logs"
-		}
-		if err != nil {
-			return nil, fmt.Sprintf("the product's sign-ins could not be read (%v)", err)
-		}
-		for _, s := range signIns {
-			if s.CredentialKeyID != "" {
-				k := use[s.CredentialKeyID]
-				k.Add(s.Created, s.OK())
-				use[s.CredentialKeyID] = k
-			}
-		}
+	use, err := appreg.KeyUse(ctx, g, cn.Profile().ClientID, rot.Started)
+	switch {
+	case errors.Is(err, exchange.ErrNoPremium):
+		return nil, "the tenant has no Entra ID P1 or P2 licence, which Graph requires to read sign-in logs"
+	case err != nil:
+		return nil, fmt.Sprintf("the product's sign-ins could not be read (%v)", err)
 	}
 	return use, ""
 }
@@ -215,7 +197,7 @@ func describeUse(w io.Writer, rot store.Rotation, use map[string]store.KeyUse, n
 // and remove secrets: an admin's by device code with --admin, else the
 // app's own.
 func (opts *secretOptions) writer(ctx context.Context, db *store.DB, p store.Profile) (*conn.Conn, *exchange.Graph, error) {
-	cn := conn.New(p, conn.Deps{DB: db, HTTP: nil, Now: opts.IO.Now})
+	cn := conn.New(p, conn.Deps{DB: db, Now: opts.IO.Now})
 	if !opts.Admin {
 		g, err := opts.graph(ctx, db, p)
 		return cn, g, err

@@ -139,68 +139,6 @@ func TestRegisterWithoutRightsNamesTheRole(t *testing.T) {
 	}
 }
 
-func TestRotationKeepsTokensWorking(t *testing.T) {
-	sim := m365sim.Start(t, m365sim.Options{})
-	g := adminGraph(t, sim, adminUPN)
-	reg, err := appreg.Register(testkit.Ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored := *reg.Secret
-	works := func(when string, s store.ClientSecret) {
-		t.Helper()
-		if _, err := roles(t, sim, reg.ClientID, s.Value, "https://graph.microsoft.com"); err != nil {
-			t.Errorf("%s: a token request with the stored secret failed: %v", when, err)
-		}
-	}
-	works("before", stored)
-	old := stored
-	next, err := appreg.Rotation{
-		Graph: g, ClientID: reg.ClientID, Current: stored, Now: sim.Clock.Now,
-		Prove: func(ctx context.Context, s store.Secret) error {
-			works("during, with the old secret", stored)
-			_, err := roles(t, sim, reg.ClientID, s, "https://graph.microsoft.com")
-			return err
-		},
-		Save:      func(cs store.ClientSecret) error { stored = cs; works("during, just stored", stored); return nil },
-		RemoveOld: func(store.ClientSecret) bool { return true },
-	}.Run(testkit.Ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	works("after", stored)
-	if next.KeyID == old.KeyID || stored.KeyID != next.KeyID {
-		t.Errorf("rotation did not switch: old %s new %s stored %s", old.KeyID, next.KeyID, stored.KeyID)
-	}
-	_, err = roles(t, sim, reg.ClientID, old.Value, "https://graph.microsoft.com")
-	if !errors.Is(err, flows.ErrInvalidSecret) {
-		t.Errorf("the old secret must be gone after confirmation: %v", err)
-	}
-	// Consent untouched: the new secret's token carries the same roles.
-	if r, _ := roles(t, sim, reg.ClientID, next.Value, "https://graph.microsoft.com"); !slices.Contains(r, "Mail.Send") {
-		t.Errorf("roles after rotation %v", r)
-	}
-}
-
-func TestRotationThatCannotProveKeepsTheOldSecret(t *testing.T) {
-	sim := m365sim.Start(t, m365sim.Options{})
-	g := adminGraph(t, sim, adminUPN)
-	reg, _ := appreg.Register(testkit.Ctx(t), g, presetPlan(t, "moveit-app-only"), appreg.RegisterOptions{Now: sim.Clock.Now})
-	saved := false
-	_, err := appreg.Rotation{
-		Graph: g, ClientID: reg.ClientID, Current: *reg.Secret, Now: sim.Clock.Now,
-		Prove: func(context.Context, store.Secret) error { return errors.New("refused") },
-		Save:  func(store.ClientSecret) error { saved = true; return nil },
-	}.Run(testkit.Ctx(t))
-	if err == nil || saved {
-		t.Fatalf("err %v saved %v", err, saved)
-	}
-	pcs, _ := g.AppPasswords(testkit.Ctx(t), reg.ClientID)
-	if len(pcs) != 1 || pcs[0].KeyID != reg.Secret.KeyID {
-		t.Errorf("secrets after a failed rotation: %+v", pcs)
-	}
-}
-
 func TestSecretExpiryFromGraphOrEntered(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{})
 	g := adminGraph(t, sim, adminUPN)

@@ -1,6 +1,7 @@
 package appreg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,8 +31,8 @@ type Rotation struct {
 	Lifetime time.Duration      // of the new secret; default 12 months
 	// Prove requests a token with the new secret (client credentials).
 	Prove func(ctx context.Context, secret store.Secret) error
-	// Save stores the new secret and the rotation under way; until it
-	// returns nil the old secret is modauth's.
+	// Save stores the new secret and the rotation under way
+	// (store.DB.StartRotation); modauth keeps the old one as its own.
 	Save func(store.ClientSecret, store.Rotation) error
 	// HandOver gives the new value to the product: the sheet's 0600 file,
 	// or the screen once. nil leaves it to the caller.
@@ -72,7 +73,9 @@ func (r Rotation) Run(ctx context.Context) (store.ClientSecret, store.Rotation, 
 	next := store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph}
 	rot := store.Rotation{OldKeyID: r.Current.KeyID, OldHint: r.Current.Value.Hint(), OldExpiry: r.Current.Expiry, NewKeyID: next.KeyID, Started: t}
 
-	if err := r.prove(ctx, next.Value); err != nil {
+	err = r.prove(ctx, next.Value)
+	rot.Proven = now()
+	if err != nil {
 		// The old secret still works and is still stored: take the new one
 		// back so no unused secret lingers.
 		rerr := r.Graph.RemovePassword(ctx, r.ClientID, next.KeyID)
@@ -107,10 +110,18 @@ func (r Rotation) prove(ctx context.Context, s store.Secret) error {
 }
 
 // ErrStillInUse is returned when the old secret may not be retired yet.
-var ErrStillInUse = errors.New("the product is not seen using the new secret yet")
+var ErrStillInUse = errors.New("the old secret is still needed")
 
-// Retirement is the second part: remove the old secret once the product
-// uses the new one.
+// Quiet times of a retirement: a sign-in can reach the log minutes late,
+// and clocks differ a little.
+const (
+	retireQuiet = 10 * time.Minute
+	clockSkew   = time.Minute
+)
+
+// Retirement is the second part: modauth takes the new secret once the
+// product is seen using it, and the old one is removed once nothing signs
+// in with it any more.
 type Retirement struct {
 	Graph    *exchange.Graph // may remove secrets, as for Rotation
 	ClientID string
@@ -122,53 +133,107 @@ type Retirement struct {
 	Unseen string
 	// Confirmed: an admin says the product uses the new secret.
 	Confirmed bool
-	Now       func() time.Time
 }
 
-// Ready reports whether the old secret may go, and if not, why.
-func (r Retirement) Ready() (bool, string) {
+// Verdict is where a retirement stands.
+type Verdict struct {
+	Retire bool // the old secret may go now
+	// Promote: the product uses the new secret, so modauth takes it as
+	// its own (store.DB.PromoteRotation); Switched is since when, By how
+	// that is known.
+	Promote  bool
+	Switched time.Time
+	By       string
+	Why      string // what is awaited, when not Retire
+}
+
+// Check says where the retirement stands at now.
+func (r Retirement) Check(now time.Time) Verdict {
+	rot := r.Rotation
 	if r.Confirmed {
-		return true, ""
+		return Verdict{Retire: true, Promote: rot.Promoted.IsZero(), Switched: now, By: store.SwitchedByAdmin}
 	}
 	if r.Use == nil {
-		why := r.Unseen
-		if why == "" {
-			why = "the product's sign-ins cannot be read"
+		why := cmp.Or(r.Unseen, "the product's sign-ins cannot be read")
+		return Verdict{Why: why + "; once the product works with the new secret, confirm it (--confirmed, or R on the dashboard)"}
+	}
+	next, old := r.Use[rot.NewKeyID], r.Use[rot.OldKeyID]
+	proven := rot.Proven
+	if proven.IsZero() {
+		proven = rot.Started
+	}
+	if !next.Last.After(proven) {
+		return Verdict{Why: fmt.Sprintf("the product has not signed in with the new secret %s yet: enter it in the product's settings (the hand-off sheet)", rot.NewKeyID)}
+	}
+	if rot.Promoted.IsZero() {
+		switched := next.First
+		if !switched.After(proven) {
+			switched = next.Last
 		}
-		return false, why + "; once the product works with the new secret, confirm it (--confirmed, or c on the dashboard)"
+		return Verdict{Promote: true, Switched: switched, By: store.SwitchedBySignInLog,
+			Why: fmt.Sprintf("the product signs in with the new secret since %s and modauth now uses it too; the old one goes once nothing has signed in with it for %v", switched.Format(time.RFC3339), retireQuiet)}
 	}
-	next, old := r.Use[r.Rotation.NewKeyID], r.Use[r.Rotation.OldKeyID]
-	if next.Count == 0 {
-		return false, fmt.Sprintf("the product has not signed in with the new secret %s yet; put it into the product's settings (the hand-off sheet)", r.Rotation.NewKeyID)
+	if old.Last.After(rot.Promoted.Add(clockSkew)) {
+		return Verdict{Why: fmt.Sprintf("the product still signs in with the old secret too (%d today, last %s): an instance of it still has the old value", old.UsedOn(now), old.Last.Format(time.RFC3339))}
 	}
-	if old.Last.After(next.First) {
-		return false, fmt.Sprintf("the product still signs in with the old secret too (last %s): an instance of it still has the old value", old.Last.Format(time.RFC3339))
+	if wait := rot.Promoted.Add(retireQuiet); now.Before(wait) {
+		return Verdict{Why: fmt.Sprintf("nothing signed in with the old secret since modauth stopped using it; the log can be minutes late, so it goes after %s", wait.Format(time.RFC3339))}
 	}
-	return true, ""
+	return Verdict{Retire: true}
 }
 
-// Run removes the old secret if it is ready to go, and returns the
-// rotation as it ends.
-func (r Retirement) Run(ctx context.Context) (store.Rotation, error) {
-	rot := r.Rotation
-	ok, why := r.Ready()
-	if !ok {
-		return rot, fmt.Errorf("retire secret %s: %w: %s", rot.OldKeyID, ErrStillInUse, why)
+// Run moves the rotation on as far as it may at now: modauth takes the
+// new secret once the product uses it, and the old secret is removed once
+// nothing else signs in with it. It returns the rotation as it stands,
+// and ErrStillInUse with what is awaited when the old one stays.
+func (r Retirement) Run(ctx context.Context, db *store.DB, profileID string, now time.Time) (store.Rotation, error) {
+	v := r.Check(now)
+	if v.Promote {
+		rot, err := db.PromoteRotation(profileID, v.Switched, v.By)
+		if err != nil {
+			return r.Rotation, fmt.Errorf("retire secret: take the new secret: %w", err)
+		}
+		r.Rotation = rot
+		v = r.Check(now)
 	}
-	if rot.Switched.IsZero() {
-		rot.Switched, rot.SwitchedBy = r.Use[rot.NewKeyID].First, store.SwitchedBySignInLog
-		if r.Confirmed {
-			rot.Switched, rot.SwitchedBy = r.Now(), store.SwitchedByAdmin
+	rot := r.Rotation
+	if !v.Retire {
+		return rot, fmt.Errorf("retire secret: the old secret %s stays, %w: %s", rot.OldKeyID, ErrStillInUse, v.Why)
+	}
+	if rot.OldKeyID != "" { // else it was never known by its ID: nothing to remove
+		err := r.Graph.RemovePassword(ctx, r.ClientID, rot.OldKeyID)
+		if err != nil && !errors.Is(err, exchange.ErrNotFound) {
+			return rot, missingRight("retire secret "+rot.OldKeyID, rightRemove, err)
 		}
 	}
-	if rot.OldKeyID == "" {
-		return rot, nil // the old secret was never known by its ID: nothing to remove
+	if err := db.EndRotation(profileID); err != nil {
+		return rot, fmt.Errorf("retire secret: the old secret is removed, but: %w", err)
 	}
-	err := r.Graph.RemovePassword(ctx, r.ClientID, rot.OldKeyID)
-	if err != nil && !errors.Is(err, exchange.ErrNotFound) {
-		return rot, missingRight("retire secret "+rot.OldKeyID, rightRemove, err)
+	if _, err := db.Append(store.Event{At: now, Profile: profileID, Kind: "secret", Message: rot.Retired()}); err != nil {
+		return rot, fmt.Errorf("retire secret: the old secret is removed, but: %w", err)
 	}
 	return rot, nil
+}
+
+// KeyUse reads the product app's sign-ins since since (its own and its
+// users', through a Graph that may read sign-in logs: the monitoring
+// app's) and counts them per client secret key ID.
+func KeyUse(ctx context.Context, g *exchange.Graph, appID string, since time.Time) (map[string]store.KeyUse, error) {
+	use := map[string]store.KeyUse{}
+	for _, kind := range []exchange.SignInKind{exchange.AppSignIns, exchange.UserSignIns} {
+		signIns, err := g.SignIns(ctx, exchange.SignInQuery{AppID: appID, Kind: kind, Since: since})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range signIns {
+			if s.CredentialKeyID != "" {
+				k := use[s.CredentialKeyID]
+				k.Add(s.Created, s.OK())
+				use[s.CredentialKeyID] = k
+			}
+		}
+	}
+	return use, nil
 }
 
 // missingRight names the right a refused Graph call needed.

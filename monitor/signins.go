@@ -27,8 +27,7 @@ const (
 
 // Why the product's sign-ins are not read, for the screen's one line.
 const (
-	noMonitorApp = "no monitoring app: the product's own sign-ins are not read (re-run the register step and create the read-only monitoring app)"
-	noPremium    = "the tenant has no Microsoft Entra ID P1 or P2 licence, which Graph requires to read sign-in logs: the product's sign-ins show in the Entra admin center only"
+	noPremium = "the tenant has no Microsoft Entra ID P1 or P2 licence, which Graph requires to read sign-in logs: the product's sign-ins show in the Entra admin center only"
 )
 
 // readSignIns reads what is new in the product's sign-in log through the
@@ -47,7 +46,7 @@ func (e *Engine) readSignIns(ctx context.Context, c *profileConn) {
 	}
 	g, ok := c.MonitorGraph()
 	if !ok {
-		e.saveSignIns(p.ID, unavailable(log, noMonitorApp, e.opts.Now()), nil)
+		e.saveSignIns(p.ID, unavailable(log, c.Sees().Why, e.opts.Now()), nil)
 		return
 	}
 	now := e.opts.Now()

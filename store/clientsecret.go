@@ -46,6 +46,9 @@ var (
 		p.Monitor.SecretExpiry = s.Expiry
 		return nil
 	}}
+	// rotationSecret is the new secret of a rotation under way, handed to
+	// the product but not yet modauth's own (the Rotation record shows it).
+	rotationSecret = sealedSecret{what: "new client secret", key: keyRotationSecret, show: func(*Profile, ClientSecret) error { return nil }}
 )
 
 func (k sealedSecret) place(profileID string) []string {
@@ -79,6 +82,18 @@ func (db *DB) MonitorSecret(profileID string) (ClientSecret, error) {
 }
 
 func (db *DB) setSecret(k sealedSecret, profileID string, s ClientSecret) error {
+	return db.update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		return db.putSecret(pb, k, profileID, s)
+	})
+}
+
+// putSecret seals s into the profile's bucket pb as kind k, and updates
+// what the profile shows of it.
+func (db *DB) putSecret(pb *bolt.Bucket, k sealedSecret, profileID string, s ClientSecret) error {
 	if s.Value.IsZero() {
 		return fmt.Errorf("%s of profile %q: value is empty", k.what, profileID)
 	}
@@ -89,25 +104,19 @@ func (db *DB) setSecret(k sealedSecret, profileID string, s ClientSecret) error 
 		return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
 	}
 	defer clear(plain)
-	return db.update(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		p, err := readProfile(pb, profileID)
-		if err != nil {
-			return err
-		}
-		if err := k.show(&p, s); err != nil {
-			return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
-		}
-		sealed := db.seal.seal(plain, k.place(profileID)...)
-		if err := pb.Put(k.key, sealed); err != nil {
-			return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
-		}
-		p.Updated = db.now()
-		return putJSON(pb, string(keyProfile), p)
-	})
+	p, err := readProfile(pb, profileID)
+	if err != nil {
+		return err
+	}
+	if err := k.show(&p, s); err != nil {
+		return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
+	}
+	sealed := db.seal.seal(plain, k.place(profileID)...)
+	if err := pb.Put(k.key, sealed); err != nil {
+		return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
+	}
+	p.Updated = db.now()
+	return putJSON(pb, string(keyProfile), p)
 }
 
 func (db *DB) getSecret(k sealedSecret, profileID string) (ClientSecret, error) {
@@ -117,14 +126,19 @@ func (db *DB) getSecret(k sealedSecret, profileID string) (ClientSecret, error) 
 		if err != nil {
 			return err
 		}
-		blob := pb.Get(k.key)
-		if blob == nil {
-			return fmt.Errorf("%s of profile %q: %w", k.what, profileID, ErrNotFound)
-		}
-		cs, err = db.openSecret(k, profileID, blob)
+		cs, err = db.readSecret(pb, k, profileID)
 		return err
 	})
 	return cs, err
+}
+
+// readSecret unseals the profile's secret of kind k from its bucket pb.
+func (db *DB) readSecret(pb *bolt.Bucket, k sealedSecret, profileID string) (ClientSecret, error) {
+	blob := pb.Get(k.key)
+	if blob == nil {
+		return ClientSecret{}, fmt.Errorf("%s of profile %q: %w", k.what, profileID, ErrNotFound)
+	}
+	return db.openSecret(k, profileID, blob)
 }
 
 // openSecret unseals and decodes a profile's stored secret of kind k.

@@ -7,23 +7,31 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Rotation is a client-secret rotation under way. The new secret is
-// modauth's current one and has been handed to the product; the old one
-// stays in Entra ID until the product is seen signing in with the new
-// one, so the product never loses its connection in between.
+// Rotation is a client-secret rotation under way. The new secret has been
+// handed to the product and is sealed apart (RotationSecret); modauth
+// keeps signing in with the old one, so that the sign-in log's uses of
+// the new key are the product's alone. Once the product is seen on the
+// new secret, modauth takes it too (PromoteRotation), and from then on a
+// use of the old key is an instance of the product that still has it.
+// The old secret is retired only after that.
 type Rotation struct {
 	OldKeyID  string    `json:"oldKeyId"`
 	OldHint   string    `json:"oldHint,omitempty"`
 	OldExpiry time.Time `json:"oldExpiry,omitzero"`
 	NewKeyID  string    `json:"newKeyId"`
 	Started   time.Time `json:"started"`
+	// Proven is when modauth last signed in with the new secret to prove
+	// it: uses of the new key up to then are modauth's own.
+	Proven time.Time `json:"proven,omitzero"`
 	// HandedOver is when the new value left modauth for the product: the
 	// sheet was saved or the value shown.
 	HandedOver time.Time `json:"handedOver,omitzero"`
 	// Switched is when the product was first seen using the new secret,
-	// and SwitchedBy how it was known: "sign-in log" or "admin".
+	// and SwitchedBy how it was known: SwitchedBySignInLog or
+	// SwitchedByAdmin. Promoted is when modauth took it as its own.
 	Switched   time.Time `json:"switched,omitzero"`
 	SwitchedBy string    `json:"switchedBy,omitempty"`
+	Promoted   time.Time `json:"promoted,omitzero"`
 }
 
 // How a rotation's switch was known.
@@ -31,6 +39,26 @@ const (
 	SwitchedBySignInLog = "sign-in log"
 	SwitchedByAdmin     = "admin"
 )
+
+// Retired is the event's words once the old secret is removed.
+func (r Rotation) Retired() string {
+	return fmt.Sprintf("old client secret %s retired: the product uses %s since %s (%s)", r.OldKeyID, r.NewKeyID, r.Switched.Format(time.RFC3339), r.SwitchedBy)
+}
+
+// StartRotation records a rotation and seals its new secret, in one
+// transaction. The profile's own client secret is unchanged.
+func (db *DB) StartRotation(profileID string, r Rotation, next ClientSecret) error {
+	return db.update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		if err := db.putSecret(pb, rotationSecret, profileID, next); err != nil {
+			return err
+		}
+		return putRotation(pb, profileID, r)
+	})
+}
 
 // Rotation returns the profile's rotation under way, if there is one.
 func (db *DB) Rotation(profileID string) (Rotation, bool, error) {
@@ -41,12 +69,15 @@ func (db *DB) Rotation(profileID string) (Rotation, bool, error) {
 		if err != nil {
 			return err
 		}
-		if found, err = getJSON(pb, string(keyRotation), &r); err != nil {
-			return fmt.Errorf("secret rotation of profile %q: %w", profileID, err)
-		}
-		return nil
+		found, err = getRotation(pb, profileID, &r)
+		return err
 	})
 	return r, found, err
+}
+
+// RotationSecret unseals the new secret of the rotation under way.
+func (db *DB) RotationSecret(profileID string) (ClientSecret, error) {
+	return db.getSecret(rotationSecret, profileID)
 }
 
 // SetRotation records where the profile's rotation stands.
@@ -56,20 +87,72 @@ func (db *DB) SetRotation(profileID string, r Rotation) error {
 		if err != nil {
 			return err
 		}
-		if err := putJSON(pb, string(keyRotation), r); err != nil {
-			return fmt.Errorf("secret rotation of profile %q: %w", profileID, err)
-		}
-		return nil
+		return putRotation(pb, profileID, r)
 	})
 }
 
-// EndRotation forgets the rotation once the old secret is retired.
+// PromoteRotation makes the rotation's new secret the profile's own once
+// the product uses it: switched is when the product was first seen on it,
+// by how that was known. A rotation already promoted is returned as it is.
+func (db *DB) PromoteRotation(profileID string, switched time.Time, by string) (Rotation, error) {
+	var r Rotation
+	err := db.update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		found, err := getRotation(pb, profileID, &r)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("secret rotation of profile %q: %w", profileID, ErrNotFound)
+		}
+		if !r.Promoted.IsZero() {
+			return nil
+		}
+		next, err := db.readSecret(pb, rotationSecret, profileID)
+		if err != nil {
+			return err
+		}
+		if err := db.putSecret(pb, clientSecret, profileID, next); err != nil {
+			return err
+		}
+		if r.Switched.IsZero() {
+			r.Switched, r.SwitchedBy = switched, by
+		}
+		r.Promoted = db.now()
+		return putRotation(pb, profileID, r)
+	})
+	return r, err
+}
+
+// EndRotation forgets the rotation and its sealed copy of the new secret
+// once the old one is retired.
 func (db *DB) EndRotation(profileID string) error {
 	return db.update(func(tx *bolt.Tx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
 		}
+		if err := pb.Delete(keyRotationSecret); err != nil {
+			return err
+		}
 		return pb.Delete(keyRotation)
 	})
+}
+
+func putRotation(pb *bolt.Bucket, profileID string, r Rotation) error {
+	if err := putJSON(pb, string(keyRotation), r); err != nil {
+		return fmt.Errorf("secret rotation of profile %q: %w", profileID, err)
+	}
+	return nil
+}
+
+func getRotation(pb *bolt.Bucket, profileID string, r *Rotation) (bool, error) {
+	found, err := getJSON(pb, string(keyRotation), r)
+	if err != nil {
+		return false, fmt.Errorf("secret rotation of profile %q: %w", profileID, err)
+	}
+	return found, nil
 }

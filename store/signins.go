@@ -12,10 +12,12 @@ import (
 // under profiles/<id>/signinlog. The bucket is made on first write, so
 // files written before it existed need no migration.
 var (
-	bktSignIns    = []byte("signins")
-	keySignInLog  = []byte("signinlog")
-	keyRotation   = []byte("rotation")
-	recentSignIns = 5
+	bktSignIns   = []byte("signins")
+	keySignInLog = []byte("signinlog")
+	keyRotation  = []byte("rotation")
+	// keyRotationSecret seals the new secret of a rotation under way.
+	keyRotationSecret = []byte("newsecret")
+	recentSignIns     = 5
 )
 
 // ProductSignIn is one sign-in of the product's app, as Entra logged it.

@@ -5,7 +5,6 @@ package dashboard
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
 
@@ -13,7 +12,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
@@ -54,7 +52,7 @@ func (d *Model) action(c *common.Context, k tea.KeyPressMsg) (cmd tea.Cmd, ok bo
 	case key.Matches(k, actionKeys.Link):
 		return d.copyLink(c), true
 	case key.Matches(k, actionKeys.Rotate):
-		return common.AskCmd("Rotate the client secret? A new one is added and proven, then the old one is removed.", "Rotate", "Cancel", d.rotate(c)), true
+		return d.rotateOrRetire(c), true
 	case key.Matches(k, actionKeys.Reconsent):
 		c.Profile = d.profile
 		return func() tea.Msg { return WizardMsg{Step: common.StepConsent} }, true
@@ -115,40 +113,6 @@ func (d *Model) copyLink(c *common.Context) tea.Cmd {
 	return tea.Batch(tea.SetClipboard(s.URL), func() tea.Msg {
 		return common.NoteMsg{Text: "✓ consent link for " + cmp.Or(u.UPN, u.Account) + " copied (OSC 52)"}
 	})
-}
-
-// rotate replaces the client secret as `modauth secret rotate` does: on
-// the app's own token (Application.ReadWrite.OwnedBy) or the admin's.
-func (d *Model) rotate(c *common.Context) tea.Cmd {
-	p := d.profile
-	return func() tea.Msg {
-		current, err := c.DB.ClientSecret(p.ID)
-		if err != nil {
-			return common.ErrMsg{Err: fmt.Errorf("rotate secret: this profile has no client secret: %w", err)}
-		}
-		cn := c.Conn(p)
-		g := c.AdminGraph
-		if g == nil {
-			if _, err := cn.Identity(c.Ctx); err != nil {
-				return common.ErrMsg{Err: err}
-			}
-			g = cn.AppGraph()
-		}
-		next, err := appreg.Rotation{
-			Graph: g, ClientID: p.ClientID, Current: current, Now: c.Now, Sleep: c.Sleep,
-			Prove:     cn.ProveSecret,
-			Save:      func(cs store.ClientSecret) error { return c.DB.SetClientSecret(p.ID, cs) },
-			RemoveOld: func(store.ClientSecret) bool { return true }, // asked before starting
-		}.Run(c.Ctx)
-		if err != nil {
-			var re *appreg.RoleError
-			if errors.As(err, &re) {
-				return common.ErrMsg{Err: fmt.Errorf("%w (or give the app Application.ReadWrite.OwnedBy)", err)}
-			}
-			return common.ErrMsg{Err: err}
-		}
-		return common.NoteMsg{Text: fmt.Sprintf("✓ new secret %s stored, valid until %s; the old one is removed", next.Value.Hint(), next.Expiry.Format("2 January 2006"))}
-	}
 }
 
 // Keys are the dashboard's bindings: in the bar the table's own first,

@@ -1,0 +1,124 @@
+// The rotation of the client secret, in its two parts: a new secret for
+// the product, then the old one retired once the product uses the new.
+
+package dashboard
+
+import (
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
+)
+
+// rotateOrRetire starts a rotation, or, with one under way, asks to
+// retire the old secret when the product is seen on the new one (or the
+// admin says so when the sign-ins cannot be read).
+func (d *Model) rotateOrRetire(c *common.Context) tea.Cmd {
+	rot, ok, err := c.DB.Rotation(d.profile.ID)
+	if err != nil {
+		return common.ErrCmd(err)
+	}
+	if !ok {
+		return common.AskCmd("Rotate the client secret? A new one is added beside the old one and proven; you give it to the product (H), and the old one is removed only once the product uses the new one.", "Rotate", "Cancel", d.rotate(c))
+	}
+	ret := d.retirement(c, rot)
+	ready, why := ret.Ready()
+	switch {
+	case ready:
+		return common.AskCmd(fmt.Sprintf("The product signs in with the new secret %s. Remove the old secret %s now?", rot.NewKeyID, rot.OldKeyID), "Remove", "Keep", d.retire(c, ret))
+	case ret.Use == nil:
+		ret.Confirmed = true
+		return common.AskCmd("Nobody can see the product's sign-ins ("+ret.Unseen+"). Does the product work with the new secret? Only then remove the old one.", "It works: remove", "Keep", d.retire(c, ret))
+	}
+	return common.ErrCmd(fmt.Errorf("the old secret %s stays: %s", rot.OldKeyID, why))
+}
+
+// retirement is the rotation's second part as the monitor's reading of
+// the sign-in log sees it.
+func (d *Model) retirement(c *common.Context, rot store.Rotation) appreg.Retirement {
+	ret := appreg.Retirement{ClientID: d.profile.ClientID, Rotation: rot, Now: c.Now}
+	log, err := c.DB.SignInLog(d.profile.ID)
+	switch {
+	case err != nil:
+		ret.Unseen = err.Error()
+	case log.Unavailable != "" || log.ReadAt.IsZero():
+		ret.Unseen = log.Unavailable
+		if ret.Unseen == "" {
+			ret.Unseen = c.Conn(d.profile).Sees().Why
+		}
+	default:
+		ret.Use = log.Keys
+		if ret.Use == nil {
+			ret.Use = map[string]store.KeyUse{}
+		}
+	}
+	return ret
+}
+
+// writer is Graph with the right to add and remove secrets: the admin's
+// who signed in this session, else the app's own.
+func (d *Model) writer(c *common.Context) (*exchange.Graph, error) {
+	if c.AdminGraph != nil {
+		return c.AdminGraph, nil
+	}
+	cn := c.Conn(d.profile)
+	if _, err := cn.Identity(c.Ctx); err != nil {
+		return nil, err
+	}
+	return cn.AppGraph(), nil
+}
+
+// rotate adds, proves and stores a new secret, and records the rotation;
+// the hand-off sheet (H) gives it to the product.
+func (d *Model) rotate(c *common.Context) tea.Cmd {
+	p := d.profile
+	return func() tea.Msg {
+		current, err := c.DB.ClientSecret(p.ID)
+		if err != nil {
+			return common.ErrMsg{Err: fmt.Errorf("rotate secret: this profile has no client secret: %w", err)}
+		}
+		g, err := d.writer(c)
+		if err != nil {
+			return common.ErrMsg{Err: err}
+		}
+		next, _, err := appreg.Rotation{
+			Graph: g, ClientID: p.ClientID, Current: current, Now: c.Now, Sleep: c.Sleep,
+			Prove: c.Conn(p).ProveSecret,
+			Save: func(cs store.ClientSecret, r store.Rotation) error {
+				if err := c.DB.SetClientSecret(p.ID, cs); err != nil {
+					return err
+				}
+				return c.DB.SetRotation(p.ID, r)
+			},
+		}.Run(c.Ctx)
+		if err != nil {
+			return common.ErrMsg{Err: err}
+		}
+		return common.NoteMsg{Text: fmt.Sprintf("✓ new secret %s stored, valid until %s; the old one stays until the product uses the new one: H gives it to the product", next.KeyID, next.Expiry.Format("2 January 2006"))}
+	}
+}
+
+// retire removes the old secret and ends the rotation.
+func (d *Model) retire(c *common.Context, ret appreg.Retirement) tea.Cmd {
+	p := d.profile
+	return func() tea.Msg {
+		g, err := d.writer(c)
+		if err != nil {
+			return common.ErrMsg{Err: err}
+		}
+		ret.Graph = g
+		rot, err := ret.Run(c.Ctx)
+		if err != nil {
+			return common.ErrMsg{Err: err}
+		}
+		if err := c.DB.EndRotation(p.ID); err != nil {
+			return common.ErrMsg{Err: fmt.Errorf("retire secret: the old secret is removed, but: %w", err)}
+		}
+		_, _ = c.DB.Append(store.Event{At: c.Now(), Profile: p.ID, Kind: "secret", Message: rot.Retired()})
+		return common.NoteMsg{Text: "✓ old secret " + rot.OldKeyID + " removed; the product uses " + rot.NewKeyID}
+	}
+}
