@@ -73,7 +73,7 @@ func TestRegisterAppOnlyEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reg.ClientID == "" || reg.SPObjectID == "" || reg.Secret == nil || reg.Secret.ExpirySource != store.ExpiryGraph {
+	if reg.ClientID == "" || reg.SPObjectID == "" || reg.Secret == nil || reg.Secret.ExpirySource != store.ExpiryGraph || !reg.Secret.Created {
 		t.Fatalf("registration %+v", reg)
 	}
 	if d := reg.Secret.Expiry.Sub(sim.Clock.Now()); d < 364*24*time.Hour || d > 366*24*time.Hour {
@@ -169,7 +169,7 @@ func TestRotationKeepsTokensWorking(t *testing.T) {
 		t.Fatal(err)
 	}
 	works("after", stored)
-	if next.KeyID == old.KeyID || stored.KeyID != next.KeyID {
+	if next.KeyID == old.KeyID || stored.KeyID != next.KeyID || !stored.Created {
 		t.Errorf("rotation did not switch: old %s new %s stored %s", old.KeyID, next.KeyID, stored.KeyID)
 	}
 	_, err = roles(t, sim, reg.ClientID, old.Value, "https://graph.microsoft.com")

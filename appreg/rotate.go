@@ -52,7 +52,7 @@ func (r Rotation) Run(ctx context.Context) (store.ClientSecret, error) {
 	if err != nil {
 		return store.ClientSecret{}, step("rotate secret: add the new one", rolesAppWrite, err)
 	}
-	next := store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph}
+	next := store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph, Created: true}
 
 	if err := r.prove(ctx, next.Value); err != nil {
 		// The old secret still works and is still stored: take the new one

@@ -15,6 +15,9 @@ type secretRecord struct {
 	KeyID  string       `json:"keyId,omitempty"`
 	Expiry time.Time    `json:"expiry,omitzero"`
 	Source ExpirySource `json:"source,omitempty"`
+	// Created: modauth made it; kept with the value, so that a record
+	// saved again (a new expiry) stays what it was.
+	Created bool `json:"created,omitempty"`
 }
 
 // SetClientSecret seals a profile's client secret and, in the same
@@ -25,7 +28,7 @@ func (db *DB) SetClientSecret(profileID string, s ClientSecret) error {
 		return fmt.Errorf("client secret of profile %q: value is empty", profileID)
 	}
 	plain, err := json.Marshal(secretRecord{
-		Value: s.Value.Reveal(), KeyID: s.KeyID, Expiry: s.Expiry, Source: s.ExpirySource,
+		Value: s.Value.Reveal(), KeyID: s.KeyID, Expiry: s.Expiry, Source: s.ExpirySource, Created: s.Created,
 	})
 	if err != nil {
 		return fmt.Errorf("client secret of profile %q: %w", profileID, err)
@@ -48,9 +51,41 @@ func (db *DB) SetClientSecret(profileID string, s ClientSecret) error {
 		p.SecretHint = s.Value.Hint()
 		p.SecretExpiry = s.Expiry
 		p.SecretExpirySource = s.ExpirySource
+		p.SecretCreated = s.Created
 		p.Updated = db.now()
 		return putJSON(pb, string(keyProfile), p)
 	})
+}
+
+// MarkSecretShown records that the value of the profile's client secret
+// keyID is being shown, and when, before it is: a value is shown once. It
+// fails, and nothing may be shown, when the person typed the secret in,
+// when it is no longer the profile's secret, or when it was shown before.
+func (db *DB) MarkSecretShown(profileID, keyID string) (time.Time, error) {
+	var at time.Time
+	err := db.update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		p, err := readProfile(pb, profileID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !p.SecretCreated:
+			return fmt.Errorf("the client secret of profile %q was entered by a person, not made by modauth: its value is not shown", profileID)
+		case p.SecretKeyID != keyID:
+			return fmt.Errorf("the client secret of profile %q changed since the sheet was opened: open it again", profileID)
+		case p.SecretWasShown():
+			return fmt.Errorf("the client secret of profile %q was shown once on %s: save the hand-off sheet to a file or rotate for a new one",
+				profileID, p.SecretShown.Format("2 January 2006 15:04"))
+		}
+		at = db.now()
+		p.SecretShownKeyID, p.SecretShown, p.Updated = keyID, at, at
+		return putJSON(pb, string(keyProfile), p)
+	})
+	return at, err
 }
 
 // ClientSecret unseals a profile's client secret.
@@ -83,7 +118,7 @@ func (db *DB) openSecret(profileID string, blob []byte) (ClientSecret, error) {
 		// json's error could quote the input; keep it out of the message.
 		return ClientSecret{}, errorf(ErrDamaged, "client secret of profile %q: sealed record is malformed", profileID)
 	}
-	return ClientSecret{Value: Secret(rec.Value), KeyID: rec.KeyID, Expiry: rec.Expiry, ExpirySource: rec.Source}, nil
+	return ClientSecret{Value: Secret(rec.Value), KeyID: rec.KeyID, Expiry: rec.Expiry, ExpirySource: rec.Source, Created: rec.Created}, nil
 }
 
 func secretPlace(profileID string) []string {

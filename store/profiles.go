@@ -43,6 +43,7 @@ func (db *DB) PutProfile(p Profile) error {
 		}
 		p.SecretKeyID, p.SecretHint = old.SecretKeyID, old.SecretHint
 		p.SecretExpiry, p.SecretExpirySource = old.SecretExpiry, old.SecretExpirySource
+		p.SecretCreated, p.SecretShownKeyID, p.SecretShown = old.SecretCreated, old.SecretShownKeyID, old.SecretShown
 		return putJSON(pb, string(keyProfile), p)
 	})
 }
