@@ -83,7 +83,12 @@ func (db *DB) MarkSecretShown(profileID, keyID string) (time.Time, error) {
 		}
 		at = db.now()
 		p.SecretShownKeyID, p.SecretShown, p.Updated = keyID, at, at
-		return putJSON(pb, string(keyProfile), p)
+		if err := putJSON(pb, string(keyProfile), p); err != nil {
+			return err
+		}
+		// The log says it was shown, never what.
+		_, err = db.appendEvents(tx, []Event{{Profile: profileID, Kind: "secret", Message: "the value of client secret " + keyID + " was shown, once"}})
+		return err
 	})
 	return at, err
 }

@@ -32,6 +32,9 @@ func TestMarkSecretShownOnce(t *testing.T) {
 	if at.IsZero() {
 		t.Fatal("no time of showing")
 	}
+	if evs, err := db.Events("acme", 0, 10); err != nil || len(evs) != 1 || !strings.Contains(evs[0].Message, "client secret k1 was shown") {
+		t.Fatalf("events %+v %v", evs, err)
+	}
 	if _, err := db.MarkSecretShown("acme", "k1"); err == nil || !strings.Contains(err.Error(), "was shown once on") {
 		t.Fatalf("a second showing: %v", err)
 	}
