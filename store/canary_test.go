@@ -21,12 +21,14 @@ const (
 func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	db, path := testDB(t, Options{})
 	seed(t, db)
-	cs := ClientSecret{Value: canarySecret, KeyID: "kid", ExpirySource: ExpiryEntered}
+	cs := ClientSecret{Value: canarySecret, KeyID: "kid", ExpirySource: ExpiryEntered, Created: true}
 	tok := Token{RefreshToken: canaryRT, Scopes: []string{"offline_access"}}
 	must(t, db.SetClientSecret("acme", cs))
+	_, err := db.MarkSecretShown("acme", "kid") // its event names the key ID only
+	must(t, err)
 	must(t, db.PutToken("acme", "u1", tok))
 	must(t, db.PutJobs("acme", map[string]Job{"u1": {State: StateOK}}))
-	_, err := db.Append(Event{Profile: "acme", Kind: "secret", Message: "client secret set"})
+	_, err = db.Append(Event{Profile: "acme", Kind: "secret", Message: "client secret set"})
 	must(t, err)
 
 	places := map[string][]byte{}
@@ -50,7 +52,9 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	must(t, err)
 	gotTok, err := db.Token("acme", "u1")
 	must(t, err)
-	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS} {
+	events, err := db.Events("", 0, 0)
+	must(t, err)
+	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS, "Events": events} {
 		data, err := json.Marshal(v)
 		must(t, err)
 		places["JSON of "+name] = data
@@ -83,7 +87,7 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	}
 
 	// And they are all still there for whoever holds the key.
-	if gotCS.Value.Reveal() != canarySecret || gotCS.KeyID != "kid" || gotCS.ExpirySource != ExpiryEntered {
+	if gotCS.Value.Reveal() != canarySecret || gotCS.KeyID != "kid" || gotCS.ExpirySource != ExpiryEntered || !gotCS.Created {
 		t.Error("ClientSecret did not return the stored secret intact")
 	}
 	if gotTok.RefreshToken.Reveal() != canaryRT {
