@@ -286,3 +286,27 @@ func TestHandOffCanary(t *testing.T) {
 		t.Error("the saved sheet lacks the secret")
 	}
 }
+
+// TestHandOffScrollsToTheField: at 60x18 AllSolutions' sheet (long
+// endpoints, two notes) is taller than the room; the focused field stays
+// in view, the notes come with the last one when they fit, and a line says
+// there is more.
+func TestHandOffScrollsToTheField(t *testing.T) {
+	h := newHarness(t)
+	verifyPreset(t, h, "allsolutions-online")
+	h.open()
+	h.m.finished = true
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 18})
+	h.keys("h")
+	h.sees("› Application (client) ID", "↓ more below")
+	sheetFits(t, h, [2]int{60, 18})
+	for _, label := range []string{"Client secret", "OAuth 2.0 authorization endpoint", "OAuth 2.0 token endpoint", "Redirect URL"} {
+		h.keys("<down>")
+		h.sees("› " + label)
+		sheetFits(t, h, [2]int{60, 18})
+	}
+	h.sees("Then MZZPAR", "↓ more below") // the notes begin below the last field
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.sees("› Redirect URL", "Then MZZPAR")
+	h.fits()
+}

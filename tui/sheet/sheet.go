@@ -227,9 +227,8 @@ func (s *Sheet) SetSize(c *common.Context) {
 		if i == s.cursor {
 			mark = "› "
 		}
-		line := mark + common.PadRight(f.Label, labelWidth) + "  " + f.Text(f.Secret && s.showing)
 		from := len(s.fields)
-		for _, l := range common.CodeLines(line, width) {
+		for _, l := range fieldLines(mark, common.PadRight(f.Label, labelWidth), f.Text(f.Secret && s.showing), width) {
 			if i == s.cursor {
 				l = st.Selected.Render(l)
 			}
@@ -246,13 +245,35 @@ func (s *Sheet) SetSize(c *common.Context) {
 	if text := s.secretState(); text != "" {
 		s.bottom = append([]string{""}, common.WrapLines(st.Faint, text, c.Width, 3)...)
 	}
-	s.room = max(c.BodyHeight()-len(s.top)-len(s.bottom), 1)
+	s.room = max(c.BodyHeight()-len(s.top)-len(s.bottom), 2)
+	if len(s.fields) > s.room {
+		s.room-- // for the line that says there is more
+	}
 	if len(s.spans) > 0 {
-		span := s.spans[s.cursor]
-		s.offset = min(s.offset, span[0])
-		s.offset = max(s.offset, span[1]-s.room)
+		end := s.spans[s.cursor][1]
+		if s.cursor == len(s.spans)-1 {
+			end = len(s.fields) // the notes below the last field too, when they fit
+		}
+		s.offset = max(s.offset, end-s.room)
+		s.offset = min(s.offset, s.spans[s.cursor][0])
 	}
 	s.offset = max(min(s.offset, len(s.fields)-s.room), 0)
+}
+
+// fieldLines lays out one field: its value beside the label when it fits
+// there, else below it, indented and broken at slashes, so that the
+// columns stay and an endpoint is never cut at the frame's edge.
+func fieldLines(mark, label, value string, width int) []string {
+	line := mark + label + "  " + value
+	if ansi.StringWidth(line) <= width {
+		return []string{line}
+	}
+	const indent = "    "
+	out := []string{mark + strings.TrimRight(label, " ")}
+	for _, l := range strings.Split(ansi.Wrap(value, max(width-len(indent), 10), "/"), "\n") {
+		out = append(out, indent+l)
+	}
+	return out
 }
 
 // secretState says what the sheet does with the secret's value.
@@ -270,8 +291,15 @@ func (s *Sheet) secretState() string {
 }
 
 // View draws the sheet as laid out.
-func (s *Sheet) View(*common.Context) string {
+func (s *Sheet) View(c *common.Context) string {
 	end := min(s.offset+s.room, len(s.fields))
-	lines := append(append(append([]string{}, s.top...), s.fields[s.offset:end]...), s.bottom...)
-	return strings.Join(lines, "\n")
+	lines := append(append([]string{}, s.top...), s.fields[s.offset:end]...)
+	if len(s.fields) > s.room {
+		more := "↓ more below"
+		if end == len(s.fields) {
+			more = "↑ more above"
+		}
+		lines = append(lines, c.Styles.Faint.Render(more))
+	}
+	return strings.Join(append(lines, s.bottom...), "\n")
 }
