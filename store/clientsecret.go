@@ -34,15 +34,7 @@ func (db *DB) SetClientSecret(profileID string, s ClientSecret) error {
 		return fmt.Errorf("client secret of profile %q: %w", profileID, err)
 	}
 	defer clear(plain)
-	return db.update(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		p, err := readProfile(pb, profileID)
-		if err != nil {
-			return err
-		}
+	return db.updateProfile(profileID, func(_ *bolt.Tx, pb *bolt.Bucket, p *Profile) error {
 		sealed := db.seal.seal(plain, secretPlace(profileID)...)
 		if err := pb.Put(keySecret, sealed); err != nil {
 			return fmt.Errorf("client secret of profile %q: %w", profileID, err)
@@ -52,6 +44,25 @@ func (db *DB) SetClientSecret(profileID string, s ClientSecret) error {
 		p.SecretExpiry = s.Expiry
 		p.SecretExpirySource = s.ExpirySource
 		p.SecretCreated = s.Created
+		return nil
+	})
+}
+
+// updateProfile changes a stored profile in one transaction: fn changes
+// p (and may write more in tx); the profile is saved when fn succeeds.
+func (db *DB) updateProfile(profileID string, fn func(tx *bolt.Tx, pb *bolt.Bucket, p *Profile) error) error {
+	return db.update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		p, err := readProfile(pb, profileID)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, pb, &p); err != nil {
+			return err
+		}
 		p.Updated = db.now()
 		return putJSON(pb, string(keyProfile), p)
 	})
@@ -63,15 +74,7 @@ func (db *DB) SetClientSecret(profileID string, s ClientSecret) error {
 // when it is no longer the profile's secret, or when it was shown before.
 func (db *DB) MarkSecretShown(profileID, keyID string) (time.Time, error) {
 	var at time.Time
-	err := db.update(func(tx *bolt.Tx) error {
-		pb, err := profileBucket(tx, profileID)
-		if err != nil {
-			return err
-		}
-		p, err := readProfile(pb, profileID)
-		if err != nil {
-			return err
-		}
+	err := db.updateProfile(profileID, func(tx *bolt.Tx, _ *bolt.Bucket, p *Profile) error {
 		switch {
 		case !p.SecretCreated:
 			return fmt.Errorf("the client secret of profile %q was entered by a person, not made by modauth: its value is not shown", profileID)
@@ -82,12 +85,9 @@ func (db *DB) MarkSecretShown(profileID, keyID string) (time.Time, error) {
 				profileID, p.SecretShown.Format("2 January 2006 15:04"))
 		}
 		at = db.now()
-		p.SecretShownKeyID, p.SecretShown, p.Updated = keyID, at, at
-		if err := putJSON(pb, string(keyProfile), p); err != nil {
-			return err
-		}
+		p.SecretShownKeyID, p.SecretShown = keyID, at
 		// The log says it was shown, never what.
-		_, err = db.appendEvents(tx, []Event{{Profile: profileID, Kind: "secret", Message: "the value of client secret " + keyID + " was shown, once"}})
+		_, err := db.appendEvents(tx, []Event{{Profile: profileID, Kind: "secret", Message: "the value of client secret " + keyID + " was shown, once"}})
 		return err
 	})
 	return at, err

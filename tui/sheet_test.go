@@ -8,12 +8,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/modauth/modauth/internal/testkit"
+	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
 
@@ -26,6 +27,18 @@ func madeSecret(t *testing.T, h *harness, profileID string) store.ClientSecret {
 	cs.Created = true
 	must(t, h.db.SetClientSecret(profileID, cs))
 	return cs
+}
+
+// atTheEnd opens the interface at the end of the setup of a flowfact
+// profile whose secret modauth made.
+func atTheEnd(t *testing.T) (*harness, *m365sim.App, m365sim.PasswordCredential) {
+	t.Helper()
+	h := newHarness(t)
+	p, app, sec := verifyPreset(t, h, "flowfact")
+	madeSecret(t, h, p.ID)
+	h.open()
+	h.m.finished = true
+	return h, app, sec
 }
 
 // clipboard is what the commands delivered since from set the clipboard to.
@@ -43,11 +56,7 @@ func (h *harness) clipboard(from int) []string {
 // a secret modauth made until v again or leaving the sheet; from then on
 // it is masked for good, also after a restart on the same store.
 func TestHandOffShowsAMadeSecretOnce(t *testing.T) {
-	h := newHarness(t)
-	p, _, sec := verifyPreset(t, h, "flowfact")
-	madeSecret(t, h, p.ID)
-	h.open()
-	h.m.finished = true
+	h, _, sec := atTheEnd(t)
 	h.keys("h")
 	h.sees("v show secret", "v shows the secret's value, once")
 	h.lacks(sec.Value)
@@ -86,11 +95,7 @@ func TestHandOffShowsAMadeSecretOnce(t *testing.T) {
 // TestHandOffLeavingEndsTheShowing: esc while the value shows masks it for
 // good; the sheet opened again does not show it.
 func TestHandOffLeavingEndsTheShowing(t *testing.T) {
-	h := newHarness(t)
-	p, _, sec := verifyPreset(t, h, "flowfact")
-	madeSecret(t, h, p.ID)
-	h.open()
-	h.m.finished = true
+	h, _, sec := atTheEnd(t)
 	h.keys("hvy")
 	h.sees(sec.Value)
 	h.keys("<esc>")
@@ -104,11 +109,7 @@ func TestHandOffLeavingEndsTheShowing(t *testing.T) {
 // with OSC 52; on the secret it asks first and counts as the showing,
 // without drawing the value.
 func TestHandOffCopyIsTheOneShowing(t *testing.T) {
-	h := newHarness(t)
-	p, app, sec := verifyPreset(t, h, "flowfact")
-	madeSecret(t, h, p.ID)
-	h.open()
-	h.m.finished = true
+	h, app, sec := atTheEnd(t)
 	h.record = true
 	h.keys("h<down>c")
 	h.sees("✓ copied Client ID to the clipboard (your terminal must allow OSC 52)")
@@ -188,24 +189,6 @@ func sheetFits(t *testing.T, h *harness, size [2]int) {
 	}
 }
 
-// lockedBuffer is a log sink the engine's goroutines may write to.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
-
 // TestHandOffCanary shows a made secret once from the dashboard and then
 // looks for its value everywhere: the frames after the showing, the
 // clipboard, the event log, the log and the users' export hold none of
@@ -213,7 +196,7 @@ func (l *lockedBuffer) Bytes() []byte {
 func TestHandOffCanary(t *testing.T) {
 	h := newHarness(t)
 	h.wait = 800 * time.Millisecond
-	var logs lockedBuffer
+	var logs testkit.SyncBuffer // the engine logs from its goroutines
 	h.logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	app := completeAppOnly(t, h)
 	madeSecret(t, h, "acme-production")
