@@ -117,6 +117,18 @@ var handOffKeys = map[string]string{
 	"EWS URL": "ews", "User name": "account",
 }
 
+// Text is the field's value as written: a secret's only when reveal is
+// set, else its hint.
+func (f HandOffField) Text(reveal bool) string {
+	switch {
+	case f.Secret && f.Value == "":
+		return "(the secret's value: shown once when it was made; make a new one if it is lost)"
+	case f.Secret && !reveal:
+		return store.Secret(f.Value).Hint()
+	}
+	return f.Value
+}
+
 // WriteText writes the sheet as text: secret values only when reveal is
 // set (the 0600 file the person asked for), else masked.
 func (h HandOff) WriteText(w io.Writer, reveal bool) error {
@@ -126,14 +138,7 @@ func (h HandOff) WriteText(w io.Writer, reveal bool) error {
 	}
 	fmt.Fprintf(w, "%s: %s\n\n", h.Product, h.Screen)
 	for _, f := range h.Fields {
-		v := f.Value
-		switch {
-		case f.Secret && v == "":
-			v = "(the secret's value: shown once when it was made; make a new one if it is lost)"
-		case f.Secret && !reveal:
-			v = store.Secret(v).Hint()
-		}
-		fmt.Fprintf(w, "  %-*s  %s\n", width, f.Label, v)
+		fmt.Fprintf(w, "  %-*s  %s\n", width, f.Label, f.Text(reveal))
 	}
 	for _, n := range h.Notes {
 		fmt.Fprintf(w, "\n%s", n)

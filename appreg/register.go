@@ -88,7 +88,7 @@ func Register(ctx context.Context, g *exchange.Graph, p *Plan, opts RegisterOpti
 		if err != nil {
 			return nil, step("add a client secret", rolesAppWrite, err)
 		}
-		reg.Secret = &store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph}
+		reg.Secret = &store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph, Created: true}
 		reg.Changes = append(reg.Changes, fmt.Sprintf("added client secret %s, valid until %s", pc.KeyID, pc.EndDateTime.Format("2 January 2006")))
 	}
 	if opts.Monitor {

@@ -73,7 +73,7 @@ func TestRegisterAppOnlyEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reg.ClientID == "" || reg.SPObjectID == "" || reg.Secret == nil || reg.Secret.ExpirySource != store.ExpiryGraph {
+	if reg.ClientID == "" || reg.SPObjectID == "" || reg.Secret == nil || reg.Secret.ExpirySource != store.ExpiryGraph || !reg.Secret.Created {
 		t.Fatalf("registration %+v", reg)
 	}
 	if d := reg.Secret.Expiry.Sub(sim.Clock.Now()); d < 364*24*time.Hour || d > 366*24*time.Hour {

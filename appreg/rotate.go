@@ -70,7 +70,7 @@ func (r Rotation) Run(ctx context.Context) (store.ClientSecret, store.Rotation, 
 	if err != nil {
 		return store.ClientSecret{}, store.Rotation{}, missingRight("rotate secret: add the new one", rightAddSecret, err)
 	}
-	next := store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph}
+	next := store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph, Created: true}
 	rot := store.Rotation{OldKeyID: r.Current.KeyID, OldHint: r.Current.Value.Hint(), OldExpiry: r.Current.Expiry, NewKeyID: next.KeyID, Started: t}
 
 	err = r.prove(ctx, next.Value)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/internal/testkit"
@@ -25,6 +26,7 @@ type rotationBed struct {
 	admin    *exchange.Graph
 	monitor  *exchange.Graph
 	reg      *appreg.Registration
+	db       *store.DB
 	product  store.Secret // what the product's settings screen holds
 	start    time.Time
 	timeline []string
@@ -39,13 +41,23 @@ func newRotationBed(t *testing.T) *rotationBed {
 		t.Fatal(err)
 	}
 	mon, sec := testkit.RegisterMonitor(sim, plan)
-	tok, err := flowsFor(t, sim, mon.ClientID, store.Secret(sec.Value)).ClientCredentials(testkit.Ctx(t), "https://graph.microsoft.com")
-	if err != nil {
+	db := testkit.Store(t, sim)
+	p := store.Profile{ID: "p", ClientID: reg.ClientID, TenantID: sim.Tenant.ID, Model: store.AppOnly, Hosts: testkit.Hosts(sim),
+		Monitor: &store.MonitorApp{ClientID: mon.ClientID}}
+	if err := db.PutProfile(p); err != nil {
 		t.Fatal(err)
 	}
-	mg := &exchange.Graph{Host: sim.URL, HTTP: sim.HTTPClient(), Now: sim.Clock.Now, Sleep: testkit.Sleep(sim),
-		Token: func(context.Context) (store.Secret, error) { return tok.AccessToken, nil }}
-	return &rotationBed{t: t, sim: sim, admin: g, monitor: mg, reg: reg, product: reg.Secret.Value, start: sim.Clock.Now()}
+	if err := db.SetClientSecret("p", *reg.Secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetMonitorSecret("p", store.ClientSecret{Value: store.Secret(sec.Value), KeyID: sec.KeyID}); err != nil {
+		t.Fatal(err)
+	}
+	mg, ok := conn.New(p, testkit.Deps(db, sim)).MonitorGraph()
+	if !ok {
+		t.Fatal("no monitoring Graph")
+	}
+	return &rotationBed{t: t, sim: sim, admin: g, monitor: mg, reg: reg, db: db, product: reg.Secret.Value, start: sim.Clock.Now()}
 }
 
 // note adds a line to the rotation's timeline, at the simulator's time.
@@ -60,7 +72,7 @@ func (b *rotationBed) productSyncs() {
 	if _, err := roles(b.t, b.sim, b.reg.ClientID, b.product, "https://graph.microsoft.com"); err != nil {
 		b.t.Fatalf("the product broke: %v", err)
 	}
-	b.note("product signs in with secret %s…", b.product.Reveal()[:3])
+	b.note("product signs in with the %s secret", map[bool]string{true: "old", false: "new"}[b.product == b.reg.Secret.Value])
 }
 
 func (b *rotationBed) rotate() (store.ClientSecret, store.Rotation) {
@@ -72,7 +84,7 @@ func (b *rotationBed) rotate() (store.ClientSecret, store.Rotation) {
 			_, err := roles(b.t, b.sim, b.reg.ClientID, s, "https://graph.microsoft.com")
 			return err
 		},
-		Save:     func(store.ClientSecret, store.Rotation) error { return nil },
+		Save:     func(cs store.ClientSecret, r store.Rotation) error { return b.db.StartRotation("p", r, cs) },
 		HandOver: func(cs store.ClientSecret) error { handed = cs; return nil },
 	}.Run(testkit.Ctx(b.t))
 	if err != nil {
@@ -81,20 +93,34 @@ func (b *rotationBed) rotate() (store.ClientSecret, store.Rotation) {
 	if handed.KeyID != next.KeyID || rot.HandedOver.IsZero() || rot.OldKeyID != b.reg.Secret.KeyID || rot.NewKeyID != next.KeyID {
 		b.t.Fatalf("handed %s, rotation %+v", handed.KeyID, rot)
 	}
-	b.note("rotate: new secret %s added, proven, handed over; old %s stays", short(next.KeyID), short(rot.OldKeyID))
+	if err := b.db.SetRotation("p", rot); err != nil {
+		b.t.Fatal(err)
+	}
+	if cs, _ := b.db.ClientSecret("p"); cs.KeyID != rot.OldKeyID {
+		b.t.Fatalf("modauth took the new secret %s before the product did", cs.KeyID)
+	}
+	b.note("rotate: new secret %s added, proven, handed over; old %s stays, and stays modauth's", short(next.KeyID), short(rot.OldKeyID))
 	return next, rot
 }
 
-// retire tries to retire the old secret as `secret retire --when-unused`.
-func (b *rotationBed) retire(rot store.Rotation) error {
+// retire moves the rotation on as `secret retire --when-unused` does.
+func (b *rotationBed) retire() error {
 	b.t.Helper()
+	rot, ok, err := b.db.Rotation("p")
+	if err != nil || !ok {
+		b.t.Fatalf("no rotation under way: %v", err)
+	}
 	use, err := appreg.KeyUse(testkit.Ctx(b.t), b.monitor, b.reg.ClientID, rot.Started)
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	_, err = appreg.Retirement{Graph: b.admin, ClientID: b.reg.ClientID, Rotation: rot, Use: use, Now: b.sim.Clock.Now}.Run(testkit.Ctx(b.t))
+	b.admin = adminGraph(b.t, b.sim, adminUPN) // an hour's token: sign in again
+	after, err := appreg.Retirement{Graph: b.admin, ClientID: b.reg.ClientID, Rotation: rot, Use: use}.Run(testkit.Ctx(b.t), b.db, "p", b.sim.Clock.Now())
+	if rot.Promoted.IsZero() && !after.Promoted.IsZero() {
+		b.note("the product is seen on the new secret: modauth takes it too")
+	}
 	if err != nil {
-		b.note("retire refused: %s", err.Error()[strings.Index(err.Error(), ": ")+2:])
+		b.note("retire refused: %s", err.Error()[strings.LastIndex(err.Error(), "needed: ")+len("needed: "):])
 	} else {
 		b.note("retire: old secret %s removed", short(rot.OldKeyID))
 	}
@@ -118,11 +144,11 @@ func short(id string) string { return id[:8] }
 func TestRotationWaitsForTheProduct(t *testing.T) {
 	b := newRotationBed(t)
 	b.productSyncs()
-	next, rot := b.rotate()
+	next, _ := b.rotate()
 	b.sim.Clock.Advance(time.Minute)
 	b.productSyncs() // still on the old secret: it must keep working
 
-	if err := b.retire(rot); !errors.Is(err, appreg.ErrStillInUse) || !strings.Contains(err.Error(), "has not signed in with the new secret") {
+	if err := b.retire(); !errors.Is(err, appreg.ErrStillInUse) || !strings.Contains(err.Error(), "has not signed in with the new secret") {
 		t.Fatalf("retire before the product switched: %v", err)
 	}
 	if len(b.secrets()) != 2 {
@@ -133,11 +159,22 @@ func TestRotationWaitsForTheProduct(t *testing.T) {
 	b.product = next.Value
 	b.productSyncs()
 	b.sim.Clock.Advance(5 * time.Minute)
-	if err := b.retire(rot); err != nil {
-		t.Fatalf("retire after the product switched: %v", err)
+	if err := b.retire(); !errors.Is(err, appreg.ErrStillInUse) {
+		t.Fatalf("retire right after the switch: %v, want a wait for the log", err)
+	}
+	if cs, _ := b.db.ClientSecret("p"); cs.KeyID != next.KeyID || !cs.Created {
+		t.Fatalf("modauth's secret after the switch is %s, want the new %s", cs.KeyID, next.KeyID)
+	}
+	b.sim.Clock.Advance(11 * time.Minute)
+	b.productSyncs()
+	if err := b.retire(); err != nil {
+		t.Fatalf("retire once the old secret is unused: %v", err)
 	}
 	if ids := b.secrets(); len(ids) != 1 || ids[0] != next.KeyID {
 		t.Errorf("secrets left %v, want only the new %s", ids, next.KeyID)
+	}
+	if _, ok, _ := b.db.Rotation("p"); ok {
+		t.Error("the rotation is still recorded after retirement")
 	}
 	b.productSyncs() // the product never noticed
 	if _, err := roles(t, b.sim, b.reg.ClientID, b.reg.Secret.Value, "https://graph.microsoft.com"); !errors.Is(err, flows.ErrInvalidSecret) {
@@ -148,44 +185,45 @@ func TestRotationWaitsForTheProduct(t *testing.T) {
 
 func TestRotationKeepsTheOldSecretWhileTheProductUsesIt(t *testing.T) {
 	b := newRotationBed(t)
-	next, rot := b.rotate()
+	next, _ := b.rotate()
 	for day := range 3 {
 		b.sim.Clock.Advance(24 * time.Hour)
 		b.productSyncs() // the product was never given the new secret
-		err := b.retire(rot)
-		if !errors.Is(err, appreg.ErrStillInUse) {
+		if err := b.retire(); !errors.Is(err, appreg.ErrStillInUse) {
 			t.Fatalf("day %d: retire %v, want ErrStillInUse", day+1, err)
 		}
 	}
 	if len(b.secrets()) != 2 {
 		t.Errorf("secrets %v: the old one must stay while the product uses it", b.secrets())
 	}
-	// One product server switched, a second still has the old value: not
-	// yet either.
+	// One product server switches, a second still has the old value: the
+	// old secret stays for it.
 	old := b.product
 	b.product = next.Value
 	b.productSyncs()
 	b.sim.Clock.Advance(time.Minute)
+	_ = b.retire() // modauth takes the new secret
+	b.sim.Clock.Advance(3 * time.Minute)
 	b.product = old
 	b.productSyncs()
-	if err := b.retire(rot); !errors.Is(err, appreg.ErrStillInUse) || !strings.Contains(err.Error(), "old secret too") {
-		t.Errorf("retire with both secrets in use: %v", err)
+	b.sim.Clock.Advance(11 * time.Minute)
+	if err := b.retire(); !errors.Is(err, appreg.ErrStillInUse) || !strings.Contains(err.Error(), "old secret too") {
+		t.Errorf("retire while a server still uses the old secret: %v", err)
+	}
+	if len(b.secrets()) != 2 {
+		t.Errorf("secrets %v: the old one must stay", b.secrets())
 	}
 	t.Log("rotation timeline:\n  " + strings.Join(b.timeline, "\n  "))
 }
 
 func TestRetireNeedsSightOrConfirmation(t *testing.T) {
 	rot := store.Rotation{OldKeyID: "old", NewKeyID: "new"}
-	if ok, why := (appreg.Retirement{Rotation: rot, Unseen: "no monitoring app"}).Ready(); ok || !strings.Contains(why, "no monitoring app") || !strings.Contains(why, "--confirmed") {
-		t.Errorf("without sight: %v %q", ok, why)
+	now := time.Date(2026, 11, 17, 14, 0, 0, 0, time.UTC)
+	if v := (appreg.Retirement{Rotation: rot, Unseen: "no monitoring app"}).Check(now); v.Retire || v.Promote || !strings.Contains(v.Why, "no monitoring app") || !strings.Contains(v.Why, "--confirmed") {
+		t.Errorf("without sight: %+v", v)
 	}
-	if ok, _ := (appreg.Retirement{Rotation: rot, Confirmed: true}).Ready(); !ok {
-		t.Error("an admin's confirmation must be enough")
-	}
-	t0 := time.Date(2026, 11, 17, 14, 0, 0, 0, time.UTC)
-	both := map[string]store.KeyUse{"new": {First: t0, Last: t0, Count: 1}, "old": {First: t0.Add(-time.Hour), Last: t0.Add(time.Minute), Count: 4}}
-	if ok, why := (appreg.Retirement{Rotation: rot, Use: both}).Ready(); ok || !strings.Contains(why, "old secret too") {
-		t.Errorf("old still used after the switch: %v %q", ok, why)
+	if v := (appreg.Retirement{Rotation: rot, Confirmed: true}).Check(now); !v.Retire || !v.Promote || v.By != store.SwitchedByAdmin {
+		t.Errorf("an admin's confirmation must be enough: %+v", v)
 	}
 }
 

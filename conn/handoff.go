@@ -5,19 +5,41 @@ import (
 	"github.com/modauth/modauth/store"
 )
 
-// HandOff is the profile's hand-off sheet, its stored secret in it (masked
-// unless the sheet is written revealed): what the product's own settings
-// screen needs.
-func HandOff(db *store.DB, p store.Profile) appreg.HandOff {
+// Handed is the client secret a hand-off sheet gives the product: the
+// new one while a rotation is under way, else the profile's own.
+type Handed struct {
+	KeyID string
+	// Created: modauth made it, so its value may be shown once.
+	Created bool
+	// Rotation: it is a rotation's new secret, not yet modauth's own.
+	Rotation bool
+}
+
+// HandOff is the profile's hand-off sheet, the secret it hands over in it
+// (masked unless the sheet is written revealed): what the product's own
+// settings screen needs.
+func HandOff(db *store.DB, p store.Profile) (appreg.HandOff, Handed) {
 	in := appreg.HandOffInput{Tenant: Tenant(p), NeedsSecret: p.OnPremises}
 	if plan, err := Plan(p); err == nil && plan != nil {
 		in.NeedsSecret = in.NeedsSecret || plan.NeedsSecret
 	}
-	if cs, err := db.ClientSecret(p.ID); err == nil {
-		in.Secret = cs.Value
+	var handed Handed
+	if rot, ok, err := db.Rotation(p.ID); err == nil && ok && rot.Promoted.IsZero() {
+		if cs, err := db.RotationSecret(p.ID); err == nil {
+			in.Secret, handed = cs.Value, Handed{KeyID: cs.KeyID, Created: true, Rotation: true}
+		}
+	}
+	if in.Secret.IsZero() {
+		if cs, err := db.ClientSecret(p.ID); err == nil {
+			in.Secret, handed = cs.Value, Handed{KeyID: cs.KeyID, Created: cs.Created}
+		}
 	}
 	if users, err := db.Users(p.ID); err == nil && len(users) > 0 {
 		in.Mailbox = Mailbox(users[0])
 	}
-	return appreg.NewHandOff(p, in)
+	h := appreg.NewHandOff(p, in)
+	if handed.Rotation {
+		h.Notes = append([]string{"This is the NEW client secret of a rotation: enter it in the product's settings. The old one stays valid until the product is seen using this one."}, h.Notes...)
+	}
+	return h, handed
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
@@ -46,7 +47,7 @@ func (e *Engine) readSignIns(ctx context.Context, c *profileConn) {
 	}
 	g, ok := c.MonitorGraph()
 	if !ok {
-		e.saveSignIns(p.ID, unavailable(log, c.Sees().Why, e.opts.Now()), nil)
+		e.unavailable(p.ID, log, c.Sees().Why)
 		return
 	}
 	now := e.opts.Now()
@@ -58,7 +59,7 @@ func (e *Engine) readSignIns(ctx context.Context, c *profileConn) {
 	for _, kind := range []exchange.SignInKind{exchange.UserSignIns, exchange.AppSignIns} {
 		s, err := g.SignIns(ctx, exchange.SignInQuery{AppID: p.ClientID, Kind: kind, Since: since})
 		if err != nil {
-			e.saveSignIns(p.ID, unavailable(log, signInsProblem(err), now), nil)
+			e.unavailable(p.ID, log, signInsProblem(err))
 			return
 		}
 		got = append(got, s...)
@@ -98,9 +99,14 @@ func (e *Engine) saveSignIns(profileID string, log store.SignInLog, users map[st
 	}
 }
 
-func unavailable(log store.SignInLog, why string, now time.Time) store.SignInLog {
-	log.Unavailable, log.ReadAt = why, now
-	return log
+// unavailable records why the log cannot be read; only a new reason is
+// written, so a profile without a monitoring app costs no transaction.
+func (e *Engine) unavailable(profileID string, log store.SignInLog, why string) {
+	if log.Unavailable == why {
+		return
+	}
+	log.Unavailable, log.ReadAt = why, e.opts.Now()
+	e.saveSignIns(profileID, log, nil)
 }
 
 // signInsProblem is the one line the screen shows when the log cannot be
@@ -181,23 +187,23 @@ func failure(s exchange.SignIn) store.LastError {
 	return le
 }
 
-// noteSwitch marks a rotation under way once the product was seen
-// signing in with the new secret.
+// noteSwitch makes the new secret of a rotation under way modauth's own
+// once the product is seen signing in with it: from then on, a use of the
+// old key is an instance of the product that still has it.
 func (e *Engine) noteSwitch(profileID string, log store.SignInLog) {
-	r, ok, err := e.db.Rotation(profileID)
-	if err != nil || !ok || !r.Switched.IsZero() {
+	rot, ok, err := e.db.Rotation(profileID)
+	if err != nil || !ok || !rot.Promoted.IsZero() {
 		return
 	}
-	use, ok := log.Keys[r.NewKeyID]
-	if !ok || use.Count == 0 {
+	v := appreg.Retirement{Rotation: rot, Use: log.Keys}.Check(e.opts.Now())
+	if !v.Promote {
 		return
 	}
-	r.Switched, r.SwitchedBy = use.First, store.SwitchedBySignInLog
-	if err := e.db.SetRotation(profileID, r); err != nil {
-		e.opts.Logger.Error("store rotation", "profile", profileID, "err", err)
+	if _, err := e.db.PromoteRotation(profileID, v.Switched, v.By); err != nil {
+		e.opts.Logger.Error("take the rotation's new secret", "profile", profileID, "err", err)
 		return
 	}
-	e.event(store.Event{Profile: profileID, Kind: "secret", Message: fmt.Sprintf("the product signs in with the new client secret %s since %s: the old one %s can be retired", r.NewKeyID, use.First.Format(time.RFC3339), r.OldKeyID)})
+	e.event(store.Event{Profile: profileID, Kind: "secret", Message: fmt.Sprintf("the product signs in with the new client secret %s since %s: modauth uses it too now; the old one %s can be retired once nothing signs in with it", rot.NewKeyID, v.Switched.Format(time.RFC3339), rot.OldKeyID)})
 }
 
 // event logs an event outside a sweep's batch.

@@ -23,9 +23,11 @@ const (
 func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	db, path := testDB(t, Options{})
 	seed(t, db)
-	cs := ClientSecret{Value: canarySecret, KeyID: "kid", ExpirySource: ExpiryEntered}
+	cs := ClientSecret{Value: canarySecret, KeyID: "kid", ExpirySource: ExpiryEntered, Created: true}
 	tok := Token{RefreshToken: canaryRT, Scopes: []string{"offline_access"}}
 	must(t, db.SetClientSecret("acme", cs))
+	_, err := db.MarkSecretShown("acme", "kid") // its event names the key ID only
+	must(t, err)
 	must(t, db.PutToken("acme", "u1", tok))
 	p, err := db.Profile("acme")
 	must(t, err)
@@ -59,7 +61,9 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	must(t, err)
 	gotMon, err := db.MonitorSecret("acme")
 	must(t, err)
-	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS, "MonitorSecret": gotMon} {
+	events, err := db.Events("", 0, 0)
+	must(t, err)
+	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS, "MonitorSecret": gotMon, "Events": events} {
 		data, err := json.Marshal(v)
 		must(t, err)
 		places["JSON of "+name] = data
@@ -95,7 +99,7 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	}
 
 	// And they are all still there for whoever holds the key.
-	if gotCS.Value.Reveal() != canarySecret || gotCS.KeyID != "kid" || gotCS.ExpirySource != ExpiryEntered {
+	if gotCS.Value.Reveal() != canarySecret || gotCS.KeyID != "kid" || gotCS.ExpirySource != ExpiryEntered || !gotCS.Created {
 		t.Error("ClientSecret did not return the stored secret intact")
 	}
 	if gotMon.Value.Reveal() != canaryMonitor || gotMon.KeyID != "mkid" || p.Monitor == nil || p.Monitor.SecretKeyID != "mkid" {

@@ -8,19 +8,23 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// secretRecord is what is sealed under profiles/<id>/secret and
-// profiles/<id>/monitorsecret. Value is a plain string on purpose: Secret
-// masks itself in JSON.
+// secretRecord is what is sealed under profiles/<id>/secret,
+// profiles/<id>/monitorsecret and profiles/<id>/newsecret. Value is a
+// plain string on purpose: Secret masks itself in JSON.
 type secretRecord struct {
 	Value  string       `json:"value"`
 	KeyID  string       `json:"keyId,omitempty"`
 	Expiry time.Time    `json:"expiry,omitzero"`
 	Source ExpirySource `json:"source,omitempty"`
+	// Created: modauth made it; kept with the value, so that a record
+	// saved again (a new expiry) stays what it was.
+	Created bool `json:"created,omitempty"`
 }
 
 // sealedSecret is one kind of client secret a profile keeps sealed in its
-// own record: the product app's, or the monitoring app's. Each is sealed
-// to its own place, so one record copied over the other does not unseal.
+// own record: the product app's, the monitoring app's, or a rotation's
+// new one. Each is sealed to its own place, so one record copied over
+// another does not unseal.
 type sealedSecret struct {
 	what string // for messages: "client secret"
 	key  []byte // the record's key in the profile's bucket
@@ -35,6 +39,7 @@ var (
 		p.SecretHint = s.Value.Hint()
 		p.SecretExpiry = s.Expiry
 		p.SecretExpirySource = s.ExpirySource
+		p.SecretCreated = s.Created
 		return nil
 	}}
 	monitorSecret = sealedSecret{what: "monitoring app's secret", key: keyMonitorSecret, show: func(p *Profile, s ClientSecret) error {
@@ -98,25 +103,84 @@ func (db *DB) putSecret(pb *bolt.Bucket, k sealedSecret, profileID string, s Cli
 		return fmt.Errorf("%s of profile %q: value is empty", k.what, profileID)
 	}
 	plain, err := json.Marshal(secretRecord{
-		Value: s.Value.Reveal(), KeyID: s.KeyID, Expiry: s.Expiry, Source: s.ExpirySource,
+		Value: s.Value.Reveal(), KeyID: s.KeyID, Expiry: s.Expiry, Source: s.ExpirySource, Created: s.Created,
 	})
 	if err != nil {
 		return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
 	}
 	defer clear(plain)
+	return db.changeProfile(pb, profileID, func(p *Profile) error {
+		if err := k.show(p, s); err != nil {
+			return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
+		}
+		if err := pb.Put(k.key, db.seal.seal(plain, k.place(profileID)...)); err != nil {
+			return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
+		}
+		return nil
+	})
+}
+
+// updateProfile changes a stored profile in one transaction: fn changes
+// p (and may write more in tx); the profile is saved when fn succeeds.
+func (db *DB) updateProfile(profileID string, fn func(tx *bolt.Tx, pb *bolt.Bucket, p *Profile) error) error {
+	return db.update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		return db.changeProfile(pb, profileID, func(p *Profile) error { return fn(tx, pb, p) })
+	})
+}
+
+// changeProfile reads the profile from its bucket pb, lets fn change it,
+// and saves it when fn succeeds.
+func (db *DB) changeProfile(pb *bolt.Bucket, profileID string, fn func(p *Profile) error) error {
 	p, err := readProfile(pb, profileID)
 	if err != nil {
 		return err
 	}
-	if err := k.show(&p, s); err != nil {
-		return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
-	}
-	sealed := db.seal.seal(plain, k.place(profileID)...)
-	if err := pb.Put(k.key, sealed); err != nil {
-		return fmt.Errorf("%s of profile %q: %w", k.what, profileID, err)
+	if err := fn(&p); err != nil {
+		return err
 	}
 	p.Updated = db.now()
 	return putJSON(pb, string(keyProfile), p)
+}
+
+// MarkSecretShown records that the value of the client secret keyID is
+// being shown, and when, before it is: a value is shown once. The secret
+// is the profile's own, or the new one of a rotation under way. It fails,
+// and nothing may be shown, when the person typed the secret in, when it
+// is neither of those any more, or when it was shown before.
+func (db *DB) MarkSecretShown(profileID, keyID string) (time.Time, error) {
+	var at time.Time
+	err := db.updateProfile(profileID, func(tx *bolt.Tx, pb *bolt.Bucket, p *Profile) error {
+		var rot Rotation
+		if _, err := getRotation(pb, profileID, &rot); err != nil {
+			return err
+		}
+		pending := rot.NewKeyID != "" && rot.NewKeyID == keyID && rot.Promoted.IsZero()
+		switch {
+		case !pending && p.SecretKeyID != keyID:
+			return fmt.Errorf("the client secret of profile %q changed since the sheet was opened: open it again", profileID)
+		case !pending && !p.SecretCreated:
+			return fmt.Errorf("the client secret of profile %q was entered by a person, not made by modauth: its value is not shown", profileID)
+		case p.SecretShownKeyID == keyID && !p.SecretShown.IsZero():
+			return fmt.Errorf("the client secret of profile %q was shown once on %s: save the hand-off sheet to a file or rotate for a new one",
+				profileID, p.SecretShown.Format("2 January 2006 15:04"))
+		}
+		at = db.now()
+		p.SecretShownKeyID, p.SecretShown = keyID, at
+		if pending && rot.HandedOver.IsZero() {
+			rot.HandedOver = at
+			if err := putRotation(pb, profileID, rot); err != nil {
+				return err
+			}
+		}
+		// The log says it was shown, never what.
+		_, err := db.appendEvents(tx, []Event{{Profile: profileID, Kind: "secret", Message: "the value of client secret " + keyID + " was shown, once"}})
+		return err
+	})
+	return at, err
 }
 
 func (db *DB) getSecret(k sealedSecret, profileID string) (ClientSecret, error) {
@@ -153,5 +217,5 @@ func (db *DB) openSecret(k sealedSecret, profileID string, blob []byte) (ClientS
 		// json's error could quote the input; keep it out of the message.
 		return ClientSecret{}, errorf(ErrDamaged, "%s of profile %q: sealed record is malformed", k.what, profileID)
 	}
-	return ClientSecret{Value: Secret(rec.Value), KeyID: rec.KeyID, Expiry: rec.Expiry, ExpirySource: rec.Source}, nil
+	return ClientSecret{Value: Secret(rec.Value), KeyID: rec.KeyID, Expiry: rec.Expiry, ExpirySource: rec.Source, Created: rec.Created}, nil
 }

@@ -54,6 +54,7 @@ func (db *DB) PutProfile(p Profile) error {
 				return fmt.Errorf("profile %q: %w", p.ID, err)
 			}
 		}
+		p.SecretCreated, p.SecretShownKeyID, p.SecretShown = old.SecretCreated, old.SecretShownKeyID, old.SecretShown
 		return putJSON(pb, string(keyProfile), p)
 	})
 }

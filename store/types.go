@@ -140,6 +140,14 @@ type Profile struct {
 	SecretHint         string       `json:"secretHint,omitempty"`
 	SecretExpiry       time.Time    `json:"secretExpiry,omitzero"`
 	SecretExpirySource ExpirySource `json:"secretExpirySource,omitempty"`
+	// SecretCreated: modauth made the secret (registration, rotation),
+	// so the person has not seen its value yet and may, once (see
+	// DB.MarkSecretShown). A secret the person typed in is never shown.
+	SecretCreated bool `json:"secretCreated,omitempty"`
+	// SecretShownKeyID is the secret whose value was shown, and
+	// SecretShown when: the hand-off sheet shows a value once.
+	SecretShownKeyID string    `json:"secretShownKeyId,omitempty"`
+	SecretShown      time.Time `json:"secretShown,omitzero"`
 
 	// Monitor is the optional read-only monitoring app modauth reads the
 	// product app's credentials and sign-ins with; nil when there is none.
@@ -169,6 +177,21 @@ type ClientSecret struct {
 	KeyID        string // the Secret ID shown in the portal; not the value
 	Expiry       time.Time
 	ExpirySource ExpirySource
+	// Created: modauth made it (registration, rotation); its value may be
+	// shown once. False for a secret the person typed in.
+	Created bool
+}
+
+// SecretShowable reports whether the value of p's client secret may still
+// be shown: modauth made it and it has not been shown.
+func (p Profile) SecretShowable() bool {
+	return p.SecretCreated && !p.SecretWasShown()
+}
+
+// SecretWasShown reports whether the value of p's current client secret
+// was shown once already.
+func (p Profile) SecretWasShown() bool {
+	return !p.SecretShown.IsZero() && p.SecretShownKeyID == p.SecretKeyID
 }
 
 // MappingStatus is how a product user's Exchange account resolved.

@@ -11,9 +11,9 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/tui/common"
 	"github.com/modauth/modauth/tui/dashboard"
+	"github.com/modauth/modauth/tui/sheet"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -46,8 +46,9 @@ type Model struct {
 	noteWarn bool             // the news is not all good
 	question *common.Question // a yes/no question the frame asks before an action
 	finished bool
-	// sheet is the hand-off sheet the end of the setup shows, once asked.
-	sheet *appreg.HandOff
+	// sheet is the hand-off sheet, open over the end of the setup or the
+	// dashboard.
+	sheet *sheet.Sheet
 	spin  spinner.Model
 	help  help.Model
 }
@@ -165,6 +166,16 @@ func (m *Model) askFirst(text, yes, no string, then tea.Cmd) tea.Cmd {
 }
 
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.route(msg)
+	if _, key := msg.(tea.KeyPressMsg); m.sheet != nil && !key {
+		// The sheet's own answers, and the size and styles the frame
+		// just took to lay out by; the screen below went on as usual.
+		cmd = tea.Batch(cmd, m.sheet.Update(m.c, msg))
+	}
+	return m, cmd
+}
+
+func (m *Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case common.AskMsg:
 		m.question = common.AskEither(m.c, msg.Text, msg.Yes, msg.No, msg.Then, msg.Else)
@@ -185,8 +196,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case common.ErrMsg:
 		m.err, m.note = msg.Err, ""
-	case handOffSavedMsg:
-		return m, m.handOffSaved(msg)
+	case dashboard.HandOffMsg:
+		return m, m.openSheet(msg.ProfileID)
 	case common.NoteMsg:
 		m.note, m.noteWarn = msg.Text, msg.Warn
 		if m.screen == screenDashboard && m.dash != nil {
@@ -207,23 +218,20 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m, tea.Quit
 			}
 			return m, m.askFirst(m.quitQuestion(), "Quit", "Stay", tea.Quit)
-		case m.finished && key.Matches(msg, common.Keys.Next):
-			m.finished, m.sheet = false, nil
-			return m, m.openDashboard(m.c.Profile)
-		case m.finished && key.Matches(msg, handOffKeys.Show):
-			sheet := m.handOff()
-			m.sheet = &sheet
+		case key.Matches(msg, common.Keys.Help):
+			m.help.ShowAll = !m.help.ShowAll
 			return m, nil
-		case m.finished && m.sheet != nil && key.Matches(msg, handOffKeys.Save):
-			return m, m.askFirst("Save the sheet with the secret's value to "+m.c.SavePath(m.c.Profile.ID+"-handoff.txt")+"? Only you can read the file.",
-				"Save", "Don't", m.saveHandOff())
+		case m.sheet != nil:
+			return m, m.sheetKey(msg)
+		case m.finished && key.Matches(msg, common.Keys.Next):
+			m.finished = false
+			return m, m.openDashboard(m.c.Profile)
+		case m.finished && key.Matches(msg, keysShowSheet):
+			return m, m.openSheet(m.c.Profile.ID)
 		case m.finished && m.c.Throwaway != "": // the demo's data goes with it
 			return m, m.askFirst(m.quitQuestion(), "Quit", "Stay", tea.Quit)
 		case m.finished:
 			return m, tea.Quit
-		case key.Matches(msg, common.Keys.Help):
-			m.help.ShowAll = !m.help.ShowAll
-			return m, nil
 		case key.Matches(msg, common.Keys.Back) && m.screen == screenWizard && m.wiz.at > 0 && !m.wiz.current().Busy() && !isModal(m.wiz.current()):
 			m.wiz.at, _ = m.wiz.prev(m.c.Profile)
 			return m, m.enter()
@@ -274,18 +282,20 @@ func (m *Model) View() tea.View {
 func (m *Model) render() string {
 	c, st := m.c, m.c.Styles
 	if m.screen == screenDashboard && m.dash != nil {
+		if m.sheet != nil {
+			return m.frame(m.dash.Header(c), m.sheet.View(c), m.err, m.sheet.Keys(), common.Keys.Back, common.Keys.Quit)
+		}
 		return m.frame(m.dash.Header(c), m.dash.View(c), m.err, m.dash.Keys(), common.Keys.Quit)
 	}
 	header := m.wiz.header(c)
 	if c.Demo != "" {
 		header += "  " + st.Warn.Render("demo: "+c.Demo)
 	}
+	if m.finished && m.sheet != nil {
+		return m.frame(header, m.sheet.View(c), m.err, m.sheet.Keys(), common.Keys.Back, common.Keys.Quit)
+	}
 	if m.finished {
-		km := finishedKeys
-		if m.sheet != nil {
-			km = common.KeyMap{finishedKeys[0], handOffKeys.Save, finishedKeys[2]}
-		}
-		return m.frame(header, m.finishedView(), m.err, km, common.Keys.Quit)
+		return m.frame(header, m.finishedView(), m.err, finishedKeys, common.Keys.Quit)
 	}
 	body := m.wiz.current().View(c)
 	if m.wiz.current().Busy() {

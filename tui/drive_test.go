@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,12 @@ type harness struct {
 	sim  *m365sim.Sim
 	db   *store.DB
 	wait time.Duration
+	// logger, when set, is the interface's log.
+	logger *slog.Logger
+	// record keeps every message delivered and the frame after it.
+	record bool
+	msgs   []tea.Msg
+	frames []string
 }
 
 // newHarness starts a simulator and a store and opens the interface on
@@ -62,6 +69,7 @@ func (h *harness) options() common.Options {
 		OpenURL:     func(string) error { return common.ErrNoBrowser },
 		Demo:        h.sim.URL,
 		NoAltScreen: true,
+		Logger:      h.logger,
 	}
 }
 
@@ -69,6 +77,9 @@ func (h *harness) options() common.Options {
 func (h *harness) send(msg tea.Msg) {
 	h.t.Helper()
 	_, cmd := h.m.Update(msg)
+	if h.record {
+		h.msgs, h.frames = append(h.msgs, msg), append(h.frames, h.screen())
+	}
 	h.run(cmd)
 }
 

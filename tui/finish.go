@@ -14,7 +14,7 @@ import (
 // finishedKeys are the keys of the end of the setup.
 var finishedKeys = common.KeyMap{
 	key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "dashboard")),
-	handOffKeys.Show,
+	keysShowSheet,
 	key.NewBinding(key.WithKeys("q"), key.WithHelp("any other key", "leave")),
 }
 
@@ -28,9 +28,6 @@ func (m *Model) quitQuestion() string {
 
 func (m *Model) finishedView() string {
 	st := m.c.Styles
-	if m.sheet != nil {
-		return m.handOffView()
-	}
 	if v, ok := m.wiz.steps[len(m.wiz.steps)-1].(*verify.Step); ok && v.Failed() > 0 {
 		return st.Warn.Render("! Setup of "+m.c.Profile.ID+" is saved, but the connection test did not pass.") + "\n\n" +
 			"Apply the fixes shown, then test once more from the dashboard or the next\nrun of modauth; the dashboard shows what each user's sync meets meanwhile.\n\n" +

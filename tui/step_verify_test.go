@@ -495,8 +495,10 @@ func TestHandOffSheetAtTheEnd(t *testing.T) {
 	h.m.c.ExportDir = t.TempDir()
 	h.m.finished = true // the setup ended
 	h.keys("h")
-	h.sees("Hand-off", "Tenant Id (Mandanten ID)", h.sim.Tenant.ID, "Client ID", app.ClientID, "Client Secret (Wert)", "s save it with the secret")
-	h.lacks(sec.Value)
+	h.sees("Hand-off", "Tenant Id (Mandanten ID)", h.sim.Tenant.ID, "Client ID", app.ClientID, "Client Secret (Wert)", "s save", "esc back")
+	// The secret was typed in (the person has it): never shown.
+	h.sees("You entered this secret yourself")
+	h.lacks(sec.Value, "v show secret")
 	h.fits()
 	h.keys("s")
 	h.sees("Save the sheet with the secret's value")

@@ -20,7 +20,7 @@ import (
 // The dashboard's actions; the table owns moving, sorting, filtering and
 // searching.
 var actionKeys = struct {
-	SyncNow, SyncFailing, Reconsent, Rotate, Export, Link, NextProfile, NewProfile key.Binding
+	SyncNow, SyncFailing, Reconsent, Rotate, Export, Link, HandOff, NextProfile, NewProfile key.Binding
 }{
 	SyncNow:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "sync now")),
 	SyncFailing: key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "sync failing")),
@@ -28,6 +28,7 @@ var actionKeys = struct {
 	Rotate:      key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "rotate secret")),
 	Export:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export")),
 	Link:        key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "copy link")),
+	HandOff:     key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "hand-off sheet")),
 	NextProfile: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "profile")),
 	NewProfile:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new profile")),
 }
@@ -36,6 +37,10 @@ var actionKeys = struct {
 // (the consent step, to sign users in again), or from the start for a new
 // profile when Step is "".
 type WizardMsg struct{ Step string }
+
+// HandOffMsg asks the frame for the hand-off sheet of a profile, over the
+// dashboard.
+type HandOffMsg struct{ ProfileID string }
 
 // action runs the action bound to k; ok is false when k is none.
 func (d *Model) action(c *common.Context, k tea.KeyPressMsg) (cmd tea.Cmd, ok bool) {
@@ -56,6 +61,9 @@ func (d *Model) action(c *common.Context, k tea.KeyPressMsg) (cmd tea.Cmd, ok bo
 	case key.Matches(k, actionKeys.Reconsent):
 		c.Profile = d.profile
 		return func() tea.Msg { return WizardMsg{Step: common.StepConsent} }, true
+	case key.Matches(k, actionKeys.HandOff):
+		id := d.profile.ID
+		return func() tea.Msg { return HandOffMsg{ProfileID: id} }, true
 	case key.Matches(k, actionKeys.NewProfile):
 		return func() tea.Msg { return WizardMsg{} }, true
 	case key.Matches(k, actionKeys.NextProfile):
@@ -119,7 +127,7 @@ func (d *Model) copyLink(c *common.Context) tea.Cmd {
 // then the actions most used; F1 lists them all, by kind.
 func (d *Model) Keys() help.KeyMap {
 	a := actionKeys
-	actions := common.KeyMap{a.SyncNow, a.SyncFailing, a.Reconsent, a.Rotate, a.Export, a.Link, a.NewProfile}
+	actions := common.KeyMap{a.SyncNow, a.SyncFailing, a.Reconsent, a.Rotate, a.Export, a.Link, a.HandOff, a.NewProfile}
 	if d.profiles > 1 {
 		actions = append(actions, a.NextProfile)
 	}

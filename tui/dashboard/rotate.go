@@ -4,6 +4,7 @@
 package dashboard
 
 import (
+	"errors"
 	"fmt"
 
 	tea "charm.land/bubbletea/v2"
@@ -26,21 +27,23 @@ func (d *Model) rotateOrRetire(c *common.Context) tea.Cmd {
 		return common.AskCmd("Rotate the client secret? A new one is added beside the old one and proven; you give it to the product (H), and the old one is removed only once the product uses the new one.", "Rotate", "Cancel", d.rotate(c))
 	}
 	ret := d.retirement(c, rot)
-	ready, why := ret.Ready()
-	switch {
-	case ready:
-		return common.AskCmd(fmt.Sprintf("The product signs in with the new secret %s. Remove the old secret %s now?", rot.NewKeyID, rot.OldKeyID), "Remove", "Keep", d.retire(c, ret))
+	switch v := ret.Check(c.Now()); {
+	case v.Retire:
+		return common.AskCmd(fmt.Sprintf("The product signs in with the new secret %s only. Remove the old secret %s now?", rot.NewKeyID, rot.OldKeyID), "Remove", "Keep", d.retire(c, ret))
+	case v.Promote:
+		return d.retire(c, ret) // modauth takes the new secret; the old one waits
 	case ret.Use == nil:
 		ret.Confirmed = true
 		return common.AskCmd("Nobody can see the product's sign-ins ("+ret.Unseen+"). Does the product work with the new secret? Only then remove the old one.", "It works: remove", "Keep", d.retire(c, ret))
+	default:
+		return common.ErrCmd(fmt.Errorf("the old secret %s stays: %s", rot.OldKeyID, v.Why))
 	}
-	return common.ErrCmd(fmt.Errorf("the old secret %s stays: %s", rot.OldKeyID, why))
 }
 
 // retirement is the rotation's second part as the monitor's reading of
 // the sign-in log sees it.
 func (d *Model) retirement(c *common.Context, rot store.Rotation) appreg.Retirement {
-	ret := appreg.Retirement{ClientID: d.profile.ClientID, Rotation: rot, Now: c.Now}
+	ret := appreg.Retirement{ClientID: d.profile.ClientID, Rotation: rot}
 	log, err := c.DB.SignInLog(d.profile.ID)
 	switch {
 	case err != nil:
@@ -88,21 +91,17 @@ func (d *Model) rotate(c *common.Context) tea.Cmd {
 		next, _, err := appreg.Rotation{
 			Graph: g, ClientID: p.ClientID, Current: current, Now: c.Now, Sleep: c.Sleep,
 			Prove: c.Conn(p).ProveSecret,
-			Save: func(cs store.ClientSecret, r store.Rotation) error {
-				if err := c.DB.SetClientSecret(p.ID, cs); err != nil {
-					return err
-				}
-				return c.DB.SetRotation(p.ID, r)
-			},
+			Save:  func(cs store.ClientSecret, r store.Rotation) error { return c.DB.StartRotation(p.ID, r, cs) },
 		}.Run(c.Ctx)
 		if err != nil {
 			return common.ErrMsg{Err: err}
 		}
-		return common.NoteMsg{Text: fmt.Sprintf("✓ new secret %s stored, valid until %s; the old one stays until the product uses the new one: H gives it to the product", next.KeyID, next.Expiry.Format("2 January 2006"))}
+		return common.NoteMsg{Text: fmt.Sprintf("✓ new secret %s added and proven, valid until %s: H hands it to the product; the old one stays until the product uses the new one", next.KeyID, next.Expiry.Format("2 January 2006"))}
 	}
 }
 
-// retire removes the old secret and ends the rotation.
+// retire moves the rotation on: modauth takes the new secret once the
+// product uses it, and the old one is removed once nothing else does.
 func (d *Model) retire(c *common.Context, ret appreg.Retirement) tea.Cmd {
 	p := d.profile
 	return func() tea.Msg {
@@ -111,14 +110,13 @@ func (d *Model) retire(c *common.Context, ret appreg.Retirement) tea.Cmd {
 			return common.ErrMsg{Err: err}
 		}
 		ret.Graph = g
-		rot, err := ret.Run(c.Ctx)
-		if err != nil {
+		rot, err := ret.Run(c.Ctx, c.DB, p.ID, c.Now())
+		switch {
+		case errors.Is(err, appreg.ErrStillInUse) && !rot.Promoted.IsZero():
+			return common.NoteMsg{Text: "✓ the product uses the new secret " + rot.NewKeyID + ": modauth does too now; R removes the old one once nothing signs in with it", Warn: true}
+		case err != nil:
 			return common.ErrMsg{Err: err}
 		}
-		if err := c.DB.EndRotation(p.ID); err != nil {
-			return common.ErrMsg{Err: fmt.Errorf("retire secret: the old secret is removed, but: %w", err)}
-		}
-		_, _ = c.DB.Append(store.Event{At: c.Now(), Profile: p.ID, Kind: "secret", Message: rot.Retired()})
 		return common.NoteMsg{Text: "✓ old secret " + rot.OldKeyID + " removed; the product uses " + rot.NewKeyID}
 	}
 }
