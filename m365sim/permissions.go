@@ -77,8 +77,6 @@ var permissions = []Permission{
 	{Resource: GraphAppID, Name: "Application.ReadWrite.OwnedBy", ID: "18a4783c-866b-4cc7-a460-3d5e5662c884", Role: true},
 	{Resource: GraphAppID, Name: "AppRoleAssignment.ReadWrite.All", ID: "06b708a9-e830-4db3-a914-8e69da51d44f", Role: true},
 	{Resource: GraphAppID, Name: "DelegatedPermissionGrant.ReadWrite.All", ID: "8e8e4742-1d95-4f68-9d56-6ee75648c72a", Role: true},
-	{Resource: GraphAppID, Name: "AuditLog.Read.All", ID: "b0afded3-3588-46d8-8b3d-9842eff778da", Role: true},
-	{Resource: GraphAppID, Name: "Directory.Read.All", ID: "7ab1d382-f21e-4acd-a863-ba3e13f7da61", Role: true},
 	{Resource: ExchangeAppID, Name: "full_access_as_app", ID: "dc890d15-9560-4a4c-9b7f-a736ec74ec40", Role: true},
 	// The AccessAsApp roles' IDs are not published (microsoft.md §2.2 says to
 	// resolve them at run time); these are the simulator's own.
