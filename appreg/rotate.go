@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
 )
 
@@ -226,7 +227,7 @@ func KeyUse(ctx context.Context, g *exchange.Graph, appID string, since time.Tim
 			return nil, err
 		}
 		for _, s := range signIns {
-			if s.CredentialKeyID != "" {
+			if s.CredentialKeyID != "" && !flows.OwnRequest(s.CorrelationID) {
 				k := use[s.CredentialKeyID]
 				k.Add(s.Created, s.OK())
 				use[s.CredentialKeyID] = k

@@ -69,7 +69,8 @@ func (b *rotationBed) note(format string, args ...any) {
 // settings hold. It must never fail.
 func (b *rotationBed) productSyncs() {
 	b.t.Helper()
-	if _, err := roles(b.t, b.sim, b.reg.ClientID, b.product, "https://graph.microsoft.com"); err != nil {
+	product := testkit.Product{Sim: b.sim, ClientID: b.reg.ClientID, Secret: b.product.Reveal()}
+	if err := product.SignIn(); err != nil {
 		b.t.Fatalf("the product broke: %v", err)
 	}
 	b.note("product signs in with the %s secret", map[bool]string{true: "old", false: "new"}[b.product == b.reg.Secret.Value])

@@ -44,6 +44,9 @@ type SignIn struct {
 	FailureReason                   string
 	CredentialKeyID, CredentialType string // the client secret's keyId; clientSecret, none, ...
 	ResourceID                      string
+	// CorrelationID is the client-request-id of the token request: modauth
+	// marks its own (flows.OwnRequest).
+	CorrelationID string
 }
 
 // OK reports whether the sign-in succeeded.
@@ -75,6 +78,7 @@ type signInJSON struct {
 	ResourceID                      string `json:"resourceId"`
 	ClientCredentialType            string `json:"clientCredentialType"`
 	ServicePrincipalCredentialKeyID string `json:"servicePrincipalCredentialKeyId"`
+	CorrelationID                   string `json:"correlationId"`
 }
 
 // SignIns reads every page (following @odata.nextLink), dedupes by ID,
@@ -106,6 +110,7 @@ func (g *Graph) SignIns(ctx context.Context, q SignInQuery) ([]SignIn, error) {
 			Interactive: r.IsInteractive, EventTypes: r.SignInEventTypes,
 			ErrorCode: r.Status.ErrorCode, FailureReason: r.Status.FailureReason,
 			CredentialKeyID: r.ServicePrincipalCredentialKeyID, CredentialType: r.ClientCredentialType, ResourceID: r.ResourceID,
+			CorrelationID: r.CorrelationID,
 		})
 	}
 	slices.SortStableFunc(out, func(a, b SignIn) int { return b.Created.Compare(a.Created) })

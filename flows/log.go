@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// logTransport logs each request at debug level: method, host and path,
-// status and time. Never the query, headers or bodies: they carry codes,
-// secrets and tokens.
+// logTransport marks each request as modauth's (client-request-id) and
+// logs it at debug level: method, host and path, status and time. Never
+// the query, headers or bodies: they carry codes, secrets and tokens.
 type logTransport struct {
 	next http.RoundTripper
 	log  *slog.Logger
@@ -19,6 +19,8 @@ func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
+	r = r.Clone(r.Context())
+	r.Header.Set("client-request-id", newRequestID())
 	start := time.Now()
 	resp, err := next.RoundTrip(r)
 	attrs := []any{"method", r.Method, "host", r.URL.Host, "path", r.URL.Path, "duration", time.Since(start).Round(time.Millisecond)}

@@ -32,6 +32,9 @@ type SignIn struct {
 	ClientCredentialType string // clientSecret or none
 	CredentialKeyID      string // servicePrincipalCredentialKeyId: the secret's keyId
 	ServicePrincipalID   string
+	// CorrelationID is the client-request-id the client sent, else one
+	// the service made up.
+	CorrelationID string
 }
 
 // signInRecord is a log entry with what the log's readers filter on.
@@ -74,6 +77,9 @@ func (s *Sim) DuplicateSignIns(on bool) {
 // success. Callers hold s.mu.
 func (s *Sim) recordSignIn(t *Tenant, ev SignIn, e *Error) {
 	ev.ID = s.newGUID()
+	if ev.CorrelationID == "" {
+		ev.CorrelationID = s.newGUID()
+	}
 	ev.Created = s.Clock.Now().UTC().Truncate(time.Second) // as the log shows it
 	ev.UPN = strings.ToLower(ev.UPN)
 	if e != nil {

@@ -29,6 +29,7 @@ type signInJSON struct {
 	ClientCredentialType            string       `json:"clientCredentialType"`
 	ServicePrincipalCredentialKeyID string       `json:"servicePrincipalCredentialKeyId"`
 	ServicePrincipalID              string       `json:"servicePrincipalId"`
+	CorrelationID                   string       `json:"correlationId"`
 }
 
 type signInStatus struct {
@@ -44,6 +45,7 @@ func (ev *SignIn) json() signInJSON {
 		Status:     signInStatus{ErrorCode: ev.ErrorCode, FailureReason: ev.FailureReason},
 		ResourceID: ev.ResourceID, ClientCredentialType: ev.ClientCredentialType,
 		ServicePrincipalCredentialKeyID: ev.CredentialKeyID, ServicePrincipalID: ev.ServicePrincipalID,
+		CorrelationID: ev.CorrelationID,
 	}
 }
 

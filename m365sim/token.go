@@ -21,6 +21,7 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev, logged := s.tokenSignIn(t, cl, r.PostForm)
+	ev.CorrelationID = r.Header.Get("client-request-id")
 	resp, e := s.grant(t, cl, e, r.PostForm)
 	if logged {
 		s.recordSignIn(t, ev, e)

@@ -47,8 +47,7 @@ func (e *Engine) readSignIns(ctx context.Context, c *profileConn) {
 	}
 	g, ok := c.MonitorGraph()
 	if !ok {
-		e.unavailable(p.ID, log, c.Sees().Why)
-		return
+		return // the screens say so from the profile (conn.Sees)
 	}
 	now := e.opts.Now()
 	since := log.ReadUntil.Add(-signInsLag)
@@ -138,6 +137,9 @@ func apply(log *store.SignInLog, recs map[string]store.ProductSignIns, idx userI
 		seen[s.ID] = true
 		if s.Created.After(log.ReadUntil) {
 			log.ReadUntil = s.Created
+		}
+		if flows.OwnRequest(s.CorrelationID) {
+			continue // modauth's own sign-in with the product's app
 		}
 		if s.CredentialKeyID != "" {
 			useKey(log, s)
