@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modauth/modauth/appreg"
-	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
@@ -23,19 +21,7 @@ func TestSecretExpiryThroughMonitoringApp(t *testing.T) {
 			t.Fatal(err)
 		}
 		if withMonitor {
-			plan, err := appreg.NewPlan(appreg.Scenario{Product: "Generic", Environment: "production", Model: store.Delegated, Protocols: []store.Protocol{store.Graph}, Data: []appreg.Data{appreg.Calendar}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			mon, msec := testkit.RegisterMonitor(f.sim, plan)
-			p, _ := f.db.Profile(pid)
-			p.Monitor = &store.MonitorApp{ClientID: mon.ClientID, ServicePrincipalID: mon.SPObjectID}
-			if err := f.db.PutProfile(p); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.db.SetMonitorSecret(pid, store.ClientSecret{Value: store.Secret(msec.Value), KeyID: msec.KeyID, Expiry: msec.End}); err != nil {
-				t.Fatal(err)
-			}
+			f.monitorApp()
 		}
 		f.user("AV", anna, store.MappingOK)
 		f.signIn("AV", anna)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
@@ -45,6 +46,28 @@ func (f *fixture) delegatedProfile() {
 	})
 	f.sim.GrantAdminConsent(f.sim.Tenant, f.app)
 	f.putProfile(store.Profile{Model: store.Delegated, Protocols: []store.Protocol{store.Graph}, Scopes: graphScopes})
+}
+
+// monitorApp registers the profile's read-only monitoring app, as
+// "register for me" does, and stores it with its secret.
+func (f *fixture) monitorApp() {
+	f.t.Helper()
+	plan, err := appreg.NewPlan(appreg.Scenario{Product: "Generic", Environment: "production", Model: store.Delegated, Protocols: []store.Protocol{store.Graph}, Data: []appreg.Data{appreg.Calendar}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	mon, sec := testkit.RegisterMonitor(f.sim, plan)
+	p, err := f.db.Profile(pid)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	p.Monitor = &store.MonitorApp{ClientID: mon.ClientID, ServicePrincipalID: mon.SPObjectID}
+	if err := f.db.PutProfile(p); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.db.SetMonitorSecret(pid, store.ClientSecret{Value: store.Secret(sec.Value), KeyID: sec.KeyID, Expiry: sec.End}); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 func (f *fixture) putProfile(p store.Profile) {

@@ -32,24 +32,49 @@ func (p *Product) Refresh(refreshToken, scope string) (string, error) {
 	return p.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "scope": {scope}})
 }
 
+// SignInUser signs upn in to the product by device code, the person
+// approving at once, and returns the product's refresh token for them.
+func (p *Product) SignInUser(upn, scope string) (string, error) {
+	var dc struct {
+		DeviceCode string `json:"device_code"`
+		UserCode   string `json:"user_code"`
+	}
+	if err := p.post("devicecode", url.Values{"client_id": {p.ClientID}, "scope": {scope}}, &dc); err != nil {
+		return "", err
+	}
+	if err := p.Sim.ApproveDevice(dc.UserCode, upn); err != nil {
+		return "", err
+	}
+	return p.token(url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {dc.DeviceCode}})
+}
+
 func (p *Product) token(form url.Values) (string, error) {
 	form.Set("client_id", p.ClientID)
-	form.Set("client_secret", p.Secret)
-	resp, err := p.Sim.HTTPClient().Post(p.Sim.URL+"/"+p.Sim.Tenant.ID+"/oauth2/v2.0/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", err
+	if p.Secret != "" {
+		form.Set("client_secret", p.Secret)
 	}
-	defer resp.Body.Close()
 	var body struct {
 		RefreshToken string `json:"refresh_token"`
-		Error        string `json:"error"`
-		Description  string `json:"error_description"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return "", err
+	err := p.post("token", form, &body)
+	return body.RefreshToken, err
+}
+
+// post sends a form to the tenant's endpoint and decodes the answer; an
+// error answer is the error.
+func (p *Product) post(endpoint string, form url.Values, out any) error {
+	resp, err := p.Sim.HTTPClient().Post(p.Sim.URL+"/"+p.Sim.Tenant.ID+"/oauth2/v2.0/"+endpoint, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
 	}
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("product sign-in: %s: %s", body.Error, body.Description)
+		var e struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return fmt.Errorf("product sign-in: %s: %s", e.Error, e.Description)
 	}
-	return body.RefreshToken, nil
+	return json.NewDecoder(resp.Body).Decode(out)
 }
