@@ -19,7 +19,7 @@ type Handed struct {
 // (masked unless the sheet is written revealed): what the product's own
 // settings screen needs.
 func HandOff(db *store.DB, p store.Profile) (appreg.HandOff, Handed) {
-	in := appreg.HandOffInput{Tenant: Tenant(p), NeedsSecret: p.OnPremises}
+	in := appreg.HandOffInput{Tenant: Tenant(p), NeedsSecret: p.OnPremises || p.Model == store.AppOnly}
 	if plan, err := Plan(p); err == nil && plan != nil {
 		in.NeedsSecret = in.NeedsSecret || plan.NeedsSecret
 	}
@@ -27,6 +27,7 @@ func HandOff(db *store.DB, p store.Profile) (appreg.HandOff, Handed) {
 	if rot, ok, err := db.Rotation(p.ID); err == nil && ok && rot.Promoted.IsZero() {
 		if cs, err := db.RotationSecret(p.ID); err == nil {
 			in.Secret, handed = cs.Value, Handed{KeyID: cs.KeyID, Created: true, Rotation: true}
+			in.NeedsSecret = true // a rotation is of the secret the product holds
 		}
 	}
 	if in.Secret.IsZero() {
