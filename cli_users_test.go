@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modauth/modauth/store"
 )
@@ -192,5 +194,52 @@ func TestUsersImportMergesKeysInAnyCase(t *testing.T) {
 	users := storedUsers(t, dir)
 	if len(users) != 1 || users[0].Key != "AV" || users[0].Name != "Anna de Vries" || users[0].Mapping != store.MappingOK {
 		t.Fatalf("stored %+v", users)
+	}
+}
+
+// TestReportJoinsTheProductsViews: the report says per user which of the
+// three is wrong: the product's export (no sync-id), modauth's own check
+// (nothing synced), or the product's own sign-in (failing, with its code).
+func TestReportJoinsTheProductsViews(t *testing.T) {
+	sim, dir, _ := simProfile(t, "role:User.Read.All")
+	if _, err := importUsers(t, dir, "export.csv", "Gebruiker;Exchange account;Sync-id\r\n"+
+		"AV;anna.devries@contoso.com;AAMkAGI2\r\n"+
+		"BJ;bram.janssen@contoso.com;\r\n"+
+		"CD;claire.dubois@contoso.com;AAMkAGI3\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	db := openIn(t, sim, dir)
+	p := mustProfile(t, db)
+	p.Monitor = &store.MonitorApp{ClientID: "monitor"}
+	must(t, db.PutProfile(p))
+	now := sim.Clock.Now()
+	must(t, db.PutJobs("acme", map[string]store.Job{"AV": {State: store.StateOK}, "BJ": {State: store.StateOK}, "CD": {State: store.StateOK}}))
+	must(t, db.PutItems("acme", "AV", "calendar", store.Item{ID: "1", ChangeKey: "a"}))
+	must(t, db.PutItems("acme", "BJ", "calendar", store.Item{ID: "2", ChangeKey: "b"}))
+	must(t, db.PutItems("acme", "CD", "calendar", store.Item{ID: "3", ChangeKey: "c"}))
+	failing := store.ProductSignIns{LastOK: now.Add(-time.Hour), LastFailure: &store.LastError{Code: 50173, Message: "revoked", Fix: "sign in again", At: now}}
+	must(t, db.RecordSignIns("acme", store.SignInLog{ReadAt: now}, map[string]store.ProductSignIns{"AV": {LastOK: now}, "CD": failing}))
+	db.Close()
+
+	out, _, done := run(t, context.Background(), "report", "no-sync-id", "--json", "--profile", "acme", "--data-dir", dir)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var rows []noSyncRow
+	if err := json.Unmarshal([]byte(out.String()), &rows); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	got := map[string]noSyncRow{}
+	for _, r := range rows {
+		got[r.Key] = r
+	}
+	if _, ok := got["AV"]; ok || len(rows) != 2 {
+		t.Errorf("rows %+v: want BJ and CD only", rows)
+	}
+	if r := got["BJ"]; !reflect.DeepEqual(r.Wrong, []string{"product export"}) || r.ProductSignIn != "none seen" {
+		t.Errorf("BJ: %+v", r)
+	}
+	if r := got["CD"]; !reflect.DeepEqual(r.Wrong, []string{"product sign-in"}) || r.ProductSignIn != "failing: AADSTS50173" || r.Fix != "sign in again" {
+		t.Errorf("CD: %+v", r)
 	}
 }

@@ -171,7 +171,7 @@ func (db *DB) MarkSecretShown(profileID, keyID string) (time.Time, error) {
 		at = db.now()
 		p.SecretShownKeyID, p.SecretShown = keyID, at
 		if pending && rot.HandedOver.IsZero() {
-			rot.HandedOver = at
+			rot.HandedOver = at // shown is handed over
 			if err := putRotation(pb, profileID, rot); err != nil {
 				return err
 			}

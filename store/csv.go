@@ -16,6 +16,9 @@ var csvColumns = map[string][]string{
 	"key":     {"key", "id", "userkey", "user key", "code", "usercode", "gebruiker", "user", "utilisateur", "benutzer", "kürzel"},
 	"name":    {"name", "naam", "displayname", "display name", "full name", "nom", "volledige naam", "anzeigename"},
 	"account": {"account", "exchange account", "exchangeaccount", "exchange-account", "upn", "email", "e-mail", "mail", "e-mailadres", "login", "adresse e-mail", "compte"},
+	// The product's own sync-id of the user, where its export has one:
+	// empty means the product's sync never started for them.
+	"syncid": {"sync-id", "syncid", "sync id", "sync_id", "synchronisatie-id", "synchronisatie id", "sync-kenmerk", "identifiant de synchronisation", "sync-kennung", "synckennung"},
 }
 
 // Limits of a user's fields: an address has at most 254 characters (RFC
@@ -207,6 +210,9 @@ func field(rec []string, cols map[string]int, name string) string {
 // break in a name (Alt+Enter in an Excel cell) becomes a space.
 func rowUser(rec []string, cols map[string]int) (User, string) {
 	u := User{Key: field(rec, cols, "key"), Name: strings.Join(strings.Fields(field(rec, cols, "name")), " "), Account: field(rec, cols, "account")}
+	if _, ok := cols["syncid"]; ok {
+		u.ProductSyncID, u.SyncIDImported = field(rec, cols, "syncid"), true
+	}
 	switch {
 	case u.Account == "":
 		return u, "no account: fill in the user's Exchange address"

@@ -358,3 +358,17 @@ func FuzzReadUsersCSV(f *testing.F) {
 		}
 	})
 }
+
+// A product export with its own sync-id column: each user keeps it, and an
+// empty cell is a user the product never synced; without the column
+// nothing is known.
+func TestReadUsersCSVProductSyncID(t *testing.T) {
+	users, _ := mustReadUsers(t, "Gebruiker;Exchange account;Sync-id\r\nAV;anna.devries@contoso.com;AAMkAGI2\r\nBJ;bjanssen@contoso.com;\r\n")
+	if len(users) != 2 || users[0].ProductSyncID != "AAMkAGI2" || !users[0].SyncIDImported || users[1].ProductSyncID != "" || !users[1].SyncIDImported {
+		t.Fatalf("users %+v", users)
+	}
+	users, _ = mustReadUsers(t, "key,account\r\nAV,anna.devries@contoso.com\r\n")
+	if users[0].SyncIDImported {
+		t.Errorf("no sync-id column, but imported: %+v", users[0])
+	}
+}

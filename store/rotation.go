@@ -91,6 +91,25 @@ func (db *DB) SetRotation(profileID string, r Rotation) error {
 	})
 }
 
+// MarkHandedOver records that the rotation's new secret keyID left
+// modauth for the product (its sheet was saved or shown), unless that was
+// recorded before or keyID is not the rotation's.
+func (db *DB) MarkHandedOver(profileID, keyID string) error {
+	return db.update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		var r Rotation
+		found, err := getRotation(pb, profileID, &r)
+		if err != nil || !found || r.NewKeyID != keyID || !r.HandedOver.IsZero() {
+			return err
+		}
+		r.HandedOver = db.now()
+		return putRotation(pb, profileID, r)
+	})
+}
+
 // PromoteRotation makes the rotation's new secret the profile's own once
 // the product uses it: switched is when the product was first seen on it,
 // by how that was known. A rotation already promoted is returned as it is.

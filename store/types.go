@@ -228,6 +228,11 @@ type User struct {
 	Mapping     MappingStatus `json:"mapping,omitempty"`
 	Consent     ConsentStatus `json:"consent,omitempty"`
 	SignedIn    *Identity     `json:"signedIn,omitempty"` // who actually signed in
+	// ProductSyncID is the product's own sync-id of the user, from its
+	// export; SyncIDImported says the export had that column, so an empty
+	// one means the product never synced the user.
+	ProductSyncID  string `json:"productSyncId,omitempty"`
+	SyncIDImported bool   `json:"syncIdImported,omitempty"`
 }
 
 // Identity is who signed in, from the id_token.

@@ -89,9 +89,27 @@ func TestDashboardOpensAfterSetupAndSweeps(t *testing.T) {
 	h.keys("y")
 	h.sees("✓ new secret")
 	cs, _ := h.db.ClientSecret("acme-production")
-	if cs.KeyID == old || len(app.Secrets) != 1 {
-		t.Errorf("rotation: stored %s, old %s, %d secrets in Entra", cs.KeyID, old, len(app.Secrets))
+	rot, ok, _ := h.db.Rotation("acme-production")
+	if cs.KeyID != old || len(app.Secrets) != 2 || !ok || rot.NewKeyID == old {
+		t.Fatalf("rotation: modauth's %s (old %s), %d secrets in Entra, rotation %+v", cs.KeyID, old, len(app.Secrets), rot)
 	}
+	h.sees("Rotation: new secret", "not handed over yet")
+	h.keys("H") // the sheet hands the new secret over
+	h.sees("NEW client secret of a rotation")
+	h.keys("v")
+	h.keys("y")
+	h.sees("This is the only time it is shown")
+	h.keys("<esc>")
+	h.sees("handed over")
+	// No monitoring app sees the product: the admin says it works.
+	h.keys("R")
+	h.seesText("Does the product work with the new secret?")
+	h.keys("y")
+	h.sees("✓ old secret " + old + " removed")
+	if cs, _ := h.db.ClientSecret("acme-production"); cs.KeyID != rot.NewKeyID || len(app.Secrets) != 1 || app.Secrets[0].KeyID != rot.NewKeyID {
+		t.Errorf("after retiring: modauth's %s, %d secrets in Entra", cs.KeyID, len(app.Secrets))
+	}
+	h.lacks("Rotation: new secret")
 	h.sees("secret 365d 0h") // the header counts down to the new secret's expiry
 	h.keys("1<down>l")
 	h.sees("consent link for")
@@ -224,7 +242,7 @@ func TestDashboardKeysDoWhatTheBarSays(t *testing.T) {
 
 			// A question is never cut: its answers and keys are on screen.
 			h.keys("R")
-			h.seesText("Rotate the client secret?", "the old one is removed.")
+			h.seesText("Rotate the client secret?", "uses the new one.")
 			h.sees("Rotate   Cancel", "y yes • n/esc no")
 			fits()
 			h.keys("n")

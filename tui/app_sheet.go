@@ -29,6 +29,9 @@ func (m *Model) openSheet(id string) tea.Cmd {
 func (m *Model) sheetKey(k tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(k, common.Keys.Back) {
 		m.sheet = nil // and with it a shown value: the store says it was shown
+		if m.screen == screenDashboard {
+			return m.dash.Reload(m.c) // a rotation's secret may be handed over now
+		}
 		return nil
 	}
 	return m.sheet.Update(m.c, k)

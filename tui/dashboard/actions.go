@@ -145,7 +145,7 @@ func (h dashHelp) FullHelp() [][]key.Binding {
 	k := dashKeys
 	return [][]key.Binding{
 		{k.Move, k.Detail, k.Search, k.SortHelp},
-		{k.All, k.Failing, k.NoSyncID, k.SignIn, k.Expiring},
+		{k.All, k.Failing, k.NoSyncID, k.SignIn, k.Expiring, k.ProductFailing},
 		h.actions,
 	}
 }

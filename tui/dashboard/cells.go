@@ -125,6 +125,8 @@ func (d *Model) cellText(r *dashRow, c dashCol, now time.Time) (string, dashInk)
 			return text, inkWarn
 		}
 		return text, inkPlain
+	case colProdOK, colProdFail:
+		return productCell(r, c, now)
 	case colError:
 		if r.errLine == "" {
 			return "", inkPlain

@@ -22,10 +22,11 @@ const (
 	filterNoSyncID
 	filterSignIn
 	filterExpiring
+	filterProductFailing
 	dashFilters
 )
 
-var dashFilterNames = [dashFilters]string{"all", "failing", "no sync-id", "sign-in needed", "expiring"}
+var dashFilterNames = [dashFilters]string{"all", "failing", "no sync-id", "sign-in needed", "expiring", "product failing"}
 
 const (
 	// dashRTLimit is Entra ID's inactivity limit of a refresh token.
@@ -45,6 +46,8 @@ func (d *Model) match(f dashFilter, r *dashRow, now time.Time) bool {
 		return r.items == 0 && d.keepsSyncIDs()
 	case filterSignIn:
 		return r.state() == store.StateSignInNeeded
+	case filterProductFailing:
+		return r.product.Failing()
 	case filterExpiring:
 		if !r.hasToken || d.appOnly() {
 			return false
@@ -83,6 +86,8 @@ const (
 	colState
 	colLastOK
 	colSyncID
+	colProdOK // the product's own sign-ins, when its monitoring app reads them
+	colProdFail
 	colItems
 	colAccess
 	colRTAge
@@ -106,11 +111,18 @@ var dashColSpecs = [dashCols]dashColSpec{
 	colAccess: {title: "Access", width: 7},
 	colRTAge:  {title: "RT age", width: 7, right: true},
 	colError:  {title: "Last error", width: 14},
+	// The product's own sign-ins, when its monitoring app reads them.
+	colProdOK:   {title: "Prod. ok", width: 8},
+	colProdFail: {title: "Prod. fail", width: 11},
 }
 
 // dashOptional are the columns added, in this order, as the width allows:
 // name, UPN, state, last success and sync-id are always there.
 var dashOptional = []dashCol{colItems, colAccess, colRTAge, colError}
+
+// dashProductOptional come first when the product's sign-ins are read:
+// its failures are the truest answer to whose sync is broken.
+var dashProductOptional = []dashCol{colProdFail, colProdOK, colItems, colAccess, colRTAge, colError}
 
 type dashColumn struct {
 	col   dashCol
@@ -120,24 +132,30 @@ type dashColumn struct {
 const dashGap = 2 // cells between columns; the cursor marker takes 2 too
 
 // dashLayout picks the columns that fit in width and shares out the rest
-// between name, UPN and last error.
-func dashLayout(width int) []dashColumn {
+// between name, UPN and last error. With product set (the product's
+// sign-ins are read) its columns come first, and name and UPN give up a
+// few cells for them.
+func dashLayout(width int, product bool) []dashColumn {
 	cols := []dashCol{colName, colUPN, colState, colLastOK, colSyncID}
+	optional, squeeze := dashOptional, 0
+	if product {
+		optional, squeeze = dashProductOptional, 8
+	}
 	used := func(cs []dashCol) int {
-		n := 2 + dashGap*(len(cs)-1)
+		n := 2 + dashGap*(len(cs)-1) - squeeze
 		for _, c := range cs {
 			n += dashColSpecs[c].width
 		}
 		return n
 	}
-	for _, c := range dashOptional {
+	for _, c := range optional {
 		if used(append(cols[:len(cols):len(cols)], c)) <= width {
 			cols = append(cols, c)
 		}
 	}
 	slices.Sort(cols)
-	hasErr := cols[len(cols)-1] == colError
-	flex := width - used(cols) + dashColSpecs[colName].width + dashColSpecs[colUPN].width
+	hasErr := slices.Contains(cols, colError)
+	flex := width - used(cols) - squeeze + dashColSpecs[colName].width + dashColSpecs[colUPN].width
 	name, upn, errw := 0, 0, 0
 	if hasErr {
 		flex += dashColSpecs[colError].width
@@ -197,6 +215,10 @@ func (d *Model) cmpCol(a, b *dashRow, c dashCol) int {
 		return tb.Compare(ta)
 	case colError:
 		return strings.Compare(a.errLine, b.errLine)
+	case colProdOK:
+		return a.product.LastOK.Compare(b.product.LastOK)
+	case colProdFail:
+		return cmp.Compare(boolInt(a.product.Failing()), boolInt(b.product.Failing()))
 	}
 	return 0
 }

@@ -57,6 +57,11 @@ type Model struct {
 	detail bool
 	hist   dashHistory
 
+	// What is known of the product beside modauth's own checks, from load.
+	readsProduct bool            // a monitoring app reads its sign-ins
+	signInLog    store.SignInLog // where that reading stands
+	rotation     *store.Rotation // a client-secret rotation under way
+
 	// Sweeps, for the header.
 	lastOK    time.Time // the last sweep that reached Microsoft
 	nextSweep time.Time
@@ -90,6 +95,9 @@ type dashRow struct {
 	// themselves are dropped at load: delta links are long URLs, 100,000
 	// users' worth would be hundreds of megabytes, and never shown.
 	ckpt map[string]string
+	// product is what the sign-in log says of the product's own sign-ins
+	// for this user.
+	product store.ProductSignIns
 
 	// Precomputed once, for sorting and searching without allocating.
 	nameKey, upnKey string // lower case
@@ -175,26 +183,27 @@ type (
 )
 
 var dashKeys = struct {
-	Move                                              key.Binding
-	Detail, Close, Search, Keep, Clear                key.Binding
-	Sort, Reverse, SortHelp                           key.Binding
-	All, Failing, NoSyncID, SignIn, Expiring, Filters key.Binding
+	Move                                                              key.Binding
+	Detail, Close, Search, Keep, Clear                                key.Binding
+	Sort, Reverse, SortHelp                                           key.Binding
+	All, Failing, NoSyncID, SignIn, Expiring, ProductFailing, Filters key.Binding
 }{
-	Move:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
-	Detail:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
-	Close:    key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("esc", "close")),
-	Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
-	Keep:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep")),
-	Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
-	Sort:     key.NewBinding(key.WithKeys("s")),
-	Reverse:  key.NewBinding(key.WithKeys("S")),
-	SortHelp: key.NewBinding(key.WithKeys("s", "S"), key.WithHelp("s/S", "sort")),
-	All:      key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "all users")),
-	Failing:  key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "failing")),
-	NoSyncID: key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "no sync-id")),
-	SignIn:   key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "sign-in needed")),
-	Expiring: key.NewBinding(key.WithKeys("5"), key.WithHelp("5", "expiring")),
-	Filters:  key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "filter")),
+	Move:           key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "move")),
+	Detail:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
+	Close:          key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("esc", "close")),
+	Search:         key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+	Keep:           key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep")),
+	Clear:          key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
+	Sort:           key.NewBinding(key.WithKeys("s")),
+	Reverse:        key.NewBinding(key.WithKeys("S")),
+	SortHelp:       key.NewBinding(key.WithKeys("s", "S"), key.WithHelp("s/S", "sort")),
+	All:            key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "all users")),
+	Failing:        key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "failing")),
+	NoSyncID:       key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "no sync-id")),
+	SignIn:         key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "sign-in needed")),
+	Expiring:       key.NewBinding(key.WithKeys("5"), key.WithHelp("5", "expiring")),
+	ProductFailing: key.NewBinding(key.WithKeys("6"), key.WithHelp("6", "product failing")),
+	Filters:        key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6"), key.WithHelp("1-6", "filter")),
 }
 
 // New makes an empty dashboard; Open shows a profile in it.
@@ -273,10 +282,15 @@ func (d *Model) load(c *common.Context) error {
 	if err != nil {
 		return fmt.Errorf("count items: %w", err)
 	}
+	product, err := d.loadProduct(c)
+	if err != nil {
+		return err
+	}
 	rows := make([]dashRow, len(users))
 	for i, u := range users {
 		t, hasToken := tokens[u.Key]
 		rows[i] = newDashRow(u, jobs[u.Key], t, hasToken, counts[u.Key])
+		rows[i].product = product[u.Key]
 	}
 	d.setRows(rows)
 	return nil
@@ -299,6 +313,9 @@ func (d *Model) reload(c *common.Context) tea.Cmd {
 	}
 	return nil
 }
+
+// Reload re-reads the profile's rows and what is known of the product.
+func (d *Model) Reload(c *common.Context) tea.Cmd { return d.reload(c) }
 
 // Init starts the countdowns' tick and reports a failed load.
 func (d *Model) Init(c *common.Context) tea.Cmd {

@@ -133,6 +133,8 @@ func (d *Model) detailLines(c *common.Context, r *dashRow, now time.Time, w int)
 		out = append(out, common.PowerShellLines(c, ps, 2, "")...)
 	}
 
+	out = append(out, d.productDetail(c, r, now, w)...)
+
 	out = append(out, st.Bold.Render("Folders"))
 	folders := dashFolders(d.profile, r)
 	if len(folders) == 0 {

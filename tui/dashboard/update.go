@@ -130,6 +130,8 @@ func (d *Model) key(c *common.Context, k tea.KeyPressMsg) tea.Cmd {
 		d.setFilter(filterSignIn)
 	case key.Matches(k, k2.Expiring):
 		d.setFilter(filterExpiring)
+	case key.Matches(k, k2.ProductFailing):
+		d.setFilter(filterProductFailing)
 	default:
 		return nil
 	}
@@ -184,7 +186,9 @@ func (d *Model) jobEvent(c *common.Context, ch monitor.Change) tea.Cmd {
 		}
 	}
 	if i, ok := d.byKey[ev.User]; ok {
-		d.replaceRow(i, newDashRow(d.rows[i].user, ch.Job, ch.Token, ch.HasToken, ch.Counts))
+		r := newDashRow(d.rows[i].user, ch.Job, ch.Token, ch.HasToken, ch.Counts)
+		r.product = d.rows[i].product // the sign-in log's, not the engine's change
+		d.replaceRow(i, r)
 		return nil
 	}
 	// A user added since the load, e.g. by an import.

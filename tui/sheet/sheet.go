@@ -178,10 +178,15 @@ func (s *Sheet) copy(f appreg.HandOffField) tea.Cmd {
 
 // save writes the sheet, the secret's value in it, to a 0600 file.
 func (s *Sheet) save(c *common.Context) tea.Cmd {
-	h, path := s.h, s.Path(c)
+	h, path, id, handed := s.h, s.Path(c), s.profile.ID, s.handed
 	return func() tea.Msg {
 		if err := store.WriteExport(path, func(w io.Writer) error { return h.WriteText(w, true) }); err != nil {
 			return common.ErrMsg{Err: fmt.Errorf("save the hand-off sheet: %w", err)}
+		}
+		if handed.Rotation {
+			if err := c.DB.MarkHandedOver(id, handed.KeyID); err != nil {
+				return common.ErrMsg{Err: fmt.Errorf("the sheet is saved, but: %w", err)}
+			}
 		}
 		return common.NoteMsg{Text: "✓ Saved to " + path + " (readable by you only; it holds the secret's value: delete it once the product has it)"}
 	}

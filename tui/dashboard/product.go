@@ -1,0 +1,146 @@
+// The product beside modauth's own checks: its own sign-ins per user, as
+// the monitoring app reads them from Entra's sign-in log, and a rotation
+// of the client secret it holds.
+
+package dashboard
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/modauth/modauth/flows"
+	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
+)
+
+// loadProduct reads what is known of the product: whether its sign-ins
+// are read and where that stands, a rotation under way, and per user its
+// sign-ins.
+func (d *Model) loadProduct(c *common.Context) (map[string]store.ProductSignIns, error) {
+	id := d.profile.ID
+	d.readsProduct = d.profile.Monitor != nil && !d.profile.OnPremises
+	d.rotation = nil
+	if rot, ok, err := c.DB.Rotation(id); err != nil {
+		return nil, err
+	} else if ok {
+		d.rotation = &rot
+	}
+	if !d.readsProduct {
+		return nil, nil
+	}
+	var err error
+	if d.signInLog, err = c.DB.SignInLog(id); err != nil {
+		return nil, err
+	}
+	recs, err := c.DB.ProductSignIns(id)
+	if err != nil {
+		return nil, fmt.Errorf("read the product's sign-ins: %w", err)
+	}
+	return recs, nil
+}
+
+// productCell is the product's last success or last failure.
+func productCell(r *dashRow, c dashCol, now time.Time) (string, dashInk) {
+	p := r.product
+	switch {
+	case c == colProdOK && !p.LastOK.IsZero():
+		return dashAgo(now, p.LastOK), inkPlain
+	case c == colProdFail && p.LastFailure != nil:
+		text := strconv.Itoa(p.LastFailure.Code) + " " + dashDur(now.Sub(p.LastFailure.At), 1)
+		if p.Failing() {
+			return text, inkError
+		}
+		return text, inkFaint // a success came after it
+	}
+	return "—", inkFaint
+}
+
+// productLines are the lines above the table about the product: why its
+// sign-ins cannot be read, and a rotation under way.
+func (d *Model) productLines(c *common.Context, now time.Time) []string {
+	st, w := &c.Styles, c.Width
+	var out []string
+	if d.readsProduct && d.signInLog.Unavailable != "" {
+		out = append(out, st.Warn.Render(ansi.Truncate("Product sign-ins: "+d.signInLog.Unavailable, w, "…")))
+	}
+	if r := d.rotation; r != nil {
+		out = append(out, st.Warn.Render(ansi.Truncate(d.rotationLine(r, now), w, "…")))
+	}
+	return out
+}
+
+// rotationLine says where a rotation stands, with the overlap the product
+// is seen in.
+func (d *Model) rotationLine(r *store.Rotation, now time.Time) string {
+	line := "Rotation: new secret " + short(r.NewKeyID)
+	switch {
+	case r.HandedOver.IsZero():
+		line += " not handed over yet: H"
+	case r.Promoted.IsZero():
+		line += " handed over " + dashAgo(now, r.HandedOver) + ", the product is not seen on it yet"
+	default:
+		line += " in use by the product since " + dashAgo(now, r.Switched)
+	}
+	if d.readsProduct && d.signInLog.Unavailable == "" {
+		if old := d.signInLog.Keys[r.OldKeyID]; old.UsedOn(now) > 0 {
+			line += fmt.Sprintf(" · old secret still in use by the product: %s today", common.Count(old.UsedOn(now), "sign-in"))
+		}
+	}
+	return line + " · R retires the old one"
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8] + "…"
+	}
+	return id
+}
+
+// productDetail describes the user's sign-ins through the product: the
+// last success and failure, with its meaning and fix, and the newest.
+func (d *Model) productDetail(c *common.Context, r *dashRow, now time.Time, w int) []string {
+	st := &c.Styles
+	out := []string{st.Bold.Render("Product sign-ins") + st.Faint.Render(" from Entra's sign-in log")}
+	if !d.readsProduct {
+		why := c.Conn(d.profile).Sees().Why
+		return append(out, common.WrapLines(st.Faint, "  "+why, w, 2)...)
+	}
+	if d.signInLog.Unavailable != "" {
+		return append(out, common.WrapLines(st.Warn, "  "+d.signInLog.Unavailable, w, 3)...)
+	}
+	p := r.product
+	if p.LastOK.IsZero() && p.LastFailure == nil {
+		return append(out, st.Faint.Render("  none seen: the product has not signed this user in lately"))
+	}
+	out = append(out, ansi.Truncate("  last ok "+dashAgo(now, p.LastOK), w, "…"))
+	if f := p.LastFailure; f != nil {
+		style := st.Faint
+		if p.Failing() {
+			style = st.Error
+		}
+		out = append(out, common.WrapLines(style, fmt.Sprintf("  last failure %s: AADSTS%d %s", dashAgo(now, f.At), f.Code, f.Message), w, 2)...)
+		if p.Failing() {
+			fix := f.Fix
+			if e, ok := flows.Lookup(f.Code); ok && fix == "" {
+				fix = e.Fix
+			}
+			if fix != "" {
+				out = append(out, common.WrapLines(st.Warn, "  Fix: "+fix, w, 3)...)
+			}
+		}
+	}
+	for _, s := range p.Recent {
+		mark, kind := "✓", "background"
+		if s.Code != 0 {
+			mark = "✗ AADSTS" + strconv.Itoa(s.Code)
+		}
+		if s.Interactive {
+			kind = "signed in"
+		}
+		out = append(out, ansi.Truncate(fmt.Sprintf("  %-8s  %-10s %s", dashAgo(now, s.At), kind, mark), w, "…"))
+	}
+	return out
+}
