@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
@@ -96,6 +97,9 @@ func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 	// on-premises presets: its service account is shown on that step.
 	sim.EnableOnPremEWS(`CONTOSO\svc-exchange`, "Demo-2026!", true)
 	sim.EWSOnPremAuth(true, true)
+	// And the product beside modauth: its own sign-ins fill the log the
+	// monitoring app reads, and it takes a rotated secret a minute after.
+	sim.PlayProduct(ctx, 20*time.Second)
 	hosts := store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx",
 		IMAP: mail.IMAP, POP: mail.POP, SMTP: mail.SMTP, Autodiscover: sim.URL + "/autodiscover/autodiscover.xml"}
 	topts := tui.Options{Hosts: hosts, HTTPClient: sim.HTTPClient(), MailTLS: mail.TLS, Demo: fmt.Sprintf("%s, client %s", sim.URL, sim.App.ClientID)}

@@ -16,6 +16,8 @@ const (
 	canaryRT     = "CANARY-rt-41c2"
 	// canaryMonitor is the monitoring app's secret.
 	canaryMonitor = "CANARY-monitor-9d1e"
+	// canaryRotation is a rotation's new secret, not yet modauth's own.
+	canaryRotation = "CANARY-rotation-5b2c"
 )
 
 // TestNoPlaintextSecretAnywhere stores a known client secret and refresh
@@ -34,6 +36,9 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	p.Monitor = &MonitorApp{ClientID: "mon-app", ServicePrincipalID: "mon-sp"}
 	must(t, db.PutProfile(p))
 	must(t, db.SetMonitorSecret("acme", ClientSecret{Value: canaryMonitor, KeyID: "mkid", ExpirySource: ExpiryGraph}))
+	must(t, db.StartRotation("acme", Rotation{OldKeyID: "kid", NewKeyID: "rkid"}, ClientSecret{Value: canaryRotation, KeyID: "rkid", Created: true}))
+	_, err = db.MarkSecretShown("acme", "rkid") // the rotation's is shown once too
+	must(t, err)
 	must(t, db.PutJobs("acme", map[string]Job{"u1": {State: StateOK}}))
 	_, err = db.Append(Event{Profile: "acme", Kind: "secret", Message: "client secret set"})
 	must(t, err)
@@ -61,18 +66,22 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	must(t, err)
 	gotMon, err := db.MonitorSecret("acme")
 	must(t, err)
+	gotRot, err := db.RotationSecret("acme")
+	must(t, err)
+	rot, _, err := db.Rotation("acme")
+	must(t, err)
 	events, err := db.Events("", 0, 0)
 	must(t, err)
-	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS, "MonitorSecret": gotMon, "Events": events} {
+	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS, "MonitorSecret": gotMon, "RotationSecret": gotRot, "Rotation": rot, "Events": events} {
 		data, err := json.Marshal(v)
 		must(t, err)
 		places["JSON of "+name] = data
 	}
-	for name, v := range map[string]any{"ClientSecret": gotCS, "MonitorSecret": gotMon, "Profile": p, "Token": gotTok, "*Token": &gotTok} {
+	for name, v := range map[string]any{"ClientSecret": gotCS, "MonitorSecret": gotMon, "RotationSecret": gotRot, "Profile": p, "Token": gotTok, "*Token": &gotTok} {
 		places["fmt of "+name] = fmt.Appendf(nil, "%v %+v %#v %s %q %x", v, v, v, v, v, v)
 	}
 	var logs bytes.Buffer
-	slog.New(slog.NewJSONHandler(&logs, nil)).Info("stored", "secret", gotCS, "token", gotTok, "value", gotCS.Value, "rt", gotTok.RefreshToken, "monitor", gotMon, "profile", p)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("stored", "secret", gotCS, "token", gotTok, "value", gotCS.Value, "rt", gotTok.RefreshToken, "monitor", gotMon, "rotation", gotRot, "profile", p)
 	places["slog"] = logs.Bytes()
 
 	must(t, db.Close())
@@ -85,7 +94,7 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 		if len(data) == 0 {
 			t.Errorf("%s: nothing to search", name)
 		}
-		for _, canary := range []string{canarySecret, canaryRT, canaryMonitor} {
+		for _, canary := range []string{canarySecret, canaryRT, canaryMonitor, canaryRotation} {
 			if bytes.Contains(data, []byte(canary)) {
 				t.Errorf("%s contains %s", name, canary)
 			}
@@ -104,6 +113,9 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	}
 	if gotMon.Value.Reveal() != canaryMonitor || gotMon.KeyID != "mkid" || p.Monitor == nil || p.Monitor.SecretKeyID != "mkid" {
 		t.Errorf("MonitorSecret did not return the stored secret intact (profile shows %+v)", p.Monitor)
+	}
+	if gotRot.Value.Reveal() != canaryRotation || rot.HandedOver.IsZero() {
+		t.Errorf("RotationSecret did not return the new secret intact, or showing it did not hand it over (%+v)", rot)
 	}
 	if gotTok.RefreshToken.Reveal() != canaryRT {
 		t.Error("Token did not return the stored refresh token intact")

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -80,19 +81,39 @@ func TestRecordSignIns(t *testing.T) {
 }
 
 func TestRotationRecord(t *testing.T) {
-	db, _ := testDB(t, Options{})
+	db, path := testDB(t, Options{})
 	must(t, db.PutProfile(Profile{ID: "p"}))
+	must(t, db.SetClientSecret("p", ClientSecret{Value: "old-value", KeyID: "old"}))
 	if _, ok, err := db.Rotation("p"); ok || err != nil {
 		t.Fatalf("no rotation yet: %v %v", ok, err)
 	}
 	t0 := testclock.Start(t)
-	must(t, db.SetRotation("p", Rotation{OldKeyID: "old", NewKeyID: "new", Started: t0}))
+	must(t, db.StartRotation("p", Rotation{OldKeyID: "old", NewKeyID: "new", Started: t0}, ClientSecret{Value: "new-value", KeyID: "new", Created: true}))
+	if cs, _ := db.ClientSecret("p"); cs.KeyID != "old" {
+		t.Fatalf("modauth's secret changed at the start of the rotation: %s", cs.KeyID)
+	}
+	must(t, db.MarkHandedOver("p", "other")) // not the rotation's: nothing
+	if r, _, _ := db.Rotation("p"); !r.HandedOver.IsZero() {
+		t.Fatal("handed over by another key ID")
+	}
+	must(t, db.MarkHandedOver("p", "new"))
+	must(t, db.Close())
+
+	db = mustOpen(t, path, Options{})
 	r, ok, err := db.Rotation("p")
-	if !ok || err != nil || r.OldKeyID != "old" || r.NewKeyID != "new" {
-		t.Fatalf("rotation = %+v %v %v", r, ok, err)
+	if !ok || err != nil || r.HandedOver.IsZero() || r.NewKeyID != "new" {
+		t.Fatalf("rotation after a restart: %+v %v %v", r, ok, err)
+	}
+	r, err = db.PromoteRotation("p", t0.Add(time.Hour), SwitchedBySignInLog)
+	must(t, err)
+	if cs, _ := db.ClientSecret("p"); cs.KeyID != "new" || cs.Value.Reveal() != "new-value" || !cs.Created || r.Promoted.IsZero() || r.SwitchedBy != SwitchedBySignInLog {
+		t.Fatalf("after promotion: modauth's %s, rotation %+v", cs.KeyID, r)
 	}
 	must(t, db.EndRotation("p"))
 	if _, ok, _ := db.Rotation("p"); ok {
 		t.Error("rotation still there after EndRotation")
+	}
+	if _, err := db.RotationSecret("p"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the new secret's sealed copy stays after the end: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	tea "charm.land/bubbletea/v2"
 	"testing"
 	"time"
 
@@ -47,8 +48,11 @@ func TestDashboardShowsTheProductsOwnSignIns(t *testing.T) {
 	h.sim.Clock.Advance(time.Minute)
 
 	h.open() // the dashboard sweeps, and reads the sign-in log
-	h.sees("Prod. fail", "50173")
+	h.sees("Prod.", "✗50173", "bjanssen@contoso.o")
 	h.fits()
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 30}) // wide: two columns
+	h.sees("Prod ok", "Prod fail", "50173")
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	h.keys("6")
 	h.sees("product failing: 1 of 2", "BJ")
 	h.keys("<enter>")

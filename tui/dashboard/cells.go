@@ -125,7 +125,7 @@ func (d *Model) cellText(r *dashRow, c dashCol, now time.Time) (string, dashInk)
 			return text, inkWarn
 		}
 		return text, inkPlain
-	case colProdOK, colProdFail:
+	case colProduct, colProdOK, colProdFail:
 		return productCell(r, c, now)
 	case colError:
 		if r.errLine == "" {

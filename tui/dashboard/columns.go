@@ -86,7 +86,8 @@ const (
 	colState
 	colLastOK
 	colSyncID
-	colProdOK // the product's own sign-ins, when its monitoring app reads them
+	colProduct // the product's own sign-ins, when its monitoring app reads them: in one cell
+	colProdOK  // or, where there is room, in two
 	colProdFail
 	colItems
 	colAccess
@@ -112,8 +113,9 @@ var dashColSpecs = [dashCols]dashColSpec{
 	colRTAge:  {title: "RT age", width: 7, right: true},
 	colError:  {title: "Last error", width: 14},
 	// The product's own sign-ins, when its monitoring app reads them.
-	colProdOK:   {title: "Prod. ok", width: 8},
-	colProdFail: {title: "Prod. fail", width: 11},
+	colProduct:  {title: "Prod.", width: 6},
+	colProdOK:   {title: "Prod ok", width: 8},
+	colProdFail: {title: "Prod fail", width: 11},
 }
 
 // dashOptional are the columns added, in this order, as the width allows:
@@ -121,8 +123,15 @@ var dashColSpecs = [dashCols]dashColSpec{
 var dashOptional = []dashCol{colItems, colAccess, colRTAge, colError}
 
 // dashProductOptional come first when the product's sign-ins are read:
-// its failures are the truest answer to whose sync is broken.
-var dashProductOptional = []dashCol{colProdFail, colProdOK, colItems, colAccess, colRTAge, colError}
+// its failures are the truest answer to whose sync is broken. Narrow
+// screens get them in one cell, wide ones in two.
+var (
+	dashProductOptional     = []dashCol{colProduct, colItems, colAccess, colRTAge, colError}
+	dashProductOptionalWide = []dashCol{colProdOK, colProdFail, colItems, colAccess, colRTAge, colError}
+)
+
+// dashProductWide is the width from which the product gets two columns.
+const dashProductWide = 100
 
 type dashColumn struct {
 	col   dashCol
@@ -134,12 +143,15 @@ const dashGap = 2 // cells between columns; the cursor marker takes 2 too
 // dashLayout picks the columns that fit in width and shares out the rest
 // between name, UPN and last error. With product set (the product's
 // sign-ins are read) its columns come first, and name and UPN give up a
-// few cells for them.
+// few of their least cells for them.
 func dashLayout(width int, product bool) []dashColumn {
 	cols := []dashCol{colName, colUPN, colState, colLastOK, colSyncID}
 	optional, squeeze := dashOptional, 0
-	if product {
-		optional, squeeze = dashProductOptional, 8
+	switch {
+	case product && width >= dashProductWide:
+		optional = dashProductOptionalWide
+	case product:
+		optional, squeeze = dashProductOptional, 6
 	}
 	used := func(cs []dashCol) int {
 		n := 2 + dashGap*(len(cs)-1) - squeeze
@@ -167,7 +179,7 @@ func dashLayout(width int, product bool) []dashColumn {
 			upn = 44
 		}
 	} else {
-		name = min(max(flex*35/100, 6), 28)
+		name = min(max(flex*35/100, min(12, flex/2), 6), 28) // a first and last name, where it can
 		upn = max(min(flex-name, 44), 6)
 	}
 	out := make([]dashColumn, len(cols))
@@ -217,7 +229,7 @@ func (d *Model) cmpCol(a, b *dashRow, c dashCol) int {
 		return strings.Compare(a.errLine, b.errLine)
 	case colProdOK:
 		return a.product.LastOK.Compare(b.product.LastOK)
-	case colProdFail:
+	case colProdFail, colProduct:
 		return cmp.Compare(boolInt(a.product.Failing()), boolInt(b.product.Failing()))
 	}
 	return 0

@@ -277,32 +277,40 @@ func TestDashboardSortByEachColumnAndReverse(t *testing.T) {
 	f.size(120, 40)
 	f.wantRows("anna", "bram", "carla", "dirk", "eva")
 
+	// Every column on screen at 120 wide sorts, both ways: modauth's own,
+	// and with the product's sign-ins read, the product's two as well.
 	seen := map[dashCol]bool{}
-	for range dashCols {
-		col := f.d.sortCol
-		seen[col] = true
-		title := dashColSpecs[col].title
-		for _, desc := range []bool{false, true} {
-			arrow := "▲"
-			if desc {
-				arrow = "▼"
-			}
-			f.sees(title + arrow)
-			keys := f.rowKeys()
-			for i := 1; i < len(keys); i++ {
-				a, b := &f.d.rows[f.d.byKey[keys[i-1]]], &f.d.rows[f.d.byKey[keys[i]]]
-				c := f.d.cmpCol(a, b, col)
-				if (!desc && c > 0) || (desc && c < 0) {
-					t.Fatalf("sorted by %s (desc %v): %s before %s\n%s", title, desc, keys[i-1], keys[i], f.screen())
+	for _, product := range []bool{false, true} {
+		f.d.readsProduct = product
+		on := dashLayout(120, product)
+		for range on {
+			col := f.d.sortCol
+			seen[col] = true
+			title := dashColSpecs[col].title
+			for _, desc := range []bool{false, true} {
+				arrow := "▲"
+				if desc {
+					arrow = "▼"
 				}
+				f.sees(title + arrow)
+				keys := f.rowKeys()
+				for i := 1; i < len(keys); i++ {
+					a, b := &f.d.rows[f.d.byKey[keys[i-1]]], &f.d.rows[f.d.byKey[keys[i]]]
+					c := f.d.cmpCol(a, b, col)
+					if (!desc && c > 0) || (desc && c < 0) {
+						t.Fatalf("sorted by %s (desc %v): %s before %s\n%s", title, desc, keys[i-1], keys[i], f.screen())
+					}
+				}
+				f.keys("S")
 			}
-			f.keys("S")
+			f.keys("s")
 		}
-		f.keys("s")
 	}
-	if len(seen) != int(dashCols) {
+	// All but the product's narrow one-cell column, which 80 wide shows.
+	if len(seen) != int(dashCols)-1 || seen[colProduct] || !slices.ContainsFunc(dashLayout(80, true), func(c dashColumn) bool { return c.col == colProduct }) {
 		t.Fatalf("s visited %d columns of %d at 120 wide", len(seen), dashCols)
 	}
+	f.d.readsProduct = false
 	if f.d.sortCol != colName {
 		t.Fatalf("s did not come back to the name: %v", f.d.sortCol)
 	}

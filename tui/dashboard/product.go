@@ -46,6 +46,10 @@ func (d *Model) loadProduct(c *common.Context) (map[string]store.ProductSignIns,
 func productCell(r *dashRow, c dashCol, now time.Time) (string, dashInk) {
 	p := r.product
 	switch {
+	case c == colProduct && p.Failing():
+		return "✗" + strconv.Itoa(p.LastFailure.Code), inkError
+	case c == colProduct && !p.LastOK.IsZero():
+		return "✓" + dashDur(now.Sub(p.LastOK), 1), inkOK
 	case c == colProdOK && !p.LastOK.IsZero():
 		return dashAgo(now, p.LastOK), inkPlain
 	case c == colProdFail && p.LastFailure != nil:
