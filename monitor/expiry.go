@@ -25,14 +25,7 @@ func (e *Engine) refreshExpiry(ctx context.Context, c *profileConn) {
 	if err != nil || cs.Value.IsZero() || c.prof.OnPremises {
 		return
 	}
-	e.mu.Lock()
-	last := e.expiryRead[c.prof.ID]
-	due := e.opts.Now().Sub(last) >= expiryEvery
-	if due {
-		e.expiryRead[c.prof.ID] = e.opts.Now()
-	}
-	e.mu.Unlock()
-	if !due {
+	if !e.due(e.expiryRead, c.prof.ID, expiryEvery) {
 		return
 	}
 	creds, err := c.appPasswords(ctx)

@@ -40,14 +40,14 @@ func (e *Engine) readSignIns(ctx context.Context, c *profileConn) {
 	if p.ClientID == "" || p.OnPremises || !e.due(e.signInsRead, p.ID, signInsEvery) {
 		return
 	}
+	g, ok := c.MonitorGraph()
+	if !ok {
+		return // the screens say so from the profile (conn.Sees)
+	}
 	log, err := e.db.SignInLog(p.ID)
 	if err != nil {
 		e.opts.Logger.Error("read sign-in log state", "profile", p.ID, "err", err)
 		return
-	}
-	g, ok := c.MonitorGraph()
-	if !ok {
-		return // the screens say so from the profile (conn.Sees)
 	}
 	now := e.opts.Now()
 	since := log.ReadUntil.Add(-signInsLag)
@@ -85,7 +85,7 @@ func (e *Engine) due(last map[string]time.Time, profileID string, every time.Dur
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.opts.Now()
-	if t, ok := last[profileID]; ok && now.Sub(t) < every {
+	if now.Sub(last[profileID]) < every {
 		return false
 	}
 	last[profileID] = now
