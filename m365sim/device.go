@@ -22,6 +22,8 @@ type deviceGrant struct {
 	declined bool   // the user said no
 	failed   *Error // the sign-in failed on the page (CA, consent, disabled)
 	redeemed bool
+	// correlation is the client-request-id of the request for the code.
+	correlation string
 }
 
 // DeviceCode is the response of the device-code endpoint.
@@ -58,6 +60,9 @@ func (s *Sim) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 		userCode: s.userCode(),
 		expires:  s.Clock.Now().Add(deviceCodeLifetime),
 		interval: s.opts.DeviceInterval,
+		// The person's sign-in on the page is logged under the request
+		// that asked for the code.
+		correlation: r.Header.Get("client-request-id"),
 	}
 	s.devices[dc] = g
 	uri := s.URL + "/devicelogin"
@@ -141,7 +146,9 @@ func (s *Sim) ApproveDevice(userCode, upn string) error {
 	}
 	u := g.tenant.User(upn)
 	e = s.admitDevice(g, u, upn)
-	s.recordSignIn(g.tenant, userSignIn(InteractiveUser, g.app, u, upn, g.scope), e)
+	ev := userSignIn(InteractiveUser, g.app, u, upn, g.scope)
+	ev.CorrelationID = g.correlation
+	s.recordSignIn(g.tenant, ev, e)
 	if e != nil {
 		if u != nil { // a mistyped account may try again
 			g.failed = e

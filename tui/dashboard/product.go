@@ -77,23 +77,23 @@ func (d *Model) productLines(c *common.Context, now time.Time) []string {
 }
 
 // rotationLine says where a rotation stands, with the overlap the product
-// is seen in.
+// is seen in, in words short enough for one line at 80 columns.
 func (d *Model) rotationLine(r *store.Rotation, now time.Time) string {
 	line := "Rotation: new secret " + short(r.NewKeyID)
 	switch {
 	case r.HandedOver.IsZero():
-		line += " not handed over yet: H"
+		line += " not handed over yet (H)"
 	case r.Promoted.IsZero():
-		line += " handed over " + dashAgo(now, r.HandedOver) + ", the product is not seen on it yet"
+		line += " handed over " + dashAgo(now, r.HandedOver) + ", product not on it yet"
 	default:
 		line += " in use by the product since " + dashAgo(now, r.Switched)
 	}
 	if d.readsProduct && d.signInLog.Unavailable == "" {
-		if old := d.signInLog.Keys[r.OldKeyID]; old.UsedOn(now) > 0 {
-			line += fmt.Sprintf(" · old secret still in use by the product: %s today", common.Count(old.UsedOn(now), "sign-in"))
+		if n := d.signInLog.Keys[r.OldKeyID].UsedOn(now); n > 0 {
+			line += fmt.Sprintf(" · old secret still in use by the product: %s today", common.Count(n, "sign-in"))
 		}
 	}
-	return line + " · R retires the old one"
+	return line + " · R"
 }
 
 func short(id string) string {

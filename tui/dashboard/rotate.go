@@ -96,7 +96,7 @@ func (d *Model) rotate(c *common.Context) tea.Cmd {
 		if err != nil {
 			return common.ErrMsg{Err: err}
 		}
-		return common.NoteMsg{Text: fmt.Sprintf("✓ new secret %s added and proven, valid until %s: H hands it to the product; the old one stays until the product uses the new one", next.KeyID, next.Expiry.Format("2 January 2006"))}
+		return common.NoteMsg{Text: fmt.Sprintf("✓ new secret %s added and proven, valid until %s: H hands it to the product; the old one stays until the product uses it", short(next.KeyID), next.Expiry.Format("2 Jan 2006"))}
 	}
 }
 
