@@ -65,7 +65,7 @@ func (s *Sim) productRound() {
 			e = aad(400, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed.")
 		}
 		ev := userSignIn(NonInteractiveUser, g.app, g.user, "", "")
-		if pc := productSecret(g.app, now); pc != nil && !g.public {
+		if pc := productSecret(g.app, now); pc != nil { // the product holds the secret, whoever made the grant
 			ev.ClientCredentialType, ev.CredentialKeyID = "clientSecret", pc.KeyID
 		}
 		s.recordSignIn(g.tenant, ev, e)
