@@ -77,7 +77,7 @@ func TestSecretRotateAndRetireCommands(t *testing.T) {
 	sim.Clock.Advance(time.Minute)
 	must(t, product.SignIn()) // the product still works on the old secret
 	_, errOut, err = cmd("secret", "retire", "--when-unused")
-	if exitCode(err) != exitTryLater || !strings.Contains(err.Error(), "has not signed in with the new secret") || !strings.Contains(errOut, "old secret "+old.KeyID+": 1 sign-ins") {
+	if exitCode(err) != exitTryLater || !strings.Contains(err.Error(), "has not signed in with the new secret") || !strings.Contains(errOut, "old secret "+old.KeyID+": 1 sign-in(s)") {
 		t.Fatalf("retire before the switch: exit %d, %v\n%s", exitCode(err), err, errOut)
 	}
 

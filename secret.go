@@ -189,7 +189,7 @@ func describeUse(w io.Writer, rot store.Rotation, use map[string]store.KeyUse, n
 			fmt.Fprintf(w, "%s secret %s: no sign-in by the product since %s\n", k.name, k.id, rot.Started.Format(time.RFC3339))
 			continue
 		}
-		fmt.Fprintf(w, "%s secret %s: %d sign-ins by the product since the rotation, %d today, last %s\n", k.name, k.id, u.Count, u.UsedOn(now), u.Last.Format(time.RFC3339))
+		fmt.Fprintf(w, "%s secret %s: %d sign-in(s) by the product since the rotation, %d today, last %s\n", k.name, k.id, u.Count, u.UsedOn(now), u.Last.Format(time.RFC3339))
 	}
 }
 

@@ -164,7 +164,7 @@ func (r Retirement) Check(now time.Time) Verdict {
 		proven = rot.Started
 	}
 	if !next.Last.After(proven) {
-		return Verdict{Why: fmt.Sprintf("the product has not signed in with the new secret %s yet: enter it in the product's settings (the hand-off sheet)", rot.NewKeyID)}
+		return Verdict{Why: "the product has not signed in with the new secret yet: enter it in the product's settings (the hand-off sheet)"}
 	}
 	if rot.Promoted.IsZero() {
 		switched := next.First
@@ -172,13 +172,13 @@ func (r Retirement) Check(now time.Time) Verdict {
 			switched = next.Last
 		}
 		return Verdict{Promote: true, Switched: switched, By: store.SwitchedBySignInLog,
-			Why: fmt.Sprintf("the product signs in with the new secret since %s and modauth now uses it too; the old one goes once nothing has signed in with it for %v", switched.Format(time.RFC3339), retireQuiet)}
+			Why: fmt.Sprintf("the product uses the new secret since %s, and now modauth does too; the old one goes once unused for %v", switched.Format(time.RFC3339), retireQuiet)}
 	}
 	if old.Last.After(rot.Promoted.Add(clockSkew)) {
-		return Verdict{Why: fmt.Sprintf("the product still signs in with the old secret too (%d today, last %s): an instance of it still has the old value", old.UsedOn(now), old.Last.Format(time.RFC3339))}
+		return Verdict{Why: fmt.Sprintf("the product still signs in with the old secret too (%d today, last %s): a copy of it still has the old value", old.UsedOn(now), old.Last.Format(time.RFC3339))}
 	}
 	if wait := rot.Promoted.Add(retireQuiet); now.Before(wait) {
-		return Verdict{Why: fmt.Sprintf("nothing signed in with the old secret since modauth stopped using it; the log can be minutes late, so it goes after %s", wait.Format(time.RFC3339))}
+		return Verdict{Why: fmt.Sprintf("unused since modauth left it; it goes after %s, as the log can be minutes late", wait.Format(time.RFC3339))}
 	}
 	return Verdict{Retire: true}
 }

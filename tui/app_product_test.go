@@ -68,3 +68,69 @@ func TestDashboardShowsTheProductsOwnSignIns(t *testing.T) {
 	h.seesText("Product sign-ins: the tenant has no Microsoft Entra ID P1 or P2")
 	h.fits()
 }
+
+// TestDashboardRotationFollowsTheProduct: R adds a secret and keeps the
+// old; H hands it over; the product keeps the old one for a while (the
+// header shows its use today), then switches; the next read makes the new
+// secret modauth's; R retires the old one only when nothing has used it
+// for ten minutes.
+func TestDashboardRotationFollowsTheProduct(t *testing.T) {
+	h := newHarness(t)
+	h.wait = 800 * time.Millisecond
+	app := completeAppOnly(t, h)
+	p, err := h.db.Profile("acme-production")
+	must(t, err)
+	withMonitor(t, h, p)
+	old := app.Secrets[0]
+	product := testkit.Product{Sim: h.sim, ClientID: app.ClientID, Secret: old.Value}
+	must(t, product.SignIn())
+	h.sim.Clock.Advance(time.Minute)
+
+	h.open()
+	h.sees("Product: its app signed in", "with secret "+old.KeyID[:8])
+	h.keys("R")
+	h.keys("y")
+	h.sees("✓ new secret")
+	rot, _, err := h.db.Rotation("acme-production")
+	must(t, err)
+	h.keys("H")
+	h.keys("s")
+	h.keys("y")
+	h.sees("✓ Saved to")
+	h.keys("<esc>")
+	h.sees("handed over")
+
+	// The product still runs on the old secret: the header says so.
+	must(t, product.SignIn())
+	h.sim.Clock.Advance(6 * time.Minute)
+	h.keys("y")
+	h.sees("synced 1 user(s)")
+	h.sees("Old secret still in use by the product: 2 sign-ins today")
+	h.keys("R")
+	h.seesText("has not signed in with the new secret")
+
+	for _, s := range app.Secrets {
+		if s.KeyID == rot.NewKeyID {
+			product.Secret = s.Value // the admin enters the new secret
+		}
+	}
+	must(t, product.SignIn())
+	h.sim.Clock.Advance(6 * time.Minute)
+	h.keys("y")
+	h.sees("in use by the product since")
+	if cs, _ := h.db.ClientSecret("acme-production"); cs.KeyID != rot.NewKeyID {
+		t.Fatalf("modauth's secret after the product switched: %s", cs.KeyID)
+	}
+	h.keys("R")
+	h.seesText("as the log can be minutes late")
+	h.sim.Clock.Advance(11 * time.Minute)
+	h.keys("R")
+	h.seesText("Remove the old secret")
+	h.keys("y")
+	h.sees("✓ old secret " + old.KeyID + " removed")
+	if len(app.Secrets) != 1 || app.Secrets[0].KeyID != rot.NewKeyID {
+		t.Errorf("secrets in Entra: %d", len(app.Secrets))
+	}
+	must(t, product.SignIn()) // the product never broke
+	h.fits()
+}

@@ -5,6 +5,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"time"
@@ -42,6 +43,10 @@ func (d *Model) loadProduct(c *common.Context) (map[string]store.ProductSignIns,
 	return recs, nil
 }
 
+// productColumns reports whether the table has the product's columns:
+// its sign-ins are read, and its users sign in (not an app-only product).
+func (d *Model) productColumns() bool { return d.readsProduct && !d.appOnly() }
+
 // productCell is the product's last success or last failure.
 func productCell(r *dashRow, c dashCol, now time.Time) (string, dashInk) {
 	p := r.product
@@ -71,14 +76,37 @@ func (d *Model) productLines(c *common.Context, now time.Time) []string {
 		out = append(out, st.Warn.Render(ansi.Truncate("Product sign-ins: "+d.signInLog.Unavailable, w, "…")))
 	}
 	if r := d.rotation; r != nil {
-		out = append(out, st.Warn.Render(ansi.Truncate(d.rotationLine(r, now), w, "…")))
+		for _, l := range d.rotationLines(r, now) {
+			out = append(out, st.Warn.Render(ansi.Truncate(l, w, "…")))
+		}
+	} else if line := d.appSignInLine(now); line != "" {
+		out = append(out, st.Faint.Render(ansi.Truncate(line, w, "…")))
 	}
 	return out
 }
 
-// rotationLine says where a rotation stands, with the overlap the product
-// is seen in, in words short enough for one line at 80 columns.
-func (d *Model) rotationLine(r *store.Rotation, now time.Time) string {
+// appSignInLine is how an app-only product signs in, as its own app: no
+// user of it signs in, so its columns would stay empty.
+func (d *Model) appSignInLine(now time.Time) string {
+	if !d.readsProduct || !d.appOnly() || d.signInLog.Unavailable != "" {
+		return ""
+	}
+	var key string
+	var last store.KeyUse
+	for id, k := range d.signInLog.Keys {
+		if k.Last.After(last.Last) {
+			key, last = id, k
+		}
+	}
+	if key == "" {
+		return "Product: no sign-in of its app seen yet"
+	}
+	return fmt.Sprintf("Product: its app signed in %s with secret %s, %s today", dashAgo(now, last.Last), short(key), common.Count(last.UsedOn(now), "time"))
+}
+
+// rotationLines say where a rotation stands, and, while the product still
+// uses the old secret, how much: each short enough for 80 columns.
+func (d *Model) rotationLines(r *store.Rotation, now time.Time) []string {
 	line := "Rotation: new secret " + short(r.NewKeyID)
 	switch {
 	case r.HandedOver.IsZero():
@@ -88,12 +116,15 @@ func (d *Model) rotationLine(r *store.Rotation, now time.Time) string {
 	default:
 		line += " in use by the product since " + dashAgo(now, r.Switched)
 	}
+	out := []string{line + " · R"}
 	if d.readsProduct && d.signInLog.Unavailable == "" {
-		if n := d.signInLog.Keys[r.OldKeyID].UsedOn(now); n > 0 {
-			line += fmt.Sprintf(" · old secret still in use by the product: %s today", common.Count(n, "sign-in"))
+		// Before the switch any use is the product's; after it, only
+		// a use since modauth took the new secret.
+		if old := d.signInLog.Keys[r.OldKeyID]; old.UsedOn(now) > 0 && (r.Promoted.IsZero() || old.Last.After(r.Promoted)) {
+			out = append(out, fmt.Sprintf("Old secret still in use by the product: %s today, last %s", common.Count(old.UsedOn(now), "sign-in"), dashAgo(now, old.Last)))
 		}
 	}
-	return line + " · R"
+	return out
 }
 
 func short(id string) string {
@@ -114,6 +145,9 @@ func (d *Model) productDetail(c *common.Context, r *dashRow, now time.Time, w in
 	}
 	if d.signInLog.Unavailable != "" {
 		return append(out, common.WrapLines(st.Warn, "  "+d.signInLog.Unavailable, w, 3)...)
+	}
+	if d.appOnly() {
+		return append(out, common.WrapLines(st.Faint, "  "+cmp.Or(d.appSignInLine(now), "Product: no sign-in of its app seen yet")+" (an app-only product signs in as its app, not per user)", w, 2)...)
 	}
 	p := r.product
 	if p.LastOK.IsZero() && p.LastFailure == nil {

@@ -100,7 +100,7 @@ func (d *Model) View(c *common.Context) string {
 // page layout chose. Only those rows are rendered.
 func (d *Model) table(c *common.Context, now time.Time) []string {
 	st, w := &c.Styles, c.Width
-	cols := dashLayout(w, d.readsProduct)
+	cols := dashLayout(w, d.productColumns())
 	rows := max(d.win.Rows, 1)
 
 	out := make([]string, 0, rows+2)
@@ -148,7 +148,7 @@ func (d *Model) statusLine(st *common.Styles, w int) string {
 	if d.query != "" {
 		left += " · " + fmt.Sprintf("search %q: %d", d.query, len(d.view))
 	}
-	if !slices.ContainsFunc(dashLayout(w, d.readsProduct), func(c dashColumn) bool { return c.col == d.sortCol }) {
+	if !slices.ContainsFunc(dashLayout(w, d.productColumns()), func(c dashColumn) bool { return c.col == d.sortCol }) {
 		// The sort column is not on screen at this width: say what it is.
 		left += st.Faint.Render(" · sort " + strings.ToLower(dashColSpecs[d.sortCol].title) + " " + d.arrow())
 	}

@@ -36,7 +36,7 @@ func (d *Model) rotateOrRetire(c *common.Context) tea.Cmd {
 		ret.Confirmed = true
 		return common.AskCmd("Nobody can see the product's sign-ins ("+ret.Unseen+"). Does the product work with the new secret? Only then remove the old one.", "It works: remove", "Keep", d.retire(c, ret))
 	default:
-		return common.ErrCmd(fmt.Errorf("the old secret %s stays: %s", rot.OldKeyID, v.Why))
+		return common.ErrCmd(fmt.Errorf("old secret %s stays: %s", short(rot.OldKeyID), v.Why))
 	}
 }
 

@@ -160,7 +160,7 @@ func (d *Model) setFilter(f dashFilter) {
 
 // cycleSort moves the sort to the next column on screen.
 func (d *Model) cycleSort() {
-	cols := dashLayout(max(d.width, 1), d.readsProduct)
+	cols := dashLayout(max(d.width, 1), d.productColumns())
 	next := cols[0].col
 	for i, c := range cols {
 		if c.col == d.sortCol {
