@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -311,4 +312,46 @@ func (r *Registration) Save(db *store.DB, profileID string) error {
 		}
 	}
 	return nil
+}
+
+// grantRe reads one application grant of Changes, to join grants of one
+// resource into one phrase.
+var grantRe = regexp.MustCompile(`^granted (.+) (\S+) \(application\)$`)
+
+// Summary says what the run changed in few words: the grants to one
+// resource joined, and the monitoring app's changes named once after the
+// product app's.
+func (r *Registration) Summary() string {
+	var own, mon []string
+	for _, c := range r.Changes {
+		if m, ok := strings.CutPrefix(c, "monitoring app: "); ok {
+			mon = append(mon, m)
+		} else {
+			own = append(own, c)
+		}
+	}
+	out := joinGrants(own)
+	if len(mon) > 0 {
+		out += "; monitoring app: " + joinGrants(mon)
+	}
+	return strings.TrimPrefix(out, "; ")
+}
+
+func joinGrants(changes []string) string {
+	var out []string
+	lastRes := ""
+	for _, c := range changes {
+		m := grantRe.FindStringSubmatch(c)
+		if m == nil {
+			out, lastRes = append(out, c), ""
+			continue
+		}
+		if m[1] == lastRes {
+			prev := strings.TrimSuffix(out[len(out)-1], " (application)")
+			out[len(out)-1] = prev + ", " + m[2] + " (application)"
+			continue
+		}
+		out, lastRes = append(out, c), m[1]
+	}
+	return strings.Join(out, "; ")
 }

@@ -191,3 +191,15 @@ func TestRegistrationSaveSealsTheSecret(t *testing.T) {
 		t.Error("the secret is stored in the clear")
 	}
 }
+
+func TestRegistrationSummaryJoinsGrants(t *testing.T) {
+	reg := appreg.Registration{Changes: []string{
+		"created app registration X", "granted Microsoft Graph Mail.Send (application)", "granted Microsoft Graph User.Read.All (application)",
+		"monitoring app: created app registration X (modauth monitor)", "monitoring app: granted Microsoft Graph AuditLog.Read.All (application)",
+		"monitoring app: granted Microsoft Graph Directory.Read.All (application)", "monitoring app: added client secret k",
+	}}
+	want := "created app registration X; granted Microsoft Graph Mail.Send, User.Read.All (application); monitoring app: created app registration X (modauth monitor); granted Microsoft Graph AuditLog.Read.All, Directory.Read.All (application); added client secret k"
+	if got := reg.Summary(); got != want {
+		t.Errorf("summary\n%s\nwant\n%s", got, want)
+	}
+}

@@ -170,7 +170,7 @@ func (s *Step) update(c *common.Context, msg tea.Msg) (bool, tea.Cmd) {
 		if cmd := s.Init(c); cmd != nil { // the scripts now know the app's IDs
 			return false, cmd
 		}
-		s.note = "✓ Registered: " + strings.Join(append(msg.reg.Changes, "nothing else was missing"), "; ")
+		s.note = "✓ Registered: " + msg.reg.Summary() + "; nothing else was missing"
 		if len(msg.reg.Changes) == 0 {
 			s.note = "✓ The registration was complete already: nothing changed."
 		}
