@@ -113,6 +113,10 @@ func (r Rotation) prove(ctx context.Context, s store.Secret) error {
 // ErrStillInUse is returned when the old secret may not be retired yet.
 var ErrStillInUse = errors.New("the old secret is still needed")
 
+// whenLayout writes the times a retirement waits for, short enough for
+// the dashboard's two-line message slot at 60 columns.
+const whenLayout = "2 Jan 15:04 MST"
+
 // Quiet times of a retirement: a sign-in can reach the log minutes late,
 // and clocks differ a little.
 const (
@@ -172,13 +176,13 @@ func (r Retirement) Check(now time.Time) Verdict {
 			switched = next.Last
 		}
 		return Verdict{Promote: true, Switched: switched, By: store.SwitchedBySignInLog,
-			Why: fmt.Sprintf("the product uses the new secret since %s, and now modauth does too; the old one goes once unused for %v", switched.Format(time.RFC3339), retireQuiet)}
+			Why: fmt.Sprintf("the product uses the new secret since %s, and now modauth does too; the old one goes once unused for %v", switched.Local().Format(whenLayout), retireQuiet)}
 	}
 	if old.Last.After(rot.Promoted.Add(clockSkew)) {
-		return Verdict{Why: fmt.Sprintf("the product still signs in with the old secret too (%d today, last %s): a copy of it still has the old value", old.UsedOn(now), old.Last.Format(time.RFC3339))}
+		return Verdict{Why: fmt.Sprintf("the product still signs in with the old secret too (%d today, last %s): a copy of it still has the old value", old.UsedOn(now), old.Last.Local().Format(whenLayout))}
 	}
 	if wait := rot.Promoted.Add(retireQuiet); now.Before(wait) {
-		return Verdict{Why: fmt.Sprintf("unused since modauth left it; it goes after %s, as the log can be minutes late", wait.Format(time.RFC3339))}
+		return Verdict{Why: fmt.Sprintf("unused since modauth left it; it goes after %s (the log can be minutes late)", wait.Local().Format(whenLayout))}
 	}
 	return Verdict{Retire: true}
 }

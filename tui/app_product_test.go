@@ -122,7 +122,7 @@ func TestDashboardRotationFollowsTheProduct(t *testing.T) {
 		t.Fatalf("modauth's secret after the product switched: %s", cs.KeyID)
 	}
 	h.keys("R")
-	h.seesText("as the log can be minutes late")
+	h.seesText("the log can be minutes late")
 	h.sim.Clock.Advance(11 * time.Minute)
 	h.keys("R")
 	h.seesText("Remove the old secret")
