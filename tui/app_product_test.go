@@ -127,7 +127,7 @@ func TestDashboardRotationFollowsTheProduct(t *testing.T) {
 	h.keys("R")
 	h.seesText("Remove the old secret")
 	h.keys("y")
-	h.sees("✓ old secret " + old.KeyID + " removed")
+	h.sees("✓ old secret " + old.KeyID[:8] + "… removed")
 	if len(app.Secrets) != 1 || app.Secrets[0].KeyID != rot.NewKeyID {
 		t.Errorf("secrets in Entra: %d", len(app.Secrets))
 	}

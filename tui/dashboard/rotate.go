@@ -29,7 +29,7 @@ func (d *Model) rotateOrRetire(c *common.Context) tea.Cmd {
 	ret := d.retirement(c, rot)
 	switch v := ret.Check(c.Now()); {
 	case v.Retire:
-		return common.AskCmd(fmt.Sprintf("The product signs in with the new secret %s only. Remove the old secret %s now?", rot.NewKeyID, rot.OldKeyID), "Remove", "Keep", d.retire(c, ret))
+		return common.AskCmd(fmt.Sprintf("The product signs in with the new secret %s only. Remove the old secret %s now?", short(rot.NewKeyID), short(rot.OldKeyID)), "Remove", "Keep", d.retire(c, ret))
 	case v.Promote:
 		return d.retire(c, ret) // modauth takes the new secret; the old one waits
 	case ret.Use == nil:
@@ -113,10 +113,10 @@ func (d *Model) retire(c *common.Context, ret appreg.Retirement) tea.Cmd {
 		rot, err := ret.Run(c.Ctx, c.DB, p.ID, c.Now())
 		switch {
 		case errors.Is(err, appreg.ErrStillInUse) && !rot.Promoted.IsZero():
-			return common.NoteMsg{Text: "✓ the product uses the new secret " + rot.NewKeyID + ": modauth does too now; R removes the old one once nothing signs in with it", Warn: true}
+			return common.NoteMsg{Text: "✓ the product uses the new secret " + short(rot.NewKeyID) + ": modauth does too now; R removes the old one once nothing signs in with it", Warn: true}
 		case err != nil:
 			return common.ErrMsg{Err: err}
 		}
-		return common.NoteMsg{Text: "✓ old secret " + rot.OldKeyID + " removed; the product uses " + rot.NewKeyID}
+		return common.NoteMsg{Text: "✓ old secret " + short(rot.OldKeyID) + " removed; the product uses " + short(rot.NewKeyID)}
 	}
 }
