@@ -85,7 +85,7 @@ func (c *Client) Run(ctx context.Context, req RunRequest, stdout, stderr io.Writ
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, maxStdin) // a frame is one write of a command
+	sc.Buffer(nil, MaxStdin) // a frame is one write of a command
 	for sc.Scan() {
 		var f Frame
 		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {

@@ -52,8 +52,8 @@ type Server struct {
 // Swept records the end of a sweep, for the status.
 func (s *Server) Swept(at time.Time) { s.lastSweep.Store(&at) }
 
-// maxStdin bounds what a client may pipe to a command: a user export.
-const maxStdin = 64 << 20
+// MaxStdin bounds what a client may pipe to a command: a user export.
+const MaxStdin = 32 << 20
 
 // Serve answers on ln (from Listen) until Shutdown.
 func (s *Server) Serve(ln *net.UnixListener) error {
@@ -98,7 +98,8 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	var req RunRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxStdin+1<<20)).Decode(&req); err != nil {
+	// Standard input travels in base64: a third more.
+	if err := json.NewDecoder(io.LimitReader(r.Body, 2*MaxStdin)).Decode(&req); err != nil {
 		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
