@@ -5,7 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/modauth/modauth/service"
@@ -47,13 +48,6 @@ func commandPath(cmd *cobra.Command) []string {
 	return strings.Fields(cmd.CommandPath())[1:]
 }
 
-// pathFlags and pathArgs are the file arguments: the service resolves
-// paths from its own working directory, so they go absolute.
-var (
-	pathFlags = map[string]bool{"handoff-file": true}
-	pathArgs  = map[string]bool{"users import": true}
-)
-
 // forward runs the command in the service and ends as the command would
 // have: its output on the streams, its error or exit code.
 func forward(cmd *cobra.Command, args []string, io streams, c *service.Client) error {
@@ -72,52 +66,33 @@ func forward(cmd *cobra.Command, args []string, io streams, c *service.Client) e
 }
 
 // runRequest is the command line as the service takes it: the root's own
-// flags (--data-dir: the service's is the one) left out, file arguments
-// made absolute, and standard input sent when a file argument is "-".
+// flags (--data-dir: the service's is the one) left out, with the working
+// directory relative file names are found in, and standard input when
+// `users import` reads it ("-").
 func runRequest(cmd *cobra.Command, args []string, stdin io.Reader) (service.RunRequest, error) {
 	req := service.RunRequest{Command: commandPath(cmd)}
-	var flagErr error
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if cmd.Root().PersistentFlags().Lookup(f.Name) != nil {
-			return
+		if cmd.Root().PersistentFlags().Lookup(f.Name) == nil {
+			req.Args = append(req.Args, "--"+f.Name+"="+f.Value.String())
 		}
-		v := f.Value.String()
-		if pathFlags[f.Name] && v != "" {
-			v, flagErr = filepath.Abs(v)
-		}
-		req.Args = append(req.Args, "--"+f.Name+"="+v)
 	})
-	if flagErr != nil {
-		return req, flagErr
+	req.Args = append(append(req.Args, "--"), args...)
+	wd, err := os.Getwd()
+	if err != nil {
+		return req, fmt.Errorf("find the working directory: %w", err)
 	}
-	req.Args = append(req.Args, "--")
-	for _, a := range args {
-		if pathArgs[strings.Join(req.Command, " ")] {
-			var err error
-			if a, err = fileArg(a, stdin, &req); err != nil {
-				return req, err
-			}
+	req.Dir = wd
+	if strings.Join(req.Command, " ") == "users import" && slices.Contains(args, "-") {
+		in, err := io.ReadAll(io.LimitReader(stdin, service.MaxStdin+1))
+		if err != nil {
+			return req, fmt.Errorf("read standard input: %w", err)
 		}
-		req.Args = append(req.Args, a)
+		if len(in) > service.MaxStdin {
+			return req, fmt.Errorf("standard input is over %d MiB: give the file's name instead", service.MaxStdin>>20)
+		}
+		req.Stdin = in
 	}
 	return req, nil
-}
-
-// fileArg is a file argument as the service takes it: absolute, or "-"
-// with standard input in the request.
-func fileArg(a string, stdin io.Reader, req *service.RunRequest) (string, error) {
-	if a != "-" {
-		return filepath.Abs(a)
-	}
-	in, err := io.ReadAll(io.LimitReader(stdin, service.MaxStdin+1))
-	if err != nil {
-		return "", fmt.Errorf("read standard input: %w", err)
-	}
-	if len(in) > service.MaxStdin {
-		return "", fmt.Errorf("standard input is over %d MiB: give the file's name instead", service.MaxStdin>>20)
-	}
-	req.Stdin = in
-	return a, nil
 }
 
 // serviceRunner runs the commands of clients in the service: the same
@@ -127,7 +102,8 @@ func fileArg(a string, stdin io.Reader, req *service.RunRequest) (string, error)
 func serviceRunner(db *store.DB, dir string, now streams) service.RunFunc {
 	return func(ctx context.Context, req service.RunRequest, stdout, stderr io.Writer) (int, string) {
 		data := &dataDirFlag{now: now.Now, shared: db}
-		root := newRootCmdOn(streams{In: bytes.NewReader(req.Stdin), Out: stdout, Err: stderr, Now: now.Now}, data)
+		io := streams{In: bytes.NewReader(req.Stdin), Out: stdout, Err: stderr, Now: now.Now, Dir: req.Dir}
+		root := newRootCmdOn(io, data)
 		// The command's words, then the service's --data-dir (for messages:
 		// the database is the lent one whatever a client sends), then the
 		// client's flags and, after "--", its arguments.

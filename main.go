@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -38,6 +39,18 @@ type streams struct {
 	// (--accessible or ACCESSIBLE=1), so forms are asked line by line. A
 	// pointer: every command's copy of the streams sees the flag.
 	Accessible *bool
+	// Dir is where relative file names given on the command line are
+	// found: the client's working directory when the command runs in the
+	// service for it; empty, the process's own.
+	Dir string
+}
+
+// file is the file a name given on the command line means.
+func (s streams) file(name string) string {
+	if s.Dir == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(s.Dir, name)
 }
 
 func main() {

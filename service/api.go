@@ -33,12 +33,14 @@ type Status struct {
 }
 
 // RunRequest is the body of POST /v1/run: one modauth command, as the
-// words of its path ("users", "export") and its flags and arguments, with
-// file arguments already absolute (the service's working directory is
-// not the client's) and what was piped to standard input, if it reads it.
+// words of its path ("users", "export") and its flags and arguments; the
+// client's working directory, where relative file names are found (the
+// service's is another); and what was piped to standard input, if the
+// command reads it.
 type RunRequest struct {
 	Command []string `json:"command"`
 	Args    []string `json:"args"`
+	Dir     string   `json:"dir"`
 	Stdin   []byte   `json:"stdin,omitempty"`
 }
 
