@@ -54,13 +54,20 @@ func (s streams) file(name string) string {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	err := newRootCmd(streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Now: time.Now}).ExecuteContext(ctx)
 	stop()
 	if msg := errorMessage(err); msg != "" {
 		fmt.Fprintln(os.Stderr, "modauth:", msg)
 	}
 	os.Exit(exitCode(err))
+}
+
+// signalContext ends on SIGINT or SIGTERM: a command stops as Ctrl-C
+// asks, and the monitor finishes its work in flight and closes the
+// database, as systemd's stop asks.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // errorMessage is what the command line prints of err: nothing when the
