@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -131,5 +133,65 @@ func TestSecretRotateThroughTheService(t *testing.T) {
 	}
 	if strings.Contains(log.String(), "sheet.txt") || strings.Contains(log.String(), newKey) {
 		t.Errorf("the service logged a command's arguments or output:\n%s", log)
+	}
+}
+
+// TestSIGHUPSweepsAtOnce: SIGHUP re-reads the profiles with a sweep at
+// once, an hour before the next one is due: a profile's users imported
+// meanwhile are swept.
+func TestSIGHUPSweepsAtOnce(t *testing.T) {
+	sim, dir, _ := simProfile(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	log := &syncBuffer{}
+	opts := &monitorOptions{IO: streams{Out: &syncBuffer{}, Err: log, Now: sim.Clock.Now}, Data: &dataDirFlag{dir: dir, now: sim.Clock.Now},
+		Interval: time.Hour, Concurrency: 4, HTTPClient: sim.HTTPClient(), Reload: hup}
+	done := make(chan error, 1)
+	go func() { done <- runMonitor(ctx, opts) }()
+	waitService(t, dir, func(st service.Status) bool { return !st.LastSweep.IsZero() })
+	t.Chdir(t.TempDir())
+	must(t, os.WriteFile("export.csv", []byte(usersCSV), 0o600))
+	if o, code := runOutcome(t, sim, "users", "import", "export.csv", "--profile", "acme", "--data-dir", dir); code != 0 {
+		t.Fatalf("import: %+v", o)
+	}
+	hup <- syscall.SIGHUP
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(log.String(), "users=5"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no sweep of the imported users after SIGHUP:\n%s", log)
+		}
+	}
+	if !strings.Contains(log.String(), "profiles re-read on SIGHUP") {
+		t.Errorf("the log does not say why it swept:\n%s", log)
+	}
+	cancel()
+	must(t, <-done)
+}
+
+// TestSystemdUnit: the unit runs this program on this data directory as
+// this user, hardened, restarted on failure.
+func TestSystemdUnit(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, done := run(t, context.Background(), "monitor", "--systemd-unit", "--data-dir", dir, "--metrics-addr", "127.0.0.1:9464")
+	must(t, <-done)
+	exe, _ := os.Executable()
+	exe, _ = filepath.EvalSymlinks(exe)
+	u, _ := user.Current()
+	for _, line := range []string{
+		"User=" + u.Username,
+		"ExecStart=" + exe + " monitor --data-dir " + dir + " --metrics-addr 127.0.0.1:9464\n",
+		"ReadWritePaths=" + dir + "\n",
+		"NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=read-only", "PrivateTmp=yes",
+		"Restart=on-failure", "RestartSec=5s", "KillSignal=SIGTERM", "TimeoutStopSec=30s", "WantedBy=multi-user.target",
+	} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("the unit lacks %q:\n%s", line, out)
+		}
+	}
+	if errOut.String() != "" {
+		t.Errorf("stderr: %s", errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "modauth.db")); !os.IsNotExist(err) {
+		t.Errorf("printing the unit touched the data directory: %v", err)
 	}
 }
