@@ -3,7 +3,6 @@ package monitor_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/modauth/modauth/m365sim"
@@ -16,15 +15,7 @@ import (
 func TestStoppedSweepRecordsOnlyJobsThatRan(t *testing.T) {
 	f := newFixture(t, m365sim.Options{})
 	f.delegatedProfile()
-	var keys []string
-	for _, u := range f.sim.Tenant.Users {
-		if u.HasMailbox && u.Enabled && len(keys) < 3 {
-			key := strings.Split(u.UPN, "@")[0]
-			f.user(key, u.UPN, store.MappingOK)
-			f.signIn(key, u.UPN)
-			keys = append(keys, key)
-		}
-	}
+	keys := f.signedInUsers(3)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := f.eng.Sweep(ctx); !errors.Is(err, context.Canceled) {
