@@ -17,6 +17,10 @@ import (
 type dataDirFlag struct {
 	dir string
 	now func() time.Time
+	// shared is the service's open database, when the command runs in the
+	// service for a client: open and create lend it instead of opening
+	// the file, which the service holds locked.
+	shared *store.DB
 }
 
 // defaultDataDir is $MODAUTH_DATA_DIR, else the user's config dir.
@@ -37,6 +41,9 @@ func (f *dataDirFlag) path() string { return filepath.Join(f.dir, "modauth.db") 
 // commands that read or watch never create a store, so a mistyped
 // --data-dir is an error, not a new empty store.
 func (f *dataDirFlag) open() (*store.DB, error) {
+	if f.shared != nil {
+		return f.shared.Borrow(), nil
+	}
 	db, err := store.Open(f.path(), store.Options{MustExist: true, Now: f.now})
 	if errors.Is(err, store.ErrNoDatabase) {
 		return nil, fmt.Errorf("%w: check --data-dir, or run `modauth` to set up a profile", err)
@@ -50,11 +57,23 @@ func (f *dataDirFlag) open() (*store.DB, error) {
 // create opens the store in the data directory, creating both if need
 // be: for the wizard, which sets up the first profile.
 func (f *dataDirFlag) create() (*store.DB, error) {
+	if f.shared != nil {
+		return f.shared.Borrow(), nil
+	}
 	db, err := store.Open(f.path(), store.Options{Now: f.now})
 	if err != nil {
 		return nil, fmt.Errorf("open data in %s: %w", f.dir, err)
 	}
 	return db, nil
+}
+
+// diagnose checks the database for `doctor`: the file, or the service's
+// open database.
+func (f *dataDirFlag) diagnose() (store.Diagnosis, error) {
+	if f.shared != nil {
+		return f.shared.Diagnose()
+	}
+	return store.Diagnose(f.path(), store.Options{})
 }
 
 // parseDays reads a duration that may be given in days ("30d") as

@@ -43,7 +43,10 @@ directory and keep the last seven.`,
 
 func runDoctor(opts *doctorOptions) error {
 	path := opts.Data.path()
-	d, err := store.Diagnose(path, store.Options{})
+	if opts.Restore && opts.Data.shared != nil {
+		return fmt.Errorf("doctor --restore replaces the database file, which the running service holds open: stop the service first (`systemctl stop modauth`, or end `modauth monitor`), then run it again")
+	}
+	d, err := opts.Data.diagnose()
 	// A missing file, or a key check that fails, may be damage a backup
 	// undoes: a backup is only taken if it opens with the key file.
 	restorable := errors.Is(err, store.ErrNoDatabase) || errors.Is(err, store.ErrWrongKey)

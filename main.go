@@ -13,11 +13,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
 
 	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/service"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui"
 	"github.com/spf13/cobra"
@@ -37,17 +39,45 @@ type streams struct {
 	// (--accessible or ACCESSIBLE=1), so forms are asked line by line. A
 	// pointer: every command's copy of the streams sees the flag.
 	Accessible *bool
+	// Dir is where relative file names given on the command line are
+	// found: the client's working directory when the command runs in the
+	// service for it; empty, the process's own.
+	Dir string
+}
+
+// file is the file a name given on the command line means.
+func (s streams) file(name string) string {
+	if s.Dir == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(s.Dir, name)
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	err := newRootCmd(streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Now: time.Now}).ExecuteContext(ctx)
 	stop()
-	var es *exitStatus
-	if err != nil && !errors.As(err, &es) {
-		fmt.Fprintln(os.Stderr, "modauth:", err)
+	if msg := errorMessage(err); msg != "" {
+		fmt.Fprintln(os.Stderr, "modauth:", msg)
 	}
 	os.Exit(exitCode(err))
+}
+
+// signalContext ends on SIGINT or SIGTERM: a command stops as Ctrl-C
+// asks, and the monitor finishes its work in flight and closes the
+// database, as systemd's stop asks.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// errorMessage is what the command line prints of err: nothing when the
+// command printed its own result and chose its exit code.
+func errorMessage(err error) string {
+	var es *exitStatus
+	if err == nil || errors.As(err, &es) {
+		return ""
+	}
+	return err.Error()
 }
 
 // errUsage marks a command line that cannot be run as given.
@@ -66,11 +96,14 @@ const exitTryLater = 75
 // exitCode is the one place errors become exit codes.
 func exitCode(err error) int {
 	var es *exitStatus
+	var remote *service.RunError
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &es):
 		return es.code
+	case errors.As(err, &remote): // the service mapped it, here, already
+		return remote.Code
 	case errors.Is(err, errUsage), errors.Is(err, store.ErrNoDatabase):
 		return 2
 	case errors.Is(err, context.Canceled):
@@ -83,7 +116,12 @@ func exitCode(err error) int {
 }
 
 func newRootCmd(io streams) *cobra.Command {
-	data := &dataDirFlag{now: io.Now}
+	return newRootCmdOn(io, &dataDirFlag{now: io.Now})
+}
+
+// newRootCmdOn is the command tree on the data directory data: the
+// service's runs lend it their open database.
+func newRootCmdOn(io streams, data *dataDirFlag) *cobra.Command {
 	io.Accessible = new(bool)
 	root := &cobra.Command{
 		Use:           "modauth",
@@ -110,6 +148,7 @@ func newRootCmd(io streams) *cobra.Command {
 	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
 	root.PersistentFlags().BoolVar(io.Accessible, "accessible", os.Getenv("ACCESSIBLE") != "", "ask forms line by line, for screen readers (env ACCESSIBLE)")
 	root.AddCommand(newDemoCmd(io, data), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, appGraph(nil, io.Now)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil, io.Now)), newDoctorCmd(io, data))
+	attachToService(root, io, data)
 	return root
 }
 

@@ -7,11 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/monitor"
+	"github.com/modauth/modauth/service"
 	"github.com/modauth/modauth/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -26,6 +30,9 @@ type monitorOptions struct {
 	MetricsAddr string
 	Concurrency int
 	HTTPClient  *http.Client // tests: the simulator's
+	// Reload asks for the profiles to be re-read (SIGHUP).
+	Reload      <-chan os.Signal
+	SystemdUnit bool
 	ready       func(addr string)
 }
 
@@ -35,21 +42,41 @@ func newMonitorCmd(io streams, data *dataDirFlag) *cobra.Command {
 		Use:   "monitor",
 		Short: "Run the sync engine headless, for systemd or cron",
 		Long: `Sweeps every user of every profile: keeps tokens valid, syncs, and records
-each user's state. With --metrics-addr it serves Prometheus metrics: secret
+each user's state. It is the service owning the data directory: check,
+report, users, secret and doctor run in it through the socket modauth.sock
+there while it runs. SIGTERM or SIGINT stop it cleanly; SIGHUP re-reads the
+profiles with a sweep at once. With --metrics-addr it serves Prometheus metrics: secret
 expiry per profile, last success per user, users per state, token requests
 and throttling.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMonitor(cmd.Context(), opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.SystemdUnit {
+				return printSystemdUnit(opts)
+			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			opts.Reload = hup
+			return runMonitor(cmd.Context(), opts)
+		},
 	}
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "run one sweep and exit (for cron)")
-	cmd.Flags().DurationVar(&opts.Interval, "interval", 15*time.Minute, "time between sweeps")
+	cmd.Flags().DurationVar(&opts.Interval, "interval", defaultInterval, "time between sweeps")
 	cmd.Flags().StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 16, "requests in flight per tenant")
+	cmd.Flags().BoolVar(&opts.SystemdUnit, "systemd-unit", false, "print a hardened systemd unit that runs this monitor, and exit")
 	return cmd
 }
 
 func runMonitor(ctx context.Context, opts *monitorOptions) error {
 	db, err := opts.Data.open()
+	if errors.Is(err, store.ErrLocked) {
+		if c, ok := service.Attach(ctx, opts.Data.dir); ok {
+			if st, err := c.Status(ctx); err == nil {
+				return fmt.Errorf("%w (pid %d) in %s: stop it first; the other commands use it by themselves", service.ErrRunning, st.PID, opts.Data.dir)
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -75,11 +102,20 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 			opts.ready(ln.Addr().String())
 		}
 	}
+	// The service: while this process holds the database, the other
+	// commands run in it, through the socket.
+	srv, err := serve(db, eng, opts, logger)
+	if err != nil {
+		return err
+	}
+	defer stopServing(srv, logger)
+
 	sweep := func() error {
 		sum, err := eng.Sweep(ctx)
 		if err != nil {
 			return err
 		}
+		srv.Swept(opts.IO.Now())
 		logger.Info("sweep done", "profiles", sum.Profiles, "users", sum.Users, "ok", sum.States[store.StateOK],
 			"failing", sum.Failing(), "ran", sum.Jobs(), "duration", sum.Duration.Round(time.Millisecond))
 		return nil
@@ -93,9 +129,44 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 		}
 		select {
 		case <-ctx.Done():
+			logger.Info("stopping")
 			return nil
+		case <-opts.Reload:
+			// A sweep reads every profile from the store: so a sweep now
+			// is what re-reading them means.
+			logger.Info("profiles re-read on SIGHUP: sweeping now")
 		case <-time.After(opts.Interval):
 		}
+	}
+}
+
+// serve starts the service's socket API in the data directory.
+func serve(db *store.DB, eng *monitor.Engine, opts *monitorOptions, logger *slog.Logger) (*service.Server, error) {
+	ln, err := service.Listen(context.Background(), opts.Data.dir)
+	if err != nil {
+		return nil, err
+	}
+	srv := &service.Server{DataDir: opts.Data.dir, Engine: eng, Run: serviceRunner(db, opts.Data.dir, opts.IO), Logger: logger, Started: opts.IO.Now()}
+	go func() {
+		if err := srv.Serve(ln); err != nil {
+			logger.Error("service stopped", "err", err)
+		}
+	}()
+	logger.Info("serving the local API", "socket", service.SocketPath(opts.Data.dir))
+	return srv, nil
+}
+
+// stopTimeout bounds how long the commands clients run may take to end
+// after a SIGTERM; systemd waits TimeoutStopSec (30s) for it all.
+const stopTimeout = 5 * time.Second
+
+// stopServing ends the clients' commands and removes the socket, before
+// the database closes.
+func stopServing(srv *service.Server, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		logger.Error("stop the local API", "err", err)
 	}
 }
 
@@ -116,3 +187,6 @@ func appGraph(hc *http.Client, now func() time.Time) graphFactory {
 		return cn.AppGraph(), nil
 	}
 }
+
+// defaultInterval is the time between sweeps.
+const defaultInterval = 15 * time.Minute

@@ -108,7 +108,7 @@ func runRotate(ctx context.Context, opts *secretOptions) error {
 		Save: func(cs store.ClientSecret, r store.Rotation) error { return db.StartRotation(p.ID, r, cs) },
 		HandOver: func(store.ClientSecret) error {
 			sheet, _ := conn.HandOff(db, p)
-			return store.WriteExport(opts.HandOffFile, func(w io.Writer) error { return sheet.WriteText(w, true) })
+			return store.WriteExport(opts.IO.file(opts.HandOffFile), func(w io.Writer) error { return sheet.WriteText(w, true) })
 		},
 	}.Run(ctx)
 	if err != nil {

@@ -61,7 +61,7 @@ func runUsersImport(opts *usersOptions, path string) error {
 	}
 	in := opts.IO.In
 	if path != "-" {
-		f, err := os.Open(path)
+		f, err := os.Open(opts.IO.file(path))
 		if err != nil {
 			return fmt.Errorf("import users: %w", err)
 		}

@@ -27,15 +27,7 @@ func TestCrashDuringSweep(t *testing.T) {
 	}
 	f := newFixture(t, m365sim.Options{Users: 30})
 	f.delegatedProfile()
-	var keys []string
-	for _, u := range f.sim.Tenant.Users {
-		if u.HasMailbox && u.Enabled && len(keys) < 12 {
-			key := strings.Split(u.UPN, "@")[0]
-			f.user(key, u.UPN, store.MappingOK)
-			f.signIn(key, u.UPN)
-			keys = append(keys, key)
-		}
-	}
+	keys := f.signedInUsers(12)
 	path := f.db.Path()
 	f.db.Close()
 
@@ -118,6 +110,22 @@ func TestCrashDuringSweep(t *testing.T) {
 			}
 		}
 	}
+}
+
+// signedInUsers stores n of the tenant's users with a mailbox, each
+// signed in, keyed by their UPN's local part, and returns their keys.
+func (f *fixture) signedInUsers(n int) []string {
+	f.t.Helper()
+	var keys []string
+	for _, u := range f.sim.Tenant.Users {
+		if u.HasMailbox && u.Enabled && len(keys) < n {
+			key := strings.Split(u.UPN, "@")[0]
+			f.user(key, u.UPN, store.MappingOK)
+			f.signIn(key, u.UPN)
+			keys = append(keys, key)
+		}
+	}
+	return keys
 }
 
 func (f *fixture) userUPN(key string) string {

@@ -152,6 +152,9 @@ func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 		return sum, fmt.Errorf("sweep: %w", err)
 	}
 	for _, p := range profiles {
+		if ctx.Err() != nil {
+			return sum, fmt.Errorf("sweep stopped: %w", ctx.Err())
+		}
 		if p.ClientID == "" && !p.OnPremises {
 			continue // the wizard has not got that far
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/modauth/modauth/store"
 )
@@ -21,7 +22,19 @@ type work struct {
 	tokErr  error        // getting an access token failed
 	damaged error        // the user's record or job does not decode
 	rotated *store.Token // to store before the access token is used
+	ran     bool         // the job started: a stopped sweep records no other
 	res     result
+}
+
+// stopGrace is how long jobs in flight may run on after a sweep's
+// context ends: within systemd's stop timeout, with room to commit.
+const stopGrace = 3 * time.Second
+
+// finishing is ctx for jobs already running: it ends grace after ctx.
+func finishing(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return jctx, func() { stop(); cancel() }
 }
 
 // sweepProfile runs the profile's due jobs in chunks. Each chunk first
@@ -45,10 +58,15 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 	}
 	pending := &pending{Batch: store.Batch{Profile: p.ID}}
 	out := writer{e: e}
-	for start := 0; start < len(due); start += e.opts.ChunkSize {
+	// Jobs in flight when ctx ends (a SIGTERM) get stopGrace to finish,
+	// so what they did is recorded rather than cut off; no job starts
+	// after it ends, and no chunk.
+	jctx, release := finishing(ctx, stopGrace)
+	defer release()
+	for start := 0; start < len(due) && ctx.Err() == nil; start += e.opts.ChunkSize {
 		chunk := due[start:min(start+e.opts.ChunkSize, len(due))]
 		if connErr == nil {
-			e.renewTokens(ctx, c, chunk)
+			e.renewTokens(jctx, c, chunk)
 		}
 		pending.Tokens = map[string]store.Token{}
 		for _, w := range chunk {
@@ -63,6 +81,7 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 			return err
 		}
 		e.forEach(ctx, chunk, func(w *work) {
+			w.ran = true
 			switch {
 			case w.damaged != nil:
 				w.res = failed(w.damaged)
@@ -71,10 +90,13 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 			case w.tokErr != nil:
 				w.res = failed(w.tokErr)
 			default:
-				w.res = e.runJob(ctx, c, w)
+				w.res = e.runJob(jctx, c, w)
 			}
 		})
 		for _, w := range chunk {
+			if !w.ran || jctx.Err() != nil && errors.Is(w.res.err, context.Canceled) {
+				continue // not run, or cut off: it stays as it was, and due
+			}
 			e.record(pending, w)
 			sum.States[w.job.State]++
 			sum.Ran[w.job.State]++

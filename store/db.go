@@ -66,6 +66,9 @@ type DB struct {
 	writes    atomic.Int64          // committed write transactions, for benchmarks
 	reads     atomic.Int64          // read transactions, for tests of screens
 	broken    atomic.Pointer[error] // set once bbolt panicked: see guarded
+	// lender is the DB a borrowed handle came from (see Borrow); nil for
+	// the one that opened the file.
+	lender *DB
 }
 
 // Open opens or creates the database at path and its key file.
@@ -175,8 +178,26 @@ func (db *DB) init() error {
 	})
 }
 
-// Close releases the file and its lock.
-func (db *DB) Close() error { return db.bolt.Close() }
+// Close releases the file and its lock. A borrowed handle's Close does
+// nothing: the lender closes the file.
+func (db *DB) Close() error {
+	if db.lender != nil {
+		return nil
+	}
+	return db.bolt.Close()
+}
+
+// Borrow returns a handle on the same open database for code that closes
+// what it is given, as every command does: the service lends its open
+// database to the commands it runs for clients, since a second Open would
+// fail on the lock. Its counters (WriteTransactions...) are its own.
+func (db *DB) Borrow() *DB {
+	lender := db
+	if db.lender != nil {
+		lender = db.lender
+	}
+	return &DB{bolt: db.bolt, path: db.path, keyFile: db.keyFile, seal: db.seal, now: db.now, maxEvents: db.maxEvents, lender: lender}
+}
 
 // Path is the database file's path as given to Open.
 func (db *DB) Path() string { return db.path }

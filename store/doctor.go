@@ -86,9 +86,16 @@ func Diagnose(path string, opts Options) (Diagnosis, error) {
 		return d, err
 	}
 	defer db.Close()
+	return db.Diagnose()
+}
 
+// Diagnose checks an open database as the function Diagnose does: for the
+// service, which holds the file open and lock.
+func (db *DB) Diagnose() (Diagnosis, error) {
+	d := Diagnosis{Path: db.path, Profiles: []ProfileDiagnosis{}}
 	var file findings
-	err = db.diagnose(&d, &file)
+	var damage *damageError
+	err := db.diagnose(&d, &file)
 	if errors.As(err, &damage) {
 		file.add("%s", damage.what)
 	} else if err != nil {

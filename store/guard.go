@@ -82,12 +82,16 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 // with the same error rather than write more damage. A damaged record gets
 // the file's path and the way out added to its message.
 func (db *DB) guarded(fn func() error) error {
-	if err := db.broken.Load(); err != nil {
+	broken := &db.broken
+	if db.lender != nil {
+		broken = &db.lender.broken // a borrower breaks the lender's state too
+	}
+	if err := broken.Load(); err != nil {
 		return *err
 	}
 	err := guard(db.path, fn)
 	if errors.As(err, new(panicDamage)) {
-		db.broken.Store(&err)
+		broken.Store(&err)
 		return err
 	}
 	return db.recordError(err)
