@@ -132,11 +132,17 @@ func newRootCmdOn(io streams, data *dataDirFlag) *cobra.Command {
 	}
 	root.Args = cobra.NoArgs
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if c, ok := service.Attach(cmd.Context(), data.dir); ok {
+			return attachTerminal(cmd.Context(), io, c) // the service holds the data directory
+		}
 		db, err := data.create()
 		if err != nil {
 			return err
 		}
 		defer db.Close()
+		// While the interface holds the database, the headless commands
+		// run in it, as they would in the service.
+		defer serveCommands(db, data.dir, io)()
 		return runTUI(cmd.Context(), io, tui.Options{DB: db, Hosts: store.DefaultHosts})
 	}
 	root.SetIn(io.In)

@@ -147,6 +147,7 @@ func serve(db *store.DB, eng *monitor.Engine, opts *monitorOptions, logger *slog
 		return nil, err
 	}
 	srv := &service.Server{DataDir: opts.Data.dir, Engine: eng, Run: serviceRunner(db, opts.Data.dir, opts.IO), Logger: logger, Started: opts.IO.Now()}
+	srv.Terminal = serviceTerminal(db, eng, srv, opts, logger)
 	go func() {
 		if err := srv.Serve(ln); err != nil {
 			logger.Error("service stopped", "err", err)

@@ -42,11 +42,14 @@ func runTUI(ctx context.Context, io streams, opts tui.Options) error {
 	return tui.Run(ctx, opts)
 }
 
+// errNoBrowserHere: the screen shows the link instead.
+var errNoBrowserHere = errors.New("no browser here")
+
 // openURL opens a browser where there is one; over SSH there is none, and
 // the screen shows the link instead.
 func openURL(url string) error {
 	if os.Getenv("SSH_CONNECTION") != "" || (os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv("BROWSER") == "" && !isDesktopOS()) {
-		return errors.New("no browser here")
+		return errNoBrowserHere
 	}
 	browser.Stdout, browser.Stderr = nil, nil
 	return browser.OpenURL(url)

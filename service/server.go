@@ -32,11 +32,17 @@ type Engine interface {
 	SyncNow(ctx context.Context, profileID string, keys ...string) (monitor.Summary, error)
 }
 
+// errNoEngine: the interface holds the data directory and serves commands,
+// but its engine is its own screen's.
+const errNoEngine = "the modauth interface holds this data directory: it runs commands for others, but no engine to follow; run `modauth monitor` for that"
+
 // Server is the service's API on its socket.
 type Server struct {
 	DataDir string
 	Engine  Engine
 	Run     RunFunc
+	// Terminal runs the interface for an attached client; nil refuses.
+	Terminal TerminalFunc
 	// Logger records requests, never their arguments or output: those
 	// may carry what a command prints once (a secret's key ID, a device
 	// code) and are the client's alone.
@@ -44,9 +50,18 @@ type Server struct {
 	Started time.Time
 
 	lastSweep atomic.Pointer[time.Time]
+	sessions  sync.WaitGroup // attached interfaces, which Shutdown waits for
 	http      *http.Server
 	stop      context.CancelFunc
 	socket    string
+}
+
+// LastSweep is when the last sweep ended; zero before one.
+func (s *Server) LastSweep() time.Time {
+	if t := s.lastSweep.Load(); t != nil {
+		return *t
+	}
+	return time.Time{}
 }
 
 // Swept records the end of a sweep, for the status.
@@ -67,6 +82,7 @@ func (s *Server) Serve(ln *net.UnixListener) error {
 	mux.HandleFunc("POST /v1/run", s.run)
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.HandleFunc("POST /v1/profiles/{id}/sync", s.sync)
+	mux.HandleFunc("POST /v1/terminal", s.terminal)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	err := s.http.Serve(&peerListener{Listener: ln, self: os.Getuid(), log: s.Logger.Warn})
 	if errors.Is(err, http.ErrServerClosed) {
@@ -83,7 +99,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.stop()
-	err := s.http.Shutdown(ctx) // waits for every handler to return
+	err := s.http.Shutdown(ctx) // waits for every handler but the hijacked
+	done := make(chan struct{})
+	go func() { s.sessions.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, ctx.Err())
+	}
 	os.Remove(s.socket)
 	return err
 }
@@ -158,6 +181,10 @@ func flusher(w http.ResponseWriter) func() {
 
 // events streams the engine's changes as NDJSON until the client goes.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	if s.Engine == nil {
+		http.Error(w, errNoEngine, http.StatusServiceUnavailable)
+		return
+	}
 	changes, stop := s.Engine.Subscribe()
 	defer stop()
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -183,6 +210,10 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 	var req SyncRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
 		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if s.Engine == nil {
+		http.Error(w, errNoEngine, http.StatusServiceUnavailable)
 		return
 	}
 	sum, err := s.Engine.SyncNow(r.Context(), r.PathValue("id"), req.Keys...)

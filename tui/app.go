@@ -91,7 +91,26 @@ func (m *Model) Init() tea.Cmd {
 	if m.screen == screenDashboard {
 		first = m.openDashboard(m.c.Profile)
 	}
-	return tea.Batch(tea.RequestBackgroundColor, first, m.spin.Tick)
+	return tea.Batch(tea.RequestBackgroundColor, first, m.spin.Tick, m.waitResize())
+}
+
+// resizeMsg is a new size of an attached client's terminal, which no
+// signal of this process reports.
+type resizeMsg [2]int
+
+// waitResize waits for the attached client's next terminal size.
+func (m *Model) waitResize() tea.Cmd {
+	if m.c.Service == nil || m.c.Service.Resize == nil {
+		return nil
+	}
+	ch := m.c.Service.Resize
+	return func() tea.Msg {
+		size, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return resizeMsg(size)
+	}
 }
 
 // Close stops the dashboard's engine.
@@ -180,6 +199,9 @@ func (m *Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.AskMsg:
 		m.question = common.AskEither(m.c, msg.Text, msg.Yes, msg.No, msg.Then, msg.Else)
 		return m, m.question.Init()
+	case resizeMsg:
+		_, cmd := m.Update(tea.WindowSizeMsg{Width: msg[0], Height: msg[1]})
+		return m, tea.Batch(cmd, m.waitResize())
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 )
 
@@ -52,6 +53,20 @@ type Options struct {
 	// Throwaway is a data directory deleted when the program ends (the
 	// demo's): leaving asks first and says so.
 	Throwaway string
+	// Service is set when the interface runs inside `modauth monitor` for
+	// a client attached over its socket.
+	Service *Hosted
+}
+
+// Hosted is the service an attached interface runs in: its engine sweeps
+// on the service's schedule, and the dashboard follows it (its changes,
+// its sweeps, its actions) instead of running an engine of its own.
+type Hosted struct {
+	Engine *monitor.Engine
+	// LastSweep is when the service's last sweep ended; zero before one.
+	LastSweep func() time.Time
+	// Resize carries the client terminal's new sizes.
+	Resize <-chan [2]int
 }
 
 // SavePath is where a file the person saves or exports goes.

@@ -24,6 +24,9 @@ type runner struct {
 	events <-chan monitor.Change
 	stop   func()
 	last   *sweepMsg // the last sweep, for a profile opened after it
+	// hosted: the engine is the service's, which sweeps on its own
+	// schedule; the dashboard only follows it.
+	hosted bool
 }
 
 // sweepTickMsg asks for the next sweep.
@@ -54,9 +57,13 @@ func (d *Model) Open(c *common.Context) tea.Cmd {
 	var cmds []tea.Cmd
 	switch {
 	case d.run == nil:
+		hosted := c.Service != nil
 		eng := monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger, MailTLS: c.MailTLS})
+		if hosted {
+			eng = c.Service.Engine // exactly one engine per data directory: the service's
+		}
 		events, stop := eng.Subscribe()
-		d.run = &runner{eng: eng, events: events, stop: stop}
+		d.run = &runner{eng: eng, events: events, stop: stop, hosted: hosted}
 		cmds = append(cmds, d.Sweep(c), d.listen())
 	default:
 		if d.run.last != nil {
@@ -96,6 +103,17 @@ func (d *Model) Sweep(c *common.Context) tea.Cmd {
 		return nil
 	}
 	eng, ctx, now := d.run.eng, c.Ctx, c.Now
+	if d.run.hosted {
+		last := c.Service.LastSweep
+		return func() tea.Msg {
+			at := last()
+			next := at.Add(eng.Interval())
+			if at.IsZero() || !next.After(now()) {
+				at, next = now(), now().Add(time.Minute) // the service is sweeping: look again soon
+			}
+			return sweepMsg{at: at, next: next}
+		}
+	}
 	return func() tea.Msg {
 		sum, err := eng.Sweep(ctx)
 		if err == nil && sum.Jobs() > 0 && sum.Ran[store.StateUnreachable] == sum.Jobs() {
