@@ -11,11 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/store"
 )
 
 func TestUsersImportResolveExportAndReport(t *testing.T) {
-	_, dir, _ := simProfile(t, "role:User.Read.All")
+	sim, dir, _ := simProfile(t, "role:User.Read.All")
+	syncsCalendars(t, sim, dir)
 	csv := filepath.Join(dir, "export.csv")
 	os.WriteFile(csv, []byte("\xEF\xBB\xBFGebruiker;Naam;Exchange account\r\n"+
 		"AV;Anna de Vries;anna.devries@contoso.com\r\n"+
@@ -51,6 +53,16 @@ func TestUsersImportResolveExportAndReport(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Error("a missing file must fail")
 	}
+}
+
+// syncsCalendars makes the profile in dir one that keeps sync-ids.
+func syncsCalendars(t *testing.T, sim *m365sim.Sim, dir string) {
+	t.Helper()
+	db := openIn(t, sim, dir)
+	defer db.Close()
+	p := mustProfile(t, db)
+	p.Folders = []string{"calendar"}
+	must(t, db.PutProfile(p))
 }
 
 // importUsers writes content to a file in the data directory dir and runs
@@ -211,6 +223,7 @@ func TestReportJoinsTheProductsViews(t *testing.T) {
 	db := openIn(t, sim, dir)
 	p := mustProfile(t, db)
 	p.Monitor = &store.MonitorApp{ClientID: "monitor"}
+	p.Model, p.Folders = store.Delegated, []string{"calendar"} // users sign in to the product, which syncs
 	must(t, db.PutProfile(p))
 	now := sim.Clock.Now()
 	must(t, db.PutJobs("acme", map[string]store.Job{"AV": {State: store.StateOK}, "BJ": {State: store.StateOK}, "CD": {State: store.StateOK}}))

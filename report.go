@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -152,7 +153,7 @@ func noSyncIDs(db *store.DB, profileID string) ([]noSyncRow, error) {
 					r.Wrong = append(r.Wrong, "product export")
 				}
 			}
-			if total == 0 || monitor.Failing(j.State) {
+			if (total == 0 && keepsSyncIDs(p)) || monitor.Failing(j.State) {
 				r.Wrong = append(r.Wrong, "modauth")
 				r.Fix = monitor.FixFor(j)
 				if j.State == store.StateOK {
@@ -183,9 +184,18 @@ func noSyncIDs(db *store.DB, profileID string) ([]noSyncRow, error) {
 	return rows, nil
 }
 
+// keepsSyncIDs reports whether the profile syncs items (folders through
+// Graph, or EWS): one that only sends or proves mail sign-ins keeps none.
+func keepsSyncIDs(p store.Profile) bool {
+	return len(p.Folders) > 0 || slices.Contains(p.Protocols, store.EWS)
+}
+
 // productSignIns are the product's own sign-ins per user, or why they
 // are unknown.
 func productSignIns(db *store.DB, p store.Profile) (map[string]store.ProductSignIns, string, error) {
+	if p.Model == store.AppOnly {
+		return nil, "n/a: an app-only product signs in as its app", nil
+	}
 	if p.Monitor == nil || p.OnPremises {
 		return nil, "unknown: no monitoring app", nil
 	}

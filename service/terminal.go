@@ -128,6 +128,10 @@ func readFrames(r *bufio.Reader, input io.Writer, resize chan<- [2]int) error {
 	}
 }
 
+// ErrNoInterface: what holds the data directory is an interface itself
+// (or the demo), which serves commands but no second interface.
+var ErrNoInterface = errors.New("another modauth interface holds this data directory: use that one, or quit it first (the headless commands work meanwhile)")
+
 // Terminal is an attached client's end of the interface's connection.
 type Terminal struct {
 	conn io.ReadWriteCloser
@@ -146,6 +150,10 @@ func (c *Client) Terminal(ctx context.Context, req TermRequest) (*Terminal, io.R
 	resp, err := c.http.Do(hr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("attach to the service: %w", err)
+	}
+	if resp.StatusCode == http.StatusNotImplemented {
+		resp.Body.Close()
+		return nil, nil, ErrNoInterface
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		resp.Body.Close()
