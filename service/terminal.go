@@ -87,7 +87,8 @@ func (s *Server) terminal(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		err := readFrames(rw.Reader, inW, resize)
 		inW.CloseWithError(err)
-		cancel() // the client went away: end the interface
+		close(resize) // the only sender is done
+		cancel()      // the client went away: end the interface
 	}()
 	s.Logger.Info("interface attached")
 	if err := s.Terminal(ctx, req, in, conn, resize); err != nil && !errors.Is(err, context.Canceled) {

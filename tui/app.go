@@ -91,26 +91,7 @@ func (m *Model) Init() tea.Cmd {
 	if m.screen == screenDashboard {
 		first = m.openDashboard(m.c.Profile)
 	}
-	return tea.Batch(tea.RequestBackgroundColor, first, m.spin.Tick, m.waitResize())
-}
-
-// resizeMsg is a new size of an attached client's terminal, which no
-// signal of this process reports.
-type resizeMsg [2]int
-
-// waitResize waits for the attached client's next terminal size.
-func (m *Model) waitResize() tea.Cmd {
-	if m.c.Service == nil || m.c.Service.Resize == nil {
-		return nil
-	}
-	ch := m.c.Service.Resize
-	return func() tea.Msg {
-		size, ok := <-ch
-		if !ok {
-			return nil
-		}
-		return resizeMsg(size)
-	}
+	return tea.Batch(tea.RequestBackgroundColor, first, m.spin.Tick)
 }
 
 // Close stops the dashboard's engine.
@@ -199,9 +180,6 @@ func (m *Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.AskMsg:
 		m.question = common.AskEither(m.c, msg.Text, msg.Yes, msg.No, msg.Then, msg.Else)
 		return m, m.question.Init()
-	case resizeMsg:
-		_, cmd := m.Update(tea.WindowSizeMsg{Width: msg[0], Height: msg[1]})
-		return m, tea.Batch(cmd, m.waitResize())
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
@@ -415,6 +393,16 @@ func Run(ctx context.Context, opts common.Options, progOpts ...tea.ProgramOption
 	}
 	defer m.Close()
 	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...)
+	if opts.Service != nil && opts.Service.Resize != nil {
+		// An attached client's terminal: no signal here says it changed
+		// size, so its sizes come as messages the program itself takes
+		// (its renderer must know them, not only the screens).
+		go func() {
+			for size := range opts.Service.Resize {
+				p.Send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			}
+		}()
+	}
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return ctx.Err()
