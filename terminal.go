@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,6 +39,11 @@ func attachTerminal(ctx context.Context, ios streams, c *service.Client) error {
 	}
 	req := service.TermRequest{Cols: cols, Rows: rows, Env: termEnv(os.Environ()),
 		Profile: int(colorprofile.Detect(out, os.Environ())), Accessible: ios.Accessible != nil && *ios.Accessible}
+	if req.Accessible {
+		// huh's accessible prompts read this process's own terminal, which
+		// the service does not have: say so rather than draw silently.
+		return errAccessibleAttached
+	}
 	t, screen, err := c.Terminal(ctx, req)
 	if err != nil {
 		return err
@@ -87,6 +93,9 @@ func (c crlf) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// errAccessibleAttached: accessible mode needs the interface in this process.
+var errAccessibleAttached = errors.New("accessible mode (--accessible) asks line by line in this terminal, but `modauth monitor` holds the data directory and runs the interface: stop the service to use it, or run without --accessible")
 
 // termEnv are the variables that shape what the interface draws.
 func termEnv(env []string) []string {
