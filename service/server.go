@@ -50,6 +50,8 @@ type Server struct {
 	Started time.Time
 
 	lastSweep atomic.Pointer[time.Time]
+	mu        sync.Mutex // guards http, stop, socket and closed, set by Serve
+	closed    bool
 	sessions  sync.WaitGroup // attached interfaces, which Shutdown waits for
 	http      *http.Server
 	stop      context.CancelFunc
@@ -76,15 +78,26 @@ func (s *Server) Serve(ln *net.UnixListener) error {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	s.stop, s.socket = stop, SocketPath(s.DataDir)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", s.status)
 	mux.HandleFunc("POST /v1/run", s.run)
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.HandleFunc("POST /v1/profiles/{id}/sync", s.sync)
 	mux.HandleFunc("POST /v1/terminal", s.terminal)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
-	err := s.http.Serve(&peerListener{Listener: ln, self: os.Getuid(), log: s.Logger.Warn})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	// Serve runs in its own goroutine: what Shutdown reads is set under
+	// the lock, and a Shutdown that came first leaves nothing to serve.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		stop()
+		ln.Close()
+		os.Remove(SocketPath(s.DataDir))
+		return nil
+	}
+	s.http, s.stop, s.socket = hs, stop, SocketPath(s.DataDir)
+	s.mu.Unlock()
+	err := hs.Serve(&peerListener{Listener: ln, self: os.Getuid(), log: s.Logger.Warn})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -95,11 +108,15 @@ func (s *Server) Serve(ln *net.UnixListener) error {
 // in flight and waits for them (until ctx ends), then removes the socket:
 // after it returns, the database may be closed.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.http == nil {
-		return nil
+	s.mu.Lock()
+	s.closed = true
+	hs, stop, socket := s.http, s.stop, s.socket
+	s.mu.Unlock()
+	if hs == nil {
+		return nil // Serve has not begun, and will not
 	}
-	s.stop()
-	err := s.http.Shutdown(ctx) // waits for every handler but the hijacked
+	stop()
+	err := hs.Shutdown(ctx) // waits for every handler but the hijacked
 	done := make(chan struct{})
 	go func() { s.sessions.Wait(); close(done) }()
 	select {
@@ -107,7 +124,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = errors.Join(err, ctx.Err())
 	}
-	os.Remove(s.socket)
+	os.Remove(socket)
 	return err
 }
 
