@@ -134,7 +134,7 @@ func TestSecretRetireWaitsForAProductThatNeverSwitches(t *testing.T) {
 // addMonitor gives the profile in dir a read-only monitoring app.
 func addMonitor(t *testing.T, sim *m365sim.Sim, dir string) {
 	t.Helper()
-	mon := sim.RegisterApp(sim.Tenant, m365sim.AppSpec{DisplayName: "acme (modauth monitor)", Required: []string{"role:AuditLog.Read.All", "role:Directory.Read.All", "role:Application.Read.All"}})
+	mon := sim.RegisterApp(sim.Tenant, m365sim.AppSpec{DisplayName: "acme (modauth monitor)", Required: []string{"role:AuditLog.Read.All", "role:Directory.Read.All", "role:Application.Read.All", "role:User.Read.All"}})
 	sim.GrantAdminConsent(sim.Tenant, mon)
 	sec := sim.AddSecret(mon, 365*24*time.Hour)
 	db := openIn(t, sim, dir)

@@ -256,3 +256,21 @@ func TestReportJoinsTheProductsViews(t *testing.T) {
 		t.Errorf("CD: %+v", r)
 	}
 }
+
+// The product's own app may not read the directory; with a monitoring
+// app, `users resolve` reads it with that app's User.Read.All instead.
+func TestUsersResolveThroughTheMonitoringApp(t *testing.T) {
+	sim, dir, _ := simProfile(t, "role:Mail.Send")
+	if _, err := importUsers(t, dir, "export.csv", "key,account\r\nAV,anna.devries@contoso.com\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, done := runOn(sim.Clock.Now, context.Background(), "users", "resolve", "--profile", "acme", "--data-dir", dir)
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "User.Read.All") {
+		t.Fatalf("without a monitoring app: %v, want the missing right named", err)
+	}
+	addMonitor(t, sim, dir)
+	out, errOut, done := runOn(sim.Clock.Now, context.Background(), "users", "resolve", "--profile", "acme", "--data-dir", dir)
+	if err := <-done; err != nil || !strings.Contains(out.String(), "AV,,anna.devries@contoso.com,anna.devries@contoso.com") {
+		t.Fatalf("with the monitoring app: %v\n%s%s", err, out, errOut)
+	}
+}

@@ -171,6 +171,19 @@ func stopServing(srv *service.Server, logger *slog.Logger) {
 	}
 }
 
+// readerGraph is Graph for reading the directory: on the monitoring app's
+// token when the profile has one (its User.Read.All, so the product's own
+// app needs no directory-wide rights), else as appGraph.
+func readerGraph(hc *http.Client, now func() time.Time) graphFactory {
+	app := appGraph(hc, now)
+	return func(ctx context.Context, db *store.DB, p store.Profile) (*exchange.Graph, error) {
+		if g, ok := conn.New(p, conn.Deps{DB: db, HTTP: hc, Now: now}).MonitorGraph(); ok {
+			return g, nil
+		}
+		return app(ctx, db, p)
+	}
+}
+
 // appGraph is a Graph client on the profile's app-only token: what
 // headless commands use, since no person is there to sign in. now is the
 // clock the token's expiry is read on.

@@ -145,7 +145,7 @@ func runUsersResolve(ctx context.Context, opts *usersOptions, graph graphFactory
 		r, err := g.ResolveUser(ctx, u)
 		if err != nil {
 			if errors.Is(err, exchange.ErrForbidden) {
-				return fmt.Errorf("resolve users: the app may not read users: grant it User.Read.All (application) with admin consent: %w", err)
+				return fmt.Errorf("resolve users: the app may not read users: grant it (or the profile's monitoring app) User.Read.All (application) with admin consent: %w", err)
 			}
 			return fmt.Errorf("resolve user %s: %w", u.Key, err)
 		}
