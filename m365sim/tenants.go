@@ -1,5 +1,7 @@
 package m365sim
 
+import "maps"
+
 // AddTenant adds a directory of n generated users (beside the named
 // personas) under a verified domain, served at the same URL as the
 // default tenant: one identity platform and one Graph serve every tenant,
@@ -23,4 +25,12 @@ func (s *Sim) DeviceSignedIn(t *Tenant, app *App, u *User) string {
 	rt := randomToken(32)
 	s.refresh[rt] = &refreshGrant{tenant: t, app: app, user: u, public: true, viaDevice: true, issued: now, lastUsed: now}
 	return rt
+}
+
+// RequestCounts returns how many requests reached each path so far, a
+// copy: a benchmark tells the tenants' requests apart by their paths.
+func (s *Sim) RequestCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.requests)
 }
