@@ -8,6 +8,7 @@ package monitor
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -122,6 +123,17 @@ func newSummary() Summary {
 	return Summary{States: map[store.JobState]int{}, Ran: map[store.JobState]int{}}
 }
 
+// add counts another profile's users and jobs into s.
+func (s *Summary) add(o Summary) {
+	s.Users += o.Users
+	for st, n := range o.States {
+		s.States[st] += n
+	}
+	for st, n := range o.Ran {
+		s.Ran[st] += n
+	}
+}
+
 // Failing is how many users are in a failing state after the sweep.
 func (s Summary) Failing() int {
 	n := 0
@@ -142,7 +154,11 @@ func (s Summary) Jobs() int {
 	return n
 }
 
-// Sweep runs every due job of every profile once.
+// Sweep runs every due job of every profile once. The profiles are swept
+// at the same time: each tenant's request slots bound its own requests, so
+// one after another would leave every other tenant's slots idle while a
+// tenant's latency is waited out. A profile that cannot be swept stops no
+// other; the errors are returned together, in the profiles' order.
 func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 	start := time.Now()
 	sum := newSummary()
@@ -151,21 +167,38 @@ func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("sweep: %w", err)
 	}
-	for _, p := range profiles {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex // guards sum
+		errs = make([]error, len(profiles))
+	)
+	for i, p := range profiles {
 		if ctx.Err() != nil {
-			return sum, fmt.Errorf("sweep stopped: %w", ctx.Err())
+			break // stopped: no new profile starts
 		}
 		if p.ClientID == "" && !p.OnPremises {
 			continue // the wizard has not got that far
 		}
-		if err := e.sweepProfile(ctx, p, &sum, nil); err != nil {
-			return sum, fmt.Errorf("sweep profile %s: %w", p.ID, err)
-		}
-		sum.Profiles++
+		wg.Go(func() {
+			ps := newSummary()
+			err := e.sweepProfile(ctx, p, &ps, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			sum.add(ps)
+			if err != nil {
+				errs[i] = fmt.Errorf("sweep profile %s: %w", p.ID, err)
+				return
+			}
+			sum.Profiles++
+		})
 	}
+	wg.Wait()
 	e.Stats.Sweeps.Add(1)
 	sum.Duration = time.Since(start)
-	return sum, nil
+	if ctx.Err() != nil {
+		errs = append(errs, fmt.Errorf("sweep stopped: %w", ctx.Err()))
+	}
+	return sum, errors.Join(errs...)
 }
 
 // backup backs the store up when one is due. A failed backup is logged,

@@ -118,8 +118,7 @@ func (d *Model) key(c *common.Context, k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, k2.Sort):
 		d.cycleSort()
 	case key.Matches(k, k2.Reverse):
-		d.desc = !d.desc
-		d.markDirty()
+		d.reverse()
 	case key.Matches(k, k2.All):
 		d.setFilter(filterAll)
 	case key.Matches(k, k2.Failing):

@@ -123,14 +123,15 @@ func (d *Model) replaceRow(i int, r dashRow) {
 	d.win.Cursor = max(min(d.win.Cursor, len(d.view)-1), 0)
 }
 
-// setQuery applies a search. A query that contains the last one can only
-// narrow the view, so it filters the view in place, keeping its order.
+// setQuery applies a search. A query that contains the last one (every
+// query contains none) can only narrow the view, so it filters the view
+// in place, keeping its order: the first character typed sorts nothing.
 func (d *Model) setQuery(q string) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == d.query {
 		return
 	}
-	if d.dirty || d.query == "" || !strings.Contains(q, d.query) {
+	if d.dirty || !strings.Contains(q, d.query) {
 		d.markDirty()
 		d.query = q
 		return
@@ -149,6 +150,18 @@ func (d *Model) setQuery(q string) {
 	}
 	d.view = keep
 	d.win.Cursor = max(min(d.win.Cursor, len(d.view)-1), 0)
+}
+
+// reverse flips the sort. The order is total (ties fall to the name, then
+// the row's place) and descending is its exact negation, so a built view
+// is reversed in place, the cursor on the same user, not sorted again.
+func (d *Model) reverse() {
+	d.desc = !d.desc
+	if d.dirty {
+		return
+	}
+	slices.Reverse(d.view)
+	d.win.Cursor = max(len(d.view)-1-d.win.Cursor, 0)
 }
 
 func (d *Model) setFilter(f dashFilter) {

@@ -1,0 +1,68 @@
+package monitor_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/internal/testkit"
+	"github.com/modauth/modauth/m365sim"
+	"github.com/modauth/modauth/monitor"
+	"github.com/modauth/modauth/store"
+)
+
+// The profiles of different tenants are swept at once, each within its
+// tenant's request slots: here each tenant's mailbox requests wait until
+// the other tenant's have begun, which profiles swept one after another
+// never do (the first waits out the sweep's deadline, and fails).
+func TestSweepRunsTenantsAtOnce(t *testing.T) {
+	sim := m365sim.Start(t, m365sim.Options{Seed: 42})
+	db := testkit.Store(t, sim)
+	f := benchFleet{tenantOf: map[string]int{}}
+	for i := range 2 { // one app-only tenant, one delegated
+		f.addTenant(t, sim, db, testkit.Hosts(sim), i, 3)
+	}
+	hc := *sim.HTTPClient()
+	hc.Transport = &meetTransport{next: hc.Transport, fleet: &f, begun: [2]chan struct{}{make(chan struct{}), make(chan struct{})}}
+	eng := monitor.New(db, monitor.Options{HTTPClient: &hc, Now: sim.Clock.Now, Concurrency: 4})
+
+	ctx, cancel := context.WithTimeout(testkit.Ctx(t), 10*time.Second)
+	defer cancel()
+	sum, err := eng.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Profiles != 2 || sum.States[store.StateOK] != f.users {
+		t.Errorf("swept %d profiles, states %v; want 2 profiles and %d users ok", sum.Profiles, sum.States, f.users)
+	}
+}
+
+// meetTransport holds each tenant's mailbox requests until the other
+// tenant's first one has been sent.
+type meetTransport struct {
+	next  http.RoundTripper
+	fleet *benchFleet
+	once  [2]sync.Once
+	begun [2]chan struct{}
+}
+
+func (m *meetTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(segs) > 2 && segs[0] == "v1.0" && segs[1] == "users" {
+		i := m.fleet.tenantOf[strings.ToLower(segs[2])]
+		m.once[i].Do(func() { close(m.begun[i]) })
+		select {
+		case <-m.begun[1-i]:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	next := m.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r)
+}
