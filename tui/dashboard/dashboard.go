@@ -33,11 +33,22 @@ type Model struct {
 	byKey   map[string]int // user key -> index in rows
 	loadErr error
 
-	view    []int // indices into rows: the current filter + search, sorted
-	dirty   bool  // view must be rebuilt before it is used
-	viewAt  time.Time
-	counts  [dashFilters]int // rows per filter (without the search), as of viewAt
-	selKey  string           // the user to keep the cursor on across a rebuild
+	view   []int // indices into rows: the current filter + search, sorted
+	dirty  bool  // view must be rebuilt before it is used
+	viewAt time.Time
+	counts [dashFilters]int // rows per filter (without the search), as of countsAt
+	// countsStale: rows changed since the counts were made.
+	countsStale bool
+	countsAt    time.Time
+	// sorted is every row in the order of sorted.col and sorted.desc,
+	// while valid (the rows changed since, or another sort: not).
+	sorted struct {
+		rows  []int
+		col   dashCol
+		desc  bool
+		valid bool
+	}
+	selKey  string // the user to keep the cursor on across a rebuild
 	sortCol dashCol
 	desc    bool
 	filter  dashFilter
@@ -225,7 +236,7 @@ func newDashboardRows(c *common.Context, rows []dashRow) *Model {
 }
 
 func (d *Model) setRows(rows []dashRow) {
-	d.rows = rows
+	d.rows, d.countsStale, d.sorted.valid = rows, true, false
 	d.byKey = make(map[string]int, len(rows))
 	for i := range rows {
 		d.byKey[rows[i].user.Key] = i

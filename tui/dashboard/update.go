@@ -202,6 +202,7 @@ func (d *Model) jobEvent(c *common.Context, ch monitor.Change) tea.Cmd {
 		return common.ErrCmd(fmt.Errorf("read user %s: %w", ev.User, err))
 	}
 	d.rows = append(d.rows, newDashRow(u, ch.Job, ch.Token, ch.HasToken, ch.Counts))
+	d.countsStale, d.sorted.valid = true, false
 	d.byKey[u.Key] = len(d.rows) - 1
 	d.markDirty()
 	return nil

@@ -48,20 +48,38 @@ func (d *Model) rebuild(now time.Time) {
 	if i, ok := d.byKey[d.selKey]; ok && d.selKey != "" {
 		sel = i
 	}
-	d.counts = [dashFilters]int{}
-	d.view = d.view[:0]
-	for i := range d.rows {
-		r := &d.rows[i]
-		for f := range dashFilters {
-			if d.match(f, r, now) {
-				d.counts[f]++
+	// The counts change with the rows (and, for the expiring filter, the
+	// time), not with the filter, search or sort: a key that only changes
+	// those does not count 100,000 rows six times again.
+	recount := d.countsStale || now.Sub(d.countsAt) >= time.Minute
+	if recount {
+		d.counts, d.countsStale, d.countsAt = [dashFilters]int{}, false, now
+	}
+	if recount {
+		for i := range d.rows {
+			for f := range dashFilters {
+				if d.match(f, &d.rows[i], now) {
+					d.counts[f]++
+				}
 			}
 		}
-		if d.inView(r, now) {
+	}
+	// Every row in the sort's order is kept while the rows and the sort
+	// stay: a filter or a search then only picks from it, in order.
+	if !d.sorted.valid || d.sorted.col != d.sortCol || d.sorted.desc != d.desc {
+		d.sorted.rows = d.sorted.rows[:0]
+		for i := range d.rows {
+			d.sorted.rows = append(d.sorted.rows, i)
+		}
+		slices.SortFunc(d.sorted.rows, d.cmpRows)
+		d.sorted.valid, d.sorted.col, d.sorted.desc = true, d.sortCol, d.desc
+	}
+	d.view = d.view[:0]
+	for _, i := range d.sorted.rows {
+		if d.inView(&d.rows[i], now) {
 			d.view = append(d.view, i)
 		}
 	}
-	slices.SortFunc(d.view, d.cmpRows)
 	d.dirty, d.viewAt, d.selKey = false, now, ""
 	if sel >= 0 {
 		if p := slices.Index(d.view, sel); p >= 0 {
@@ -76,8 +94,10 @@ func (d *Model) rebuild(now time.Time) {
 // enters the view, or moves, by binary search, only when its membership or
 // its sort key changed.
 func (d *Model) replaceRow(i int, r dashRow) {
+	d.sorted.valid = false // its sort key may have changed
 	if d.dirty {
 		d.rows[i] = r
+		d.countsStale = true
 		return
 	}
 	old := &d.rows[i]
@@ -157,6 +177,10 @@ func (d *Model) setQuery(q string) {
 // is reversed in place, the cursor on the same user, not sorted again.
 func (d *Model) reverse() {
 	d.desc = !d.desc
+	if d.sorted.valid && d.sorted.col == d.sortCol {
+		slices.Reverse(d.sorted.rows)
+		d.sorted.desc = d.desc
+	}
 	if d.dirty {
 		return
 	}
