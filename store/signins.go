@@ -80,8 +80,8 @@ type KeyUse struct {
 	Last     time.Time `json:"last,omitzero"`
 	Count    int       `json:"count,omitempty"`
 	Failures int       `json:"failures,omitempty"`
-	// Today counts the successful sign-ins on Day (UTC), the day of the
-	// newest one.
+	// Today counts the successful sign-ins on Day (local midnight), the
+	// day of the newest one.
 	Day   time.Time `json:"day,omitzero"`
 	Today int       `json:"today,omitempty"`
 }
@@ -98,7 +98,7 @@ func (k *KeyUse) Add(at time.Time, ok bool) {
 	if at.After(k.Last) {
 		k.Last = at
 	}
-	switch day := at.UTC().Truncate(24 * time.Hour); {
+	switch day := startOfDay(at); {
 	case day.After(k.Day):
 		k.Day, k.Today = day, 1
 	case day.Equal(k.Day):
@@ -107,9 +107,10 @@ func (k *KeyUse) Add(at time.Time, ok bool) {
 	k.Count++
 }
 
-// UsedOn is how many times the key signed in on the UTC day of now.
+// UsedOn is how many times the key signed in on the day of now, in local
+// time: the day the person reading it calls today.
 func (k KeyUse) UsedOn(now time.Time) int {
-	if k.Day.Equal(now.UTC().Truncate(24 * time.Hour)) {
+	if k.Day.Equal(startOfDay(now)) {
 		return k.Today
 	}
 	return 0
@@ -201,4 +202,10 @@ func (db *DB) RecordSignIns(profileID string, log SignInLog, users map[string]Pr
 		}
 		return nil
 	})
+}
+
+// startOfDay is local midnight of t's day; a day is not always 24 hours.
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.Local().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.Local)
 }
