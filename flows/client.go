@@ -5,7 +5,8 @@
 // errors with a fix.
 //
 // Endpoints come from OpenID discovery on a configurable authority host,
-// so the public cloud, national clouds and m365sim are one code path.
+// so the public cloud, national clouds and m365sim are one code path; or,
+// for a provider other than Entra, from its issuer URL (Config.Issuer).
 //
 // golang.org/x/oauth2 builds the authorize URL and PKCE values and runs the
 // code exchange and client-credentials grant. Refresh and device-code

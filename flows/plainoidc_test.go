@@ -106,17 +106,7 @@ func plainSignIn(t *testing.T, e *env, upn string) *flows.Token {
 			return err
 		}
 		redirect, _ = url.Parse(au.Query().Get("redirect_uri"))
-		go func() {
-			to, err := e.sim.SignIn(u, upn)
-			if err != nil {
-				t.Errorf("sign-in page: %v", err)
-				return
-			}
-			if resp, err := http.Get(to); err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
+		return e.browser(t, upn)(u)
 	})
 	if err != nil {
 		t.Fatalf("loopback sign-in: %v", err)
@@ -149,19 +139,7 @@ func TestPlainAuthCodeLoopbackWithPath(t *testing.T) {
 func TestPlainCheckAccountSubOnly(t *testing.T) {
 	e, _ := newPlainEnv(t)
 	// Without the email scope the token carries sub alone.
-	tok, err := e.c.SignInLoopback(testkit.Ctx(t), flows.AuthCodeRequest{RedirectURI: plainCallback, Scopes: []string{"openid", "User.Read"}}, func(u string) error {
-		go func() {
-			to, err := e.sim.SignIn(u, anna)
-			if err != nil {
-				t.Errorf("sign-in page: %v", err)
-				return
-			}
-			if resp, err := http.Get(to); err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	})
+	tok, err := e.c.SignInLoopback(testkit.Ctx(t), flows.AuthCodeRequest{RedirectURI: plainCallback, Scopes: []string{"openid", "User.Read"}}, e.browser(t, anna))
 	if err != nil {
 		t.Fatalf("loopback sign-in: %v", err)
 	}

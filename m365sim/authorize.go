@@ -32,7 +32,7 @@ func (s *Sim) parseAuthorize(tenant string, q url.Values) (*authorizeRequest, *E
 	}
 	ok, public := app.matchRedirect(redirect)
 	if !ok && s.opts.PlainOIDC {
-		ok, public = app.matchLoopback(redirect)
+		ok, public = app.matchRedirectBy(redirect, loopbackMatch)
 	}
 	if !ok {
 		return nil, aad(400, "invalid_request", 50011, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.", redirect, app.ClientID)

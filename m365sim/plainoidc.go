@@ -107,21 +107,6 @@ func loopbackMatch(registered, got string) bool {
 	return r.Hostname() == g.Hostname() && strings.TrimSuffix(r.Path, "/") == strings.TrimSuffix(g.Path, "/") && r.RawQuery == g.RawQuery
 }
 
-// matchLoopback is matchRedirect for plain mode's loopback rule.
-func (a *App) matchLoopback(uri string) (ok, public bool) {
-	for _, r := range a.PublicRedirectURIs {
-		if loopbackMatch(r, uri) {
-			return true, true
-		}
-	}
-	for _, r := range a.WebRedirectURIs {
-		if loopbackMatch(r, uri) {
-			return true, false
-		}
-	}
-	return false, false
-}
-
 // plainError is an error page's text in plain mode: the OAuth error and
 // its description, as a provider other than Entra shows it.
 func plainError(e *Error) string { return e.Err + ": " + e.Text }

@@ -79,11 +79,11 @@ type Sim struct {
 	// lets it reach
 	appPolicy map[string]map[string]bool
 	// signIns is the sign-in log (signins.go), oldest first.
-	signIns    []signInRecord
+	signIns []signInRecord
 	// plainIssuerOverride is the issuer plain discovery names, if not its own.
 	plainIssuerOverride string
-	signInSeq  int64
-	dupSignIns bool
+	signInSeq           int64
+	dupSignIns          bool
 	// reportCalls: tenant ID + app ID -> when the sign-in and report
 	// endpoints last answered it, for their throttle
 	reportCalls map[string][]time.Time
