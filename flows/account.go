@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -20,11 +21,20 @@ func (e *WrongAccountError) Error() string {
 	return fmt.Sprintf("signed in as %s, but this sign-in is for %s: sign out in the browser (or use a private window) and sign in as %s", e.Got, e.Expected, e.Expected)
 }
 
+// ErrNoUserInToken means a validated id_token names nobody: no oid, no
+// preferred_username, no sub and no email.
+var ErrNoUserInToken = errors.New("the provider's id_token names no user (no oid, preferred_username, sub or email): ask for the openid scope (and email), or ask the provider's admin to release a user identifier")
+
 // CheckAccount verifies that the id_token's identity is the expected user:
 // by object ID when it is known (names change, oid does not), else by UPN.
+// For a provider other than Entra, ObjectID is the token's sub and
+// PreferredUsername its email (see identityFrom).
 func CheckAccount(id *store.Identity, want store.User) error {
 	if id == nil {
 		return fmt.Errorf("check account: the sign-in returned no id_token: ask for the openid and profile scopes")
+	}
+	if id.ObjectID == "" && id.PreferredUsername == "" {
+		return fmt.Errorf("check account: %w", ErrNoUserInToken)
 	}
 	expected := want.UPN
 	if expected == "" {
@@ -35,7 +45,11 @@ func CheckAccount(id *store.Identity, want store.User) error {
 		ok = id.ObjectID == want.ObjectID
 	}
 	if !ok {
-		return &WrongAccountError{Expected: expected, Got: id.PreferredUsername}
+		got := id.PreferredUsername
+		if got == "" {
+			got = "subject " + id.ObjectID + " of " + id.TenantID
+		}
+		return &WrongAccountError{Expected: expected, Got: got}
 	}
 	return nil
 }
@@ -50,7 +64,24 @@ func (c *Client) identity(ctx context.Context, idToken, nonce string) (*store.Id
 	if err != nil {
 		return nil, fmt.Errorf("check id_token: %w", err)
 	}
-	return &store.Identity{ObjectID: cl.Oid, TenantID: cl.Tid, PreferredUsername: cl.PreferredUsername, Name: cl.Name}, nil
+	return identityFrom(cl), nil
+}
+
+// identityFrom maps claims to a store.Identity. Entra's tokens carry oid,
+// tid and preferred_username, used as they are. A token without oid and
+// preferred_username (a provider other than Entra) maps as:
+//
+//	ObjectID          <- sub (unique and never reassigned within its issuer)
+//	TenantID          <- iss (the namespace sub is unique in)
+//	PreferredUsername <- email, when present
+//	Name              <- name
+//
+// so that matching by ObjectID, and by UPN against the email, keeps working.
+func identityFrom(cl Claims) *store.Identity {
+	if cl.Oid != "" || cl.PreferredUsername != "" {
+		return &store.Identity{ObjectID: cl.Oid, TenantID: cl.Tid, PreferredUsername: cl.PreferredUsername, Name: cl.Name}
+	}
+	return &store.Identity{ObjectID: cl.Sub, TenantID: cl.Iss, PreferredUsername: cl.Email, Name: cl.Name}
 }
 
 // AdminConsentURL is the link an admin opens to grant the app's

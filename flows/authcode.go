@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -164,11 +165,12 @@ func scopeResource(s string) string {
 }
 
 // SignInLoopback runs a sign-in whose redirect comes back to a listener on
-// 127.0.0.1 (the registered http://localhost; Entra ignores its port).
-// open is called with the URL to show: it may start a browser, or print
-// the URL for a person to open.
+// the loopback interface: req.RedirectURI is the registered loopback
+// redirect (default http://localhost, Entra's), and only its port is
+// replaced. open is called with the URL to show: it may start a browser,
+// or print the URL for a person to open.
 func (c *Client) SignInLoopback(ctx context.Context, req AuthCodeRequest, open func(url string) error) (*Token, error) {
-	lb, err := ListenLoopback()
+	lb, err := ListenLoopbackAt(req.RedirectURI)
 	if err != nil {
 		return nil, err
 	}
@@ -200,9 +202,11 @@ func randomString() string {
 var aadstsInPage = regexp.MustCompile(`AADSTS(\d+): ([^"<\\]{1,400})`)
 
 // Preflight loads the sign-in page once, without a browser, so that the
-// errors Entra shows on its own page (unknown tenant or app, redirect URI
-// not registered) are caught before a person is sent there. It returns
-// nil when the page shows no AADSTS error.
+// errors a provider shows on its own page (unknown tenant or app, redirect
+// URI not registered) are caught before a person is sent there. A page
+// with AADSTS text, any 4xx page, and a redirect that carries error= are
+// failures; anything else (the sign-in page, a redirect onward to log in)
+// is nil.
 func (s *AuthCodeSession) Preflight(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
 	if err != nil {
@@ -216,10 +220,40 @@ func (s *AuthCodeSession) Preflight(ctx context.Context) error {
 	}
 	defer resp.Body.Close()
 	page, _ := io.ReadAll(io.LimitReader(resp.Body, 2<<20))
-	m := aadstsInPage.FindSubmatch(page)
-	if m == nil {
-		return nil
+	if m := aadstsInPage.FindSubmatch(page); m != nil {
+		desc := html.UnescapeString("AADSTS" + string(m[1]) + ": " + string(m[2]))
+		return fmt.Errorf("sign-in page: %w", ParseRedirectError(url.Values{"error": {"invalid_request"}, "error_description": {desc}}))
 	}
-	desc := html.UnescapeString("AADSTS" + string(m[1]) + ": " + string(m[2]))
-	return fmt.Errorf("sign-in page: %w", ParseRedirectError(url.Values{"error": {"invalid_request"}, "error_description": {desc}}))
+	if loc, err := resp.Location(); err == nil {
+		if q := loc.Query(); q.Get("error") != "" {
+			return fmt.Errorf("sign-in page: the provider sent the sign-in back: %w", ParseRedirectError(q))
+		}
+	}
+	if resp.StatusCode/100 == 4 {
+		return fmt.Errorf("sign-in page: %w", pageError(resp.StatusCode, page))
+	}
+	return nil
 }
+
+// pageError reads the error of a 4xx sign-in page that is not Entra's: a
+// JSON error body when it is one, else the page's text.
+func pageError(status int, page []byte) *Error {
+	var b struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if json.Unmarshal(page, &b) == nil && b.Error != "" {
+		return ParseRedirectError(url.Values{"error": {b.Error}, "error_description": {b.Description}})
+	}
+	text := strings.Join(strings.Fields(html.UnescapeString(htmlTag.ReplaceAllString(string(page), " "))), " ")
+	if len(text) > 400 {
+		text = text[:400]
+	}
+	if text == "" {
+		text = http.StatusText(status)
+	}
+	return ParseRedirectError(url.Values{"error": {"invalid_request"}, "error_description": {fmt.Sprintf("the provider's page answered %d: %s", status, text)}})
+}
+
+// htmlTag matches a tag, to read a page's text.
+var htmlTag = regexp.MustCompile(`<[^>]*>`)

@@ -65,9 +65,19 @@ func TestCanary(t *testing.T) {
 		cfg.ClientID, cfg.ClientSecret, cfg.Logger = app.ClientID, store.Secret(secretCanary+"x"), logger
 	})
 	keep(bad.ClientCredentials(testkit.Ctx(t), "https://outlook.office365.com"))
+	// A device flow sending the secret (DeviceConfidential) to a public
+	// client: Entra refuses the poll with 700025.
+	devConf := e.client(t, func(cfg *flows.Config) {
+		cfg.ClientID, cfg.ClientSecret, cfg.Logger, cfg.DeviceConfidential = app.ClientID, store.Secret(secretCanary), logger, true
+	})
+	if dc, err := devConf.StartDeviceCode(testkit.Ctx(t), delegatedScopes); err != nil {
+		errs = append(errs, err)
+	} else {
+		keep(devConf.PollDeviceCode(testkit.Ctx(t), dc))
+	}
 	e.sim.RevokeSessions(e.sim.Tenant.User(anna))
 	keep(c.Refresh(testkit.Ctx(t), loop.Stored()))
-	if len(errs) < 4 {
+	if len(errs) < 5 {
 		t.Fatalf("want the bad calls to fail, got %d errors", len(errs))
 	}
 

@@ -5,7 +5,8 @@
 // errors with a fix.
 //
 // Endpoints come from OpenID discovery on a configurable authority host,
-// so the public cloud, national clouds and m365sim are one code path.
+// so the public cloud, national clouds and m365sim are one code path; or,
+// for a provider other than Entra, from its issuer URL (Config.Issuer).
 //
 // golang.org/x/oauth2 builds the authorize URL and PKCE values and runs the
 // code exchange and client-credentials grant. Refresh and device-code
@@ -38,10 +39,19 @@ const PublicCloud = "https://login.microsoftonline.com"
 type Config struct {
 	Authority string // authority host; default PublicCloud
 	Tenant    string // GUID or verified domain
-	ClientID  string
+	// Issuer, when set, replaces Authority and Tenant for a provider other
+	// than Entra: discovery reads {Issuer}/.well-known/openid-configuration
+	// and the document must name this issuer.
+	Issuer   string
+	ClientID string
 	// ClientSecret is sent only by confidential grants: client credentials,
-	// and codes and refresh tokens from a Web-platform redirect.
+	// and codes and refresh tokens from a Web-platform redirect, and the
+	// device flow when DeviceConfidential is set.
 	ClientSecret store.Secret
+	// DeviceConfidential sends ClientSecret with the device authorization
+	// request and its polls (client_secret_post, RFC 8628 §3.1), for a
+	// provider whose device client is confidential. Entra's is public.
+	DeviceConfidential bool
 
 	HTTPClient *http.Client                                     // default: 30 s timeout
 	Now        func() time.Time                                 // default time.Now

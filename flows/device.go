@@ -36,8 +36,11 @@ func (c *Client) StartDeviceCode(ctx context.Context, scopes []string) (*DeviceC
 	if c.ep.DeviceAuthorization == "" {
 		return nil, fmt.Errorf("start device sign-in: the provider publishes no device authorization endpoint: use the browser sign-in")
 	}
+	if c.cfg.DeviceConfidential && c.cfg.ClientSecret.IsZero() {
+		return nil, fmt.Errorf("start device sign-in: the device client is confidential but no client secret is set: enter the secret's value for this profile")
+	}
 	var b deviceBody
-	form := url.Values{"client_id": {c.cfg.ClientID}, "scope": {strings.Join(scopes, " ")}}
+	form := c.deviceClient(url.Values{"scope": {strings.Join(scopes, " ")}})
 	if err := c.postForm(ctx, c.ep.DeviceAuthorization, form, &b); err != nil {
 		return nil, fmt.Errorf("start device sign-in: %w", err)
 	}
@@ -61,11 +64,10 @@ func (c *Client) StartDeviceCode(ctx context.Context, scopes []string) (*DeviceC
 // seconds on slow_down, honours Retry-After, rides out brief outages, and
 // stops when ctx is cancelled.
 func (c *Client) PollDeviceCode(ctx context.Context, dc *DeviceCode) (*Token, error) {
-	form := url.Values{
+	form := c.deviceClient(url.Values{
 		"grant_type":  {"urn:ietf:params:oauth:grant-type:device_code"},
-		"client_id":   {c.cfg.ClientID},
 		"device_code": {dc.deviceCode},
-	}
+	})
 	interval := dc.Interval
 	for {
 		if err := c.cfg.Sleep(ctx, interval); err != nil {
@@ -78,7 +80,7 @@ func (c *Client) PollDeviceCode(ctx context.Context, dc *DeviceCode) (*Token, er
 			if err != nil {
 				return nil, err
 			}
-			t.ViaDevice = true
+			t.ViaDevice, t.Confidential = true, c.cfg.DeviceConfidential
 			return t, nil
 		}
 		e, ok := err.(*Error)
@@ -100,4 +102,14 @@ func (c *Client) PollDeviceCode(ctx context.Context, dc *DeviceCode) (*Token, er
 			return nil, fmt.Errorf("device sign-in: %w", &Error{Err: "expired_token", Kind: KindExpired, Description: "the code expired before anyone signed in: start again"})
 		}
 	}
+}
+
+// deviceClient adds the client's identification to a device-flow form:
+// its ID, and its secret when the device client is confidential.
+func (c *Client) deviceClient(form url.Values) url.Values {
+	form.Set("client_id", c.cfg.ClientID)
+	if c.cfg.DeviceConfidential {
+		form.Set("client_secret", c.cfg.ClientSecret.Reveal())
+	}
+	return form
 }

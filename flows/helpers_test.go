@@ -75,7 +75,13 @@ func (e *env) client(t *testing.T, mod ...func(*flows.Config)) *flows.Client {
 // browser on the same machine would.
 func (e *env) signInLoopback(t *testing.T, upn string) (*flows.Token, error) {
 	t.Helper()
-	return e.c.SignInLoopback(testkit.Ctx(t), flows.AuthCodeRequest{Scopes: delegatedScopes, LoginHint: upn}, func(u string) error {
+	return e.c.SignInLoopback(testkit.Ctx(t), flows.AuthCodeRequest{Scopes: delegatedScopes, LoginHint: upn}, e.browser(t, upn))
+}
+
+// browser is an open func for SignInLoopback: it signs upn in on the
+// simulator's page and follows the redirect, as a browser would.
+func (e *env) browser(t *testing.T, upn string) func(u string) error {
+	return func(u string) error {
 		go func() {
 			to, err := e.sim.SignIn(u, upn)
 			if err != nil {
@@ -87,7 +93,7 @@ func (e *env) signInLoopback(t *testing.T, upn string) (*flows.Token, error) {
 			}
 		}()
 		return nil
-	})
+	}
 }
 
 // signInDevice signs upn in by device code, approving on the first poll.

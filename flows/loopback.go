@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -16,9 +18,10 @@ import (
 var ErrSignInComplete = errors.New("this sign-in is already complete")
 
 // Loopback catches the redirect of a browser sign-in that runs on this
-// machine: a listener on 127.0.0.1. Entra ignores the port of a public
-// client's registered http://localhost, so the sign-in's redirect URI is
-// RedirectURI, http://localhost:<port>.
+// machine: a listener on the loopback interface. RedirectURI is the
+// registered redirect with the listener's port: Entra ignores the port of
+// a public client's registered http://localhost, and RFC 8252 §7.3 asks
+// every provider to ignore the port of a loopback redirect.
 type Loopback struct {
 	RedirectURI string
 
@@ -33,14 +36,39 @@ type LoopbackResult struct {
 	Err   error
 }
 
-// ListenLoopback listens on a free port of 127.0.0.1; Serve answers.
-func ListenLoopback() (*Loopback, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// ListenLoopback listens on a free port of 127.0.0.1 for Entra's
+// registered http://localhost; Serve answers.
+func ListenLoopback() (*Loopback, error) { return ListenLoopbackAt("") }
+
+// ListenLoopbackAt listens on a free port for a registered loopback
+// redirect such as http://127.0.0.1/callback or http://localhost:8400/cb:
+// the redirect URI keeps its host and path, and only the port is the
+// listener's. localhost is served on 127.0.0.1, which it resolves to
+// (RFC 8252 §8.3 prefers the literal). "" is http://localhost.
+func ListenLoopbackAt(registered string) (*Loopback, error) {
+	if registered == "" {
+		registered = "http://localhost"
+	}
+	u, err := url.Parse(registered)
+	if err != nil || u.Scheme != "http" || u.Opaque != "" {
+		return nil, fmt.Errorf("listen for the sign-in redirect: %q is not an http:// loopback address: register http://127.0.0.1/<path> or http://localhost", registered)
+	}
+	listenHost := ""
+	switch u.Hostname() {
+	case "localhost", "127.0.0.1":
+		listenHost = "127.0.0.1"
+	case "::1":
+		listenHost = "::1"
+	default:
+		return nil, fmt.Errorf("listen for the sign-in redirect: %s is not a loopback host: register http://127.0.0.1/<path> or http://localhost", u.Hostname())
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, "0"))
 	if err != nil {
 		return nil, fmt.Errorf("listen for the sign-in redirect: %w", err)
 	}
+	u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	return &Loopback{
-		RedirectURI: fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port),
+		RedirectURI: u.String(),
 		ln:          ln,
 		results:     make(chan LoopbackResult, 1),
 	}, nil

@@ -31,6 +31,9 @@ func (s *Sim) parseAuthorize(tenant string, q url.Values) (*authorizeRequest, *E
 		return nil, aad(400, "invalid_request", 900971, "No reply address provided.")
 	}
 	ok, public := app.matchRedirect(redirect)
+	if !ok && s.opts.PlainOIDC {
+		ok, public = app.matchRedirectBy(redirect, loopbackMatch)
+	}
 	if !ok {
 		return nil, aad(400, "invalid_request", 50011, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.", redirect, app.ClientID)
 	}
@@ -118,6 +121,9 @@ func (s *Sim) signIn(authURL, upn string, accept bool) (string, error) {
 		return "", fmt.Errorf("m365sim: bad authorize URL: %w", err)
 	}
 	tenant, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	if s.opts.PlainOIDC && "/"+tenant == plainPrefix {
+		tenant = s.Tenant.ID
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, e := s.parseAuthorize(tenant, u.Query())
@@ -135,7 +141,12 @@ func (s *Sim) handleAuthorizePage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, e)
 		return
 	}
-	need, _ := delegatedNeeds(a.app, r.URL.Query().Get("scope"))
+	need, e := delegatedNeeds(a.app, r.URL.Query().Get("scope"))
+	if e != nil && s.opts.PlainOIDC {
+		// A standard provider sends a bad scope back to the client.
+		http.Redirect(w, r, a.redirectWith(url.Values{"error": {e.Err}, "error_description": {e.Text}}), http.StatusFound)
+		return
+	}
 	s.render(w, "signin", map[string]any{
 		"App": a.app.DisplayName, "Params": r.URL.Query(), "Users": s.pickableUsers(a.tenant),
 		"Permissions": need, "Action": r.URL.Path,

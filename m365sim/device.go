@@ -22,6 +22,9 @@ type deviceGrant struct {
 	declined bool   // the user said no
 	failed   *Error // the sign-in failed on the page (CA, consent, disabled)
 	redeemed bool
+	// confidential: the client authenticated with its secret when it
+	// asked for the code (plain mode), so its polls must too.
+	confidential bool
 	// correlation is the client-request-id of the request for the code.
 	correlation string
 }
@@ -49,6 +52,14 @@ func (s *Sim) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, errClientNotFound(r.PostForm.Get("client_id"), t.ID))
 		return
 	}
+	confidential := false
+	if s.opts.PlainOIDC && r.PostForm.Get("client_secret") != "" {
+		if _, e := s.clientAuth(t, r); e != nil {
+			s.writeError(w, e)
+			return
+		}
+		confidential = true
+	}
 	scope := r.PostForm.Get("scope")
 	if _, e := delegatedNeeds(app, scope); e != nil {
 		s.writeError(w, e)
@@ -56,7 +67,7 @@ func (s *Sim) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 	}
 	dc := randomToken(48)
 	g := &deviceGrant{
-		tenant: t, app: app, scope: scope,
+		tenant: t, app: app, scope: scope, confidential: confidential,
 		userCode: s.userCode(),
 		expires:  s.Clock.Now().Add(deviceCodeLifetime),
 		interval: s.opts.DeviceInterval,
@@ -89,13 +100,14 @@ func (s *Sim) userCode() string {
 }
 
 func (s *Sim) redeemDevice(t *Tenant, app *App, secretSent bool, form url.Values) (*tokenResponse, *Error) {
-	if !app.FallbackPublicClient {
+	g := s.devices[form.Get("device_code")]
+	public := g == nil || !g.confidential
+	if public && !app.FallbackPublicClient {
 		return nil, aad(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 	}
-	if e := credentialCheck(app, true, secretSent); e != nil {
+	if e := credentialCheck(app, public, secretSent); e != nil {
 		return nil, e
 	}
-	g := s.devices[form.Get("device_code")]
 	now := s.Clock.Now()
 	switch {
 	case g == nil || g.tenant != t || g.app != app:
@@ -120,7 +132,7 @@ func (s *Sim) redeemDevice(t *Tenant, app *App, secretSent bool, form url.Values
 		return nil, aad(400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	g.redeemed = true
-	return s.issueDelegated(issued{tenant: t, app: app, user: g.user, scope: g.scope, public: true, viaDevice: true, mfa: g.mfa})
+	return s.issueDelegated(issued{tenant: t, app: app, user: g.user, scope: g.scope, public: !g.confidential, viaDevice: true, mfa: g.mfa})
 }
 
 // deviceByUserCode finds a pending device sign-in. Callers hold s.mu.

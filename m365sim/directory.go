@@ -173,13 +173,18 @@ func (t *Tenant) grantedRoles(clientID, resourceAppID string) []string {
 // and whether the client is public for it. Entra ignores the port of
 // http://localhost, but 127.0.0.1 is a different host (microsoft.md §1.2).
 func (a *App) matchRedirect(uri string) (ok, public bool) {
+	return a.matchRedirectBy(uri, redirectEqual)
+}
+
+// matchRedirectBy is matchRedirect with another rule for equal.
+func (a *App) matchRedirectBy(uri string, equal func(registered, got string) bool) (ok, public bool) {
 	for _, r := range a.PublicRedirectURIs {
-		if redirectEqual(r, uri) {
+		if equal(r, uri) {
 			return true, true
 		}
 	}
 	for _, r := range a.WebRedirectURIs {
-		if redirectEqual(r, uri) {
+		if equal(r, uri) {
 			return true, false
 		}
 	}

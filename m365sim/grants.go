@@ -219,11 +219,19 @@ func (s *Sim) issueDelegated(in issued) (*tokenResponse, *Error) {
 		}
 	}
 	if req.has("openid") {
-		resp.IDToken = s.sign(map[string]any{
+		claims := map[string]any{
 			"aud": in.app.ClientID, "iss": s.issuer(t), "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 			"tid": t.ID, "oid": u.ObjectID, "sub": pairwise(u.ObjectID, in.app.ClientID),
 			"preferred_username": u.UPN, "name": u.DisplayName, "nonce": in.nonce, "ver": "2.0",
-		})
+		}
+		if s.opts.PlainOIDC {
+			email := ""
+			if req.has("email") {
+				email = u.UPN
+			}
+			claims = plainIDToken(claims, claims["sub"].(string), email)
+		}
+		resp.IDToken = s.sign(claims)
 	}
 	for _, o := range req.oidc {
 		if o != "offline_access" {

@@ -42,7 +42,11 @@ func (s *Sim) render(w http.ResponseWriter, page string, data any) {
 func (s *Sim) errorPage(w http.ResponseWriter, e *Error) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(e.Status)
-	_ = pages.ExecuteTemplate(w, "error", e.Error())
+	text := e.Error()
+	if s.opts.PlainOIDC {
+		text = plainError(e)
+	}
+	_ = pages.ExecuteTemplate(w, "error", text)
 }
 
 // pickableUsers are the first users of a tenant, enough for a demo page.

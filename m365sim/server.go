@@ -19,6 +19,9 @@ func (s *Sim) routes() http.Handler {
 	mux.HandleFunc("POST /{tenant}/adminconsent", s.handleAdminConsentSubmit)
 	mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", s.handleAdminConsentSubmit)
 	mux.HandleFunc("GET /{$}", s.handleHome)
+	if s.opts.PlainOIDC {
+		s.plainRoutes(mux)
+	}
 	s.ewsRoutes(mux) // POST /EWS/Exchange.asmx, and the OWA login page of forms mode
 	// Graph has a mux of its own: its keys, as in applications(appId='…'),
 	// are beyond ServeMux patterns, and a /v1.0/ or /beta/ pattern would
@@ -94,4 +97,10 @@ func (s *Sim) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 }
 
 // issuer is the v2 issuer of a tenant: {host}/{tid}/v2.0.
-func (s *Sim) issuer(t *Tenant) string { return s.URL + "/" + t.ID + "/v2.0" }
+// In plain OIDC mode it is the plain issuer.
+func (s *Sim) issuer(t *Tenant) string {
+	if s.opts.PlainOIDC {
+		return s.PlainIssuer()
+	}
+	return s.URL + "/" + t.ID + "/v2.0"
+}

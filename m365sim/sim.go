@@ -42,6 +42,9 @@ type Options struct {
 	// RotationGrace is how long a refresh token stays valid after it has
 	// been used and replaced; default 24h.
 	RotationGrace time.Duration
+	// PlainOIDC makes the simulator a standards-only OpenID provider at
+	// {URL}/oidc (plainoidc.go).
+	PlainOIDC bool
 }
 
 // Sim is a running simulated tenant.
@@ -76,9 +79,11 @@ type Sim struct {
 	// lets it reach
 	appPolicy map[string]map[string]bool
 	// signIns is the sign-in log (signins.go), oldest first.
-	signIns    []signInRecord
-	signInSeq  int64
-	dupSignIns bool
+	signIns []signInRecord
+	// plainIssuerOverride is the issuer plain discovery names, if not its own.
+	plainIssuerOverride string
+	signInSeq           int64
+	dupSignIns          bool
 	// reportCalls: tenant ID + app ID -> when the sign-in and report
 	// endpoints last answered it, for their throttle
 	reportCalls map[string][]time.Time
