@@ -19,11 +19,11 @@ import (
 type ewsAnswer struct {
 	status  int
 	header  http.Header
-	url     *url.URL // where the request went
-	body    []byte   // as much as was read
-	readErr error    // why reading the body stopped early
-	sent    string   // the authentication scheme sent: Bearer, Basic or ""
-	secrets []string // the token, the password and its Basic encoding
+	url     *url.URL  // where the request went
+	body    []byte    // as much as was read
+	readErr error     // why reading the body stopped early
+	sent    string    // the authentication scheme sent: Bearer, Basic or ""
+	secrets []string  // the token, the password and its Basic encoding
 	online  bool      // the server is Exchange Online, not on-premises
 	at      time.Time // when the answer came, on the client's clock
 }
