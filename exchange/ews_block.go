@@ -19,6 +19,13 @@ var (
 // good at t.
 func EWSRetired(t time.Time) bool { return !t.Before(EWSRetirement) }
 
+// EWSDaysLeft is the days from t to EWSRetirement, a part day counted
+// whole; 0 from then on.
+func EWSDaysLeft(t time.Time) int {
+	const day = 24 * time.Hour
+	return max(0, int((EWSRetirement.Sub(t)+day-1)/day))
+}
+
 // blockWords are what a refusal's text may say about EWS; Microsoft does
 // not publish the body of its 403 (microsoft.md §9.3), so any one of them
 // next to "ews" (or its long name) will do.
