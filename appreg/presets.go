@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/modauth/modauth/store"
@@ -207,4 +208,21 @@ func ProductAddress(v string) (string, error) {
 	path := strings.TrimRight(u.Path, "/")
 	path = strings.TrimRight(strings.TrimSuffix(path, "/jsonhandler.ashx"), "/")
 	return host + path, nil
+}
+
+// GraphWayOut says how a profile made from the preset leaves EWS for
+// Microsoft Graph: another preset of the same product that uses Graph,
+// the profile's own protocol setting when no preset is known, or ok false
+// when the product has no Graph way that modauth knows of.
+func GraphWayOut(presetID string) (wayOut string, ok bool) {
+	p, known := PresetByID(presetID)
+	if !known {
+		return "if the product can use Microsoft Graph, set the profile's protocol to Graph and grant the Graph permissions", true
+	}
+	for _, q := range presets {
+		if q.Product == p.Product && q.ID != p.ID && slices.Contains(q.Scenario.Protocols, store.Graph) {
+			return "move " + p.Product + " to Microsoft Graph with the " + q.ID + " preset", true
+		}
+	}
+	return "", false
 }

@@ -52,7 +52,7 @@ func (c *Conn) UserGraph(u store.User) *exchange.Graph {
 // user's delegated token, the app's token impersonating the user's
 // mailbox, or the service account's token opening it as a delegate.
 func (c *Conn) EWS(u store.User) (*exchange.EWS, *exchange.Impersonation) {
-	x := &exchange.EWS{URL: c.hosts.EWS, HTTP: c.d.HTTP, Sleep: c.d.Sleep}
+	x := &exchange.EWS{URL: c.hosts.EWS, HTTP: c.d.HTTP, Sleep: c.d.Sleep, Online: !c.prof.OnPremises, Now: c.d.Now}
 	imp := &exchange.Impersonation{SMTP: Mailbox(u)}
 	aud := c.Audience(store.EWS)
 	switch {

@@ -60,6 +60,8 @@ func (c *Conn) explain(err error, proto store.Protocol) (meaning, fix string, to
 			}
 		}
 		return me.Reply, me.Fix, topics
+	case errors.Is(err, exchange.ErrEWSBlocked):
+		return c.explainEWSBlocked()
 	case errors.As(err, &ee) && errors.Is(err, exchange.ErrMailboxAccessDenied):
 		return strings.TrimPrefix(ee.Error(), "ews: "), fmt.Sprintf("The service account %s signed in, but may not open this mailbox: give it FullAccess "+
 			"(Add-MailboxPermission -Identity <mailbox> -User %s -AccessRights FullAccess -AutoMapping $false). Exchange Online has no impersonation role any more: a service account is a delegate.",

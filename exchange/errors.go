@@ -17,4 +17,8 @@ var (
 	// EwsEnabled/EwsAllowedAppIDs, an Application Access Policy or a
 	// CAS mailbox setting), not a missing permission or consent.
 	ErrAccessPolicy = errors.New("blocked by an exchange access policy")
+	// ErrEWSBlocked: Exchange Online refuses EWS to the app: from
+	// 1 October 2026 to apps outside EwsAllowedAppIDs, from 1 April 2027 to
+	// all (microsoft.md §5.1, §9.3). It is an ErrAccessPolicy too.
+	ErrEWSBlocked = errors.New("ews blocked for this app in exchange online")
 )

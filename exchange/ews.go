@@ -41,6 +41,11 @@ type EWS struct {
 	// (default 30 s): a longer back-off ends the call at once with the
 	// throttled error, and the next sweep tries again.
 	MaxWait time.Duration
+	// Online: the server is Exchange Online, whose EWS Microsoft blocks
+	// from 1 October 2026 and retires on 1 April 2027; Now is the clock
+	// a refusal is dated on (default time.Now).
+	Online bool
+	Now    func() time.Time
 }
 
 // EWSError is a response code other than NoError, or an HTTP failure.
@@ -57,7 +62,8 @@ type EWSError struct {
 	// and path, never the query.
 	Location string
 
-	kind        error // ErrAuthMethodNotOffered, ErrLoginPage, ErrBadAnswer, ErrAccessPolicy or nil
+	kind        error // ErrAuthMethodNotOffered, ErrLoginPage, ErrBadAnswer, ErrAccessPolicy, ErrEWSBlocked or nil
+	retired     bool  // ErrEWSBlocked on or after 1 April 2027
 	cause       error // why a bad answer could not be read
 	contentType string
 	start       string // a bad answer's first bytes, without secrets
@@ -104,6 +110,13 @@ func (e *EWSError) Fix() string {
 	case ErrBadAnswer:
 		return fmt.Sprintf("The server answered http %d with %q starting %q, which is not an EWS SOAP answer: "+
 			"check that the profile's EWS URL ends in /EWS/Exchange.asmx and that no proxy or filter rewrites or cuts the answer.", e.Status, cmp.Or(e.contentType, "no content type"), e.start)
+	case ErrEWSBlocked:
+		if e.retired {
+			return "EWS in Exchange Online was switched off for good on 1 April 2027, with no exceptions: move the product to Microsoft Graph."
+		}
+		return "Exchange Online blocks EWS for this app (EwsEnabled, EwsAllowedAppIDs): read Get-OrganizationConfig | fl Ews*, then add the app's client ID to the list already there " +
+			"with Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs \"<app id>,<ids already listed>\" (changes can take hours). " +
+			"This works only until 1 April 2027, when EWS in Exchange Online is switched off for good: move the product to Microsoft Graph before then."
 	case ErrAccessPolicy:
 		return "EWS refused the app by policy, not for a missing permission: in Exchange Online, read Get-OrganizationConfig | fl Ews* and Get-CASMailbox <mailbox> | fl Ews*; " +
 			"allow the app with Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs \"<app id>,<ids already listed>\" and Set-CASMailbox <mailbox> -EwsEnabled $true (changes can take hours)."
@@ -129,6 +142,8 @@ func (e *EWSError) Is(target error) bool {
 		return e.Code == "ErrorServerBusy" || e.Code == "ErrorExceededConnectionCount" || e.Status == http.StatusServiceUnavailable
 	case ErrNotFound:
 		return e.Code == "ErrorNonExistentMailbox" || e.Code == "ErrorInvalidExchangeImpersonationHeaderData"
+	case ErrAccessPolicy:
+		return e.kind == ErrEWSBlocked
 	case ErrForbidden:
 		// Mailbox rights; a 403 without a response code is ErrAccessPolicy.
 		return e.Code == "ErrorAccessDenied" || e.Code == "ErrorImpersonateUserDenied" || e.Code == "ErrorImpersonationDenied"
@@ -330,7 +345,7 @@ func (c *EWS) post(ctx context.Context, imp *Impersonation, action, body string)
 	if imp != nil {
 		req.Header.Set("X-AnchorMailbox", imp.SMTP)
 	}
-	a := &ewsAnswer{url: req.URL}
+	a := &ewsAnswer{url: req.URL, online: c.Online}
 	switch {
 	case c.Token != nil:
 		tok, err := c.Token(ctx)
@@ -354,6 +369,9 @@ func (c *EWS) post(ctx context.Context, imp *Impersonation, action, body string)
 	}
 	defer resp.Body.Close()
 	a.status, a.header = resp.StatusCode, resp.Header
+	if a.at = time.Now(); c.Now != nil {
+		a.at = c.Now()
+	}
 	if ntlm {
 		a.sent = sentScheme(c.Auth, authSchemes(resp.Header.Values("WWW-Authenticate")))
 	}

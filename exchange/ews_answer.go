@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -18,11 +19,13 @@ import (
 type ewsAnswer struct {
 	status  int
 	header  http.Header
-	url     *url.URL // where the request went
-	body    []byte   // as much as was read
-	readErr error    // why reading the body stopped early
-	sent    string   // the authentication scheme sent: Bearer, Basic or ""
-	secrets []string // the token, the password and its Basic encoding
+	url     *url.URL  // where the request went
+	body    []byte    // as much as was read
+	readErr error     // why reading the body stopped early
+	sent    string    // the authentication scheme sent: Bearer, Basic or ""
+	secrets []string  // the token, the password and its Basic encoding
+	online  bool      // the server is Exchange Online, not on-premises
+	at      time.Time // when the answer came, on the client's clock
 }
 
 // decode turns the answer into out and msg, or into the error it is. The
@@ -47,7 +50,11 @@ func (a *ewsAnswer) decode(out any, msg *responseMessage) error {
 	case a.status == http.StatusForbidden && !a.soap():
 		// A valid token refused before any mailbox is opened: Exchange
 		// Online's EwsEnabled / EwsAllowedAppIDs (microsoft.md 9.3).
+		// From 1 October 2026 it is most likely the EWS block.
 		err = &EWSError{Status: a.status, Message: a.diagnostics(), kind: ErrAccessPolicy}
+		if a.ewsBlocked() {
+			err = &EWSError{Status: a.status, Message: a.diagnostics(), kind: ErrEWSBlocked, retired: EWSRetired(a.at)}
+		}
 	case a.html() && a.status/100 == 2:
 		err = a.loginPage(a.url)
 	case a.status == http.StatusOK || a.soap():

@@ -18,6 +18,8 @@ type Tenant struct {
 	// noPremium: the tenant has no Entra ID P1 or P2 licence, so Graph
 	// serves no sign-in logs or reports.
 	noPremium bool
+	// ews is the organisation's EWS settings (ews_block.go).
+	ews ewsPolicy
 	// consent holds delegated grants: principal ("" for AllPrincipals, else
 	// a user's object ID) -> client ID -> "resourceAppID name" set.
 	consent map[string]map[string]map[string]bool

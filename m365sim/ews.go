@@ -323,6 +323,11 @@ func (s *Sim) ewsAuthenticate(w http.ResponseWriter, r *http.Request, onPrem *on
 	if t == nil {
 		return invalid("The token issuer is not trusted.")
 	}
+	if why := t.ews.refusal(claims.AppID, s.Clock.Now()); why != "" && onPrem == nil {
+		// Exchange Online's EWS block; an on-premises server has none.
+		refuseEWS(w, why)
+		return nil, false
+	}
 	c := &ewsCaller{tenant: t, appOnly: claims.Idtyp == "app"}
 	perms := claims.Roles
 	if !c.appOnly {

@@ -30,8 +30,11 @@ import (
 //	mailbox-access-denied   the token was taken but the mailbox was not: no
 //	                        FullAccess or SendAs, or user= names another mailbox
 //	smtp-auth-disabled      SMTP AUTH is off for the tenant or the mailbox
-//	blocked-by-policy       an Exchange access policy blocks the app (EWS
-//	                        EwsAllowedAppIDs, an application access policy)
+//	ews-blocked             EWS blocked for this app in Exchange Online: not in
+//	                        EwsAllowedAppIDs from 1 October 2026, and every
+//	                        app from 1 April 2027 (never on-premises)
+//	blocked-by-policy       another Exchange access policy blocks the app (an
+//	                        application access policy, a CAS mailbox setting)
 //	auth-method-not-offered the server does not offer the sign-in modauth uses
 //	                        (on-premises EWS with only Negotiate/NTLM)
 //	proxy-login-page        a proxy's forms login answered instead of EWS
@@ -57,7 +60,7 @@ func Failing(s store.JobState) bool {
 // States are every state, worst first: the order of summaries and sorts.
 var States = []store.JobState{
 	store.StateDamaged, store.StateSecretExpired, store.StateSignInNeeded, store.StateConsentNeeded,
-	store.StateBlockedByPolicy, store.StateSMTPAuthDisabled, store.StateMailRefused, store.StateMailboxDenied,
+	store.StateEWSBlocked, store.StateBlockedByPolicy, store.StateSMTPAuthDisabled, store.StateMailRefused, store.StateMailboxDenied,
 	store.StateAuthNotOffered, store.StateProxyLoginPage, store.StateUnexpected, store.StateUPNInvalid, store.StateNoMailbox,
 	store.StateUnreachable, store.StateThrottled, store.StateNeverSynced, store.StateOK,
 }
@@ -80,13 +83,16 @@ var Fixes = map[store.JobState]string{
 	store.StateMailRefused:      "The mail server refused the token: check the token's audience and scope for the protocol, that user= is the mailbox's primary SMTP address, and that the protocol is on for the mailbox (Set-CASMailbox).",
 	store.StateMailboxDenied:    "Exchange took the token but not the mailbox: give the signed-in account or the app's service principal FullAccess (or SendAs to send) on it, and check that user= is its primary SMTP address.",
 	store.StateSMTPAuthDisabled: "SMTP AUTH is off for the tenant or the mailbox: Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false (or Set-TransportConfig for the organization).",
-	store.StateBlockedByPolicy:  "An Exchange access policy blocks the app: add it to EwsAllowedAppIDs (Set-OrganizationConfig), or to the application access policy or RBAC for Applications scope that covers the mailbox.",
-	store.StateAuthNotOffered:   "The server does not offer the sign-in modauth uses: on Exchange Server, turn on Basic authentication for EWS (Set-WebServicesVirtualDirectory -BasicAuthentication $true) or use NTLM.",
-	store.StateProxyLoginPage:   "A proxy with a forms login answers instead of EWS: publish /EWS/Exchange.asmx without forms pre-authentication.",
-	store.StateUnexpected:       "A server answered, but not as Exchange does: the last error says what came back; check the profile's EWS or Graph address and what sits in front of it.",
-	store.StateThrottled:        "Microsoft is throttling this mailbox or tenant: modauth waits as told and tries again.",
-	store.StateUnreachable:      "Microsoft could not be reached: check the network and proxy of this server; modauth keeps the last good data.",
-	store.StateDamaged:          "This user's data in the database is damaged: run `modauth doctor` to check it and restore the last backup, or import the user again.",
+	store.StateEWSBlocked: "EWS blocked for this app in Exchange Online: add the app's client ID to EwsAllowedAppIDs, keeping the IDs already listed " +
+		"(Get-OrganizationConfig | fl Ews*, then Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs \"<client id>,<ids already listed>\"). " +
+		"That works only until 1 April 2027, when EWS in Exchange Online stops for every app: move the product to Microsoft Graph.",
+	store.StateBlockedByPolicy: "An Exchange access policy blocks the app: add it to EwsAllowedAppIDs (Set-OrganizationConfig), or to the application access policy or RBAC for Applications scope that covers the mailbox.",
+	store.StateAuthNotOffered:  "The server does not offer the sign-in modauth uses: on Exchange Server, turn on Basic authentication for EWS (Set-WebServicesVirtualDirectory -BasicAuthentication $true) or use NTLM.",
+	store.StateProxyLoginPage:  "A proxy with a forms login answers instead of EWS: publish /EWS/Exchange.asmx without forms pre-authentication.",
+	store.StateUnexpected:      "A server answered, but not as Exchange does: the last error says what came back; check the profile's EWS or Graph address and what sits in front of it.",
+	store.StateThrottled:       "Microsoft is throttling this mailbox or tenant: modauth waits as told and tries again.",
+	store.StateUnreachable:     "Microsoft could not be reached: check the network and proxy of this server; modauth keeps the last good data.",
+	store.StateDamaged:         "This user's data in the database is damaged: run `modauth doctor` to check it and restore the last backup, or import the user again.",
 }
 
 // classify maps a job's failure to the one state the user is in.
@@ -106,6 +112,8 @@ func classify(err error) store.JobState {
 	case errors.Is(err, flows.ErrSignInNeeded), errors.Is(err, flows.ErrMFARequired),
 		errors.Is(err, flows.ErrBlockedByPolicy), errors.Is(err, flows.ErrAccountDisabled):
 		return store.StateSignInNeeded
+	case errors.Is(err, exchange.ErrEWSBlocked):
+		return store.StateEWSBlocked
 	case errors.Is(err, exchange.ErrAccessPolicy):
 		return store.StateBlockedByPolicy
 	case errors.Is(err, exchange.ErrAuthMethodNotOffered):

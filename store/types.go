@@ -280,6 +280,7 @@ const (
 	StateMailboxDenied    JobState = "mailbox-access-denied" // token taken, mailbox or SendAs refused
 	StateSMTPAuthDisabled JobState = "smtp-auth-disabled"    // SMTP AUTH off for the tenant or mailbox
 	StateBlockedByPolicy  JobState = "blocked-by-policy"     // an Exchange access policy blocks the app
+	StateEWSBlocked       JobState = "ews-blocked"           // Exchange Online blocks EWS for the app (from 1 October 2026)
 	StateAuthNotOffered   JobState = "auth-method-not-offered"
 	StateProxyLoginPage   JobState = "proxy-login-page"  // a proxy's forms login answered instead of EWS
 	StateUnexpected       JobState = "unexpected-answer" // an answer modauth does not understand

@@ -4,12 +4,14 @@
 package dashboard
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui/common"
 )
@@ -68,6 +70,10 @@ func (d *Model) Header(c *common.Context) string {
 			src = store.ExpiryUnknown
 		}
 		parts = append(parts, part{text: st.Faint.Render("(" + string(src) + ")"), prio: 7, attach: true})
+	}
+	if text := ewsCountdown(p, now); text != "" {
+		// Below the secret and a stale sweep, above the next sweep.
+		parts = append(parts, part{text: st.Warn.Render(text), prio: 2})
 	}
 	if !d.nextSweep.IsZero() {
 		text := "sweep due"
@@ -149,4 +155,17 @@ func dashTenant(p store.Profile) string {
 		return p.TenantID[:8] + "…"
 	}
 	return p.TenantID
+}
+
+// ewsCountdown is the countdown to the end of EWS in Exchange Online
+// (1 April 2027) on a profile that uses it: "EWS ends in 122d", then
+// "EWS gone"; "" on-premises, where EWS stays.
+func ewsCountdown(p store.Profile, now time.Time) string {
+	switch {
+	case p.OnPremises || !slices.Contains(p.Protocols, store.EWS):
+		return ""
+	case exchange.EWSRetired(now):
+		return "EWS gone"
+	}
+	return fmt.Sprintf("EWS ends in %dd", exchange.EWSDaysLeft(now))
 }
