@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modauth/modauth/store"
@@ -42,6 +43,9 @@ type Config struct {
 	// ClientSecret is sent only by confidential grants: client credentials,
 	// and codes and refresh tokens from a Web-platform redirect.
 	ClientSecret store.Secret
+	// Certificate, when set, authenticates client credentials with a
+	// signed client assertion instead of the secret.
+	Certificate *ClientCertificate
 
 	HTTPClient *http.Client                                     // default: 30 s timeout
 	Now        func() time.Time                                 // default time.Now
@@ -57,6 +61,10 @@ type Client struct {
 
 	jwksMu sync.Mutex
 	jwks   *JWKS
+
+	// legacyAssertion: the tenant refused a PS256 assertion (AADSTS700027)
+	// and took RS256, so this client signs RS256 from then on.
+	legacyAssertion atomic.Bool
 }
 
 // New discovers the tenant's endpoints and returns a client for them. An
