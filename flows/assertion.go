@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/modauth/modauth/internal/guid"
 )
 
 // ClientCertificate is an app's certificate credential: the certificate
@@ -78,7 +80,7 @@ func signAssertion(c *ClientCertificate, clientID, aud string, now time.Time, le
 		sum := sha256.Sum256(c.Cert.Raw)
 		h.X5tS256 = base64.StdEncoding.EncodeToString(sum[:])
 	}
-	jti, err := newUUID()
+	jti, err := guid.New()
 	if err != nil {
 		return "", fmt.Errorf("sign client assertion: %w", err)
 	}
@@ -104,15 +106,4 @@ func signAssertion(c *ClientCertificate, clientID, aud string, now time.Time, le
 		return "", fmt.Errorf("sign client assertion: %w", err)
 	}
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
-}
-
-// newUUID draws a random (version 4) UUID for jti.
-func newUUID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
 }
