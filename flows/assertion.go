@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/modauth/modauth/internal/guid"
@@ -23,13 +24,22 @@ type ClientCertificate struct {
 	Key  *rsa.PrivateKey
 }
 
-// String keeps the private key out of fmt and logs: only the thumbprint.
-func (c *ClientCertificate) String() string {
-	if c == nil || c.Cert == nil {
+// String keeps the private key out of fmt: only the thumbprint shows.
+func (c ClientCertificate) String() string {
+	if c.Cert == nil {
 		return "certificate(none)"
 	}
 	return "certificate(" + ThumbprintSHA1(c.Cert.Raw) + ")"
 }
+
+// GoString is String, for %#v.
+func (c ClientCertificate) GoString() string { return c.String() }
+
+// LogValue is String, for slog.
+func (c ClientCertificate) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON is String, so that no encoding carries the key.
+func (c ClientCertificate) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
 // AssertionType is the client_assertion_type of a certificate credential.
 const AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

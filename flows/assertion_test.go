@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -9,6 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,7 +127,42 @@ func TestNewCertificateAndPEMExport(t *testing.T) {
 	if err != nil || !cc.Key.Equal(key) {
 		t.Errorf("key back: %v", err)
 	}
-	if s := cc.String(); strings.Contains(s, cc.Key.D.String()) || !strings.Contains(s, ThumbprintSHA1(cc.Cert.Raw)) {
-		t.Errorf("String() = %q", s)
+	// Through the store and back, it is the same key.
+	sc, err := cc.Stored("kid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := CertificateFromStore(sc)
+	if err != nil || !back.Key.Equal(cc.Key) || !back.Cert.Equal(cc.Cert) || sc.Thumbprint != ThumbprintSHA1(cc.Cert.Raw) {
+		t.Errorf("certificate from the store: %v", err)
+	}
+	other := testCertificate(t)
+	sc.CertDER = other.Cert.Raw
+	if _, err := CertificateFromStore(sc); err == nil {
+		t.Error("a key with another certificate loaded")
+	}
+}
+
+// TestCertificateKeyNeverPrints looks for the private key in fmt, JSON and
+// slog output of a certificate.
+func TestCertificateKeyNeverPrints(t *testing.T) {
+	cc := testCertificate(t)
+	pkcs8, _ := x509.MarshalPKCS8PrivateKey(cc.Key)
+	canaries := []string{cc.Key.D.String(), cc.Key.Primes[0].String(), base64.StdEncoding.EncodeToString(pkcs8)[:40], fmt.Sprintf("%x", cc.Key.D.Bytes())[:40]}
+	var out bytes.Buffer
+	for _, v := range []any{cc, *cc, struct{ C *ClientCertificate }{cc}, struct{ C ClientCertificate }{*cc}} {
+		fmt.Fprintf(&out, "%v %+v %#v %s\n", v, v, v, v)
+		j, _ := json.Marshal(v)
+		out.Write(j)
+	}
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("cert", "c", cc, "v", *cc)
+	slog.New(slog.NewTextHandler(&out, nil)).Info("cert", "c", cc, "v", *cc)
+	for _, c := range canaries {
+		if strings.Contains(out.String(), c) {
+			t.Fatalf("private key in output:\n%s", out.String())
+		}
+	}
+	if !strings.Contains(out.String(), ThumbprintSHA1(cc.Cert.Raw)) {
+		t.Errorf("output does not name the thumbprint:\n%s", out.String())
 	}
 }

@@ -69,3 +69,32 @@ func (c *ClientCertificate) WritePEM(path string) error {
 		return pem.Encode(w, &pem.Block{Type: "PRIVATE KEY", Bytes: key})
 	})
 }
+
+// Stored is the certificate as the store seals it, under Entra's keyId.
+func (c *ClientCertificate) Stored(keyID string) (store.ClientCertificate, error) {
+	key, err := x509.MarshalPKCS8PrivateKey(c.Key)
+	if err != nil {
+		return store.ClientCertificate{}, fmt.Errorf("store certificate: %w", err)
+	}
+	return store.ClientCertificate{KeyID: keyID, Thumbprint: ThumbprintSHA1(c.Cert.Raw), NotAfter: c.Cert.NotAfter,
+		CertDER: c.Cert.Raw, KeyPKCS8: store.Secret(key)}, nil
+}
+
+// CertificateFromStore turns a sealed certificate credential back into one
+// that signs.
+func CertificateFromStore(sc store.ClientCertificate) (*ClientCertificate, error) {
+	cert, err := x509.ParseCertificate(sc.CertDER)
+	if err != nil {
+		return nil, fmt.Errorf("load certificate %s: %w: make a new certificate", sc.Thumbprint, err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey([]byte(sc.KeyPKCS8.Reveal()))
+	if err != nil {
+		// The parser's error does not quote the key.
+		return nil, fmt.Errorf("load certificate %s: private key: %w: make a new certificate", sc.Thumbprint, err)
+	}
+	rk, ok := key.(*rsa.PrivateKey)
+	if !ok || !rk.PublicKey.Equal(cert.PublicKey) {
+		return nil, fmt.Errorf("load certificate %s: the private key is not the certificate's: make a new certificate", sc.Thumbprint)
+	}
+	return &ClientCertificate{Cert: cert, Key: rk}, nil
+}
