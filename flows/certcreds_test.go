@@ -36,7 +36,7 @@ func (f *formRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 	return f.next.RoundTrip(r)
 }
 
-// assertionHeader decodes the JOSE header of the assertion in form.
+// assertionPart decodes part i (0 header, 1 claims) of the assertion in form.
 func assertionPart(t *testing.T, form url.Values, i int) map[string]any {
 	t.Helper()
 	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(form.Get("client_assertion"), ".")[i])
@@ -77,7 +77,7 @@ func certEnv(t *testing.T) (*env, *m365sim.App, *flows.ClientCertificate, *formR
 }
 
 func TestClientCredentialsCertificate(t *testing.T) {
-	e, _, _, rec, c := certEnv(t)
+	e, app, _, rec, c := certEnv(t)
 	tok, err := c.ClientCredentials(testkit.Ctx(t), "https://outlook.office365.com")
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +96,17 @@ func TestClientCredentialsCertificate(t *testing.T) {
 	}
 	if cl["aud"] != c.Endpoints().Token || cl["exp"] != float64(e.sim.Clock.Now().Add(10*time.Minute).Unix()) {
 		t.Errorf("claims %v", cl)
+	}
+
+	// The sign-in log names the certificate, as Entra's does.
+	var logged []string
+	for _, si := range e.sim.SignIns() {
+		if si.AppID == app.ClientID && si.ErrorCode == 0 {
+			logged = append(logged, si.ClientCredentialType+" "+si.CredentialKeyID)
+		}
+	}
+	if len(logged) != 1 || !strings.HasPrefix(logged[0], "certificate ") || logged[0] == "certificate " {
+		t.Errorf("sign-ins logged %q, want one certificate sign-in with its keyId", logged)
 	}
 
 	// The same assertion again is a replay.

@@ -80,7 +80,7 @@ type client struct {
 
 func (c client) credentialType() string {
 	if c.assertion {
-		return "clientAssertion"
+		return "certificate" // signIn.clientCredentialType for a certificate's assertion
 	}
 	if c.secretSent {
 		return "clientSecret"
