@@ -369,6 +369,8 @@ func TestCatalogCoversReference(t *testing.T) {
 		90120, 50134,
 		// extras
 		28000, 7000114, 50194,
+		// certificate credentials (microsoft.md §9.2)
+		700021, 700023, 50013,
 	}
 	for _, c := range codes {
 		if _, ok := Lookup(c); !ok {

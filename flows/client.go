@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modauth/modauth/store"
@@ -52,6 +53,9 @@ type Config struct {
 	// request and its polls (client_secret_post, RFC 8628 §3.1), for a
 	// provider whose device client is confidential. Entra's is public.
 	DeviceConfidential bool
+	// Certificate, when set, authenticates client credentials with a
+	// signed client assertion instead of the secret.
+	Certificate *ClientCertificate
 
 	HTTPClient *http.Client                                     // default: 30 s timeout
 	Now        func() time.Time                                 // default time.Now
@@ -67,6 +71,10 @@ type Client struct {
 
 	jwksMu sync.Mutex
 	jwks   *JWKS
+
+	// legacyAssertion: the tenant refused a PS256 assertion (AADSTS700027)
+	// and took RS256, so this client signs RS256 from then on.
+	legacyAssertion atomic.Bool
 }
 
 // New discovers the tenant's endpoints and returns a client for them. An

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -15,6 +16,9 @@ import (
 // such as https://outlook.office365.com) with the client secret. It never
 // returns a refresh token: ask again when it expires.
 func (c *Client) ClientCredentials(ctx context.Context, resource string) (*Token, error) {
+	if c.cfg.Certificate != nil {
+		return c.certificateCredentials(ctx, resource)
+	}
 	if c.cfg.ClientSecret.IsZero() {
 		return nil, fmt.Errorf("get app-only token: no client secret: enter the secret's value for this profile")
 	}
@@ -35,6 +39,51 @@ func (c *Client) ClientCredentials(ctx context.Context, resource string) (*Token
 	}
 	t.Confidential = true
 	return t, nil
+}
+
+// certificateCredentials gets an app-only token with a client assertion
+// signed by the profile's certificate: PS256 first, as MSAL Go does, and
+// once more with RS256 when the tenant answers AADSTS700027 to PS256
+// (microsoft.md §9.2). A client that fell back stays on RS256.
+func (c *Client) certificateCredentials(ctx context.Context, resource string) (*Token, error) {
+	legacy := c.legacyAssertion.Load()
+	b, err := c.assertionGrant(ctx, resource, legacy)
+	var e *Error
+	if !legacy && errors.As(err, &e) && e.Code() == codeAssertionInvalid {
+		if b, err = c.assertionGrant(ctx, resource, true); err == nil {
+			c.legacyAssertion.Store(true)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get app-only token for %s with certificate %s: %w", resource, ThumbprintSHA1(c.cfg.Certificate.Cert.Raw), err)
+	}
+	t, err := c.token(ctx, b, "")
+	if err != nil {
+		return nil, err
+	}
+	t.Confidential = true
+	return t, nil
+}
+
+// codeAssertionInvalid is AADSTS700027: the assertion's signature or key
+// was not accepted.
+const codeAssertionInvalid = 700027
+
+func (c *Client) assertionGrant(ctx context.Context, resource string, legacy bool) (tokenBody, error) {
+	var b tokenBody
+	jwt, err := signAssertion(c.cfg.Certificate, c.cfg.ClientID, c.ep.Token, c.cfg.Now(), legacy)
+	if err != nil {
+		return b, err
+	}
+	form := url.Values{
+		"grant_type":            {"client_credentials"},
+		"client_id":             {c.cfg.ClientID},
+		"scope":                 {strings.TrimSuffix(resource, "/") + "/.default"},
+		"client_assertion_type": {AssertionType},
+		"client_assertion":      {jwt},
+	}
+	err = c.postForm(ctx, c.ep.Token, form, &b)
+	return b, err
 }
 
 // Refresh redeems a stored refresh token for an access token to the

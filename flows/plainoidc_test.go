@@ -25,12 +25,13 @@ var plainScopes = []string{"openid", "email", "offline_access", "User.Read"}
 // literal address with a path, and no port.
 const plainCallback = "http://127.0.0.1/callback"
 
-// formRecorder keeps the forms the client posted, by path: what the
-// simulator received.
+// formRecorder keeps the forms the client posted, by path and in order:
+// what the simulator received.
 type formRecorder struct {
 	next  http.RoundTripper
 	mu    sync.Mutex
 	forms map[string][]url.Values
+	all   []url.Values
 }
 
 func (f *formRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -42,7 +43,11 @@ func (f *formRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		q, _ := url.ParseQuery(string(body))
 		f.mu.Lock()
+		if f.forms == nil {
+			f.forms = map[string][]url.Values{}
+		}
 		f.forms[r.URL.Path] = append(f.forms[r.URL.Path], q)
+		f.all = append(f.all, q)
 		f.mu.Unlock()
 	}
 	return f.next.RoundTrip(r)

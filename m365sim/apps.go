@@ -1,6 +1,7 @@
 package m365sim
 
 import (
+	"crypto/x509"
 	"fmt"
 	"strings"
 	"time"
@@ -99,6 +100,29 @@ func (s *Sim) AddCertificate(a *App, displayName string, lifetime time.Duration)
 	c := &KeyCredential{KeyID: s.newGUID(), DisplayName: displayName, Start: now, End: now.Add(lifetime)}
 	a.Certificates = append(a.Certificates, c)
 	return *c
+}
+
+// UploadCertificate uploads a certificate's public part (DER) to the app,
+// valid as the certificate is: its client assertions then sign in.
+func (s *Sim) UploadCertificate(a *App, der []byte, displayName string) (KeyCredential, error) {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return KeyCredential{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &KeyCredential{KeyID: s.newGUID(), DisplayName: displayName, Start: cert.NotBefore, End: cert.NotAfter, Cert: der}
+	a.Certificates = append(a.Certificates, c)
+	return *c, nil
+}
+
+// RefusePS256 makes the token endpoint refuse the app's PS256 client
+// assertions with AADSTS700027 (key not found), as a tenant did that
+// matched certificates by x5t only: RS256 with x5t still signs in.
+func (s *Sim) RefusePS256(a *App) {
+	s.mu.Lock()
+	a.refusePS256 = true
+	s.mu.Unlock()
 }
 
 // ExpireSecret makes the secret with keyID expire now.

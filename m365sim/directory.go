@@ -48,9 +48,12 @@ type App struct {
 	// needs it.
 	FallbackPublicClient bool
 	Secrets              []*PasswordCredential
-	// Certificates are its keyCredentials: only their metadata, since
-	// the simulator signs nobody in with them.
+	// Certificates are its keyCredentials; those with a Cert verify
+	// client assertions.
 	Certificates []*KeyCredential
+	// refusePS256 makes the token endpoint answer AADSTS700027 to PS256
+	// assertions, as one tenant did (microsoft.md §9.2).
+	refusePS256 bool
 	// Required is the "API permissions" list: permission IDs.
 	Required []string
 
@@ -73,6 +76,9 @@ type KeyCredential struct {
 	KeyID       string
 	DisplayName string
 	Start, End  time.Time
+	// Cert is the uploaded certificate (DER); nil for one added by
+	// AddCertificate, which only lists.
+	Cert []byte
 }
 
 // User is a directory user.

@@ -1,6 +1,10 @@
 package m365sim
 
 import (
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/base64"
 	"net/http"
 	"slices"
 	"strings"
@@ -48,12 +52,14 @@ type passwordCredential struct {
 	StartDateTime       time.Time `json:"startDateTime"`
 }
 
-// keyCredential is a certificate as Graph shows it, without the key
-// (which only $select=key returns).
+// keyCredential is a certificate as Graph shows it: key (the DER, base64)
+// only when $select names keyCredentials, and customKeyIdentifier the
+// SHA-1 thumbprint's bytes (Edm.Binary, so base64 in JSON).
 type keyCredential struct {
 	CustomKeyIdentifier *string   `json:"customKeyIdentifier"`
 	DisplayName         string    `json:"displayName"`
 	EndDateTime         time.Time `json:"endDateTime"`
+	Key                 *string   `json:"key"`
 	KeyID               string    `json:"keyId"`
 	StartDateTime       time.Time `json:"startDateTime"`
 	Type                string    `json:"type"`
@@ -69,6 +75,9 @@ type applicationPatch struct {
 	PublicClient           *redirectURIs             `json:"publicClient"`
 	Web                    *redirectURIs             `json:"web"`
 	RequiredResourceAccess *[]requiredResourceAccess `json:"requiredResourceAccess"`
+	// KeyCredentials replaces the app's certificates: every one to keep
+	// must be sent again with its key (microsoft.md §9.2).
+	KeyCredentials *[]keyCredential `json:"keyCredentials"`
 }
 
 var signInAudiences = []string{"AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"}
@@ -90,12 +99,75 @@ func applicationView(a *App) application {
 		v.PasswordCredentials = append(v.PasswordCredentials, credentialView(c))
 	}
 	for _, c := range a.Certificates {
-		v.KeyCredentials = append(v.KeyCredentials, keyCredential{
+		kc := keyCredential{
 			DisplayName: c.DisplayName, EndDateTime: c.End.UTC(), KeyID: c.KeyID, StartDateTime: c.Start.UTC(),
 			Type: "AsymmetricX509Cert", Usage: "Verify",
-		})
+		}
+		if c.Cert != nil {
+			sum := sha1.Sum(c.Cert)
+			id := base64.StdEncoding.EncodeToString(sum[:])
+			kc.CustomKeyIdentifier = &id
+		}
+		v.KeyCredentials = append(v.KeyCredentials, kc)
 	}
 	return v
+}
+
+// withKeys adds each certificate's key to the view, as Graph does when
+// $select names keyCredentials.
+func withKeys(v application, a *App) application {
+	for i, c := range a.Certificates {
+		if c.Cert != nil {
+			k := base64.StdEncoding.EncodeToString(c.Cert)
+			v.KeyCredentials[i].Key = &k
+		}
+	}
+	return v
+}
+
+// certificates checks a PATCH's keyCredentials: each an RSA X.509
+// certificate for verifying, its dates within the certificate's. An entry
+// without key keeps a certificate AddCertificate listed (it has none to
+// send); a real certificate must come with its key.
+func (s *Sim) certificates(a *App, kcs []keyCredential) ([]*KeyCredential, *graphError) {
+	out := []*KeyCredential{}
+	for _, kc := range kcs {
+		if kc.Key == nil {
+			i := slices.IndexFunc(a.Certificates, func(c *KeyCredential) bool { return c.Cert == nil && strings.EqualFold(c.KeyID, kc.KeyID) })
+			if i < 0 {
+				return nil, errInvalidValue("key", "KeyCredential")
+			}
+			out = append(out, a.Certificates[i])
+			continue
+		}
+		der, err := base64.StdEncoding.DecodeString(*kc.Key)
+		if err != nil || kc.Type != "AsymmetricX509Cert" || kc.Usage != "Verify" {
+			return nil, errInvalidValue("keyCredentials", "Application")
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, errBadRequest("Invalid certificate: Key value is invalid certificate")
+		}
+		if _, ok := cert.PublicKey.(*rsa.PublicKey); !ok {
+			return nil, errBadRequest("Invalid certificate: only RSA keys are supported")
+		}
+		start, end := cert.NotBefore, cert.NotAfter
+		if !kc.StartDateTime.IsZero() {
+			start = kc.StartDateTime
+		}
+		if !kc.EndDateTime.IsZero() {
+			end = kc.EndDateTime
+		}
+		if start.Before(cert.NotBefore) || end.After(cert.NotAfter) || !end.After(start) {
+			return nil, errBadRequest("Key credential end date is invalid.")
+		}
+		id := kc.KeyID
+		if id == "" {
+			id = s.newGUID()
+		}
+		out = append(out, &KeyCredential{KeyID: id, DisplayName: kc.DisplayName, Start: start, End: end, Cert: der})
+	}
+	return out, nil
 }
 
 func credentialView(c *PasswordCredential) passwordCredential {
@@ -228,6 +300,9 @@ func (s *Sim) getApplication(g *graphReq) (int, any, *graphError) {
 		}
 	}
 	v := applicationView(a)
+	if strings.Contains(strings.ToLower(g.r.URL.Query().Get("$select")), "keycredentials") {
+		v = withKeys(v, a)
+	}
 	v.Context = s.entityContext("applications")
 	return http.StatusOK, v, nil
 }
@@ -268,8 +343,17 @@ func (s *Sim) patchApplication(g *graphReq) (int, any, *graphError) {
 	if e := decodeBody(g.r, &p); e != nil {
 		return 0, nil, e
 	}
+	var certs []*KeyCredential
+	if p.KeyCredentials != nil {
+		if certs, e = s.certificates(a, *p.KeyCredentials); e != nil {
+			return 0, nil, e
+		}
+	}
 	if e := p.apply(a); e != nil {
 		return 0, nil, e
+	}
+	if p.KeyCredentials != nil {
+		a.Certificates = certs
 	}
 	return http.StatusNoContent, nil, nil
 }

@@ -29,7 +29,7 @@ type SignIn struct {
 	ErrorCode            int    // AADSTS number; 0 = success
 	FailureReason        string // the first sentence of the error
 	ResourceID           string // the resource's appId
-	ClientCredentialType string // clientSecret or none
+	ClientCredentialType string // clientSecret, certificate or none
 	CredentialKeyID      string // servicePrincipalCredentialKeyId: the secret's keyId
 	ServicePrincipalID   string
 	// CorrelationID is the client-request-id the client sent, else one

@@ -87,6 +87,9 @@ type Sim struct {
 	// reportCalls: tenant ID + app ID -> when the sign-in and report
 	// endpoints last answered it, for their throttle
 	reportCalls map[string][]time.Time
+	// assertionIDs: the jti of every client assertion taken -> its exp,
+	// so that a replayed assertion is refused while it is valid
+	assertionIDs map[string]time.Time
 
 	mail mailState // mailboxes and EWS settings, under a lock of their own
 
@@ -137,15 +140,16 @@ func New(opts Options) (*Sim, error) {
 		return nil, fmt.Errorf("generate signing key: %w", err)
 	}
 	s := &Sim{
-		Clock:    opts.Clock,
-		key:      key,
-		opts:     opts,
-		rng:      mrand.New(mrand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
-		codes:    map[string]*authCode{},
-		devices:  map[string]*deviceGrant{},
-		refresh:  map[string]*refreshGrant{},
-		mfa:      map[string]time.Time{},
-		requests: map[string]int{},
+		Clock:        opts.Clock,
+		key:          key,
+		opts:         opts,
+		rng:          mrand.New(mrand.NewPCG(opts.Seed, opts.Seed^0x5eed)),
+		codes:        map[string]*authCode{},
+		assertionIDs: map[string]time.Time{},
+		devices:      map[string]*deviceGrant{},
+		refresh:      map[string]*refreshGrant{},
+		mfa:          map[string]time.Time{},
+		requests:     map[string]int{},
 
 		reportCalls: map[string][]time.Time{},
 	}

@@ -73,11 +73,15 @@ func (s *Sim) formTenant(w http.ResponseWriter, r *http.Request) *Tenant {
 // client is who called the token endpoint and how it authenticated.
 type client struct {
 	app        *App
-	secretSent bool
-	keyID      string // the keyId of the secret it sent, if one matched
+	secretSent bool   // a secret or a client assertion: a credential
+	assertion  bool   // the credential is a client assertion
+	keyID      string // the keyId of the secret or certificate, if one matched
 }
 
 func (c client) credentialType() string {
+	if c.assertion {
+		return "certificate" // signIn.clientCredentialType for a certificate's assertion
+	}
 	if c.secretSent {
 		return "clientSecret"
 	}
@@ -98,6 +102,15 @@ func (s *Sim) clientAuth(t *Tenant, r *http.Request) (client, *Error) {
 	cl := client{app: t.App(clientID), secretSent: secret != ""}
 	if cl.app == nil {
 		return client{}, errClientNotFound(clientID, t.ID)
+	}
+	if r.PostForm.Has("client_assertion") {
+		cl.secretSent, cl.assertion = true, true
+		if secret != "" {
+			return cl, aad(400, "invalid_request", 90014, "The request body must contain only one of 'client_assertion' or 'client_secret'.")
+		}
+		var e *Error
+		cl.keyID, e = s.checkAssertion(t, cl.app, r)
+		return cl, e
 	}
 	if secret == "" {
 		return cl, nil

@@ -24,10 +24,13 @@ var (
 	// keyMonitorSecret holds the monitoring app's secret, sealed apart
 	// from the product app's.
 	keyMonitorSecret = []byte("monitorsecret")
-	bktUsers         = []byte("users")
-	bktTokens        = []byte("tokens")
-	bktJobs          = []byte("jobs")
-	bktItems         = []byte("items")
+	// keyCertificate holds the certificate credential and its private
+	// key, sealed.
+	keyCertificate = []byte("certificate")
+	bktUsers       = []byte("users")
+	bktTokens      = []byte("tokens")
+	bktJobs        = []byte("jobs")
+	bktItems       = []byte("items")
 )
 
 // profileSubBuckets are created with every profile, so readers can rely on

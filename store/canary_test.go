@@ -18,6 +18,8 @@ const (
 	canaryMonitor = "CANARY-monitor-9d1e"
 	// canaryRotation is a rotation's new secret, not yet modauth's own.
 	canaryRotation = "CANARY-rotation-5b2c"
+	// canaryCertKey stands for a certificate's private key (PKCS#8 DER).
+	canaryCertKey = "CANARY-certkey-3e8f"
 )
 
 // TestNoPlaintextSecretAnywhere stores a known client secret and refresh
@@ -39,6 +41,8 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	must(t, db.StartRotation("acme", Rotation{OldKeyID: "kid", NewKeyID: "rkid"}, ClientSecret{Value: canaryRotation, KeyID: "rkid", Created: true}))
 	_, err = db.MarkSecretShown("acme", "rkid") // the rotation's is shown once too
 	must(t, err)
+	must(t, db.SetClientCertificate("acme", ClientCertificate{KeyID: "ckid", Thumbprint: "AB12", CertDER: []byte("public cert"), KeyPKCS8: canaryCertKey}))
+	must(t, db.PutProfile(p)) // saving the profile again keeps what it shows of the certificate
 	must(t, db.PutJobs("acme", map[string]Job{"u1": {State: StateOK}}))
 	_, err = db.Append(Event{Profile: "acme", Kind: "secret", Message: "client secret set"})
 	must(t, err)
@@ -70,18 +74,20 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	must(t, err)
 	rot, _, err := db.Rotation("acme")
 	must(t, err)
+	gotCert, err := db.ClientCertificate("acme")
+	must(t, err)
 	events, err := db.Events("", 0, 0)
 	must(t, err)
-	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS, "MonitorSecret": gotMon, "RotationSecret": gotRot, "Rotation": rot, "Events": events} {
+	for name, v := range map[string]any{"Profile": p, "User": u, "Token": gotTok, "ClientSecret": gotCS, "MonitorSecret": gotMon, "RotationSecret": gotRot, "Rotation": rot, "Events": events, "ClientCertificate": gotCert} {
 		data, err := json.Marshal(v)
 		must(t, err)
 		places["JSON of "+name] = data
 	}
-	for name, v := range map[string]any{"ClientSecret": gotCS, "MonitorSecret": gotMon, "RotationSecret": gotRot, "Profile": p, "Token": gotTok, "*Token": &gotTok} {
+	for name, v := range map[string]any{"ClientSecret": gotCS, "MonitorSecret": gotMon, "RotationSecret": gotRot, "Profile": p, "Token": gotTok, "*Token": &gotTok, "ClientCertificate": gotCert} {
 		places["fmt of "+name] = fmt.Appendf(nil, "%v %+v %#v %s %q %x", v, v, v, v, v, v)
 	}
 	var logs bytes.Buffer
-	slog.New(slog.NewJSONHandler(&logs, nil)).Info("stored", "secret", gotCS, "token", gotTok, "value", gotCS.Value, "rt", gotTok.RefreshToken, "monitor", gotMon, "rotation", gotRot, "profile", p)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("stored", "secret", gotCS, "token", gotTok, "value", gotCS.Value, "rt", gotTok.RefreshToken, "monitor", gotMon, "rotation", gotRot, "profile", p, "certificate", gotCert)
 	places["slog"] = logs.Bytes()
 
 	must(t, db.Close())
@@ -94,7 +100,7 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 		if len(data) == 0 {
 			t.Errorf("%s: nothing to search", name)
 		}
-		for _, canary := range []string{canarySecret, canaryRT, canaryMonitor, canaryRotation} {
+		for _, canary := range []string{canarySecret, canaryRT, canaryMonitor, canaryRotation, canaryCertKey} {
 			if bytes.Contains(data, []byte(canary)) {
 				t.Errorf("%s contains %s", name, canary)
 			}
@@ -116,6 +122,12 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	}
 	if gotRot.Value.Reveal() != canaryRotation || rot.HandedOver.IsZero() {
 		t.Errorf("RotationSecret did not return the new secret intact, or showing it did not hand it over (%+v)", rot)
+	}
+	if gotCert.KeyPKCS8.Reveal() != canaryCertKey || string(gotCert.CertDER) != "public cert" || p.Certificate == nil || p.Certificate.Thumbprint != "AB12" {
+		t.Errorf("ClientCertificate did not return the stored key intact, or the profile does not show it (%+v)", p.Certificate)
+	}
+	if !strings.Contains(dump.String(), "profiles/acme/certificate = base64:") {
+		t.Errorf("Dump does not show the sealed certificate:\n%s", dump.String())
 	}
 	if gotTok.RefreshToken.Reveal() != canaryRT {
 		t.Error("Token did not return the stored refresh token intact")

@@ -8,6 +8,7 @@
 //	profiles/<id>/profile                        Profile
 //	profiles/<id>/secret                         sealed client secret record
 //	profiles/<id>/monitorsecret                  sealed secret record of the monitoring app
+//	profiles/<id>/certificate                    sealed certificate record: certificate and private key
 //	profiles/<id>/users/<key>                    User
 //	profiles/<id>/tokens/<key>                   Token, with the refresh token sealed inside
 //	profiles/<id>/jobs/<key>                     Job

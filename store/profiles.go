@@ -48,6 +48,7 @@ func (db *DB) PutProfile(p Profile) error {
 		p.SecretKeyID, p.SecretHint = old.SecretKeyID, old.SecretHint
 		p.SecretExpiry, p.SecretExpirySource = old.SecretExpiry, old.SecretExpirySource
 		p.Monitor = keepMonitorSecret(p.Monitor, old.Monitor)
+		p.Certificate = old.Certificate // set with the sealed record only
 		if old.Monitor != nil && p.Monitor.ClientID != old.Monitor.ClientID {
 			// Another monitoring app: the old one's secret is not its.
 			if err := pb.Delete(keyMonitorSecret); err != nil {

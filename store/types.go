@@ -149,6 +149,11 @@ type Profile struct {
 	SecretShownKeyID string    `json:"secretShownKeyId,omitempty"`
 	SecretShown      time.Time `json:"secretShown,omitzero"`
 
+	// Certificate is what may be shown of the profile's certificate
+	// credential (sealed in its own record, see DB.SetClientCertificate);
+	// nil when there is none.
+	Certificate *CertificateInfo `json:"certificate,omitempty"`
+
 	// Monitor is the optional read-only monitoring app modauth reads the
 	// product app's credentials and sign-ins with; nil when there is none.
 	Monitor *MonitorApp `json:"monitor,omitempty"`
@@ -169,6 +174,24 @@ type MonitorApp struct {
 	SecretKeyID        string    `json:"secretKeyId,omitempty"`
 	SecretHint         string    `json:"secretHint,omitempty"`
 	SecretExpiry       time.Time `json:"secretExpiry,omitzero"`
+}
+
+// CertificateInfo is what a profile shows of its certificate credential.
+type CertificateInfo struct {
+	KeyID      string    `json:"keyId,omitempty"` // the keyCredential's keyId in Entra
+	Thumbprint string    `json:"thumbprint"`      // SHA-1, hex, as the portal shows it
+	NotAfter   time.Time `json:"notAfter"`
+}
+
+// ClientCertificate is a profile's certificate credential: the public
+// certificate (DER) uploaded to the app and its private key (PKCS#8 DER),
+// a Secret so that it never prints itself.
+type ClientCertificate struct {
+	KeyID      string
+	Thumbprint string
+	NotAfter   time.Time
+	CertDER    []byte
+	KeyPKCS8   Secret
 }
 
 // ClientSecret is a profile's client secret with what Entra knows of it.
