@@ -53,9 +53,11 @@ func (s *Sim) DisableEWS(t *Tenant) {
 	t.ews.enabled = &off
 }
 
-// EWSDisablementReached says whether Microsoft's tenant-by-tenant EWS
-// disablement of 1 October 2026 has reached the tenant: from that date on
-// (on the simulator's clock) a $null EwsEnabled counts as $false.
+// EWSDisablementReached says whether Microsoft's EWS retirement has
+// reached the tenant: from 1 October 2026 (on the simulator's clock) a
+// $null EwsEnabled counts as $false, and from 1 April 2027 no app may use
+// EWS. A tenant it has not reached keeps EWS at any date, so that the
+// suite passes whatever day it runs on and the demo's EWS presets work.
 func (s *Sim) EWSDisablementReached(t *Tenant, reached bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -66,7 +68,7 @@ func (s *Sim) EWSDisablementReached(t *Tenant, reached bool) {
 // The caller holds s.mu.
 func (p *ewsPolicy) refusal(appID string, now time.Time) string {
 	switch {
-	case !now.Before(EWSRetirement):
+	case p.reached && !now.Before(EWSRetirement):
 		return ewsRetiredBody
 	case p.enabled == nil && p.reached && !now.Before(EWSBlockStart),
 		p.enabled != nil && !*p.enabled,

@@ -95,7 +95,13 @@ func TestEWSBlockNotReached(t *testing.T) {
 	}
 	clock.Advance(time.Hour)
 	tok = appToken(t, s, exoURI, "full_access_as_app")
+	// Not reached: EWS stays, whatever the date, so the suite passes on
+	// any day; reached, it is gone from 1 April 2027.
+	if m := ewsPost(t, s, withAnchor(tok), impersonate("bram.janssen@contoso.com"), syncItems(distinguished("contacts"), "", 10)).msg(t, "SyncFolderItems"); m.Code != "NoError" {
+		t.Errorf("1 April 2027, not reached: %+v", m)
+	}
+	s.EWSDisablementReached(s.Tenant, true)
 	if a := ewsPost(t, s, withAnchor(tok), impersonate("bram.janssen@contoso.com"), syncItems(distinguished("contacts"), "", 10)); a.status != http.StatusForbidden {
-		t.Errorf("1 April 2027: %d %q", a.status, a.raw)
+		t.Errorf("1 April 2027, reached: %d", a.status)
 	}
 }
