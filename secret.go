@@ -171,7 +171,7 @@ func keyUse(ctx context.Context, cn *conn.Conn, rot store.Rotation) (map[string]
 	use, err := appreg.KeyUse(ctx, g, cn.Profile().ClientID, rot.Started)
 	switch {
 	case errors.Is(err, exchange.ErrNoPremium):
-		return nil, "the tenant has no Entra ID P1 or P2 licence, which Graph requires to read sign-in logs"
+		return nil, exchange.ErrNoPremium.Error()
 	case err != nil:
 		return nil, fmt.Sprintf("the product's sign-ins could not be read (%v)", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -24,11 +23,6 @@ const (
 	signInsLag = 10 * time.Minute
 	// signInsFirst bounds the first read: Entra keeps 30 days on P1/P2.
 	signInsFirst = 30 * 24 * time.Hour
-)
-
-// Why the product's sign-ins are not read, for the screen's one line.
-const (
-	noPremium = "the tenant has no Microsoft Entra ID P1 or P2 licence, which Graph requires to read sign-in logs: the product's sign-ins show in the Entra admin center only"
 )
 
 // readSignIns reads what is new in the product's sign-in log through the
@@ -114,7 +108,7 @@ func signInsProblem(err error) string {
 	var ge *exchange.GraphError
 	switch {
 	case errors.Is(err, exchange.ErrNoPremium):
-		return noPremium
+		return exchange.ErrNoPremium.Error() // it says the portal still shows them
 	case errors.As(err, &ge) && ge.Status == 403:
 		return "the monitoring app may not read sign-in logs: grant it AuditLog.Read.All and Directory.Read.All (application) with admin consent"
 	}
@@ -160,9 +154,11 @@ func apply(log *store.SignInLog, recs map[string]store.ProductSignIns, idx userI
 		changed[key] = rec
 	}
 	// Keep only what the next read's window can return again.
-	keep := log.Seen[:0]
+	var keep []string
+	kept := map[string]bool{}
 	for _, s := range got {
-		if !s.Created.Before(log.ReadUntil.Add(-signInsLag)) && !slices.Contains(keep, s.ID) {
+		if !s.Created.Before(log.ReadUntil.Add(-signInsLag)) && !kept[s.ID] {
+			kept[s.ID] = true
 			keep = append(keep, s.ID)
 		}
 	}
