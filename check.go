@@ -146,20 +146,24 @@ func evaluate(ps []profileHealth, now time.Time, warn, crit time.Duration) check
 	soonest, soonestDays := "", 0
 	for _, h := range ps {
 		p := h.Profile
-		if !p.SecretExpiry.IsZero() {
-			left := p.SecretExpiry.Sub(now)
+		if expiry, what := p.CredentialExpiry(); !expiry.IsZero() {
+			left := expiry.Sub(now)
 			days := int(left.Hours() / 24)
-			res.Perfdata = append(res.Perfdata, fmt.Sprintf("'secret_days_%s'=%d;%d;%d", p.ID, days, int(warn.Hours()/24), int(crit.Hours()/24)))
+			res.Perfdata = append(res.Perfdata, fmt.Sprintf("'%s_days_%s'=%d;%d;%d", what, p.ID, days, int(warn.Hours()/24), int(crit.Hours()/24)))
+			name := what
+			if what == "secret" {
+				name = "client secret"
+			}
 			switch {
 			case left <= 0:
-				raise(nagiosCritical, fmt.Sprintf("%s: client secret expired on %s", p.ID, p.SecretExpiry.Format("2006-01-02")))
+				raise(nagiosCritical, fmt.Sprintf("%s: %s expired on %s", p.ID, name, expiry.Format("2006-01-02")))
 			case left <= crit:
-				raise(nagiosCritical, fmt.Sprintf("%s: client secret expires in %d days (%s)", p.ID, days, p.SecretExpiry.Format("2006-01-02")))
+				raise(nagiosCritical, fmt.Sprintf("%s: %s expires in %d days (%s)", p.ID, name, days, expiry.Format("2006-01-02")))
 			case left <= warn:
-				raise(nagiosWarning, fmt.Sprintf("%s: client secret expires in %d days (%s)", p.ID, days, p.SecretExpiry.Format("2006-01-02")))
+				raise(nagiosWarning, fmt.Sprintf("%s: %s expires in %d days (%s)", p.ID, name, days, expiry.Format("2006-01-02")))
 			}
 			if soonest == "" || days < soonestDays {
-				soonest, soonestDays = fmt.Sprintf("secret %s expires in %d days", p.ID, days), days
+				soonest, soonestDays = fmt.Sprintf("%s %s expires in %d days", what, p.ID, days), days
 			}
 		}
 		for st, n := range h.States {

@@ -17,7 +17,7 @@ type metrics struct {
 }
 
 var (
-	descSecret = prometheus.NewDesc("modauth_secret_expiry_seconds", "Seconds until the profile's client secret expires (negative: expired).", []string{"profile", "source"}, nil)
+	descSecret = prometheus.NewDesc("modauth_secret_expiry_seconds", "Seconds until the profile's client secret, or its certificate (source certificate), expires (negative: expired).", []string{"profile", "source"}, nil)
 	descUsers  = prometheus.NewDesc("modauth_users", "Users per state.", []string{"profile", "state"}, nil)
 	descLast   = prometheus.NewDesc("modauth_user_last_success_timestamp_seconds", "When the user's sync last succeeded (0: never).", []string{"profile", "user"}, nil)
 	descTokens = prometheus.NewDesc("modauth_token_requests_total", "Token requests: refreshes and client-credentials grants.", nil, nil)
@@ -50,8 +50,12 @@ func (m *metrics) collectStore(ch chan<- prometheus.Metric) error {
 	}
 	now := m.now()
 	for _, p := range profiles {
-		if !p.SecretExpiry.IsZero() {
-			ch <- prometheus.MustNewConstMetric(descSecret, prometheus.GaugeValue, p.SecretExpiry.Sub(now).Seconds(), p.ID, string(p.SecretExpirySource))
+		if expiry, what := p.CredentialExpiry(); !expiry.IsZero() {
+			source := string(p.SecretExpirySource)
+			if what == "certificate" {
+				source = what // its own NotAfter: exact
+			}
+			ch <- prometheus.MustNewConstMetric(descSecret, prometheus.GaugeValue, expiry.Sub(now).Seconds(), p.ID, source)
 		}
 		jobs, err := m.db.Jobs(p.ID)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/modauth/modauth/store"
 )
@@ -26,6 +27,10 @@ type HandOff struct {
 	Screen  string // where the fields are, as the product names it
 	Fields  []HandOffField
 	Notes   []string
+	// Certificate is the certificate handed over, private key and all,
+	// for a profile that signs in with one; the sheet written revealed
+	// carries it as PEM.
+	Certificate *store.ClientCertificate
 }
 
 // HandOffInput is what a sheet is made from besides the profile: the
@@ -38,6 +43,9 @@ type HandOffInput struct {
 	// NeedsSecret: the product signs in with the secret (the plan's
 	// NeedsSecret, or on-premises its password); else no secret field.
 	NeedsSecret bool
+	// Certificate takes the secret's place for a profile that signs in
+	// with a certificate.
+	Certificate *store.ClientCertificate
 }
 
 // handOffScreens are the products' settings screens, per preset: the
@@ -96,12 +104,26 @@ func NewHandOff(p store.Profile, in HandOffInput) HandOff {
 		if f.Secret && !in.NeedsSecret {
 			continue // a public client: the product has no secret to enter
 		}
+		if f.Secret && p.UsesCertificate() {
+			h.Certificate = in.Certificate
+			f = certificateField(in.Certificate)
+		}
 		if f.Value == "" && !f.Secret {
 			continue // nothing to enter: no redirect with device code
 		}
 		h.Fields = append(h.Fields, f)
 	}
 	return h
+}
+
+// certificateField is the field of a certificate: what identifies it,
+// the PEM itself only in the saved sheet.
+func certificateField(c *store.ClientCertificate) HandOffField {
+	f := HandOffField{Label: "Certificate (PEM)", Value: "(none yet: make one with 'modauth secret rotate')"}
+	if c != nil {
+		f.Value = fmt.Sprintf("thumbprint %s, valid until %s; certificate and private key in the saved sheet", c.Thumbprint, c.NotAfter.Format(time.DateOnly))
+	}
+	return f
 }
 
 // handOffKeys say which value each product's label is.
@@ -146,6 +168,11 @@ func (h HandOff) WriteText(w io.Writer, reveal bool) error {
 	if len(h.Notes) > 0 {
 		fmt.Fprintln(w)
 	}
-	_, err := fmt.Fprintln(w)
-	return err
+	if _, err := fmt.Fprintln(w); err != nil || !reveal || h.Certificate == nil {
+		return err
+	}
+	// PEM readers skip the text before the first block, so the file is
+	// the sheet and the product's certificate file at once.
+	fmt.Fprintf(w, "Certificate %s and its private key, for the product:\n\n", h.Certificate.Thumbprint)
+	return h.Certificate.WritePEM(w)
 }

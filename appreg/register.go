@@ -19,8 +19,12 @@ type RegisterOptions struct {
 	// ClientID is the app to bring up to the plan; empty: find it by its
 	// display name, or create it.
 	ClientID string
-	// HaveSecret says a working secret is stored already: none is added.
+	// HaveSecret says a working secret (or certificate) is stored
+	// already: none is added.
 	HaveSecret bool
+	// Certificate: the app gets a certificate modauth makes rather than a
+	// client secret (app-only: the product signs client assertions).
+	Certificate bool
 	// Monitor also creates (or completes) the plan's read-only monitoring
 	// app, with its admin consent and a secret of its own.
 	Monitor bool
@@ -41,6 +45,9 @@ type Registration struct {
 	SPObjectID string // the enterprise application (service principal)
 	// Secret is a secret added by this run, with its value; nil if none.
 	Secret *store.ClientSecret
+	// Certificate is a certificate made and uploaded by this run, with its
+	// private key; nil if none.
+	Certificate *store.ClientCertificate
 	// Monitor is the monitoring app, when RegisterOptions.Monitor asked
 	// for it; its Changes are in the Registration's, marked.
 	Monitor *Registration
@@ -83,7 +90,19 @@ func Register(ctx context.Context, g *exchange.Graph, p *Plan, opts RegisterOpti
 			return nil, err
 		}
 	}
-	if p.NeedsSecret && !opts.HaveSecret {
+	if p.NeedsSecret && !opts.HaveSecret && opts.Certificate {
+		now := opts.Now()
+		c, err := NewCertificate(ctx, g, app.AppID, p.DisplayName, opts.SecretLifetime, now)
+		if err != nil {
+			return nil, step("add a certificate", rolesAppWrite, err)
+		}
+		sc, err := c.Stored()
+		if err != nil {
+			return nil, err
+		}
+		reg.Certificate = &sc
+		reg.Changes = append(reg.Changes, fmt.Sprintf("added certificate %s (thumbprint %s), valid until %s", sc.KeyID, sc.Thumbprint, sc.NotAfter.Format("2 January 2006")))
+	} else if p.NeedsSecret && !opts.HaveSecret {
 		now := opts.Now()
 		pc, err := g.AddPassword(ctx, app.AppID, "modauth "+p.Environment+" "+now.Format("2006-01-02"), now.Add(opts.SecretLifetime))
 		if err != nil {
@@ -295,6 +314,9 @@ func (r *Registration) Save(db *store.DB, profileID string) error {
 		return fmt.Errorf("save registration: %w", err)
 	}
 	prof.ClientID, prof.ServicePrincipalID = r.ClientID, r.SPObjectID
+	if r.Certificate != nil {
+		prof.Credential = store.CredentialCertificate
+	}
 	if r.Monitor != nil {
 		prof.Monitor = &store.MonitorApp{ClientID: r.Monitor.ClientID, ServicePrincipalID: r.Monitor.SPObjectID}
 	}
@@ -303,6 +325,11 @@ func (r *Registration) Save(db *store.DB, profileID string) error {
 	}
 	if r.Secret != nil {
 		if err := db.SetClientSecret(profileID, *r.Secret); err != nil {
+			return fmt.Errorf("save registration: %w", err)
+		}
+	}
+	if r.Certificate != nil {
+		if err := db.SetClientCertificate(profileID, *r.Certificate); err != nil {
 			return fmt.Errorf("save registration: %w", err)
 		}
 	}

@@ -52,62 +52,182 @@ const (
 
 // The rights a rotation needs, named when Graph refuses.
 const (
-	rightAddSecret = "adding a client secret needs the application permission Application.ReadWrite.OwnedBy on the product's app (with admin consent, the app an owner of itself) or an admin's sign-in (Application Administrator, Cloud Application Administrator or Global Administrator): run again with --admin, or add the secret in the portal"
-	rightRemove    = "removing a client secret needs Application.ReadWrite.OwnedBy on the product's app or an admin's sign-in: run again with --admin, or remove it in the portal (Certificates & secrets)"
+	rightAddSecret         = "adding a client secret needs the application permission Application.ReadWrite.OwnedBy on the product's app (with admin consent, the app an owner of itself) or an admin's sign-in (Application Administrator, Cloud Application Administrator or Global Administrator): run again with --admin, or add the secret in the portal"
+	rightAddCertificate    = "adding a certificate needs the application permission Application.ReadWrite.OwnedBy on the product's app (with admin consent, the app an owner of itself) or an admin's sign-in (Application Administrator, Cloud Application Administrator or Global Administrator): run again with --admin, or upload the certificate in the portal"
+	rightRemove            = "removing a client secret needs Application.ReadWrite.OwnedBy on the product's app or an admin's sign-in: run again with --admin, or remove it in the portal (Certificates & secrets)"
+	rightRemoveCertificate = "removing a certificate needs Application.ReadWrite.OwnedBy on the product's app or an admin's sign-in: run again with --admin, or delete it in the portal (Certificates & secrets > Certificates)"
 )
 
 // Run rotates and returns the new secret and the rotation under way.
 func (r Rotation) Run(ctx context.Context) (store.ClientSecret, store.Rotation, error) {
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
-	}
-	lifetime := r.Lifetime
-	if lifetime == 0 {
-		lifetime = 365 * 24 * time.Hour
-	}
+	now := nowOr(r.Now)
 	t := now()
-	pc, err := r.Graph.AddPassword(ctx, r.ClientID, "modauth "+t.Format("2006-01-02"), t.Add(lifetime))
+	pc, err := r.Graph.AddPassword(ctx, r.ClientID, "modauth "+t.Format("2006-01-02"), t.Add(lifetimeOr(r.Lifetime)))
 	if err != nil {
 		return store.ClientSecret{}, store.Rotation{}, missingRight("rotate secret: add the new one", rightAddSecret, err)
 	}
 	next := store.ClientSecret{Value: store.Secret(pc.SecretText), KeyID: pc.KeyID, Expiry: pc.EndDateTime, ExpirySource: store.ExpiryGraph, Created: true}
 	rot := store.Rotation{OldKeyID: r.Current.KeyID, OldHint: r.Current.Value.Hint(), OldExpiry: r.Current.Expiry, NewKeyID: next.KeyID, Started: t}
-
-	err = r.prove(ctx, next.Value)
-	rot.Proven = now()
-	if err != nil {
-		// The old secret still works and is still stored: take the new one
-		// back so no unused secret lingers.
-		rerr := r.Graph.RemovePassword(ctx, r.ClientID, next.KeyID)
-		return store.ClientSecret{}, store.Rotation{}, errors.Join(fmt.Errorf("rotate secret: the new secret does not work, the old one stays: %w", err), rerr)
+	err = credentialSteps{
+		prove:  func(ctx context.Context) error { return r.Prove(ctx, next.Value) },
+		remove: func(ctx context.Context) error { return r.Graph.RemovePassword(ctx, r.ClientID, next.KeyID) },
+		save:   func(rot store.Rotation) error { return r.Save(next, rot) },
+		handOver: func() error {
+			if r.HandOver == nil {
+				return nil
+			}
+			return r.HandOver(next)
+		},
+		handsOver: r.HandOver != nil, now: now, sleep: r.Sleep,
+	}.run(ctx, &rot)
+	if err != nil && rot.Proven.IsZero() {
+		return store.ClientSecret{}, store.Rotation{}, err
 	}
-	if err := r.Save(next, rot); err != nil {
-		rerr := r.Graph.RemovePassword(ctx, r.ClientID, next.KeyID)
-		return store.ClientSecret{}, store.Rotation{}, errors.Join(fmt.Errorf("rotate secret: store the new secret, the old one stays: %w", err), rerr)
-	}
-	if r.HandOver != nil {
-		if err := r.HandOver(next); err != nil {
-			return next, rot, fmt.Errorf("rotate secret: the new secret %s is stored and both work, but handing it over failed (show the hand-off sheet again to hand it over): %w", next.KeyID, err)
-		}
-		rot.HandedOver = now()
-	}
-	return next, rot, nil
+	return next, rot, err
 }
 
-func (r Rotation) prove(ctx context.Context, s store.Secret) error {
+// CertificateRotation is the first part of a certificate's rotation: make
+// a new key pair and certificate, upload it beside the current one, prove
+// it, store it and hand it over, as Rotation does a secret.
+type CertificateRotation struct {
+	Graph    *exchange.Graph // may add certificates, as for Rotation
+	ClientID string
+	Subject  string // the new certificate's common name
+	Current  store.ClientCertificate
+	Lifetime time.Duration // default 12 months
+	Prove    func(ctx context.Context, cert *flows.ClientCertificate) error
+	// Save stores the new certificate and the rotation under way
+	// (store.DB.StartCertificateRotation).
+	Save     func(store.ClientCertificate, store.Rotation) error
+	HandOver func(*flows.ClientCertificate) error
+	Now      func() time.Time
+	Sleep    func(ctx context.Context, d time.Duration) error
+}
+
+// Run rotates and returns the new certificate and the rotation under way.
+func (r CertificateRotation) Run(ctx context.Context) (store.ClientCertificate, store.Rotation, error) {
+	now := nowOr(r.Now)
+	t := now()
+	cert, err := NewCertificate(ctx, r.Graph, r.ClientID, r.Subject, lifetimeOr(r.Lifetime), t)
+	if err != nil {
+		return store.ClientCertificate{}, store.Rotation{}, missingRight("rotate certificate: add the new one", rightAddCertificate, err)
+	}
+	next, err := cert.Stored()
+	if err != nil {
+		return store.ClientCertificate{}, store.Rotation{}, err
+	}
+	rot := store.Rotation{Certificate: true, OldKeyID: r.Current.KeyID, OldHint: r.Current.Thumbprint, OldExpiry: r.Current.NotAfter, NewKeyID: next.KeyID, Started: t}
+	err = credentialSteps{
+		what:   "certificate",
+		prove:  func(ctx context.Context) error { return r.Prove(ctx, cert.ClientCertificate) },
+		remove: func(ctx context.Context) error { return r.Graph.RemoveCertificate(ctx, r.ClientID, next.KeyID) },
+		save:   func(rot store.Rotation) error { return r.Save(next, rot) },
+		handOver: func() error {
+			if r.HandOver == nil {
+				return nil
+			}
+			return r.HandOver(cert.ClientCertificate)
+		},
+		handsOver: r.HandOver != nil, now: now, sleep: r.Sleep,
+	}.run(ctx, &rot)
+	if err != nil && rot.Proven.IsZero() {
+		return store.ClientCertificate{}, store.Rotation{}, err
+	}
+	return next, rot, err
+}
+
+// Certificate is a certificate credential made by modauth and uploaded
+// to an app, under the keyId Entra knows it by.
+type Certificate struct {
+	*flows.ClientCertificate
+	KeyID string
+}
+
+// Stored is the certificate as the store seals it.
+func (c Certificate) Stored() (store.ClientCertificate, error) {
+	return c.ClientCertificate.Stored(c.KeyID)
+}
+
+// NewCertificate makes an RSA key pair and a self-signed certificate valid
+// for lifetime from now, and uploads its public part to the app with
+// client ID appID (keeping the app's other certificates).
+func NewCertificate(ctx context.Context, g *exchange.Graph, appID, subject string, lifetime time.Duration, now time.Time) (Certificate, error) {
+	c, key, err := flows.NewCertificate(subject, lifetime, now)
+	if err != nil {
+		return Certificate{}, err
+	}
+	kc, err := g.AddCertificate(ctx, appID, c.Raw, subject)
+	if err != nil {
+		return Certificate{}, err
+	}
+	return Certificate{ClientCertificate: &flows.ClientCertificate{Cert: c, Key: key}, KeyID: kc.KeyID}, nil
+}
+
+// credentialSteps are the steps of a rotation after its new credential was
+// added: prove it, store it, hand it over; a new credential that cannot
+// be proven or stored is taken back, so no unused one lingers.
+type credentialSteps struct {
+	what      string // "secret" (the default) or "certificate"
+	prove     func(context.Context) error
+	remove    func(context.Context) error
+	save      func(store.Rotation) error
+	handOver  func() error
+	handsOver bool
+	now       func() time.Time
+	sleep     func(ctx context.Context, d time.Duration) error
+}
+
+func (s credentialSteps) run(ctx context.Context, rot *store.Rotation) error {
+	what := cmp.Or(s.what, "secret")
+	err := s.proveAgain(ctx)
+	if err != nil {
+		// The old credential still works and is still stored.
+		return errors.Join(fmt.Errorf("rotate %s: the new %[1]s does not work, the old one stays: %w", what, err), s.remove(ctx))
+	}
+	rot.Proven = s.now()
+	if err := s.save(*rot); err != nil {
+		rot.Proven = time.Time{}
+		return errors.Join(fmt.Errorf("rotate %s: store the new %[1]s, the old one stays: %w", what, err), s.remove(ctx))
+	}
+	if !s.handsOver {
+		return nil
+	}
+	if err := s.handOver(); err != nil {
+		return fmt.Errorf("rotate %s: the new %[1]s %s is stored and both work, but handing it over failed (show the hand-off sheet again to hand it over): %w", what, rot.NewKeyID, err)
+	}
+	rot.HandedOver = s.now()
+	return nil
+}
+
+// proveAgain proves the new credential, a few times: a new credential can
+// take a little while to reach every Entra ID server.
+func (s credentialSteps) proveAgain(ctx context.Context) error {
 	var err error
 	for i := 0; i < proofAttempts; i++ {
-		if err = r.Prove(ctx, s); err == nil {
+		if err = s.prove(ctx); err == nil {
 			return nil
 		}
-		if i < proofAttempts-1 && r.Sleep != nil {
-			if serr := r.Sleep(ctx, proofWait); serr != nil {
+		if i < proofAttempts-1 && s.sleep != nil {
+			if serr := s.sleep(ctx, proofWait); serr != nil {
 				return serr
 			}
 		}
 	}
 	return err
+}
+
+func nowOr(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
+}
+
+func lifetimeOr(d time.Duration) time.Duration {
+	if d == 0 {
+		return 365 * 24 * time.Hour
+	}
+	return d
 }
 
 // ErrStillInUse is returned when the old secret may not be retired yet.
@@ -155,12 +275,13 @@ type Verdict struct {
 // Check says where the retirement stands at now.
 func (r Retirement) Check(now time.Time) Verdict {
 	rot := r.Rotation
+	what := rot.Credential()
 	if r.Confirmed {
 		return Verdict{Retire: true, Promote: rot.Promoted.IsZero(), Switched: now, By: store.SwitchedByAdmin}
 	}
 	if r.Use == nil {
 		why := cmp.Or(r.Unseen, "the product's sign-ins cannot be read")
-		return Verdict{Why: why + "; once the product works with the new secret, confirm it (--confirmed, or R on the dashboard)"}
+		return Verdict{Why: why + "; once the product works with the new " + what + ", confirm it (--confirmed, or R on the dashboard)"}
 	}
 	next, old := r.Use[rot.NewKeyID], r.Use[rot.OldKeyID]
 	proven := rot.Proven
@@ -168,7 +289,7 @@ func (r Retirement) Check(now time.Time) Verdict {
 		proven = rot.Started
 	}
 	if !next.Last.After(proven) {
-		return Verdict{Why: "the product has not signed in with the new secret yet: enter it in the product's settings (the hand-off sheet)"}
+		return Verdict{Why: "the product has not signed in with the new " + what + " yet: enter it in the product's settings (the hand-off sheet)"}
 	}
 	if rot.Promoted.IsZero() {
 		switched := next.First
@@ -176,10 +297,10 @@ func (r Retirement) Check(now time.Time) Verdict {
 			switched = next.Last
 		}
 		return Verdict{Promote: true, Switched: switched, By: store.SwitchedBySignInLog,
-			Why: fmt.Sprintf("the product uses the new secret since %s, and now modauth does too; the old one goes once unused for %v", switched.Local().Format(whenLayout), retireQuiet)}
+			Why: fmt.Sprintf("the product uses the new %s since %s, and now modauth does too; the old one goes once unused for %v", what, switched.Local().Format(whenLayout), retireQuiet)}
 	}
 	if old.Last.After(rot.Promoted.Add(clockSkew)) {
-		return Verdict{Why: fmt.Sprintf("the product still signs in with the old secret too (%d today, last %s): a copy of it still has the old value", old.UsedOn(now), old.Last.Local().Format(whenLayout))}
+		return Verdict{Why: fmt.Sprintf("the product still signs in with the old %s too (%d today, last %s): a copy of it still has the old value", what, old.UsedOn(now), old.Last.Local().Format(whenLayout))}
 	}
 	if wait := rot.Promoted.Add(retireQuiet); now.Before(wait) {
 		return Verdict{Why: fmt.Sprintf("unused since modauth left it; it goes after %s (the log can be minutes late)", wait.Local().Format(whenLayout))}
@@ -196,26 +317,30 @@ func (r Retirement) Run(ctx context.Context, db *store.DB, profileID string, now
 	if v.Promote {
 		rot, err := db.PromoteRotation(profileID, v.Switched, v.By)
 		if err != nil {
-			return r.Rotation, fmt.Errorf("retire secret: take the new secret: %w", err)
+			return r.Rotation, fmt.Errorf("retire %s: take the new one: %w", r.Rotation.Credential(), err)
 		}
 		r.Rotation = rot
 		v = r.Check(now)
 	}
 	rot := r.Rotation
+	what := rot.Credential()
 	if !v.Retire {
-		return rot, fmt.Errorf("retire secret: the old secret %s stays, %w: %s", rot.OldKeyID, ErrStillInUse, v.Why)
+		return rot, fmt.Errorf("retire %s: the old %[1]s %s stays, %w: %s", what, rot.OldKeyID, ErrStillInUse, v.Why)
 	}
 	if rot.OldKeyID != "" { // else it was never known by its ID: nothing to remove
-		err := r.Graph.RemovePassword(ctx, r.ClientID, rot.OldKeyID)
-		if err != nil && !errors.Is(err, exchange.ErrNotFound) {
-			return rot, missingRight("retire secret "+rot.OldKeyID, rightRemove, err)
+		remove, right := r.Graph.RemovePassword, rightRemove
+		if rot.Certificate {
+			remove, right = r.Graph.RemoveCertificate, rightRemoveCertificate
+		}
+		if err := remove(ctx, r.ClientID, rot.OldKeyID); err != nil && !errors.Is(err, exchange.ErrNotFound) {
+			return rot, missingRight("retire "+what+" "+rot.OldKeyID, right, err)
 		}
 	}
 	if err := db.EndRotation(profileID); err != nil {
-		return rot, fmt.Errorf("retire secret: the old secret is removed, but: %w", err)
+		return rot, fmt.Errorf("retire %s: the old one is removed, but: %w", what, err)
 	}
 	if _, err := db.Append(store.Event{At: now, Profile: profileID, Kind: "secret", Message: rot.Retired()}); err != nil {
-		return rot, fmt.Errorf("retire secret: the old secret is removed, but: %w", err)
+		return rot, fmt.Errorf("retire %s: the old one is removed, but: %w", what, err)
 	}
 	return rot, nil
 }

@@ -61,8 +61,11 @@ type Conn struct {
 	secret     store.ClientSecret
 	secretErr  error
 	secretRead bool
-	fc         *flows.Client
-	monitor    monitorApp // the read-only monitoring app's identity
+	// cert is the certificate the app signs in with, when the profile
+	// uses one: loaded from the store, or one to prove.
+	cert    *flows.ClientCertificate
+	fc      *flows.Client
+	monitor monitorApp // the read-only monitoring app's identity
 
 	planOnce sync.Once
 	plan     *appreg.Plan // nil when the profile makes no plan
@@ -105,6 +108,17 @@ func New(p store.Profile, d Deps) *Conn {
 func (c *Conn) WithSecret(s store.Secret) *Conn {
 	n := New(c.prof, c.d)
 	n.secret, n.secretRead = store.ClientSecret{Value: s}, true
+	return n
+}
+
+// WithCertificate is the same connection signing in with a certificate
+// that is not (yet) the profile's: a new one to prove. It shares no
+// token.
+func (c *Conn) WithCertificate(cert *flows.ClientCertificate) *Conn {
+	p := c.prof
+	p.Credential = store.CredentialCertificate
+	n := New(p, c.d)
+	n.cert = cert
 	return n
 }
 
@@ -189,7 +203,11 @@ func (c *Conn) Identity(ctx context.Context) (*flows.Client, error) {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	fc, err := c.identity(ctx, c.prof.ClientID, Tenant(c.prof), cs.Value)
+	cert, err := c.certificateLocked()
+	if err != nil {
+		return nil, err
+	}
+	fc, err := flows.New(ctx, c.config(c.prof.ClientID, Tenant(c.prof), cs.Value, cert))
 	if err != nil {
 		return nil, err
 	}
@@ -197,15 +215,38 @@ func (c *Conn) Identity(ctx context.Context) (*flows.Client, error) {
 	return fc, nil
 }
 
+// certificateLocked is the certificate the app signs in with: nil for a
+// profile that uses its client secret.
+func (c *Conn) certificateLocked() (*flows.ClientCertificate, error) {
+	if c.cert != nil || !c.prof.UsesCertificate() {
+		return c.cert, nil
+	}
+	if c.d.DB == nil {
+		return nil, fmt.Errorf("certificate of profile %q: %w", c.prof.ID, store.ErrNotFound)
+	}
+	sc, err := c.d.DB.ClientCertificate(c.prof.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: make one at the register step, or with 'modauth secret rotate'", err)
+	}
+	c.cert, err = flows.CertificateFromStore(sc)
+	return c.cert, err
+}
+
 // identity discovers the endpoints of an app in a tenant of the cloud.
 func (c *Conn) identity(ctx context.Context, clientID, tenant string, secret store.Secret) (*flows.Client, error) {
 	if tenant == "" {
 		return nil, ErrNoIDs
 	}
-	return flows.New(ctx, flows.Config{
-		Authority: c.hosts.Authority, Tenant: tenant, ClientID: clientID, ClientSecret: secret,
+	return flows.New(ctx, c.config(clientID, tenant, secret, nil))
+}
+
+// config is the identity client's configuration for an app in a tenant
+// of the profile's cloud.
+func (c *Conn) config(clientID, tenant string, secret store.Secret, cert *flows.ClientCertificate) flows.Config {
+	return flows.Config{
+		Authority: c.hosts.Authority, Tenant: tenant, ClientID: clientID, ClientSecret: secret, Certificate: cert,
 		HTTPClient: c.d.HTTP, Now: c.d.Now, Sleep: c.d.Sleep, Logger: c.d.Logger,
-	})
+	}
 }
 
 // Plan is the registration plan of the profile, rebuilt from what it

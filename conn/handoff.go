@@ -24,13 +24,15 @@ func HandOff(db *store.DB, p store.Profile) (appreg.HandOff, Handed) {
 		in.NeedsSecret = in.NeedsSecret || plan.NeedsSecret
 	}
 	var handed Handed
-	if rot, ok, err := db.Rotation(p.ID); err == nil && ok && rot.Promoted.IsZero() {
+	if p.UsesCertificate() {
+		in.Certificate, handed = handedCertificate(db, p)
+	} else if rot, ok, err := db.Rotation(p.ID); err == nil && ok && rot.Promoted.IsZero() {
 		if cs, err := db.RotationSecret(p.ID); err == nil {
 			in.Secret, handed = cs.Value, Handed{KeyID: cs.KeyID, Created: true, Rotation: true}
 			in.NeedsSecret = true // a rotation is of the secret the product holds
 		}
 	}
-	if in.Secret.IsZero() {
+	if in.Secret.IsZero() && !p.UsesCertificate() {
 		if cs, err := db.ClientSecret(p.ID); err == nil {
 			in.Secret, handed = cs.Value, Handed{KeyID: cs.KeyID, Created: cs.Created}
 		}
@@ -40,7 +42,25 @@ func HandOff(db *store.DB, p store.Profile) (appreg.HandOff, Handed) {
 	}
 	h := appreg.NewHandOff(p, in)
 	if handed.Rotation {
-		h.Notes = append([]string{"This is the NEW client secret of a rotation: enter it in the product's settings. The old one stays valid until the product is seen using this one."}, h.Notes...)
+		what := "client secret"
+		if p.UsesCertificate() {
+			what = "certificate"
+		}
+		h.Notes = append([]string{"This is the NEW " + what + " of a rotation: enter it in the product's settings. The old one stays valid until the product is seen using this one."}, h.Notes...)
 	}
 	return h, handed
+}
+
+// handedCertificate is the certificate a sheet hands over: a rotation's
+// new one while it is not yet modauth's own, else the profile's.
+func handedCertificate(db *store.DB, p store.Profile) (*store.ClientCertificate, Handed) {
+	if rot, ok, err := db.Rotation(p.ID); err == nil && ok && rot.Certificate && rot.Promoted.IsZero() {
+		if c, err := db.RotationCertificate(p.ID); err == nil {
+			return &c, Handed{KeyID: c.KeyID, Created: true, Rotation: true}
+		}
+	}
+	if c, err := db.ClientCertificate(p.ID); err == nil {
+		return &c, Handed{KeyID: c.KeyID, Created: true}
+	}
+	return nil, Handed{}
 }

@@ -125,6 +125,13 @@ func (c *Conn) ProveSecret(ctx context.Context, s store.Secret) error {
 	return err
 }
 
+// ProveCertificate proves a certificate before it is stored or handed
+// over, as ProveSecret does a secret.
+func (c *Conn) ProveCertificate(ctx context.Context, cert *flows.ClientCertificate) error {
+	_, err := c.WithCertificate(cert).AppToken(ctx, c.hosts.GraphResource)
+	return err
+}
+
 func userKey(user, audience string) string { return "user|" + user + "|" + audience }
 
 // Renew makes sure a user has a fresh access token for an audience, from

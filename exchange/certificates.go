@@ -92,7 +92,7 @@ func (g *Graph) RemoveCertificate(ctx context.Context, appID, keyID string) erro
 	}
 	kept := slices.DeleteFunc(keys, func(k keyCredentialBody) bool { return strings.EqualFold(k.KeyID, keyID) })
 	if len(kept) == len(keys) {
-		return fmt.Errorf("remove certificate %s: app %s has no such certificate: read its certificates again", keyID, appID)
+		return fmt.Errorf("remove certificate %s: app %s has no such certificate: %w", keyID, appID, ErrNotFound)
 	}
 	if err := g.putKeys(ctx, appID, kept); err != nil {
 		return fmt.Errorf("remove certificate %s: %w", keyID, err)

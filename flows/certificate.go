@@ -5,9 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"io"
 	"math/big"
 	"time"
 
@@ -57,17 +55,11 @@ func (c *ClientCertificate) WritePEM(path string) error {
 	if c == nil || c.Cert == nil || c.Key == nil {
 		return fmt.Errorf("export certificate: no certificate: make or load the profile's certificate first")
 	}
-	key, err := x509.MarshalPKCS8PrivateKey(c.Key)
+	sc, err := c.Stored("")
 	if err != nil {
-		return fmt.Errorf("export certificate: %w", err)
+		return err
 	}
-	defer clear(key)
-	return store.WriteExport(path, func(w io.Writer) error {
-		if err := pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw}); err != nil {
-			return err
-		}
-		return pem.Encode(w, &pem.Block{Type: "PRIVATE KEY", Bytes: key})
-	})
+	return store.WriteExport(path, sc.WritePEM)
 }
 
 // Stored is the certificate as the store seals it, under Entra's keyId.

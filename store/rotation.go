@@ -7,7 +7,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Rotation is a client-secret rotation under way. The new secret has been
+// Rotation is a credential rotation under way: of the client secret or,
+// with Certificate set, of the certificate. The new secret has been
 // handed to the product and is sealed apart (RotationSecret); modauth
 // keeps signing in with the old one, so that the sign-in log's uses of
 // the new key are the product's alone. Once the product is seen on the
@@ -15,7 +16,10 @@ import (
 // use of the old key is an instance of the product that still has it.
 // The old secret is retired only after that.
 type Rotation struct {
-	OldKeyID  string    `json:"oldKeyId"`
+	// Certificate: the credential rotated is the profile's certificate;
+	// the key IDs are keyCredentials', OldHint its thumbprint.
+	Certificate bool      `json:"certificate,omitempty"`
+	OldKeyID    string    `json:"oldKeyId"`
 	OldHint   string    `json:"oldHint,omitempty"`
 	OldExpiry time.Time `json:"oldExpiry,omitzero"`
 	NewKeyID  string    `json:"newKeyId"`
@@ -40,9 +44,22 @@ const (
 	SwitchedByAdmin     = "admin"
 )
 
-// Retired is the event's words once the old secret is removed.
+// Credential names what is rotated, for messages: "secret" or
+// "certificate".
+func (r Rotation) Credential() string {
+	if r.Certificate {
+		return "certificate"
+	}
+	return "secret"
+}
+
+// Retired is the event's words once the old credential is removed.
 func (r Rotation) Retired() string {
-	return fmt.Sprintf("old client secret %s retired: the product uses %s since %s (%s)", r.OldKeyID, r.NewKeyID, r.Switched.Format(time.RFC3339), r.SwitchedBy)
+	what := r.Credential()
+	if what == "secret" {
+		what = "client secret"
+	}
+	return fmt.Sprintf("old %s %s retired: the product uses %s since %s (%s)", what, r.OldKeyID, r.NewKeyID, r.Switched.Format(time.RFC3339), r.SwitchedBy)
 }
 
 // StartRotation records a rotation and seals its new secret, in one
@@ -54,6 +71,23 @@ func (db *DB) StartRotation(profileID string, r Rotation, next ClientSecret) err
 			return err
 		}
 		if err := db.putSecret(pb, rotationSecret, profileID, next); err != nil {
+			return err
+		}
+		return putRotation(pb, profileID, r)
+	})
+}
+
+// StartCertificateRotation records a certificate rotation and seals its
+// new certificate, private key and all, in one transaction. The
+// profile's own certificate is unchanged.
+func (db *DB) StartCertificateRotation(profileID string, r Rotation, next ClientCertificate) error {
+	r.Certificate = true
+	return db.update(func(tx *bolt.Tx) error {
+		pb, err := profileBucket(tx, profileID)
+		if err != nil {
+			return err
+		}
+		if err := db.putCertificate(pb, rotationCertificate, profileID, next); err != nil {
 			return err
 		}
 		return putRotation(pb, profileID, r)
@@ -110,7 +144,7 @@ func (db *DB) MarkHandedOver(profileID, keyID string) error {
 	})
 }
 
-// PromoteRotation makes the rotation's new secret the profile's own once
+// PromoteRotation makes the rotation's new credential the profile's own once
 // the product uses it: switched is when the product was first seen on it,
 // by how that was known. A rotation already promoted is returned as it is.
 func (db *DB) PromoteRotation(profileID string, switched time.Time, by string) (Rotation, error) {
@@ -130,11 +164,7 @@ func (db *DB) PromoteRotation(profileID string, switched time.Time, by string) (
 		if !r.Promoted.IsZero() {
 			return nil
 		}
-		next, err := db.readSecret(pb, rotationSecret, profileID)
-		if err != nil {
-			return err
-		}
-		if err := db.putSecret(pb, clientSecret, profileID, next); err != nil {
+		if err := db.promote(pb, profileID, r.Certificate); err != nil {
 			return err
 		}
 		if r.Switched.IsZero() {
@@ -146,18 +176,39 @@ func (db *DB) PromoteRotation(profileID string, switched time.Time, by string) (
 	return r, err
 }
 
-// EndRotation forgets the rotation and its sealed copy of the new secret
-// once the old one is retired.
+// promote copies a rotation's new credential over the profile's own.
+func (db *DB) promote(pb *bolt.Bucket, profileID string, certificate bool) error {
+	if certificate {
+		next, err := db.readCertificate(pb, rotationCertificate, profileID)
+		if err != nil {
+			return err
+		}
+		if err := db.putCertificate(pb, profileCertificate, profileID, next); err != nil {
+			return err
+		}
+		return db.changeProfile(pb, profileID, func(p *Profile) error { p.Certificate = next.Info(); return nil })
+	}
+	next, err := db.readSecret(pb, rotationSecret, profileID)
+	if err != nil {
+		return err
+	}
+	return db.putSecret(pb, clientSecret, profileID, next)
+}
+
+// EndRotation forgets the rotation and its sealed copy of the new
+// credential once the old one is retired.
 func (db *DB) EndRotation(profileID string) error {
 	return db.update(func(tx *bolt.Tx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
 		}
-		if err := pb.Delete(keyRotationSecret); err != nil {
-			return err
+		for _, k := range [][]byte{keyRotationSecret, keyRotationCertificate, keyRotation} {
+			if err := pb.Delete(k); err != nil {
+				return err
+			}
 		}
-		return pb.Delete(keyRotation)
+		return nil
 	})
 }
 

@@ -17,7 +17,9 @@ var (
 	keyRotation  = []byte("rotation")
 	// keyRotationSecret seals the new secret of a rotation under way.
 	keyRotationSecret = []byte("newsecret")
-	recentSignIns     = 5
+	// keyRotationCertificate seals the new certificate of one.
+	keyRotationCertificate = []byte("newcertificate")
+	recentSignIns          = 5
 )
 
 // ProductSignIn is one sign-in of the product's app, as Entra logged it.

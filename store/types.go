@@ -153,6 +153,9 @@ type Profile struct {
 	// credential (sealed in its own record, see DB.SetClientCertificate);
 	// nil when there is none.
 	Certificate *CertificateInfo `json:"certificate,omitempty"`
+	// Credential is what the product's app signs in with for app-only
+	// tokens: its client secret (the zero value) or its certificate.
+	Credential Credential `json:"credential,omitempty"`
 
 	// Monitor is the optional read-only monitoring app modauth reads the
 	// product app's credentials and sign-ins with; nil when there is none.
@@ -161,6 +164,30 @@ type Profile struct {
 	WizardStep string    `json:"wizardStep,omitempty"` // last completed wizard step
 	Created    time.Time `json:"created,omitzero"`
 	Updated    time.Time `json:"updated,omitzero"`
+}
+
+// Credential is the kind of credential an app proves itself with.
+type Credential string
+
+const (
+	CredentialSecret      Credential = ""
+	CredentialCertificate Credential = "certificate"
+)
+
+// UsesCertificate reports whether the app signs in with its certificate.
+func (p Profile) UsesCertificate() bool { return p.Credential == CredentialCertificate }
+
+// CredentialExpiry is when the app's credential stops working, and what
+// it is ("certificate" or "secret"): the certificate's NotAfter, else the
+// client secret's expiry. The time is zero when it is not known.
+func (p Profile) CredentialExpiry() (time.Time, string) {
+	if p.UsesCertificate() {
+		if p.Certificate == nil {
+			return time.Time{}, "certificate"
+		}
+		return p.Certificate.NotAfter, "certificate"
+	}
+	return p.SecretExpiry, "secret"
 }
 
 // MonitorApp is a profile's read-only monitoring app: a second app

@@ -117,32 +117,38 @@ func (d *Model) Header(c *common.Context) string {
 	return ansi.Truncate(line, c.Width, "…")
 }
 
-// secretText is the client secret's countdown, "" for a profile without
-// a secret.
+// secretText is the countdown of the app's credential, its client secret
+// or its certificate; "" for a profile with neither.
 func (d *Model) secretText(now time.Time) (string, bool) {
 	p := d.profile
 	if p.OnPremises {
 		return "", false // a service account's password, not a client secret
 	}
-	if p.SecretExpiry.IsZero() {
-		if p.SecretHint == "" && p.SecretKeyID == "" {
+	expiry, what := p.CredentialExpiry()
+	if expiry.IsZero() {
+		if what == "secret" && p.SecretHint == "" && p.SecretKeyID == "" {
 			return "", false
 		}
-		return "secret expiry unknown", true
+		return what + " expiry unknown", true
 	}
-	left := p.SecretExpiry.Sub(now)
+	if what == "certificate" {
+		what = "cert" // the header is narrow
+	}
+	left := expiry.Sub(now)
 	if left <= 0 {
-		return "secret expired " + dashDur(-left, 1) + " ago", true
+		return what + " expired " + dashDur(-left, 1) + " ago", true
 	}
-	return "secret " + dashIn(now, p.SecretExpiry, 2), true
+	return what + " " + dashIn(now, expiry, 2), true
 }
 
-// secretLevel is the header's secret colour; unknown expiry is a warning.
+// secretLevel is the header's credential colour; unknown expiry is a
+// warning.
 func (d *Model) secretLevel(now time.Time) dashLevel {
-	if d.profile.SecretExpiry.IsZero() {
+	expiry, _ := d.profile.CredentialExpiry()
+	if expiry.IsZero() {
 		return levelWarn
 	}
-	return secretLevel(d.profile.SecretExpiry.Sub(now))
+	return secretLevel(expiry.Sub(now))
 }
 
 // dashTenant is the tenant in a few cells: its onmicrosoft.com name or the

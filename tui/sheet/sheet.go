@@ -96,7 +96,7 @@ func (s *Sheet) Update(c *common.Context, msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, Keys.Copy):
 			return s.copyField(c)
 		case key.Matches(msg, Keys.Save):
-			return common.AskCmd("Save the sheet with the secret's value to "+s.Path(c)+"? Only you can read the file.", "Save", "Don't", s.save(c))
+			return common.AskCmd("Save the sheet with "+s.holds()+" to "+s.Path(c)+"? Only you can read the file.", "Save", "Don't", s.save(c))
 		}
 	}
 	return nil
@@ -176,9 +176,17 @@ func (s *Sheet) copy(f appreg.HandOffField) tea.Cmd {
 	return tea.Batch(tea.SetClipboard(f.Value), note("✓ copied "+f.Label+" to the clipboard (your terminal must allow OSC 52)", false))
 }
 
+// holds is what secret the saved sheet holds.
+func (s *Sheet) holds() string {
+	if s.h.Certificate != nil {
+		return "the certificate and its private key"
+	}
+	return "the secret's value"
+}
+
 // save writes the sheet, the secret's value in it, to a 0600 file.
 func (s *Sheet) save(c *common.Context) tea.Cmd {
-	h, path, id, handed := s.h, s.Path(c), s.profile.ID, s.handed
+	h, path, id, handed, holds := s.h, s.Path(c), s.profile.ID, s.handed, s.holds()
 	return func() tea.Msg {
 		if err := store.WriteExport(path, func(w io.Writer) error { return h.WriteText(w, true) }); err != nil {
 			return common.ErrMsg{Err: fmt.Errorf("save the hand-off sheet: %w", err)}
@@ -188,7 +196,7 @@ func (s *Sheet) save(c *common.Context) tea.Cmd {
 				return common.ErrMsg{Err: fmt.Errorf("the sheet is saved, but: %w", err)}
 			}
 		}
-		return common.NoteMsg{Text: "✓ Saved to " + path + " (readable by you only; it holds the secret's value: delete it once the product has it)"}
+		return common.NoteMsg{Text: "✓ Saved to " + path + " (readable by you only; it holds " + holds + ": delete it once the product has it)"}
 	}
 }
 
@@ -281,6 +289,9 @@ func fieldLines(mark, label, value string, width int) []string {
 
 // secretState says what the sheet does with the secret's value.
 func (s *Sheet) secretState() string {
+	if s.h.Certificate != nil {
+		return "s saves the sheet with the certificate and its private key (PEM) to a file only you can read: the product's certificate file."
+	}
 	if s.secret < 0 {
 		return "s saves the sheet to a file only you can read."
 	}
