@@ -10,6 +10,7 @@ import (
 	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
 	"github.com/spf13/cobra"
 )
@@ -29,7 +30,7 @@ type secretOptions struct {
 
 func newSecretCmd(io streams, data *dataDirFlag, graph graphFactory) *cobra.Command {
 	opts := &secretOptions{IO: io, Data: data, graph: graph}
-	secret := &cobra.Command{Use: "secret", Short: "Rotate a profile's client secret without breaking the product"}
+	secret := &cobra.Command{Use: "secret", Short: "Rotate a profile's client secret or certificate without breaking the product"}
 	rotate := &cobra.Command{
 		Use:   "rotate",
 		Short: "Add a new client secret, prove it, and hand it to the product",
@@ -38,6 +39,10 @@ request, stores it sealed as modauth's, and writes the product's hand-off sheet
 with the new value to --handoff-file (a file only you can read): enter it in
 the product's own settings. The old secret stays valid: retire it with
 'modauth secret retire --when-unused' once the product uses the new one.
+
+A profile that signs in with a certificate gets a new certificate instead:
+modauth makes the key pair, uploads the certificate (keeping the others) and
+appends the certificate and its private key as PEM to the hand-off file.
 
 Adding a secret needs the application permission Application.ReadWrite.OwnedBy
 on the product's app, or an admin's sign-in (--admin, by device code).`,
@@ -90,38 +95,79 @@ func runRotate(ctx context.Context, opts *secretOptions) error {
 	} else if ok {
 		return fmt.Errorf("rotate secret: a rotation is under way since %s (new secret %s): retire the old one first with 'modauth secret retire --profile %s --when-unused'", r.Started.Format("2 January 2006"), r.NewKeyID, p.ID)
 	}
-	current, err := db.ClientSecret(p.ID)
-	if err != nil {
-		return fmt.Errorf("rotate secret: %w", err)
-	}
 	cn, g, err := opts.writer(ctx, db, p)
 	if err != nil {
 		return fmt.Errorf("rotate secret: %w", err)
 	}
-	next, rot, err := appreg.Rotation{
-		Graph: g, ClientID: p.ClientID, Current: current, Lifetime: lifetime, Now: opts.IO.Now,
-		Prove: cn.ProveSecret,
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			fmt.Fprintf(opts.IO.Err, "waiting %s for the new secret to reach every Entra ID server...\n", d)
-			return sleepCtx(ctx, d)
-		},
-		Save: func(cs store.ClientSecret, r store.Rotation) error { return db.StartRotation(p.ID, r, cs) },
-		HandOver: func(store.ClientSecret) error {
-			sheet, _ := conn.HandOff(db, p)
-			return store.WriteExport(opts.IO.file(opts.HandOffFile), func(w io.Writer) error { return sheet.WriteText(w, true) })
-		},
-	}.Run(ctx)
+	sleep := func(ctx context.Context, d time.Duration) error {
+		fmt.Fprintf(opts.IO.Err, "waiting %s for the new credential to reach every Entra ID server...\n", d)
+		return sleepCtx(ctx, d)
+	}
+	handOver := func() error {
+		sheet, _ := conn.HandOff(db, p)
+		return store.WriteExport(opts.IO.file(opts.HandOffFile), func(w io.Writer) error { return sheet.WriteText(w, true) })
+	}
+	var rot store.Rotation
+	if p.UsesCertificate() {
+		rot, err = rotateCertificate(ctx, opts, db, p, g, cn, lifetime, sleep, handOver)
+	} else {
+		rot, err = rotateSecret(ctx, opts, db, p, g, cn, lifetime, sleep, handOver)
+	}
 	if err != nil {
 		return err
 	}
 	if err := db.SetRotation(p.ID, rot); err != nil {
 		return fmt.Errorf("rotate secret: record the hand-over: %w", err)
 	}
-	fmt.Fprintf(opts.IO.Err, "✓ new secret %s (%s) added and proven, valid until %s\n", next.KeyID, next.Value.Hint(), next.Expiry.Format("2 January 2006"))
-	fmt.Fprintf(opts.IO.Err, "✓ hand-off sheet with its value written to %s (only you can read it)\n", opts.HandOffFile)
-	fmt.Fprintf(opts.IO.Err, "next: enter the new secret in the product's settings. Both work meanwhile; modauth keeps the old\none until the product is seen on the new, and the old one goes with\n  modauth secret retire --profile %s --when-unused\n", p.ID)
-	fmt.Fprintln(opts.IO.Out, next.KeyID)
+	what, holds := rot.Credential(), "its value"
+	if rot.Certificate {
+		holds = "the certificate and its private key (PEM)"
+	}
+	fmt.Fprintf(opts.IO.Err, "✓ hand-off sheet with %s written to %s (only you can read it)\n", holds, opts.HandOffFile)
+	fmt.Fprintf(opts.IO.Err, "next: enter the new %s in the product's settings. Both work meanwhile; modauth keeps the old\none until the product is seen on the new, and the old one goes with\n  modauth secret retire --profile %s --when-unused\n", what, p.ID)
+	fmt.Fprintln(opts.IO.Out, rot.NewKeyID)
 	return nil
+}
+
+// rotateSecret adds a new client secret and hands it over.
+func rotateSecret(ctx context.Context, opts *secretOptions, db *store.DB, p store.Profile, g *exchange.Graph, cn *conn.Conn,
+	lifetime time.Duration, sleep func(context.Context, time.Duration) error, handOver func() error) (store.Rotation, error) {
+	current, err := db.ClientSecret(p.ID)
+	if err != nil {
+		return store.Rotation{}, fmt.Errorf("rotate secret: %w", err)
+	}
+	next, rot, err := appreg.Rotation{
+		Graph: g, ClientID: p.ClientID, Current: current, Lifetime: lifetime, Now: opts.IO.Now,
+		Prove: cn.ProveSecret, Sleep: sleep,
+		Save:     func(cs store.ClientSecret, r store.Rotation) error { return db.StartRotation(p.ID, r, cs) },
+		HandOver: func(store.ClientSecret) error { return handOver() },
+	}.Run(ctx)
+	if err == nil {
+		fmt.Fprintf(opts.IO.Err, "✓ new secret %s (%s) added and proven, valid until %s\n", next.KeyID, next.Value.Hint(), next.Expiry.Format("2 January 2006"))
+	}
+	return rot, err
+}
+
+// rotateCertificate makes a new certificate, uploads it and hands it
+// over, private key and all.
+func rotateCertificate(ctx context.Context, opts *secretOptions, db *store.DB, p store.Profile, g *exchange.Graph, cn *conn.Conn,
+	lifetime time.Duration, sleep func(context.Context, time.Duration) error, handOver func() error) (store.Rotation, error) {
+	current, err := db.ClientCertificate(p.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Rotation{}, fmt.Errorf("rotate certificate: %w", err)
+	}
+	next, rot, err := appreg.CertificateRotation{
+		Graph: g, ClientID: p.ClientID, Subject: "modauth " + p.ID, Current: current, Lifetime: lifetime, Now: opts.IO.Now,
+		Prove: cn.ProveCertificate, Sleep: sleep,
+		Save: func(c store.ClientCertificate, r store.Rotation) error {
+			return db.StartCertificateRotation(p.ID, r, c)
+		},
+		HandOver: func(*flows.ClientCertificate) error { return handOver() },
+	}.Run(ctx)
+	if err == nil {
+		fmt.Fprintf(opts.IO.Err, "✓ new certificate %s (thumbprint %s) added and proven, valid until %s\n", next.KeyID, next.Thumbprint, next.NotAfter.Format("2 January 2006"))
+	}
+	return rot, err
 }
 
 func runRetire(ctx context.Context, opts *secretOptions) error {
@@ -150,12 +196,12 @@ func runRetire(ctx context.Context, opts *secretOptions) error {
 	}
 	rot, err = ret.Run(ctx, db, p.ID, opts.IO.Now())
 	if !rot.Promoted.IsZero() && ret.Rotation.Promoted.IsZero() {
-		fmt.Fprintf(opts.IO.Err, "✓ the product uses the new secret %s: modauth uses it too from now on\n", rot.NewKeyID)
+		fmt.Fprintf(opts.IO.Err, "✓ the product uses the new %s %s: modauth uses it too from now on\n", rot.Credential(), rot.NewKeyID)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Err, "✓ old secret %s removed; the product uses %s\n", rot.OldKeyID, rot.NewKeyID)
+	fmt.Fprintf(opts.IO.Err, "✓ old %s %s removed; the product uses %s\n", rot.Credential(), rot.OldKeyID, rot.NewKeyID)
 	fmt.Fprintln(opts.IO.Out, rot.OldKeyID)
 	return nil
 }
@@ -186,10 +232,10 @@ func describeUse(w io.Writer, rot store.Rotation, use map[string]store.KeyUse, n
 	for _, k := range []struct{ name, id string }{{"new", rot.NewKeyID}, {"old", rot.OldKeyID}} {
 		u := use[k.id]
 		if u.Count == 0 {
-			fmt.Fprintf(w, "%s secret %s: no sign-in by the product since %s\n", k.name, k.id, rot.Started.Format(time.RFC3339))
+			fmt.Fprintf(w, "%s %s %s: no sign-in by the product since %s\n", k.name, rot.Credential(), k.id, rot.Started.Format(time.RFC3339))
 			continue
 		}
-		fmt.Fprintf(w, "%s secret %s: %d sign-in(s) by the product since the rotation, %d today, last %s\n", k.name, k.id, u.Count, u.UsedOn(now), u.Last.Format(time.RFC3339))
+		fmt.Fprintf(w, "%s %s %s: %d sign-in(s) by the product since the rotation, %d today, last %s\n", k.name, rot.Credential(), k.id, u.Count, u.UsedOn(now), u.Last.Format(time.RFC3339))
 	}
 }
 

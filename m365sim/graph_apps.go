@@ -332,10 +332,7 @@ func (s *Sim) createApplication(g *graphReq) (int, any, *graphError) {
 }
 
 func (s *Sim) patchApplication(g *graphReq) (int, any, *graphError) {
-	if e := g.c.allow(writeApps); e != nil {
-		return 0, nil, e
-	}
-	a, e := g.appByKey()
+	a, e := g.secretsAccess() // OwnedBy updates the app's own registration
 	if e != nil {
 		return 0, nil, e
 	}
@@ -358,8 +355,9 @@ func (s *Sim) patchApplication(g *graphReq) (int, any, *graphError) {
 	return http.StatusNoContent, nil, nil
 }
 
-// secretsAccess lets Application.ReadWrite.All manage any app's secrets,
-// and an app with Application.ReadWrite.OwnedBy rotate its own.
+// secretsAccess lets Application.ReadWrite.All manage any app's secrets
+// and certificates, and an app with Application.ReadWrite.OwnedBy those of
+// its own.
 func (g *graphReq) secretsAccess() (*App, *graphError) {
 	a, e := g.appByKey()
 	if e != nil {

@@ -1,22 +1,34 @@
 package testkit
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/modauth/modauth/m365sim"
 )
 
 // Product plays the business product: a client of the tenant of its own,
 // not modauth's flows, so its sign-ins carry no modauth mark. It signs in
-// with whatever secret its settings screen holds.
+// with whatever secret its settings screen holds, or with the certificate
+// file it was given (PEM: certificate and private key), signing RS256
+// assertions with x5t as many products' older libraries do.
 type Product struct {
 	Sim      *m365sim.Sim
 	ClientID string
 	Secret   string
+	PEM      []byte
 }
 
 // SignIn takes an app-only Graph token, as the product's server does; the
@@ -53,6 +65,14 @@ func (p *Product) token(form url.Values) (string, error) {
 	if p.Secret != "" {
 		form.Set("client_secret", p.Secret)
 	}
+	if len(p.PEM) > 0 {
+		jwt, err := p.assertion()
+		if err != nil {
+			return "", err
+		}
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", jwt)
+	}
 	var body struct {
 		RefreshToken string `json:"refresh_token"`
 	}
@@ -77,4 +97,46 @@ func (p *Product) post(endpoint string, form url.Values, out any) error {
 		return fmt.Errorf("product sign-in: %s: %s", e.Error, e.Description)
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// assertion signs a client assertion with the product's certificate file.
+func (p *Product) assertion() (string, error) {
+	var cert *x509.Certificate
+	var key *rsa.PrivateKey
+	for rest := p.PEM; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		switch b.Type {
+		case "CERTIFICATE":
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return "", fmt.Errorf("product: certificate file: %w", err)
+			}
+			cert = c
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+			if err != nil {
+				return "", fmt.Errorf("product: certificate file: %w", err)
+			}
+			key, _ = k.(*rsa.PrivateKey)
+		}
+	}
+	if cert == nil || key == nil {
+		return "", fmt.Errorf("product: the certificate file has no certificate or no RSA private key")
+	}
+	thumb, jti := sha1.Sum(cert.Raw), make([]byte, 16)
+	rand.Read(jti)
+	now := p.Sim.Clock.Now()
+	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
+	input := enc(map[string]string{"alg": "RS256", "typ": "JWT", "x5t": base64.RawURLEncoding.EncodeToString(thumb[:])}) + "." +
+		enc(map[string]any{"aud": p.Sim.URL + "/" + p.Sim.Tenant.ID + "/oauth2/v2.0/token", "iss": p.ClientID, "sub": p.ClientID,
+			"jti": fmt.Sprintf("%x", jti), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()})
+	digest := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+	if err != nil {
+		return "", err
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
