@@ -20,10 +20,10 @@ type Rotation struct {
 	// the key IDs are keyCredentials', OldHint its thumbprint.
 	Certificate bool      `json:"certificate,omitempty"`
 	OldKeyID    string    `json:"oldKeyId"`
-	OldHint   string    `json:"oldHint,omitempty"`
-	OldExpiry time.Time `json:"oldExpiry,omitzero"`
-	NewKeyID  string    `json:"newKeyId"`
-	Started   time.Time `json:"started"`
+	OldHint     string    `json:"oldHint,omitempty"`
+	OldExpiry   time.Time `json:"oldExpiry,omitzero"`
+	NewKeyID    string    `json:"newKeyId"`
+	Started     time.Time `json:"started"`
 	// Proven is when modauth last signed in with the new secret to prove
 	// it: uses of the new key up to then are modauth's own.
 	Proven time.Time `json:"proven,omitzero"`
