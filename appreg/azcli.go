@@ -49,7 +49,10 @@ func (p *Plan) AzScript(w io.Writer) error {
 	if p.AdminConsent {
 		b.WriteString("\n# Grant admin consent (needs Global Administrator or Privileged Role Administrator).\naz ad app permission admin-consent --id \"$app_id\"\n")
 	}
-	if p.NeedsSecret {
+	if p.NeedsSecret && p.Certificate {
+		fmt.Fprintf(&b, "\n# Upload modauth's certificate (its public part), keeping the app's others.\n")
+		fmt.Fprintf(&b, "az ad app credential reset --id \"$app_id\" --append --cert @\"${cert_file:?set cert_file to the %s file modauth saved}\"\n", CertificateFileSuffix)
+	} else if p.NeedsSecret {
 		fmt.Fprintf(&b, "\n# A client secret for one year; its value goes to a file only you can read.\n")
 		fmt.Fprintf(&b, "umask 077\naz ad app credential reset --id \"$app_id\" --append --display-name %s --years 1 --query password -o tsv >modauth-secret.txt\n", shQuote("modauth "+p.Environment))
 		b.WriteString("echo \"secret value written to $(pwd)/modauth-secret.txt: paste it into modauth, then delete the file\" >&2\n")

@@ -92,11 +92,15 @@ func (p *Plan) appChecklist(step, detail stepFunc) {
 	if p.AdminConsent {
 		step("Still in API permissions, select Grant admin consent for <your organization> and confirm; every permission shows Granted.")
 	}
-	if p.NeedsSecret {
+	if p.NeedsSecret && p.Certificate {
+		step("Certificates & secrets > Certificates > Upload certificate: the file ending in %s that modauth saved (the public part only; the private key stays sealed in modauth until the hand-off), description \"modauth %s\".", CertificateFileSuffix, p.Environment)
+	} else if p.NeedsSecret {
 		step("Certificates & secrets > Client secrets > New client secret: description \"modauth %s\", expiry 12 months (at most 24; Microsoft advises under 12).", p.Environment)
 		detail("Copy the Value column at once: it is shown only this once. Not the Secret ID, which is a GUID.")
 	}
 	switch {
+	case p.NeedsSecret && p.Certificate:
+		step("Overview: copy the Directory (tenant) ID and the Application (client) ID, and enter them in modauth; modauth checks each one live, and signs in with the certificate to prove it was uploaded.")
 	case p.NeedsSecret && p.SecretForModauth():
 		step("Overview: copy the Directory (tenant) ID and the Application (client) ID, and enter them in modauth with the secret value; modauth checks each one live.")
 	case p.NeedsSecret:
@@ -123,3 +127,8 @@ func (p *Plan) onPremChecklist(step, detail stepFunc) {
 func (p *Plan) needsExchangeAdmin() bool {
 	return p.Model == store.AppOnly || p.uses(store.EWS) || p.uses(store.SMTP) || p.uses(store.IMAP) || p.uses(store.POP)
 }
+
+// CertificateFileSuffix ends the name of the file modauth saves the
+// certificate's public part to for an upload by hand, after the profile's
+// ID.
+const CertificateFileSuffix = "-certificate.cer"

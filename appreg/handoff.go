@@ -107,6 +107,7 @@ func NewHandOff(p store.Profile, in HandOffInput) HandOff {
 		if f.Secret && p.UsesCertificate() {
 			h.Certificate = in.Certificate
 			f = certificateField(in.Certificate)
+			h.Notes = append([]string{"The app signs in with a certificate, not a secret: choose the certificate option of the product's settings and give it the saved sheet's file (PEM: certificate and private key)."}, h.Notes...)
 		}
 		if f.Value == "" && !f.Secret {
 			continue // nothing to enter: no redirect with device code

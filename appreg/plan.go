@@ -46,6 +46,9 @@ type Scenario struct {
 	// sign-ins although modauth's need none (Flowfact's guide has one
 	// made), so the registration gets a secret for the product.
 	ProductSecret bool
+	// Certificate: the app signs in with a certificate modauth makes (a
+	// key pair it keeps sealed) rather than a client secret; app-only.
+	Certificate bool
 	// Hosts are the cloud's: the token audiences come from them. The
 	// zero value is the public cloud.
 	Hosts store.Hosts

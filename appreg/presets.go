@@ -23,6 +23,9 @@ type Preset struct {
 	Scenario Scenario
 	// RedirectHint says where the product's redirect URI comes from.
 	RedirectHint string
+	// Certificates: the product can sign in with a certificate instead of
+	// a client secret, so the wizard offers one (app-only).
+	Certificates bool
 	Notes        []string  // steps and pitfalls the guide gives
 	Warnings     []Warning // where the guide's own advice is wrong today
 }
@@ -136,6 +139,7 @@ var presets = []Preset{
 		Scenario: Scenario{
 			Model: store.AppOnly, Protocols: []store.Protocol{store.Graph}, Data: []Data{MailSend},
 		},
+		Certificates: true,
 		Notes: []string{
 			"In Applications > Communication system > Sender choose Exchange Online (Mit geheimen Clientschlüssel) and enter the sender address, client ID, tenant ID and secret value, then Test connection.",
 			"Restrict the app to the sender mailbox (see the Exchange PowerShell) and note the secret's expiry: modauth keeps the countdown.",
@@ -153,6 +157,7 @@ var presets = []Preset{
 			Model: store.Delegated, Protocols: []store.Protocol{store.Graph}, Data: []Data{Calendar, Contacts, Tasks},
 			DeviceCode: true,
 		},
+		Certificates: true,
 	},
 }
 

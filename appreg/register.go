@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/exchange"
+	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/store"
 )
 
@@ -22,9 +23,10 @@ type RegisterOptions struct {
 	// HaveSecret says a working secret (or certificate) is stored
 	// already: none is added.
 	HaveSecret bool
-	// Certificate: the app gets a certificate modauth makes rather than a
-	// client secret (app-only: the product signs client assertions).
-	Certificate bool
+	// Certificate is uploaded to the app rather than a client secret
+	// added: the certificate modauth made for a profile that signs in with
+	// one (app-only; the product signs client assertions with it).
+	Certificate *flows.ClientCertificate
 	// Monitor also creates (or completes) the plan's read-only monitoring
 	// app, with its admin consent and a secret of its own.
 	Monitor bool
@@ -90,18 +92,17 @@ func Register(ctx context.Context, g *exchange.Graph, p *Plan, opts RegisterOpti
 			return nil, err
 		}
 	}
-	if p.NeedsSecret && !opts.HaveSecret && opts.Certificate {
-		now := opts.Now()
-		c, err := NewCertificate(ctx, g, app.AppID, p.DisplayName, opts.SecretLifetime, now)
+	if p.NeedsSecret && !opts.HaveSecret && opts.Certificate != nil {
+		kc, err := g.AddCertificate(ctx, app.AppID, opts.Certificate.Cert.Raw, "modauth "+p.Environment)
 		if err != nil {
-			return nil, step("add a certificate", rolesAppWrite, err)
+			return nil, step("upload the certificate", rolesAppWrite, err)
 		}
-		sc, err := c.Stored()
+		sc, err := opts.Certificate.Stored(kc.KeyID)
 		if err != nil {
 			return nil, err
 		}
 		reg.Certificate = &sc
-		reg.Changes = append(reg.Changes, fmt.Sprintf("added certificate %s (thumbprint %s), valid until %s", sc.KeyID, sc.Thumbprint, sc.NotAfter.Format("2 January 2006")))
+		reg.Changes = append(reg.Changes, fmt.Sprintf("uploaded certificate %s (thumbprint %s), valid until %s", kc.KeyID, sc.Thumbprint, sc.NotAfter.Format("2 January 2006")))
 	} else if p.NeedsSecret && !opts.HaveSecret {
 		now := opts.Now()
 		pc, err := g.AddPassword(ctx, app.AppID, "modauth "+p.Environment+" "+now.Format("2006-01-02"), now.Add(opts.SecretLifetime))

@@ -270,6 +270,7 @@ func Plan(p store.Profile) (*appreg.Plan, error) {
 		}
 		sc.Data = pre.Scenario.Data
 	}
+	sc.Certificate = p.UsesCertificate()
 	// modauth's own sign-ins use device code where a browser is missing.
 	sc.DeviceCode = sc.DeviceCode || p.Model != store.AppOnly
 	for _, f := range p.Folders {

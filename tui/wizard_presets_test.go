@@ -68,6 +68,15 @@ func idsAndAnna(t *testing.T, h *harness, app *m365sim.App, sec m365sim.Password
 
 // fillProfile fills the profile step for a preset as a person would.
 func fillProfile(h *harness, preset string) {
+	fillProfileUpTo(h, preset)
+	if h.step() == common.StepProfile && strings.Contains(h.screen(), "Credential") {
+		h.keys("<enter>") // the client secret, offered first
+	}
+}
+
+// fillProfileUpTo fills the profile step up to the credential, which is
+// offered where the product may sign in with a certificate.
+func fillProfileUpTo(h *harness, preset string) {
 	at := slices.IndexFunc(appreg.Presets(), func(p appreg.Preset) bool { return p.ID == preset })
 	h.keys("Acme<enter><enter>" + strings.Repeat("<right>", at) + "<enter>")
 	if strings.Contains(h.screen(), "Product address") {

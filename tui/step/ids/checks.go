@@ -7,10 +7,13 @@ package ids
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/modauth/modauth/appreg"
 	"github.com/modauth/modauth/conn"
 	"github.com/modauth/modauth/exchange"
 	"github.com/modauth/modauth/flows"
@@ -25,7 +28,10 @@ type check struct {
 	OK      string // what was found, when it passed
 	Err     string // why it failed
 	Value   string // the value it ran for
-	cancel  context.CancelFunc
+	// Retry: the failure is fixed elsewhere (a certificate uploaded in the
+	// portal), not by typing, so enter checks the same value again.
+	Retry  bool
+	cancel context.CancelFunc
 }
 
 type checkedMsg struct {
@@ -83,7 +89,7 @@ func (s *Step) cancelChecks() {
 func (s *Step) check(c *common.Context, field string) tea.Cmd {
 	ch, ok := s.checks[field]
 	value := s.value(field)
-	if !ok || value == "" || (ch.Value == value && (ch.Running || ch.OK != "" || ch.Err != "")) {
+	if !ok || value == "" || (ch.Value == value && (ch.Running || (!ch.Retry && (ch.OK != "" || ch.Err != "")))) {
 		return nil
 	}
 	tenant, client, secret := s.value(fieldTenant), s.value(fieldClient), s.value(fieldSecret)
@@ -97,6 +103,9 @@ func (s *Step) check(c *common.Context, field string) tea.Cmd {
 			return nil
 		}
 		run = func(ctx context.Context) (string, error) { return "app found", cn.CheckClient(ctx) }
+		if s.plan.certificate {
+			run = s.proveCertificate(c, cn)
+		}
 	case fieldSecret:
 		if s.checks[fieldClient].OK == "" || validSecret(secret) != nil {
 			return nil
@@ -119,6 +128,35 @@ func (s *Step) check(c *common.Context, field string) tea.Cmd {
 	}
 }
 
+// errNotUploaded: the app was found, but its certificate does not sign in
+// yet.
+var errNotUploaded = errors.New("the certificate is not on the app yet")
+
+// proveCertificate checks the client ID and then signs in with the
+// profile's certificate: the check passes once the certificate is
+// uploaded to that app.
+func (s *Step) proveCertificate(c *common.Context, cn *conn.Conn) func(context.Context) (string, error) {
+	db, id := c.DB, c.Profile.ID
+	file := filepath.Base(c.SavePath(id + appreg.CertificateFileSuffix))
+	return func(ctx context.Context) (string, error) {
+		if err := cn.CheckClient(ctx); err != nil {
+			return "", err
+		}
+		sc, err := db.ClientCertificate(id)
+		if err != nil {
+			return "", fmt.Errorf("%w: go back to the register step, which makes it", err)
+		}
+		cert, err := flows.CertificateFromStore(sc)
+		if err != nil {
+			return "", err
+		}
+		if err := cn.ProveCertificate(ctx, cert); err != nil {
+			return "", fmt.Errorf("%w: upload %s under Certificates & secrets, then press enter (%w)", errNotUploaded, file, err)
+		}
+		return "app found; certificate " + sc.Thumbprint[:8] + "… works", nil
+	}
+}
+
 // done takes a check's result.
 func (s *Step) done(c *common.Context, m checkedMsg) (bool, tea.Cmd) {
 	ch := s.checks[m.field]
@@ -126,7 +164,7 @@ func (s *Step) done(c *common.Context, m checkedMsg) (bool, tea.Cmd) {
 		return false, nil // cancelled, or typed over while the check ran
 	}
 	if m.err != nil {
-		*ch = check{Value: m.value, Err: explain(m.err)}
+		*ch = check{Value: m.value, Err: explain(m.err), Retry: errors.Is(m.err, errNotUploaded)}
 		s.submitting = false
 		return false, nil
 	}
@@ -149,6 +187,9 @@ func (s *Step) done(c *common.Context, m checkedMsg) (bool, tea.Cmd) {
 // explain turns a check's failure into what a person should read: the
 // AADSTS meaning and fix, never a raw body.
 func explain(err error) string {
+	if errors.Is(err, errNotUploaded) {
+		return err.Error()
+	}
 	var fe *flows.Error
 	if errors.As(err, &fe) {
 		return fe.Error() + ". " + fe.Fix()

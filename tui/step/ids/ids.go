@@ -43,8 +43,9 @@ const (
 	fieldExpiry = "expiry"
 )
 
-// needs is what the profile asks of this step.
-type needs struct{ secret, onPrem bool }
+// needs is what the profile asks of this step: a secret to enter, or a
+// certificate (made at the register step) to prove with the client ID.
+type needs struct{ secret, certificate, onPrem bool }
 
 var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -61,7 +62,7 @@ func (s *Step) build(c *common.Context) {
 		s.checked(huh.NewInput().Key(fieldTenant).Title("Tenant").Value(&s.v.tenant),
 			"Directory (tenant) ID, a GUID, or a verified domain such as contoso.com.", common.Required("the tenant ID or domain")),
 		s.checked(huh.NewInput().Key(fieldClient).Title("Client ID").Value(&s.v.client),
-			"Application (client) ID from the app's Overview page: a GUID.", validGUID("the client ID")),
+			s.clientHint(), validGUID("the client ID")),
 		&common.Optional{Show: secret, Field: s.checked(huh.NewInput().Key(fieldSecret).Title("Secret value").Value(&s.v.secret).EchoMode(huh.EchoModePassword),
 			"The Value column of the client secret, not its Secret ID. It is checked, then sealed.", validSecret)},
 		&common.Optional{Show: secret, Field: huh.NewInput().Key(fieldExpiry).Title("Secret expires").Value(&s.v.expiry).
@@ -69,6 +70,14 @@ func (s *Step) build(c *common.Context) {
 			Validate(func(v string) error { return validExpiry(v, c.Now()) })},
 	)
 	s.SetSize(c)
+}
+
+// clientHint says where the client ID is, and what its check proves.
+func (s *Step) clientHint() string {
+	if s.plan.certificate {
+		return "Application (client) ID from the app's Overview page: a GUID. modauth signs in with its certificate to prove the upload."
+	}
+	return "Application (client) ID from the app's Overview page: a GUID."
 }
 
 // checked gives an input its live check: the description shows the
@@ -91,7 +100,7 @@ func (s *Step) checked(in *huh.Input, hint string, valid func(string) error) *hu
 		if err := valid(v); err != nil {
 			return err
 		}
-		if ch.Err != "" && ch.Value == v {
+		if ch.Err != "" && ch.Value == v && !ch.Retry {
 			return errors.New(ch.Err)
 		}
 		return nil
@@ -122,6 +131,9 @@ func (s *Step) Busy() bool {
 func (s *Step) Init(c *common.Context) tea.Cmd {
 	p := c.Profile
 	s.plan = needs{secret: p.Model == store.AppOnly || p.RedirectURI != "", onPrem: p.OnPremises}
+	if p.UsesCertificate() {
+		s.plan.secret, s.plan.certificate = false, true
+	}
 	if s.v.tenant == "" {
 		s.v.tenant = conn.Tenant(p)
 	}

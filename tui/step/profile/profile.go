@@ -39,8 +39,8 @@ type Step struct {
 
 // profileValues are the form's answers.
 type profileValues struct {
-	customer, environment, preset, host, model, exchange, cloud string
-	protocols                                                   []string
+	customer, environment, preset, host, model, exchange, cloud, credential string
+	protocols                                                               []string
 }
 
 func New(c *common.Context) *Step {
@@ -114,7 +114,18 @@ func (s *Step) connectionPage() *huh.Group {
 		huh.NewSelect[string]().Title("Exchange").Inline(true).Value(&s.v.exchange).Options(
 			huh.NewOption("Exchange Online", "online"), huh.NewOption("Exchange Server on-premises", "onprem")),
 		huh.NewSelect[string]().Title("Cloud").Inline(true).Value(&s.v.cloud).Options(s.clouds...),
+		&common.Optional{Field: huh.NewSelect[string]().Title("Credential").Inline(true).Value(&s.v.credential).Options(
+			huh.NewOption("client secret", string(store.CredentialSecret)),
+			huh.NewOption("certificate (Microsoft's advice)", string(store.CredentialCertificate))).
+			Description("What the app signs in with; a certificate is made by modauth."),
+			Show: s.offersCertificate},
 	)
+}
+
+// offersCertificate: an app-only app of a product that can sign in with
+// a certificate may have one instead of a client secret.
+func (s *Step) offersCertificate() bool {
+	return s.preset().Certificates && s.v.model == string(store.AppOnly) && s.v.exchange != "onprem"
 }
 
 func (s *Step) preset() appreg.Preset {
@@ -131,7 +142,7 @@ func (s *Step) load(p store.Profile) {
 	}
 	s.v.customer, s.v.environment, s.v.preset = p.Customer, p.Environment, p.Preset
 	s.lastPreset = p.Preset
-	s.v.model = string(p.Model)
+	s.v.model, s.v.credential = string(p.Model), string(p.Credential)
 	for _, pr := range p.Protocols {
 		s.v.protocols = append(s.v.protocols, string(pr))
 	}
@@ -243,6 +254,10 @@ func (s *Step) save(c *common.Context) error {
 	p.Customer, p.Environment, p.Preset = strings.TrimSpace(s.v.customer), sc.Environment, sc.Preset
 	p.Model, p.Protocols, p.OnPremises, p.RedirectURI = sc.Model, sc.Protocols, sc.OnPremises, sc.RedirectURI
 	p.Scopes, p.Folders, p.Hosts = plan.SignInScopes, common.Folders(sc), sc.Hosts
+	p.Credential = store.CredentialSecret
+	if s.offersCertificate() {
+		p.Credential = store.Credential(s.v.credential)
+	}
 	if c.DB != nil {
 		if err := c.DB.PutProfile(p); err != nil {
 			return fmt.Errorf("save profile: %w", err)

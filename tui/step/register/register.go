@@ -74,6 +74,13 @@ func (s *Step) Keys() help.KeyMap {
 }
 
 func (s *Step) Init(c *common.Context) tea.Cmd {
+	note, err := ensureCertificate(c)
+	if err != nil {
+		return common.ErrCmd(err)
+	}
+	if note != "" && s.note == "" {
+		s.note = note
+	}
 	plan, err := conn.Plan(c.Profile)
 	if err != nil {
 		return common.ErrCmd(err)
@@ -264,7 +271,7 @@ func (s *Step) register(c *common.Context, monitor bool) tea.Cmd {
 // finishRegister waits for the admin's sign-in, then registers.
 func (s *Step) finishRegister(c *common.Context, fc *flows.Client, dc *flows.DeviceCode) tea.Cmd {
 	ctx, plan := s.task.Context(), s.plan
-	clientID, db, profileID := c.Profile.ClientID, c.DB, c.Profile.ID
+	clientID, db, profileID, p := c.Profile.ClientID, c.DB, c.Profile.ID, c.Profile
 	opts := appreg.RegisterOptions{ClientID: clientID, Monitor: s.monitor, Now: c.Now}
 	if m := c.Profile.Monitor; m != nil {
 		opts.MonitorClientID = m.ClientID
@@ -277,6 +284,12 @@ func (s *Step) finishRegister(c *common.Context, fc *flows.Client, dc *flows.Dev
 		_, noSecret := db.ClientSecret(profileID)
 		_, noMonitorSecret := db.MonitorSecret(profileID)
 		opts.HaveSecret, opts.HaveMonitorSecret = noSecret == nil, noMonitorSecret == nil
+		if p.UsesCertificate() {
+			if opts.Certificate, err = certificateToUpload(db, p); err != nil {
+				return registeredMsg{err: err}
+			}
+			opts.HaveSecret = opts.Certificate == nil
+		}
 		reg, err := appreg.Register(ctx, g, plan, opts)
 		if errors.Is(err, context.Canceled) {
 			return registeredMsg{err: errors.New("registration cancelled")}

@@ -124,7 +124,13 @@ func usersGraph(ctx context.Context, db *store.DB, p store.Profile, cn *conn.Con
 	const why = "Resolving looks users up in Entra ID as the app itself: it needs the app's client ID and client secret (step 3) and the Microsoft Graph application permission User.Read.All with admin consent. An admin who signs in with \"register for me\" in step 2 can resolve them instead."
 	tenant := conn.Tenant(p)
 	var problem *usersProblem
-	secret, err := db.ClientSecret(p.ID)
+	app := cn // a certificate profile's connection signs with the certificate
+	if !p.UsesCertificate() {
+		var secret store.ClientSecret
+		if secret, err = db.ClientSecret(p.ID); err == nil {
+			app = cn.WithSecret(secret.Value)
+		}
+	}
 	switch {
 	case p.ClientID == "":
 		problem = &usersProblem{msg: "The profile has no application (client) ID: enter it in step 3 (esc goes back), then press r", fix: why}
@@ -142,7 +148,7 @@ func usersGraph(ctx context.Context, db *store.DB, p store.Profile, cn *conn.Con
 		}
 		return nil, false, problem
 	}
-	g, err = usersAppGraph(ctx, cn.WithSecret(secret.Value))
+	g, err = usersAppGraph(ctx, app)
 	return g, false, err
 }
 

@@ -1,0 +1,143 @@
+package tui
+
+import (
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modauth/modauth/internal/testkit"
+	"github.com/modauth/modauth/monitor"
+	"github.com/modauth/modauth/store"
+	"github.com/modauth/modauth/tui/common"
+)
+
+// certificateProfile fills the profile step for moveIT app-only with a
+// certificate instead of a client secret: the choice is offered for a
+// product that can sign in with one.
+func certificateProfile(t *testing.T, h *harness) {
+	t.Helper()
+	fillProfileUpTo(h, "moveit-app-only")
+	h.sees("Credential", "‹ client secret ›")
+	h.fits()
+	h.keys("<right>")
+	h.sees("‹ certificate (Microsoft's advice) ›")
+	h.keys("<enter>")
+	if h.step() != common.StepRegister {
+		t.Fatalf("still on %s:\n%s", h.step(), h.screen())
+	}
+	if p, _ := h.db.Profile("acme-production"); !p.UsesCertificate() {
+		t.Fatalf("credential %q, want certificate", p.Credential)
+	}
+}
+
+// TestWizardCertificateByHand: a certificate-only app set up from the
+// checklist. modauth makes the key pair and saves the certificate's public
+// part to upload; the client ID's check says the app does not take it
+// until it is uploaded, and enter checks again once it is; the wizard ends
+// with a connection test on the certificate, no client secret anywhere;
+// the hand-off sheet saves the certificate and its key as PEM; the
+// monitor runs on it.
+func TestWizardCertificateByHand(t *testing.T) {
+	h := newHarness(t)
+	h.m.c.Options.ExportDir = t.TempDir()
+	certificateProfile(t, h)
+	cer := filepath.Join(h.m.c.Options.ExportDir, "acme-production-certificate.cer")
+	h.seesText("saved to " + cer)
+	h.fits()
+	h.keys("<pgdown>")
+	h.seesText("Certificates & secrets > Certificates > Upload certificate: the file ending in -certificate.cer")
+	h.lacks("New client secret")
+
+	app, _ := registerByHand(t, h)
+	h.keys("<enter>")
+	h.sees("Enter the IDs")
+	h.lacks("Secret value")
+	h.keys(h.sim.Tenant.ID + "<enter>" + app.ClientID + "<enter>")
+	h.seesText("the certificate is not on the app yet: upload acme-production-certificate.cer under Certificates & secrets, then press enter")
+	if h.step() != common.StepIDs {
+		t.Fatalf("moved on without the certificate uploaded: %s", h.step())
+	}
+
+	pemData, err := os.ReadFile(cer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(pemData)
+	if block == nil || block.Type != "CERTIFICATE" || strings.Contains(string(pemData), "PRIVATE KEY") {
+		t.Fatalf("the file to upload is not the certificate alone:\n%s", pemData)
+	}
+	if _, err := h.sim.UploadCertificate(app, block.Bytes, "uploaded in the portal"); err != nil {
+		t.Fatal(err)
+	}
+	h.keys("<enter>") // check again, now that it is uploaded
+	if h.step() != common.StepUsers {
+		t.Fatalf("still at %s:\n%s", h.step(), h.screen())
+	}
+	if _, err := h.db.ClientSecret("acme-production"); err == nil {
+		t.Error("a client secret was stored for a certificate profile")
+	}
+
+	h.approveAdmin("admin@contoso.onmicrosoft.com")
+	h.keys("a")
+	h.keys("AV<enter>Anna de Vries<enter>anna.devries@contoso.com<enter>")
+	h.keys("r")
+	h.sees("Resolved 1 user")
+	h.keys("<enter>")
+	h.sees("App-only: nobody signs in")
+	h.keys("<enter>")
+	h.keys("t")
+	h.sees("enter finishes")
+	h.keys("<enter>")
+	if !h.m.finished {
+		t.Fatalf("not finished:\n%s", h.screen())
+	}
+
+	h.keys("h")
+	h.sees("Certificate (PEM)", "thumbprint")
+	h.seesText("s saves the sheet with the certificate and its private key")
+	h.fits()
+	h.keys("sy")
+	sheet, err := os.ReadFile(filepath.Join(h.m.c.Options.ExportDir, "acme-production-handoff.txt"))
+	if err != nil || !strings.Contains(string(sheet), "BEGIN PRIVATE KEY") {
+		t.Fatalf("the saved sheet has no private key: %v\n%s", err, sheet)
+	}
+	product := testkit.Product{Sim: h.sim, ClientID: app.ClientID, PEM: sheet}
+	if err := product.SignIn(); err != nil {
+		t.Fatalf("the product cannot sign in with the sheet's file: %v", err)
+	}
+
+	// The monitor runs on the certificate.
+	h.sim.Clock.Advance(2 * time.Hour)
+	eng := monitor.New(h.db, monitor.Options{HTTPClient: h.sim.HTTPClient(), Now: h.sim.Clock.Now, BackupEvery: -1})
+	sum, err := eng.Sweep(testkit.Ctx(t))
+	if err != nil || sum.States[store.StateOK] != 1 {
+		t.Fatalf("sweep on the certificate: %+v, %v", sum.States, err)
+	}
+}
+
+// TestWizardCertificateThroughGraph: "register for me" uploads the
+// certificate modauth made instead of adding a secret, and the IDs step
+// proves it at once.
+func TestWizardCertificateThroughGraph(t *testing.T) {
+	h := newHarness(t)
+	h.m.c.Options.ExportDir = t.TempDir()
+	certificateProfile(t, h)
+	h.approveAdmin("admin@contoso.onmicrosoft.com")
+	h.keys("r")
+	h.keys("<enter>") // with the monitoring app
+	h.sees("✓ Registered")
+	h.seesText("uploaded certificate")
+	p, _ := h.db.Profile("acme-production")
+	app := h.sim.Tenant.App(p.ClientID)
+	if p.Certificate == nil || p.Certificate.KeyID == "" || len(app.Certificates) != 1 || len(app.Secrets) != 0 {
+		t.Fatalf("certificate %+v; app has %d certificates, %d secrets", p.Certificate, len(app.Certificates), len(app.Secrets))
+	}
+	h.keys("<enter>")
+	h.keys("<enter><enter>") // the IDs the registration filled in
+	if h.step() != common.StepUsers {
+		t.Fatalf("still at %s:\n%s", h.step(), h.screen())
+	}
+}
