@@ -101,13 +101,17 @@ func (d *Model) appSignInLine(now time.Time) string {
 	if key == "" {
 		return "Product: no sign-in of its app seen yet"
 	}
-	return fmt.Sprintf("Product: its app signed in %s with secret %s, %s today", dashAgo(now, last.Last), short(key), common.Count(last.UsedOn(now), "time"))
+	what := "secret"
+	if d.profile.UsesCertificate() {
+		what = "certificate"
+	}
+	return fmt.Sprintf("Product: its app signed in %s with %s %s, %s today", dashAgo(now, last.Last), what, short(key), common.Count(last.UsedOn(now), "time"))
 }
 
 // rotationLines say where a rotation stands, and, while the product still
 // uses the old secret, how much: each short enough for 80 columns.
 func (d *Model) rotationLines(r *store.Rotation, now time.Time) []string {
-	line := "Rotation: new secret " + short(r.NewKeyID)
+	line := "Rotation: new " + r.Credential() + " " + short(r.NewKeyID)
 	switch {
 	case r.HandedOver.IsZero():
 		line += " not handed over yet (H)"
@@ -121,7 +125,7 @@ func (d *Model) rotationLines(r *store.Rotation, now time.Time) []string {
 		// Before the switch any use is the product's; after it, only
 		// a use since modauth took the new secret.
 		if old := d.signInLog.Keys[r.OldKeyID]; old.UsedOn(now) > 0 && (r.Promoted.IsZero() || old.Last.After(r.Promoted)) {
-			out = append(out, fmt.Sprintf("Old secret still in use by the product: %s today, last %s", common.Count(old.UsedOn(now), "sign-in"), dashAgo(now, old.Last)))
+			out = append(out, fmt.Sprintf("Old %s still in use by the product: %s today, last %s", r.Credential(), common.Count(old.UsedOn(now), "sign-in"), dashAgo(now, old.Last)))
 		}
 	}
 	return out

@@ -1,5 +1,6 @@
-// The rotation of the client secret, in its two parts: a new secret for
-// the product, then the old one retired once the product uses the new.
+// The rotation of the client secret (or certificate), in its two parts: a
+// new one for the product, then the old one retired once the product uses
+// the new.
 
 package dashboard
 
@@ -24,19 +25,23 @@ func (d *Model) rotateOrRetire(c *common.Context) tea.Cmd {
 		return common.ErrCmd(err)
 	}
 	if !ok {
-		return common.AskCmd("Rotate the client secret? A new one is added beside the old one and proven; you give it to the product (H), and the old one is removed only once the product uses the new one.", "Rotate", "Cancel", d.rotate(c))
+		what := "client secret"
+		if d.profile.UsesCertificate() {
+			what = "certificate"
+		}
+		return common.AskCmd("Rotate the "+what+"? A new one is added beside the old one and proven; you give it to the product (H), and the old one is removed only once the product uses the new one.", "Rotate", "Cancel", d.rotate(c))
 	}
-	ret := d.retirement(c, rot)
+	ret, what := d.retirement(c, rot), rot.Credential()
 	switch v := ret.Check(c.Now()); {
 	case v.Retire:
-		return common.AskCmd(fmt.Sprintf("The product signs in with the new secret %s only. Remove the old secret %s now?", short(rot.NewKeyID), short(rot.OldKeyID)), "Remove", "Keep", d.retire(c, ret))
+		return common.AskCmd(fmt.Sprintf("The product signs in with the new %s %s only. Remove the old %[1]s %s now?", what, short(rot.NewKeyID), short(rot.OldKeyID)), "Remove", "Keep", d.retire(c, ret))
 	case v.Promote:
-		return d.retire(c, ret) // modauth takes the new secret; the old one waits
+		return d.retire(c, ret) // modauth takes the new credential; the old one waits
 	case ret.Use == nil:
 		ret.Confirmed = true
-		return common.AskCmd("Nobody can see the product's sign-ins ("+ret.Unseen+"). Does the product work with the new secret? Only then remove the old one.", "It works: remove", "Keep", d.retire(c, ret))
+		return common.AskCmd("Nobody can see the product's sign-ins ("+ret.Unseen+"). Does the product work with the new "+what+"? Only then remove the old one.", "It works: remove", "Keep", d.retire(c, ret))
 	default:
-		return common.ErrCmd(fmt.Errorf("old secret %s stays: %s", short(rot.OldKeyID), v.Why))
+		return common.ErrCmd(fmt.Errorf("old %s %s stays: %s", what, short(rot.OldKeyID), v.Why))
 	}
 }
 
@@ -75,18 +80,21 @@ func (d *Model) writer(c *common.Context) (*exchange.Graph, error) {
 	return cn.AppGraph(), nil
 }
 
-// rotate adds, proves and stores a new secret, and records the rotation;
-// the hand-off sheet (H) gives it to the product.
+// rotate adds, proves and stores a new secret (or certificate), and
+// records the rotation; the hand-off sheet (H) gives it to the product.
 func (d *Model) rotate(c *common.Context) tea.Cmd {
 	p := d.profile
 	return func() tea.Msg {
-		current, err := c.DB.ClientSecret(p.ID)
-		if err != nil {
-			return common.ErrMsg{Err: fmt.Errorf("rotate secret: this profile has no client secret: %w", err)}
-		}
 		g, err := d.writer(c)
 		if err != nil {
 			return common.ErrMsg{Err: err}
+		}
+		if p.UsesCertificate() {
+			return rotateCertificate(c, p, g)
+		}
+		current, err := c.DB.ClientSecret(p.ID)
+		if err != nil {
+			return common.ErrMsg{Err: fmt.Errorf("rotate secret: this profile has no client secret: %w", err)}
 		}
 		next, _, err := appreg.Rotation{
 			Graph: g, ClientID: p.ClientID, Current: current, Now: c.Now, Sleep: c.Sleep,
@@ -98,6 +106,23 @@ func (d *Model) rotate(c *common.Context) tea.Cmd {
 		}
 		return common.NoteMsg{Text: fmt.Sprintf("✓ new secret %s added and proven, valid until %s: H hands it to the product; the old one stays until the product uses it", short(next.KeyID), next.Expiry.Format("2 Jan 2006"))}
 	}
+}
+
+// rotateCertificate makes, uploads, proves and stores a new certificate.
+func rotateCertificate(c *common.Context, p store.Profile, g *exchange.Graph) tea.Msg {
+	current, err := c.DB.ClientCertificate(p.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return common.ErrMsg{Err: fmt.Errorf("rotate certificate: %w", err)}
+	}
+	next, _, err := appreg.CertificateRotation{
+		Graph: g, ClientID: p.ClientID, Subject: "modauth " + p.ID, Current: current, Now: c.Now, Sleep: c.Sleep,
+		Prove: c.Conn(p).ProveCertificate,
+		Save:  func(sc store.ClientCertificate, r store.Rotation) error { return c.DB.StartCertificateRotation(p.ID, r, sc) },
+	}.Run(c.Ctx)
+	if err != nil {
+		return common.ErrMsg{Err: err}
+	}
+	return common.NoteMsg{Text: fmt.Sprintf("✓ new certificate %s added and proven, valid until %s: H hands it to the product (s saves it); the old one stays until the product uses it", short(next.KeyID), next.NotAfter.Format("2 Jan 2006"))}
 }
 
 // retire moves the rotation on: modauth takes the new secret once the
@@ -113,10 +138,10 @@ func (d *Model) retire(c *common.Context, ret appreg.Retirement) tea.Cmd {
 		rot, err := ret.Run(c.Ctx, c.DB, p.ID, c.Now())
 		switch {
 		case errors.Is(err, appreg.ErrStillInUse) && !rot.Promoted.IsZero():
-			return common.NoteMsg{Text: "✓ the product uses the new secret " + short(rot.NewKeyID) + ": modauth does too now; R removes the old one once nothing signs in with it", Warn: true}
+			return common.NoteMsg{Text: "✓ the product uses the new " + rot.Credential() + " " + short(rot.NewKeyID) + ": modauth does too now; R removes the old one once nothing signs in with it", Warn: true}
 		case err != nil:
 			return common.ErrMsg{Err: err}
 		}
-		return common.NoteMsg{Text: "✓ old secret " + short(rot.OldKeyID) + " removed; the product uses " + short(rot.NewKeyID)}
+		return common.NoteMsg{Text: "✓ old " + rot.Credential() + " " + short(rot.OldKeyID) + " removed; the product uses " + short(rot.NewKeyID)}
 	}
 }
