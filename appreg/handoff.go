@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/modauth/modauth/store"
 )
@@ -122,7 +121,7 @@ func NewHandOff(p store.Profile, in HandOffInput) HandOff {
 func certificateField(c *store.ClientCertificate) HandOffField {
 	f := HandOffField{Label: "Certificate (PEM)", Value: "(none yet: make one with 'modauth secret rotate')"}
 	if c != nil {
-		f.Value = fmt.Sprintf("thumbprint %s, valid until %s; certificate and private key in the saved sheet", c.Thumbprint, c.NotAfter.Format(time.DateOnly))
+		f.Value = fmt.Sprintf("thumbprint %s, valid until %s; certificate and private key in the saved sheet", c.Thumbprint, c.NotAfter.Format("2 Jan 2006"))
 	}
 	return f
 }

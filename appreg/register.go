@@ -102,7 +102,7 @@ func Register(ctx context.Context, g *exchange.Graph, p *Plan, opts RegisterOpti
 			return nil, err
 		}
 		reg.Certificate = &sc
-		reg.Changes = append(reg.Changes, fmt.Sprintf("uploaded certificate %s (thumbprint %s), valid until %s", kc.KeyID, sc.Thumbprint, sc.NotAfter.Format("2 January 2006")))
+		reg.Changes = append(reg.Changes, fmt.Sprintf("uploaded certificate %s…, valid until %s", sc.Thumbprint[:8], sc.NotAfter.Format("2 January 2006")))
 	} else if p.NeedsSecret && !opts.HaveSecret {
 		now := opts.Now()
 		pc, err := g.AddPassword(ctx, app.AppID, "modauth "+p.Environment+" "+now.Format("2006-01-02"), now.Add(opts.SecretLifetime))

@@ -43,9 +43,9 @@ func (s *Sim) productRound() {
 			if !isProduct(a) || len(t.roles[a.ClientID]) == 0 {
 				continue
 			}
-			if pc := productSecret(a, now); pc != nil {
+			if kind, keyID := productCredential(a, now); keyID != "" {
 				s.recordSignIn(t, SignIn{AppID: a.ClientID, AppName: a.DisplayName, EventType: ServicePrincipal, ResourceID: GraphAppID,
-					ClientCredentialType: "clientSecret", CredentialKeyID: pc.KeyID, ServicePrincipalID: a.SPObjectID}, nil)
+					ClientCredentialType: kind, CredentialKeyID: keyID, ServicePrincipalID: a.SPObjectID}, nil)
 			}
 		}
 	}
@@ -65,8 +65,8 @@ func (s *Sim) productRound() {
 			e = aad(400, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed.")
 		}
 		ev := userSignIn(NonInteractiveUser, g.app, g.user, "", "")
-		if pc := productSecret(g.app, now); pc != nil { // the product holds the secret, whoever made the grant
-			ev.ClientCredentialType, ev.CredentialKeyID = "clientSecret", pc.KeyID
+		if kind, keyID := productCredential(g.app, now); keyID != "" { // the product holds it, whoever made the grant
+			ev.ClientCredentialType, ev.CredentialKeyID = kind, keyID
 		}
 		s.recordSignIn(g.tenant, ev, e)
 	}
@@ -78,20 +78,33 @@ func isProduct(a *App) bool {
 	return !a.firstParty && !strings.HasSuffix(a.DisplayName, "(modauth monitor)")
 }
 
-// productSecret is the secret the product holds: the newest valid one
-// added at least productSwitch ago, else the oldest valid one.
-func productSecret(a *App, now time.Time) *PasswordCredential {
-	var pick *PasswordCredential
-	for _, pc := range a.Secrets {
-		if !now.Before(pc.End) {
+// productCredential is the credential the product holds, as the sign-in
+// log names it: its kind and keyId. A product of an app with secrets
+// holds a secret; else, one with certificates a certificate: the newest
+// valid one added at least productSwitch ago, else the oldest valid one.
+func productCredential(a *App, now time.Time) (kind, keyID string) {
+	if pc := productPick(a.Secrets, now, func(pc *PasswordCredential) (time.Time, time.Time) { return pc.Start, pc.End }); pc != nil {
+		return "clientSecret", pc.KeyID
+	}
+	if kc := productPick(a.Certificates, now, func(kc *KeyCredential) (time.Time, time.Time) { return kc.Start, kc.End }); kc != nil {
+		return "certificate", kc.KeyID
+	}
+	return "", ""
+}
+
+// productPick is the credential the product holds among creds, whose
+// validity span tells.
+func productPick[C any](creds []*C, now time.Time, span func(*C) (start, end time.Time)) *C {
+	var pick *C
+	var pickStart time.Time
+	for _, c := range creds {
+		start, end := span(c)
+		if !now.Before(end) {
 			continue
 		}
-		settled := !now.Before(pc.Start.Add(productSwitch))
-		switch {
-		case pick == nil:
-			pick = pc
-		case settled && pc.Start.After(pick.Start):
-			pick = pc
+		settled := !now.Before(start.Add(productSwitch))
+		if pick == nil || (settled && start.After(pickStart)) {
+			pick, pickStart = c, start
 		}
 	}
 	return pick

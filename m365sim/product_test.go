@@ -37,3 +37,30 @@ func TestPlayedProductSwitchesSecrets(t *testing.T) {
 		t.Errorf("keys used %v, want old, old, new (%s, %s)", got, old.KeyID, next.KeyID)
 	}
 }
+
+// A product of an app with certificates only signs in with a certificate,
+// the newest once it has settled, and the log says so.
+func TestPlayedProductSignsInWithItsCertificate(t *testing.T) {
+	sim := Start(t, Options{})
+	app := sim.RegisterApp(sim.Tenant, AppSpec{DisplayName: "moveIT (production)", Required: []string{"role:Mail.Send"}})
+	sim.GrantAdminConsent(sim.Tenant, app)
+	old := sim.AddCertificate(app, "old", 90*24*time.Hour)
+	sim.productRound()
+	sim.Clock.Advance(2 * time.Minute)
+	next := sim.AddCertificate(app, "new", 90*24*time.Hour)
+	sim.productRound()
+	sim.Clock.Advance(2 * time.Minute)
+	sim.productRound()
+	var got []string
+	for _, s := range sim.SignIns() {
+		if s.EventType == ServicePrincipal {
+			if s.ClientCredentialType != "certificate" {
+				t.Errorf("credential type %q, want certificate", s.ClientCredentialType)
+			}
+			got = append(got, s.CredentialKeyID)
+		}
+	}
+	if len(got) != 3 || got[0] != old.KeyID || got[1] != old.KeyID || got[2] != next.KeyID {
+		t.Errorf("keys used %v, want old, old, new (%s, %s)", got, old.KeyID, next.KeyID)
+	}
+}
