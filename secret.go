@@ -105,7 +105,8 @@ func runRotate(ctx context.Context, opts *secretOptions) error {
 	}
 	handOver := func() error {
 		sheet, _ := conn.HandOff(db, p)
-		return store.WriteExport(opts.IO.file(opts.HandOffFile), func(w io.Writer) error { return sheet.WriteText(w, true) })
+		_, err := sheet.Save(opts.IO.file(opts.HandOffFile))
+		return err
 	}
 	var rot store.Rotation
 	if p.UsesCertificate() {
@@ -121,7 +122,7 @@ func runRotate(ctx context.Context, opts *secretOptions) error {
 	}
 	what, holds := rot.Credential(), "its value"
 	if rot.Certificate {
-		holds = "the certificate and its private key (PEM)"
+		holds = "the certificate and its private key (PEM, and as PFX beside it)"
 	}
 	fmt.Fprintf(opts.IO.Err, "✓ hand-off sheet with %s written to %s (only you can read it)\n", holds, opts.HandOffFile)
 	fmt.Fprintf(opts.IO.Err, "next: enter the new %s in the product's settings. Both work meanwhile; modauth keeps the old\none until the product is seen on the new, and the old one goes with\n  modauth secret retire --profile %s --when-unused\n", what, p.ID)

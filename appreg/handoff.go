@@ -2,8 +2,10 @@ package appreg
 
 import (
 	"cmp"
+	"crypto/rand"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/modauth/modauth/store"
@@ -28,8 +30,27 @@ type HandOff struct {
 	Notes   []string
 	// Certificate is the certificate handed over, private key and all,
 	// for a profile that signs in with one; the sheet written revealed
-	// carries it as PEM.
+	// carries it as PEM, and Save writes it as PFX too.
 	Certificate *store.ClientCertificate
+	// pfx is the PFX file Save wrote and its password, for the sheet.
+	pfx struct{ path, password string }
+}
+
+// Save writes the sheet, secrets revealed, to path, readable by its owner
+// only. A certificate also goes to a PFX file beside it (Windows products
+// import that), under a password the sheet holds; the files written are
+// returned.
+func (h HandOff) Save(path string) ([]string, error) {
+	files := []string{path}
+	if h.Certificate != nil {
+		h.pfx.path = strings.TrimSuffix(path, filepath.Ext(path)) + ".pfx"
+		h.pfx.password = rand.Text()
+		if err := store.WriteExport(h.pfx.path, func(w io.Writer) error { return h.Certificate.WritePFX(w, h.pfx.password) }); err != nil {
+			return nil, err
+		}
+		files = append(files, h.pfx.path)
+	}
+	return files, store.WriteExport(path, func(w io.Writer) error { return h.WriteText(w, true) })
 }
 
 // HandOffInput is what a sheet is made from besides the profile: the
@@ -173,6 +194,9 @@ func (h HandOff) WriteText(w io.Writer, reveal bool) error {
 	}
 	// PEM readers skip the text before the first block, so the file is
 	// the sheet and the product's certificate file at once.
+	if h.pfx.path != "" {
+		fmt.Fprintf(w, "The same as PFX (PKCS#12, AES-256): %s, password %s\n\n", h.pfx.path, h.pfx.password)
+	}
 	fmt.Fprintf(w, "Certificate %s and its private key, for the product:\n\n", h.Certificate.Thumbprint)
 	return h.Certificate.WritePEM(w)
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // certificateRecord is what is sealed under profiles/<id>/certificate and
@@ -65,6 +67,29 @@ func (c ClientCertificate) WritePEM(w io.Writer) error {
 	key := []byte(c.KeyPKCS8.Reveal())
 	defer clear(key)
 	return pem.Encode(w, &pem.Block{Type: "PRIVATE KEY", Bytes: key})
+}
+
+// WritePFX writes the certificate and its private key as PKCS#12 under
+// password, with the modern algorithms (AES-256-CBC, PBKDF2 and an
+// HMAC-SHA-256 MAC) that Windows 10 and Server 2019 on, and OpenSSL 1.1
+// on, import.
+func (c ClientCertificate) WritePFX(w io.Writer, password string) error {
+	cert, err := x509.ParseCertificate(c.CertDER)
+	if err != nil {
+		return fmt.Errorf("export certificate: %w", err)
+	}
+	der := []byte(c.KeyPKCS8.Reveal())
+	defer clear(der)
+	key, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return fmt.Errorf("export certificate: the sealed private key does not parse: make a new certificate")
+	}
+	pfx, err := pkcs12.Modern2023.Encode(key, cert, nil, password)
+	if err != nil {
+		return fmt.Errorf("export certificate: %w", err)
+	}
+	_, err = w.Write(pfx)
+	return err
 }
 
 func (db *DB) putCertificate(pb *bolt.Bucket, k sealedCertificate, profileID string, c ClientCertificate) error {

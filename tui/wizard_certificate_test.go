@@ -1,13 +1,18 @@
 package tui
 
 import (
+	"crypto/rsa"
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/modauth/modauth/flows"
 	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
@@ -45,7 +50,7 @@ func TestWizardCertificateByHand(t *testing.T) {
 	h.m.c.Options.ExportDir = t.TempDir()
 	certificateProfile(t, h)
 	cer := filepath.Join(h.m.c.Options.ExportDir, "acme-production-certificate.cer")
-	h.seesText("saved to " + cer)
+	h.seesText("saved to "+cer, ": upload it, or r uploads it.")
 	h.fits()
 	h.keys("<pgdown>")
 	h.seesText("Certificates & secrets > Certificates > Upload certificate: the file ending in -certificate.cer")
@@ -103,6 +108,24 @@ func TestWizardCertificateByHand(t *testing.T) {
 	sheet, err := os.ReadFile(filepath.Join(h.m.c.Options.ExportDir, "acme-production-handoff.txt"))
 	if err != nil || !strings.Contains(string(sheet), "BEGIN PRIVATE KEY") {
 		t.Fatalf("the saved sheet has no private key: %v\n%s", err, sheet)
+	}
+	// The PFX beside it opens with the password the sheet gives, and holds
+	// the same certificate and key.
+	pfxPath := filepath.Join(h.m.c.Options.ExportDir, "acme-production-handoff.pfx")
+	m := regexp.MustCompile(`PFX \(PKCS#12, AES-256\): (\S+), password (\S+)`).FindStringSubmatch(string(sheet))
+	if m == nil || m[1] != pfxPath {
+		t.Fatalf("the sheet names no PFX file and password:\n%s", sheet)
+	}
+	pfx, err := os.ReadFile(pfxPath)
+	if fi, _ := os.Stat(pfxPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("pfx %s: %v", pfxPath, err)
+	}
+	key, cert, err := pkcs12.Decode(pfx, m[2])
+	if p, _ := h.db.Profile("acme-production"); err != nil || flows.ThumbprintSHA1(cert.Raw) != p.Certificate.Thumbprint || !cert.PublicKey.(*rsa.PublicKey).Equal(key.(*rsa.PrivateKey).Public()) {
+		t.Fatalf("the PFX does not hold the profile's certificate and key: %v", err)
+	}
+	if strings.Contains(h.screen(), m[2]) {
+		t.Error("the PFX password is on the screen")
 	}
 	product := testkit.Product{Sim: h.sim, ClientID: app.ClientID, PEM: sheet}
 	if err := product.SignIn(); err != nil {

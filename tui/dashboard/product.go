@@ -111,7 +111,11 @@ func (d *Model) appSignInLine(now time.Time) string {
 // rotationLines say where a rotation stands, and, while the product still
 // uses the old secret, how much: each short enough for 80 columns.
 func (d *Model) rotationLines(r *store.Rotation, now time.Time) []string {
-	line := "Rotation: new " + r.Credential() + " " + short(r.NewKeyID)
+	what := r.Credential()
+	if r.Certificate {
+		what = "cert" // the line fits 80 columns
+	}
+	line := "Rotation: new " + what + " " + short(r.NewKeyID)
 	switch {
 	case r.HandedOver.IsZero():
 		line += " not handed over yet (H)"

@@ -7,7 +7,6 @@ package sheet
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -188,7 +187,8 @@ func (s *Sheet) holds() string {
 func (s *Sheet) save(c *common.Context) tea.Cmd {
 	h, path, id, handed, holds := s.h, s.Path(c), s.profile.ID, s.handed, s.holds()
 	return func() tea.Msg {
-		if err := store.WriteExport(path, func(w io.Writer) error { return h.WriteText(w, true) }); err != nil {
+		files, err := h.Save(path)
+		if err != nil {
 			return common.ErrMsg{Err: fmt.Errorf("save the hand-off sheet: %w", err)}
 		}
 		if handed.Rotation {
@@ -196,7 +196,7 @@ func (s *Sheet) save(c *common.Context) tea.Cmd {
 				return common.ErrMsg{Err: fmt.Errorf("the sheet is saved, but: %w", err)}
 			}
 		}
-		return common.NoteMsg{Text: "✓ Saved to " + path + " (readable by you only; it holds " + holds + ": delete it once the product has it)"}
+		return common.NoteMsg{Text: "✓ Saved to " + strings.Join(files, " and ") + " (readable by you only; it holds " + holds + ": delete it once the product has it)"}
 	}
 }
 

@@ -52,7 +52,7 @@ func ensureCertificate(c *common.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("save the certificate to upload: %w", err)
 	}
-	return fmt.Sprintf("Certificate %s (public part) saved to %s: upload it, or press r and modauth uploads it.", sc.Thumbprint, path), nil
+	return fmt.Sprintf("Certificate %s… saved to %s: upload it, or r uploads it.", sc.Thumbprint[:8], path), nil
 }
 
 // certificateToUpload is the profile's certificate while it is not yet
