@@ -33,13 +33,20 @@ func (g *Graph) AppPasswords(ctx context.Context, appID string) ([]PasswordCrede
 
 // KeyCredential is a certificate as Graph describes it (never its key).
 type KeyCredential struct {
-	KeyID         string    `json:"keyId"`
+	KeyID string `json:"keyId"`
+	// CustomKeyIdentifier is the certificate's SHA-1 thumbprint as bytes,
+	// base64 in JSON (Edm.Binary), as the portal sets it on upload.
+	CustomKeyIdentifier []byte    `json:"customKeyIdentifier"`
 	DisplayName   string    `json:"displayName"`
 	Type          string    `json:"type"`  // AsymmetricX509Cert
 	Usage         string    `json:"usage"` // Verify
 	StartDateTime time.Time `json:"startDateTime"`
 	EndDateTime   time.Time `json:"endDateTime"`
 }
+
+// Thumbprint is the certificate's SHA-1 thumbprint in hex capitals, as
+// the portal shows it; "" when Graph gave none.
+func (k KeyCredential) Thumbprint() string { return fmt.Sprintf("%X", k.CustomKeyIdentifier) }
 
 // AppCredentials are an application's client secrets and certificates.
 type AppCredentials struct {

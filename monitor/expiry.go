@@ -21,6 +21,10 @@ const expiryEvery = time.Hour
 // person entered stays, with its source: the countdown is never left
 // without one.
 func (e *Engine) refreshExpiry(ctx context.Context, c *profileConn) {
+	if c.prof.UsesCertificate() {
+		e.learnCertificateKey(ctx, c)
+		return
+	}
 	cs, err := c.Secret()
 	if err != nil || cs.Value.IsZero() || c.prof.OnPremises {
 		return
@@ -68,4 +72,39 @@ func onlyHint(creds []exchange.PasswordCredential, hint string) bool {
 		}
 	}
 	return n == 1
+}
+
+// learnCertificateKey finds the keyId Entra gave a certificate uploaded by
+// hand in the portal, by its thumbprint among the app's keyCredentials:
+// the sign-in log names a certificate by keyId only, so without it a
+// rotation could not see the product switch. The certificate's expiry is
+// its own NotAfter: nothing else to read.
+func (e *Engine) learnCertificateKey(ctx context.Context, c *profileConn) {
+	info := c.prof.Certificate
+	if info == nil || info.KeyID != "" || !e.due(e.expiryRead, c.prof.ID, expiryEvery) {
+		return
+	}
+	g, ok := c.MonitorGraph()
+	if !ok {
+		g = c.AppGraph()
+	}
+	creds, err := g.AppCredentials(ctx, c.prof.ClientID)
+	if err != nil {
+		e.opts.Logger.Debug("certificate keyId not readable from Graph", "profile", c.prof.ID, "err", err)
+		return
+	}
+	for _, k := range creds.Keys {
+		if k.Thumbprint() != info.Thumbprint {
+			continue
+		}
+		sc, err := e.db.ClientCertificate(c.prof.ID)
+		if err == nil && sc.KeyID == "" {
+			sc.KeyID = k.KeyID
+			err = e.db.SetClientCertificate(c.prof.ID, sc)
+		}
+		if err != nil {
+			e.opts.Logger.Error("store certificate keyId", "profile", c.prof.ID, "err", err)
+		}
+		return
+	}
 }

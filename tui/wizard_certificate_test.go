@@ -43,8 +43,8 @@ func certificateProfile(t *testing.T, h *harness) {
 // part to upload; the client ID's check says the app does not take it
 // until it is uploaded, and enter checks again once it is; the wizard ends
 // with a connection test on the certificate, no client secret anywhere;
-// the hand-off sheet saves the certificate and its key as PEM; the
-// monitor runs on it.
+// the hand-off sheet saves the certificate and its key as PEM and PFX; the
+// monitor runs on it and learns the keyId Entra gave the upload.
 func TestWizardCertificateByHand(t *testing.T) {
 	h := newHarness(t)
 	h.m.c.Options.ExportDir = t.TempDir()
@@ -74,7 +74,8 @@ func TestWizardCertificateByHand(t *testing.T) {
 	if block == nil || block.Type != "CERTIFICATE" || strings.Contains(string(pemData), "PRIVATE KEY") {
 		t.Fatalf("the file to upload is not the certificate alone:\n%s", pemData)
 	}
-	if _, err := h.sim.UploadCertificate(app, block.Bytes, "uploaded in the portal"); err != nil {
+	uploaded, err := h.sim.UploadCertificate(app, block.Bytes, "uploaded in the portal")
+	if err != nil {
 		t.Fatal(err)
 	}
 	h.keys("<enter>") // check again, now that it is uploaded
@@ -138,6 +139,11 @@ func TestWizardCertificateByHand(t *testing.T) {
 	sum, err := eng.Sweep(testkit.Ctx(t))
 	if err != nil || sum.States[store.StateOK] != 1 {
 		t.Fatalf("sweep on the certificate: %+v, %v", sum.States, err)
+	}
+	// It learnt the keyId Entra gave the upload, which the sign-in log
+	// names the certificate by.
+	if p, _ := h.db.Profile("acme-production"); p.Certificate.KeyID != uploaded.KeyID {
+		t.Errorf("certificate keyId %q, want the upload's %s", p.Certificate.KeyID, uploaded.KeyID)
 	}
 }
 
