@@ -37,11 +37,11 @@ type KeyCredential struct {
 	// CustomKeyIdentifier is the certificate's SHA-1 thumbprint as bytes,
 	// base64 in JSON (Edm.Binary), as the portal sets it on upload.
 	CustomKeyIdentifier []byte    `json:"customKeyIdentifier"`
-	DisplayName   string    `json:"displayName"`
-	Type          string    `json:"type"`  // AsymmetricX509Cert
-	Usage         string    `json:"usage"` // Verify
-	StartDateTime time.Time `json:"startDateTime"`
-	EndDateTime   time.Time `json:"endDateTime"`
+	DisplayName         string    `json:"displayName"`
+	Type                string    `json:"type"`  // AsymmetricX509Cert
+	Usage               string    `json:"usage"` // Verify
+	StartDateTime       time.Time `json:"startDateTime"`
+	EndDateTime         time.Time `json:"endDateTime"`
 }
 
 // Thumbprint is the certificate's SHA-1 thumbprint in hex capitals, as

@@ -117,7 +117,9 @@ func rotateCertificate(c *common.Context, p store.Profile, g *exchange.Graph) te
 	next, _, err := appreg.CertificateRotation{
 		Graph: g, ClientID: p.ClientID, Subject: "modauth " + p.ID, Current: current, Now: c.Now, Sleep: c.Sleep,
 		Prove: c.Conn(p).ProveCertificate,
-		Save:  func(sc store.ClientCertificate, r store.Rotation) error { return c.DB.StartCertificateRotation(p.ID, r, sc) },
+		Save: func(sc store.ClientCertificate, r store.Rotation) error {
+			return c.DB.StartCertificateRotation(p.ID, r, sc)
+		},
 	}.Run(c.Ctx)
 	if err != nil {
 		return common.ErrMsg{Err: err}
