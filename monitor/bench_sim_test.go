@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/modauth/modauth/m365sim"
+	"github.com/modauth/modauth/store"
 )
 
 // benchSimEnv, when set to a benchSimSpec in JSON, makes the test binary
@@ -223,4 +225,22 @@ func (s *benchSim) Counts(b testing.TB) benchSimCounts {
 		b.Fatal(err)
 	}
 	return c
+}
+
+// store opens a store on the engine's clock and stores the simulator's
+// fleet in it.
+func (s *benchSim) store(t testing.TB) (*store.DB, *benchFleet) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "modauth.db"), store.Options{Now: s.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	hosts := store.Hosts{Authority: s.URL, Graph: s.URL, GraphResource: "https://graph.microsoft.com", EWS: s.URL + "/EWS/Exchange.asmx",
+		IMAP: s.IMAP, POP: s.POP, SMTP: s.SMTP}
+	f := &benchFleet{tenantOf: map[string]int{}}
+	for i, tn := range s.Tenants {
+		f.addTenant(t, db, hosts, i, tn)
+	}
+	return db, f
 }

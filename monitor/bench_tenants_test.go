@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -72,17 +71,7 @@ const (
 
 func benchTenants(b *testing.B, tenants, perTenant int) {
 	sim := startBenchSim(b, tenants, perTenant)
-	db, err := store.Open(filepath.Join(b.TempDir(), "modauth.db"), store.Options{Now: sim.Clock.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	hosts := store.Hosts{Authority: sim.URL, Graph: sim.URL, GraphResource: "https://graph.microsoft.com", EWS: sim.URL + "/EWS/Exchange.asmx",
-		IMAP: sim.IMAP, POP: sim.POP, SMTP: sim.SMTP}
-	f := benchFleet{tenantOf: map[string]int{}}
-	for i, t := range sim.Tenants {
-		f.addTenant(b, db, hosts, i, t)
-	}
+	db, f := sim.store(b)
 	eng := monitor.New(db, monitor.Options{HTTPClient: &http.Client{}, Now: sim.Clock.Now, Concurrency: benchSlots,
 		BackupEvery: -1}) // a backup is daily work, not a sweep's
 	sim.SetLatency(b, benchLatency)
