@@ -81,22 +81,8 @@ func serveBenchSim(specJSON string) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /advance", func(w http.ResponseWriter, r *http.Request) {
-		d, err := time.ParseDuration(r.FormValue("d"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		sim.Clock.Advance(d)
-	})
-	mux.HandleFunc("POST /latency", func(w http.ResponseWriter, r *http.Request) {
-		d, err := time.ParseDuration(r.FormValue("d"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		sim.SetLatency(d)
-	})
+	mux.HandleFunc("POST /advance", withDuration(sim.Clock.Advance))
+	mux.HandleFunc("POST /latency", withDuration(sim.SetLatency))
 	mux.HandleFunc("GET /counts", func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(benchSimCounts{Requests: sim.RequestCounts(), CPU: processCPU()})
 	})
@@ -112,6 +98,18 @@ func serveBenchSim(specJSON string) error {
 	}
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return nil
+}
+
+// withDuration handles a form whose d is a duration, passing it to do.
+func withDuration(do func(time.Duration)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.FormValue("d"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		do(d)
+	}
 }
 
 // benchSimAddTenant makes tenant i with perTenant users with a mailbox:
