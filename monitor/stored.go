@@ -6,7 +6,7 @@ import "github.com/modauth/modauth/store"
 // sync changes them. A delta sync from a checkpoint whose count the job
 // holds looks up only the IDs its changes name: reading every stored item
 // of every user each sweep cost a delta sweep a seventh of its CPU, and
-// brought the whole items file into memory.
+// read every page of the items.
 type storedSet struct {
 	known map[string]bool // IDs looked up or changed: whether stored
 	n     int             // how many items are stored
