@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -115,5 +116,35 @@ func TestGraphForbiddenAndNotFound(t *testing.T) {
 				t.Errorf("%d %s %q: is %v too", tt.status, tt.code, tt.msg, k)
 			}
 		}
+	}
+}
+
+// Reading a Graph answer reuses a buffer: a call that decodes little of
+// a 256 kB answer allocates far less than the answer (it allocated twice
+// its size while a new slice grew to fit it).
+func TestGraphAnswerReadIntoReusedBuffer(t *testing.T) {
+	answer := []byte(`{"value":[` + strings.Repeat(`{"id":"AAMkAGI2THVjAAA=","subject":"weekly review"},`, 256<<10/52) + `{}]}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	}))
+	t.Cleanup(srv.Close)
+	g := &Graph{Host: srv.URL, HTTP: srv.Client(), Token: func(context.Context) (store.Secret, error) { return testToken, nil }}
+	get := func() {
+		var page struct{}
+		if err := g.Do(context.Background(), http.MethodGet, "/users/anna.devries@contoso.com/contacts/delta", nil, &page); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get() // the connection, and the buffer
+	const calls = 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range calls {
+		get()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / calls; per > uint64(len(answer))/4 {
+		t.Errorf("a call allocated %d bytes for an answer of %d", per, len(answer))
 	}
 }

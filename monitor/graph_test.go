@@ -1,6 +1,8 @@
 package monitor_test
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -207,6 +209,40 @@ func TestUnreachableKeepsLastGoodData(t *testing.T) {
 	}
 	if items, _ := f.db.Items(pid, "AV", "contacts"); len(items) == 0 {
 		t.Error("the synced items were dropped")
+	}
+}
+
+// A delta sync reads only the stored items its changes name, not the
+// whole folder: with 20,000 more items stored in a folder, a steady sweep
+// allocates no more than a megabyte (it decoded every one of them).
+func TestDeltaSyncReadsOnlyTheItemsItChanges(t *testing.T) {
+	f := newFixture(t, m365sim.Options{})
+	f.delegatedProfile()
+	f.user("AV", anna, store.MappingOK)
+	f.signIn("AV", anna)
+	f.sweep()
+	many := make([]store.Item, 20_000)
+	for i := range many {
+		many[i] = store.Item{ID: fmt.Sprintf("AAMkAGI2-stored-%05d", i), ChangeKey: "EQAAABYAAAB", LastModified: f.sim.Clock.Now()}
+	}
+	if err := f.db.PutItems(pid, "AV", "contacts", many...); err != nil {
+		t.Fatal(err)
+	}
+	mb := f.sim.Mailbox(f.sim.Tenant.User(anna))
+	mb.Touch(m365sim.FolderContacts, mb.IDs(m365sim.FolderContacts)[0])
+	f.next()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f.sweep()
+	runtime.ReadMemStats(&after)
+	if j := f.job("AV"); j.State != store.StateOK {
+		t.Fatalf("delta sweep: %s %v", j.State, j.LastError)
+	}
+	got := after.TotalAlloc - before.TotalAlloc
+	t.Logf("the delta sweep allocated %d kB", got>>10)
+	if got > 1<<20 {
+		t.Errorf("a delta sweep of one user allocated %d kB", got>>10)
 	}
 }
 

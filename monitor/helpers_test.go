@@ -135,6 +135,9 @@ func (f *fixture) synced(key, upn string, folder m365sim.Folder) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	if n := f.job(key).Counts[string(folder)]; n != len(items) {
+		f.t.Errorf("%s %s: the job counts %d items, the store holds %d", key, folder, n, len(items))
+	}
 	got := map[string]bool{}
 	for _, it := range items {
 		got[it.ID] = true

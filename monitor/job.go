@@ -91,24 +91,18 @@ func (e *Engine) syncGraph(ctx context.Context, c *profileConn, w *work, res *re
 // starting over when there is none or the service says it expired.
 func (e *Engine) syncFolder(ctx context.Context, g *exchange.Graph, profileID string, w *work, folder string) (store.FolderChange, string, int, error) {
 	start := w.job.Checkpoints[folder]
-	have, err := e.storedIDs(profileID, w.user.Key, folder, start != "")
+	have, err := e.storedItems(profileID, w, folder, start != "")
 	if err != nil {
 		return store.FolderChange{}, "", 0, err
 	}
 	run := func(start string, reset bool) (store.FolderChange, string, error) {
 		fc := store.FolderChange{User: w.user.Key, Folder: folder, Reset: reset}
 		link, err := g.Delta(ctx, start, func(items []exchange.Item) error {
-			for _, it := range items {
-				switch {
-				case it.Removed && have[it.ID]:
-					fc.Delete = append(fc.Delete, it.ID)
-					delete(have, it.ID)
-				case !it.Removed:
-					fc.Put = append(fc.Put, store.Item{ID: it.ID, ChangeKey: it.ChangeKey, LastModified: it.LastModified})
-					have[it.ID] = true
-				}
+			changes := make([]itemChange, len(items))
+			for i, it := range items {
+				changes[i] = itemChange{item: store.Item{ID: it.ID, ChangeKey: it.ChangeKey, LastModified: it.LastModified}, removed: it.Removed}
 			}
-			return nil
+			return have.apply(&fc, changes)
 		})
 		return fc, link, err
 	}
@@ -118,18 +112,18 @@ func (e *Engine) syncFolder(ctx context.Context, g *exchange.Graph, profileID st
 			return store.FolderChange{}, "", 0, err
 		}
 		fc, link, err := run(first, true)
-		return fc, link, len(have), err
+		return fc, link, have.n, err
 	}
 	fc, link, err := run(start, false)
 	if errors.Is(err, exchange.ErrResyncRequired) {
-		clear(have)
+		have.reset()
 		first, ferr := e.firstURL(ctx, g, w.user, folder)
 		if ferr != nil {
 			return store.FolderChange{}, "", 0, ferr
 		}
 		fc, link, err = run(first, true)
 	}
-	return fc, link, len(have), err
+	return fc, link, have.n, err
 }
 
 func (e *Engine) firstURL(ctx context.Context, g *exchange.Graph, u store.User, folder string) (string, error) {

@@ -101,6 +101,10 @@ func (e *Engine) sweepProfile(ctx context.Context, p store.Profile, sum *Summary
 			sum.States[w.job.State]++
 			sum.Ran[w.job.State]++
 		}
+		// The batch holds what the chunk did; its work items, their
+		// tokens and results, would otherwise stay in memory until the
+		// profile's sweep ends: with a big profile, every user's sync-ids.
+		clear(chunk)
 	}
 	return out.write(pending, true)
 }

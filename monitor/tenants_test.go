@@ -23,7 +23,7 @@ func TestSweepRunsTenantsAtOnce(t *testing.T) {
 	db := testkit.Store(t, sim)
 	f := benchFleet{tenantOf: map[string]int{}}
 	for i := range 2 { // one app-only tenant, one delegated
-		f.addTenant(t, sim, db, testkit.Hosts(sim), i, 3)
+		f.addTenant(t, db, testkit.Hosts(sim), i, benchSimAddTenant(sim, i, 3))
 	}
 	hc := *sim.HTTPClient()
 	hc.Transport = &meetTransport{next: hc.Transport, fleet: &f, begun: [2]chan struct{}{make(chan struct{}), make(chan struct{})}}

@@ -93,6 +93,30 @@ func (db *DB) Items(profileID, userKey, folder string) ([]Item, error) {
 	return out, err
 }
 
+// StoredItems reports which of ids are stored in a folder, reading their
+// keys and nothing else: a delta sync asks about the items it changes
+// rather than reading every item the folder holds. The user must exist.
+func (db *DB) StoredItems(profileID, userKey, folder string, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	err := db.view(func(tx *bolt.Tx) error {
+		ib, err := userItemsBucket(tx, profileID, userKey)
+		if err != nil || ib == nil || folder == "" {
+			return err
+		}
+		fb := ib.Bucket([]byte(folder))
+		if fb == nil {
+			return nil
+		}
+		for _, id := range ids {
+			if id != "" && fb.Get([]byte(id)) != nil {
+				out[id] = true
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // CountItems returns the number of items per folder of a user. The user must
 // exist.
 func (db *DB) CountItems(profileID, userKey string) (map[string]int, error) {
