@@ -19,6 +19,10 @@ type seed struct {
 	consent string
 	scope   bool // app-only: prove the scope after the test
 	onPrem  bool
+	// credential: the profile step asks what the app signs in with (an
+	// app-only product that can use a certificate); certificate: one
+	// modauth makes, rather than a client secret
+	credential, certificate bool
 }
 
 var seeds = []seed{
@@ -26,7 +30,8 @@ var seeds = []seed{
 	{name: "000 AllSolutions online, service account", preset: 0, host: true, consent: "account"},
 	{name: "001 Divalto", preset: 2, consent: "device"},
 	{name: "002 Flowfact", preset: 3, consent: "device"},
-	{name: "003 moveIT app-only with scope proof", preset: 5, consent: "app", scope: true},
+	{name: "003 moveIT app-only with scope proof", preset: 5, consent: "app", scope: true, credential: true},
+	{name: "003 moveIT app-only with a certificate", preset: 5, consent: "app", credential: true, certificate: true},
 	{name: "003 moveIT delegated", preset: 4, consent: "device"},
 	{name: "004 AllSolutions on-premises, NTLM", preset: 1, onPrem: true},
 }
@@ -64,6 +69,14 @@ func (sc seed) run(t *testing.T) {
 		tm.keys(sc.model)
 	}
 	tm.keys("Enter", "Enter", "Enter", "Enter")
+	if sc.credential {
+		tm.waitFor("‹ client secret ›")
+		if sc.certificate {
+			tm.keys("Right")
+			tm.waitFor("‹ certificate (Microsoft's advice) ›")
+		}
+		tm.keys("Enter")
+	}
 
 	if sc.onPrem {
 		// 2. The server: Autodiscover from Anna's address, the demo's
@@ -81,7 +94,9 @@ func (sc seed) run(t *testing.T) {
 		tm.waitFor("monitoring app for modauth?")
 		tm.keys("n") // the product's app alone, as the seeds' guides have it
 		approve(t, sim, tm.waitFor("one-time code"), "admin@contoso.onmicrosoft.com")
-		tm.waitFor("✓ Registered")
+		if reg := tm.waitFor("✓ Registered"); sc.certificate && !strings.Contains(reg, "uploaded certificate") {
+			t.Fatalf("the certificate was not uploaded:\n%s", reg)
+		}
 		tm.keys("Enter")
 		tm.waitFor("IDs and secret")
 		// Enter on each field; the live checks answer in their own time,
