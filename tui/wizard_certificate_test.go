@@ -103,7 +103,7 @@ func TestWizardCertificateByHand(t *testing.T) {
 
 	h.keys("h")
 	h.sees("Certificate (PEM)", "thumbprint")
-	h.seesText("s saves the sheet with the certificate and its private key")
+	h.seesText("s saves the sheet with the certificate and its private key to files only you can read: PEM in the sheet, PFX beside it.")
 	h.fits()
 	h.keys("sy")
 	sheet, err := os.ReadFile(filepath.Join(h.m.c.Options.ExportDir, "acme-production-handoff.txt"))

@@ -290,7 +290,7 @@ func fieldLines(mark, label, value string, width int) []string {
 // secretState says what the sheet does with the secret's value.
 func (s *Sheet) secretState() string {
 	if s.h.Certificate != nil {
-		return "s saves the sheet with the certificate and its private key (PEM) to a file only you can read: the product's certificate file."
+		return "s saves the sheet with the certificate and its private key to files only you can read: PEM in the sheet, PFX beside it."
 	}
 	if s.secret < 0 {
 		return "s saves the sheet to a file only you can read."
