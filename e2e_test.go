@@ -35,7 +35,7 @@ func newTerm(t *testing.T, args ...string) *term {
 	bin := buildOnce(t)
 	tm := &term{t: t, socket: fmt.Sprintf("modauth-e2e-%d-%d", os.Getpid(), terms.Add(1))}
 	cmd := strings.Join(append([]string{bin}, args...), " ") + " 2>" + filepath.Join(dir, "stderr")
-	tm.tmux("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", "env", "TERM=xterm-256color", "MODAUTH_DATA_DIR="+dir, "sh", "-c", cmd)
+	tm.tmux("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", "-c", dir, "env", "TERM=xterm-256color", "MODAUTH_DATA_DIR="+dir, "sh", "-c", cmd)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("last screen:\n%s", tm.screen())

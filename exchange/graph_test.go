@@ -123,6 +123,9 @@ func TestGraphForbiddenAndNotFound(t *testing.T) {
 // a 256 kB answer allocates far less than the answer (it allocated twice
 // its size while a new slice grew to fit it).
 func TestGraphAnswerReadIntoReusedBuffer(t *testing.T) {
+	if raceDetector {
+		t.Skip("under -race sync.Pool drops buffers on purpose: .ci/run measures this without it")
+	}
 	answer := []byte(`{"value":[` + strings.Repeat(`{"id":"AAMkAGI2THVjAAA=","subject":"weekly review"},`, 256<<10/52) + `{}]}`)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
