@@ -3,8 +3,6 @@ package store
 import (
 	"slices"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // UserKeys lists the keys of the records there are, in order, and reads
@@ -18,7 +16,7 @@ func TestUserKeysReadNoRecord(t *testing.T) {
 	for _, u := range users {
 		want = append(want, u.Key)
 	}
-	must(t, db.update(func(tx *bolt.Tx) error {
+	must(t, db.update(func(tx kvTx) error {
 		ub, err := profileSub(tx, "acme", bktUsers)
 		if err != nil {
 			return err
