@@ -219,6 +219,9 @@ func (db *DB) Unseals() int64 { return db.seal.opens.Load() }
 // Check verifies the database file's page structure (what `bbolt check`
 // does): after a crash, it tells a damaged file from a sound one.
 func (db *DB) Check() error {
+	if db.bolt == nil {
+		return fmt.Errorf("check %s: the page check is not available on etcd: run etcdctl check perf and etcdctl endpoint health", db.path)
+	}
 	problems, err := db.pageProblems()
 	if err == nil && len(problems) > 0 {
 		err = damagedf(db.path, "%s", problems[0])
