@@ -26,7 +26,7 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 }
 
 func (db *DB) writeTo(w io.Writer) (n int64, err error) {
-	err = db.view(func(tx *bolt.Tx) error {
+	err = db.boltView("a hot copy", func(tx *bolt.Tx) error {
 		n, err = tx.WriteTo(w)
 		return err
 	})

@@ -2,8 +2,6 @@ package store
 
 import (
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Batch is what a sweep over many users writes at once: tokens, jobs,
@@ -43,7 +41,7 @@ func (db *DB) Apply(b Batch) error {
 			return fmt.Errorf("profile %q: %w", b.Profile, err)
 		}
 	}
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		if err := putUsers(tx, b.Profile, b.Users); err != nil {
 			return err
 		}
@@ -74,7 +72,7 @@ func (db *DB) Apply(b Batch) error {
 }
 
 // resetFolder drops a folder's items.
-func resetFolder(tx *bolt.Tx, profileID, userKey, folder string) error {
+func resetFolder(tx kvTx, profileID, userKey, folder string) error {
 	ib, err := profileSub(tx, profileID, bktItems)
 	if err != nil {
 		return err

@@ -6,8 +6,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Bucket and key names; see the layout in doc.go.
@@ -59,7 +57,7 @@ func validName(what, name string) error {
 
 // root returns a top-level bucket. Migrations create them all, so a missing
 // one means the file was damaged, not that it is new.
-func root(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
+func root(tx kvTx, name []byte) (kvBucket, error) {
 	b := tx.Bucket(name)
 	if b == nil {
 		return nil, errorf(ErrDamaged, "bucket %q is missing", name)
@@ -68,7 +66,7 @@ func root(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
 }
 
 // profileBucket returns profiles/<id>.
-func profileBucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
+func profileBucket(tx kvTx, id string) (kvBucket, error) {
 	if err := validProfileID(id); err != nil {
 		return nil, err
 	}
@@ -84,7 +82,7 @@ func profileBucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
 }
 
 // sub returns a profile's sub-bucket (users, tokens, jobs, items).
-func sub(pb *bolt.Bucket, profileID string, name []byte) (*bolt.Bucket, error) {
+func sub(pb kvBucket, profileID string, name []byte) (kvBucket, error) {
 	b := pb.Bucket(name)
 	if b == nil {
 		return nil, errorf(ErrDamaged, "profile %q: bucket %q is missing", profileID, name)
@@ -94,7 +92,7 @@ func sub(pb *bolt.Bucket, profileID string, name []byte) (*bolt.Bucket, error) {
 
 // userExists returns ErrNotFound unless the user is stored, so tokens, jobs
 // and items are never written for a user DeleteUser would not clean up.
-func userExists(pb *bolt.Bucket, profileID, key string) error {
+func userExists(pb kvBucket, profileID, key string) error {
 	if err := validName("user key", key); err != nil {
 		return err
 	}
@@ -108,7 +106,7 @@ func userExists(pb *bolt.Bucket, profileID, key string) error {
 	return nil
 }
 
-func putJSON(b *bolt.Bucket, key string, v any) error {
+func putJSON(b kvBucket, key string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -117,7 +115,7 @@ func putJSON(b *bolt.Bucket, key string, v any) error {
 }
 
 // getJSON decodes b[key] into v and reports whether the key was there.
-func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {
+func getJSON(b kvBucket, key string, v any) (bool, error) {
 	data := b.Get([]byte(key))
 	if data == nil {
 		return false, nil
@@ -137,7 +135,7 @@ func decode(data []byte, v any) error {
 
 // eachRecord decodes every record of b in key order and calls fn with
 // it, or with why it does not decode, so a caller can choose to skip it.
-func eachRecord[T any](b *bolt.Bucket, fn func(key string, rec T, err error) error) error {
+func eachRecord[T any](b kvBucket, fn func(key string, rec T, err error) error) error {
 	return b.ForEach(func(k, v []byte) error {
 		var rec T
 		err := decode(v, &rec)
@@ -155,7 +153,7 @@ func firstDamaged(damaged map[string]error) error {
 }
 
 // profileSub returns one of a profile's sub-buckets (users, tokens, jobs, items).
-func profileSub(tx *bolt.Tx, profileID string, name []byte) (*bolt.Bucket, error) {
+func profileSub(tx kvTx, profileID string, name []byte) (kvBucket, error) {
 	pb, err := profileBucket(tx, profileID)
 	if err != nil {
 		return nil, err
@@ -164,7 +162,7 @@ func profileSub(tx *bolt.Tx, profileID string, name []byte) (*bolt.Bucket, error
 }
 
 // userSub is profileSub for a record that belongs to a stored user.
-func userSub(tx *bolt.Tx, profileID, userKey string, name []byte) (*bolt.Bucket, error) {
+func userSub(tx kvTx, profileID, userKey string, name []byte) (kvBucket, error) {
 	pb, err := profileBucket(tx, profileID)
 	if err != nil {
 		return nil, err

@@ -26,33 +26,14 @@ const (
 // token and looks for them everywhere they could leak.
 func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	db, path := testDB(t, Options{})
-	seed(t, db)
-	cs := ClientSecret{Value: canarySecret, KeyID: "kid", ExpirySource: ExpiryEntered, Created: true}
-	tok := Token{RefreshToken: canaryRT, Scopes: []string{"offline_access"}}
-	must(t, db.SetClientSecret("acme", cs))
-	_, err := db.MarkSecretShown("acme", "kid") // its event names the key ID only
-	must(t, err)
-	must(t, db.PutToken("acme", "u1", tok))
-	p, err := db.Profile("acme")
-	must(t, err)
-	p.Monitor = &MonitorApp{ClientID: "mon-app", ServicePrincipalID: "mon-sp"}
-	must(t, db.PutProfile(p))
-	must(t, db.SetMonitorSecret("acme", ClientSecret{Value: canaryMonitor, KeyID: "mkid", ExpirySource: ExpiryGraph}))
-	must(t, db.StartRotation("acme", Rotation{OldKeyID: "kid", NewKeyID: "rkid"}, ClientSecret{Value: canaryRotation, KeyID: "rkid", Created: true}))
-	_, err = db.MarkSecretShown("acme", "rkid") // the rotation's is shown once too
-	must(t, err)
-	must(t, db.SetClientCertificate("acme", ClientCertificate{KeyID: "ckid", Thumbprint: "AB12", CertDER: []byte("public cert"), KeyPKCS8: canaryCertKey}))
-	must(t, db.PutProfile(p)) // saving the profile again keeps what it shows of the certificate
-	must(t, db.PutJobs("acme", map[string]Job{"u1": {State: StateOK}}))
-	_, err = db.Append(Event{Profile: "acme", Kind: "secret", Message: "client secret set"})
-	must(t, err)
+	storeCanaries(t, db)
 
 	places := map[string][]byte{}
 	var dump bytes.Buffer
 	must(t, db.Dump(&dump))
 	places["Dump"] = dump.Bytes()
 	var backup bytes.Buffer
-	_, err = db.Backup(&backup)
+	_, err := db.Backup(&backup)
 	must(t, err)
 	places["Backup"] = backup.Bytes()
 	backupFile := filepath.Join(t.TempDir(), "backup.db")
@@ -60,7 +41,7 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	places["BackupFile"], err = os.ReadFile(backupFile)
 	must(t, err)
 
-	p, err = db.Profile("acme")
+	p, err := db.Profile("acme")
 	must(t, err)
 	u, err := db.User("acme", "u1")
 	must(t, err)
@@ -100,7 +81,7 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 		if len(data) == 0 {
 			t.Errorf("%s: nothing to search", name)
 		}
-		for _, canary := range []string{canarySecret, canaryRT, canaryMonitor, canaryRotation, canaryCertKey} {
+		for _, canary := range canaries {
 			if bytes.Contains(data, []byte(canary)) {
 				t.Errorf("%s contains %s", name, canary)
 			}
@@ -132,4 +113,34 @@ func TestNoPlaintextSecretAnywhere(t *testing.T) {
 	if gotTok.RefreshToken.Reveal() != canaryRT {
 		t.Error("Token did not return the stored refresh token intact")
 	}
+}
+
+// canaries are the secrets storeCanaries stores.
+var canaries = []string{canarySecret, canaryRT, canaryMonitor, canaryRotation, canaryCertKey}
+
+// storeCanaries stores each canary where a secret of its kind goes: a
+// client secret, a refresh token, a monitoring secret, a rotation's secret
+// and a certificate's private key, in profile "acme" of seed.
+func storeCanaries(t *testing.T, db *DB) {
+	t.Helper()
+	seed(t, db)
+	cs := ClientSecret{Value: canarySecret, KeyID: "kid", ExpirySource: ExpiryEntered, Created: true}
+	tok := Token{RefreshToken: canaryRT, Scopes: []string{"offline_access"}}
+	must(t, db.SetClientSecret("acme", cs))
+	_, err := db.MarkSecretShown("acme", "kid") // its event names the key ID only
+	must(t, err)
+	must(t, db.PutToken("acme", "u1", tok))
+	p, err := db.Profile("acme")
+	must(t, err)
+	p.Monitor = &MonitorApp{ClientID: "mon-app", ServicePrincipalID: "mon-sp"}
+	must(t, db.PutProfile(p))
+	must(t, db.SetMonitorSecret("acme", ClientSecret{Value: canaryMonitor, KeyID: "mkid", ExpirySource: ExpiryGraph}))
+	must(t, db.StartRotation("acme", Rotation{OldKeyID: "kid", NewKeyID: "rkid"}, ClientSecret{Value: canaryRotation, KeyID: "rkid", Created: true}))
+	_, err = db.MarkSecretShown("acme", "rkid") // the rotation's is shown once too
+	must(t, err)
+	must(t, db.SetClientCertificate("acme", ClientCertificate{KeyID: "ckid", Thumbprint: "AB12", CertDER: []byte("public cert"), KeyPKCS8: canaryCertKey}))
+	must(t, db.PutProfile(p)) // saving the profile again keeps what it shows of the certificate
+	must(t, db.PutJobs("acme", map[string]Job{"u1": {State: StateOK}}))
+	_, err = db.Append(Event{Profile: "acme", Kind: "secret", Message: "client secret set"})
+	must(t, err)
 }

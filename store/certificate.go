@@ -8,7 +8,6 @@ import (
 	"io"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -43,7 +42,7 @@ func (k sealedCertificate) place(profileID string) []string {
 // key and all, in its own record and, in the same transaction, updates
 // what the profile shows of it: key ID, thumbprint and expiry.
 func (db *DB) SetClientCertificate(profileID string, c ClientCertificate) error {
-	return db.updateProfile(profileID, func(_ *bolt.Tx, pb *bolt.Bucket, p *Profile) error {
+	return db.updateProfile(profileID, func(_ kvTx, pb kvBucket, p *Profile) error {
 		p.Certificate = c.Info()
 		return db.putCertificate(pb, profileCertificate, profileID, c)
 	})
@@ -92,7 +91,7 @@ func (c ClientCertificate) WritePFX(w io.Writer, password string) error {
 	return err
 }
 
-func (db *DB) putCertificate(pb *bolt.Bucket, k sealedCertificate, profileID string, c ClientCertificate) error {
+func (db *DB) putCertificate(pb kvBucket, k sealedCertificate, profileID string, c ClientCertificate) error {
 	if c.KeyPKCS8.IsZero() || len(c.CertDER) == 0 {
 		return fmt.Errorf("%s of profile %q: certificate or private key is empty", k.what, profileID)
 	}
@@ -123,7 +122,7 @@ func (db *DB) RotationCertificate(profileID string) (ClientCertificate, error) {
 
 func (db *DB) getCertificate(k sealedCertificate, profileID string) (ClientCertificate, error) {
 	var c ClientCertificate
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -134,7 +133,7 @@ func (db *DB) getCertificate(k sealedCertificate, profileID string) (ClientCerti
 	return c, err
 }
 
-func (db *DB) readCertificate(pb *bolt.Bucket, k sealedCertificate, profileID string) (ClientCertificate, error) {
+func (db *DB) readCertificate(pb kvBucket, k sealedCertificate, profileID string) (ClientCertificate, error) {
 	blob := pb.Get(k.key)
 	if blob == nil {
 		return ClientCertificate{}, fmt.Errorf("%s of profile %q: %w", k.what, profileID, ErrNotFound)

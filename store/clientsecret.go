@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // secretRecord is what is sealed under profiles/<id>/secret,
@@ -87,7 +85,7 @@ func (db *DB) MonitorSecret(profileID string) (ClientSecret, error) {
 }
 
 func (db *DB) setSecret(k sealedSecret, profileID string, s ClientSecret) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -98,7 +96,7 @@ func (db *DB) setSecret(k sealedSecret, profileID string, s ClientSecret) error 
 
 // putSecret seals s into the profile's bucket pb as kind k, and updates
 // what the profile shows of it.
-func (db *DB) putSecret(pb *bolt.Bucket, k sealedSecret, profileID string, s ClientSecret) error {
+func (db *DB) putSecret(pb kvBucket, k sealedSecret, profileID string, s ClientSecret) error {
 	if s.Value.IsZero() {
 		return fmt.Errorf("%s of profile %q: value is empty", k.what, profileID)
 	}
@@ -122,8 +120,8 @@ func (db *DB) putSecret(pb *bolt.Bucket, k sealedSecret, profileID string, s Cli
 
 // updateProfile changes a stored profile in one transaction: fn changes
 // p (and may write more in tx); the profile is saved when fn succeeds.
-func (db *DB) updateProfile(profileID string, fn func(tx *bolt.Tx, pb *bolt.Bucket, p *Profile) error) error {
-	return db.update(func(tx *bolt.Tx) error {
+func (db *DB) updateProfile(profileID string, fn func(tx kvTx, pb kvBucket, p *Profile) error) error {
+	return db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -134,7 +132,7 @@ func (db *DB) updateProfile(profileID string, fn func(tx *bolt.Tx, pb *bolt.Buck
 
 // changeProfile reads the profile from its bucket pb, lets fn change it,
 // and saves it when fn succeeds.
-func (db *DB) changeProfile(pb *bolt.Bucket, profileID string, fn func(p *Profile) error) error {
+func (db *DB) changeProfile(pb kvBucket, profileID string, fn func(p *Profile) error) error {
 	p, err := readProfile(pb, profileID)
 	if err != nil {
 		return err
@@ -153,7 +151,7 @@ func (db *DB) changeProfile(pb *bolt.Bucket, profileID string, fn func(p *Profil
 // is neither of those any more, or when it was shown before.
 func (db *DB) MarkSecretShown(profileID, keyID string) (time.Time, error) {
 	var at time.Time
-	err := db.updateProfile(profileID, func(tx *bolt.Tx, pb *bolt.Bucket, p *Profile) error {
+	err := db.updateProfile(profileID, func(tx kvTx, pb kvBucket, p *Profile) error {
 		var rot Rotation
 		if _, err := getRotation(pb, profileID, &rot); err != nil {
 			return err
@@ -185,7 +183,7 @@ func (db *DB) MarkSecretShown(profileID, keyID string) (time.Time, error) {
 
 func (db *DB) getSecret(k sealedSecret, profileID string) (ClientSecret, error) {
 	var cs ClientSecret
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -197,7 +195,7 @@ func (db *DB) getSecret(k sealedSecret, profileID string) (ClientSecret, error) 
 }
 
 // readSecret unseals the profile's secret of kind k from its bucket pb.
-func (db *DB) readSecret(pb *bolt.Bucket, k sealedSecret, profileID string) (ClientSecret, error) {
+func (db *DB) readSecret(pb kvBucket, k sealedSecret, profileID string) (ClientSecret, error) {
 	blob := pb.Get(k.key)
 	if blob == nil {
 		return ClientSecret{}, fmt.Errorf("%s of profile %q: %w", k.what, profileID, ErrNotFound)

@@ -57,7 +57,8 @@ func (o Options) withDefaults(dbPath string) Options {
 
 // DB is an open modauth database.
 type DB struct {
-	bolt      *bolt.DB
+	kv        kvStore
+	bolt      *bolt.DB // nil on etcd: for what only a bbolt file has
 	path      string
 	keyFile   string
 	seal      *sealer
@@ -115,7 +116,7 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 
-	db := &DB{bolt: bdb, path: path, keyFile: opts.KeyFile, now: opts.Now, maxEvents: opts.MaxEvents}
+	db := &DB{kv: boltStore{bdb}, bolt: bdb, path: path, keyFile: opts.KeyFile, now: opts.Now, maxEvents: opts.MaxEvents}
 	if err := db.init(); err != nil {
 		_ = bdb.Close()
 		return nil, err
@@ -129,7 +130,7 @@ func Open(path string, opts Options) (*DB, error) {
 func (db *DB) init() error {
 	var schema uint32
 	var sealed bool
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		var err error
 		schema, err = readSchema(tx)
 		if meta := tx.Bucket(bktMeta); meta != nil {
@@ -170,7 +171,7 @@ func (db *DB) init() error {
 		// file as it found it.
 		return db.view(db.checkKey)
 	}
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		if err := migrate(tx, db.path); err != nil {
 			return err
 		}
@@ -184,7 +185,7 @@ func (db *DB) Close() error {
 	if db.lender != nil {
 		return nil
 	}
-	return db.bolt.Close()
+	return db.kv.Close()
 }
 
 // Borrow returns a handle on the same open database for code that closes
@@ -196,7 +197,7 @@ func (db *DB) Borrow() *DB {
 	if db.lender != nil {
 		lender = db.lender
 	}
-	return &DB{bolt: db.bolt, path: db.path, keyFile: db.keyFile, seal: db.seal, now: db.now, maxEvents: db.maxEvents, lender: lender}
+	return &DB{kv: db.kv, bolt: db.bolt, path: db.path, keyFile: db.keyFile, seal: db.seal, now: db.now, maxEvents: db.maxEvents, lender: lender}
 }
 
 // Path is the database file's path as given to Open.
@@ -218,6 +219,9 @@ func (db *DB) Unseals() int64 { return db.seal.opens.Load() }
 // Check verifies the database file's page structure (what `bbolt check`
 // does): after a crash, it tells a damaged file from a sound one.
 func (db *DB) Check() error {
+	if db.bolt == nil {
+		return fmt.Errorf("check %s: the page check is not available on etcd: run etcdctl check perf and etcdctl endpoint health", db.path)
+	}
 	problems, err := db.pageProblems()
 	if err == nil && len(problems) > 0 {
 		err = damagedf(db.path, "%s", problems[0])

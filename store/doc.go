@@ -22,4 +22,8 @@
 //
 // A DB is safe for concurrent use. Only one process can have the file open:
 // a second one fails fast with ErrLocked instead of waiting for the lock.
+//
+// OpenEtcd keeps the same layout in etcd instead, for several monitors
+// sharing tenants; kv.go is the seam between the operations and the engine,
+// kv_etcd.go says how buckets and transactions map onto etcd.
 package store

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Dump writes every bucket and key with its value as stored, one per line,
@@ -21,8 +19,8 @@ import (
 // are written in hex.
 func (db *DB) Dump(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	err := db.view(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+	err := db.view(func(tx kvTx) error {
+		return tx.ForEach(func(name []byte, b kvBucket) error {
 			return dumpBucket(bw, []string{dumpKey(name)}, b)
 		})
 	})
@@ -32,7 +30,7 @@ func (db *DB) Dump(w io.Writer) error {
 	return bw.Flush()
 }
 
-func dumpBucket(w *bufio.Writer, path []string, b *bolt.Bucket) error {
+func dumpBucket(w *bufio.Writer, path []string, b kvBucket) error {
 	prefix := strings.Join(path, "/")
 	fmt.Fprintf(w, "%s/\n", prefix)
 	if seq := b.Sequence(); seq != 0 {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Append adds events to the log in one transaction and returns their
@@ -20,7 +18,7 @@ func (db *DB) Append(events ...Event) ([]uint64, error) {
 		return nil, nil
 	}
 	var seqs []uint64
-	err := db.update(func(tx *bolt.Tx) (err error) {
+	err := db.update(func(tx kvTx) (err error) {
 		seqs, err = db.appendEvents(tx, events)
 		return err
 	})
@@ -31,7 +29,7 @@ func (db *DB) Append(events ...Event) ([]uint64, error) {
 }
 
 // appendEvents adds events and trims the log, inside tx.
-func (db *DB) appendEvents(tx *bolt.Tx, events []Event) ([]uint64, error) {
+func (db *DB) appendEvents(tx kvTx, events []Event) ([]uint64, error) {
 	seqs := make([]uint64, 0, len(events))
 	b, err := root(tx, bktEvents)
 	if err != nil {
@@ -64,7 +62,7 @@ func (db *DB) appendEvents(tx *bolt.Tx, events []Event) ([]uint64, error) {
 // It counts without a scan: keys are consecutive sequence numbers, since
 // only Append adds events and only this function removes them, always from
 // the front. So the count is last-first+1, found in two cursor seeks.
-func trimEvents(b *bolt.Bucket, max int) error {
+func trimEvents(b kvBucket, max int) error {
 	if max < 0 {
 		return nil
 	}
@@ -96,7 +94,7 @@ func (db *DB) Events(profileID string, after uint64, limit int) ([]Event, error)
 	if after == math.MaxUint64 {
 		return nil, nil
 	}
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		b, err := root(tx, bktEvents)
 		if err != nil {
 			return err
@@ -124,7 +122,7 @@ func (db *DB) Events(profileID string, after uint64, limit int) ([]Event, error)
 // even if retention has dropped it; 0 if none.
 func (db *DB) LastSeq() (uint64, error) {
 	var seq uint64
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		b, err := root(tx, bktEvents)
 		if err != nil {
 			return err

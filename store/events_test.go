@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/modauth/modauth/internal/testclock"
@@ -48,55 +47,57 @@ func TestEventRetention(t *testing.T) {
 }
 
 func TestEventRetentionOff(t *testing.T) {
-	db, _ := testDB(t, Options{MaxEvents: -1})
-	for range 30 {
-		_, err := db.Append(Event{Kind: "sync"})
-		must(t, err)
-	}
-	if evs, _ := db.Events("", 0, 0); len(evs) != 30 {
-		t.Errorf("MaxEvents -1 kept %d of 30", len(evs))
-	}
+	backends(t, Options{MaxEvents: -1}, func(t *testing.T, db *DB) {
+		for range 30 {
+			_, err := db.Append(Event{Kind: "sync"})
+			must(t, err)
+		}
+		if evs, _ := db.Events("", 0, 0); len(evs) != 30 {
+			t.Errorf("MaxEvents -1 kept %d of 30", len(evs))
+		}
+	})
 }
 
 func TestEventsQuery(t *testing.T) {
-	db := mustOpen(t, filepath.Join(t.TempDir(), "modauth.db"), Options{Now: clock(t)})
-	for i := range 6 {
-		p := "acme"
-		if i%2 == 1 {
-			p = "zeta"
+	backends(t, Options{}, func(t *testing.T, db *DB) {
+		for i := range 6 {
+			p := "acme"
+			if i%2 == 1 {
+				p = "zeta"
+			}
+			_, err := db.Append(Event{Seq: 999, Profile: p, Kind: "sync", Message: fmt.Sprint(i)})
+			must(t, err)
 		}
-		_, err := db.Append(Event{Seq: 999, Profile: p, Kind: "sync", Message: fmt.Sprint(i)})
+		if seq, _ := db.LastSeq(); seq != 6 {
+			t.Errorf("LastSeq = %d; a caller's Seq must not be used", seq)
+		}
+		acme, err := db.Events("acme", 0, 0)
 		must(t, err)
-	}
-	if seq, _ := db.LastSeq(); seq != 6 {
-		t.Errorf("LastSeq = %d; a caller's Seq must not be used", seq)
-	}
-	acme, err := db.Events("acme", 0, 0)
-	must(t, err)
-	if len(acme) != 3 || acme[0].Seq != 1 || acme[1].Seq != 3 || acme[2].Seq != 5 {
-		t.Errorf("Events(acme) = %+v", acme)
-	}
-	for _, e := range acme {
-		if e.At.IsZero() {
-			t.Errorf("event %d has no time", e.Seq)
+		if len(acme) != 3 || acme[0].Seq != 1 || acme[1].Seq != 3 || acme[2].Seq != 5 {
+			t.Errorf("Events(acme) = %+v", acme)
 		}
-	}
-	page, err := db.Events("", 2, 2)
-	must(t, err)
-	if len(page) != 2 || page[0].Seq != 3 || page[1].Seq != 4 {
-		t.Errorf("Events after 2, limit 2 = %+v", page)
-	}
-	if tail, _ := db.Events("", 6, 0); len(tail) != 0 {
-		t.Errorf("Events after the last = %+v", tail)
-	}
-	if none, _ := db.Events("", ^uint64(0), 0); len(none) != 0 {
-		t.Errorf("Events after max uint64 = %+v", none)
-	}
-	given := testclock.Start(t).AddDate(0, 0, -1)
-	_, err = db.Append(Event{At: given, Kind: "x"})
-	must(t, err)
-	last, _ := db.Events("", 6, 0)
-	if len(last) != 1 || !last[0].At.Equal(given) {
-		t.Errorf("Append replaced a given At: %+v", last)
-	}
+		for _, e := range acme {
+			if e.At.IsZero() {
+				t.Errorf("event %d has no time", e.Seq)
+			}
+		}
+		page, err := db.Events("", 2, 2)
+		must(t, err)
+		if len(page) != 2 || page[0].Seq != 3 || page[1].Seq != 4 {
+			t.Errorf("Events after 2, limit 2 = %+v", page)
+		}
+		if tail, _ := db.Events("", 6, 0); len(tail) != 0 {
+			t.Errorf("Events after the last = %+v", tail)
+		}
+		if none, _ := db.Events("", ^uint64(0), 0); len(none) != 0 {
+			t.Errorf("Events after max uint64 = %+v", none)
+		}
+		given := testclock.Start(t).AddDate(0, 0, -1)
+		_, err = db.Append(Event{At: given, Kind: "x"})
+		must(t, err)
+		last, _ := db.Events("", 6, 0)
+		if len(last) != 1 || !last[0].At.Equal(given) {
+			t.Errorf("Append replaced a given At: %+v", last)
+		}
+	})
 }

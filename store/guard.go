@@ -63,14 +63,24 @@ func firstLine(s string) string {
 }
 
 // view runs fn in a read transaction, guarded, and counts it.
-func (db *DB) view(fn func(tx *bolt.Tx) error) error {
+func (db *DB) view(fn func(tx kvTx) error) error {
+	db.reads.Add(1)
+	return db.guarded(func() error { return db.kv.View(fn) })
+}
+
+// boltView runs fn in a bbolt read transaction, for what only a bbolt file
+// has (its bytes, its pages); on another backend it says what is missing.
+func (db *DB) boltView(what string, fn func(tx *bolt.Tx) error) error {
+	if db.bolt == nil {
+		return fmt.Errorf("%s is not available on etcd: use etcd's own tools (etcdctl snapshot save, etcdctl check)", what)
+	}
 	db.reads.Add(1)
 	return db.guarded(func() error { return db.bolt.View(fn) })
 }
 
 // update runs fn in a write transaction, guarded, and counts the commit.
-func (db *DB) update(fn func(tx *bolt.Tx) error) error {
-	err := db.guarded(func() error { return db.bolt.Update(fn) })
+func (db *DB) update(fn func(tx kvTx) error) error {
+	err := db.guarded(func() error { return db.kv.Update(fn) })
 	if err == nil {
 		db.writes.Add(1)
 	}

@@ -2,17 +2,15 @@ package store
 
 import (
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // PutItems stores the sync-ids of items in one folder of a user's mailbox,
 // in one transaction. The user must exist.
 func (db *DB) PutItems(profileID, userKey, folder string, items ...Item) error {
-	return db.update(func(tx *bolt.Tx) error { return putItems(tx, profileID, userKey, folder, items) })
+	return db.update(func(tx kvTx) error { return putItems(tx, profileID, userKey, folder, items) })
 }
 
-func putItems(tx *bolt.Tx, profileID, userKey, folder string, items []Item) error {
+func putItems(tx kvTx, profileID, userKey, folder string, items []Item) error {
 	if err := validName("folder", folder); err != nil {
 		return err
 	}
@@ -44,10 +42,10 @@ func putItems(tx *bolt.Tx, profileID, userKey, folder string, items []Item) erro
 // DeleteItems removes items from a folder. IDs that are not stored are
 // skipped, so replaying a sync's deletions is harmless.
 func (db *DB) DeleteItems(profileID, userKey, folder string, ids ...string) error {
-	return db.update(func(tx *bolt.Tx) error { return deleteItems(tx, profileID, userKey, folder, ids) })
+	return db.update(func(tx kvTx) error { return deleteItems(tx, profileID, userKey, folder, ids) })
 }
 
-func deleteItems(tx *bolt.Tx, profileID, userKey, folder string, ids []string) error {
+func deleteItems(tx kvTx, profileID, userKey, folder string, ids []string) error {
 	ib, err := profileSub(tx, profileID, bktItems)
 	if err != nil {
 		return err
@@ -71,7 +69,7 @@ func deleteItems(tx *bolt.Tx, profileID, userKey, folder string, ids []string) e
 // synced. The user must exist.
 func (db *DB) Items(profileID, userKey, folder string) ([]Item, error) {
 	var out []Item
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		ib, err := userItemsBucket(tx, profileID, userKey)
 		if err != nil || ib == nil {
 			return err
@@ -98,7 +96,7 @@ func (db *DB) Items(profileID, userKey, folder string) ([]Item, error) {
 // rather than reading every item the folder holds. The user must exist.
 func (db *DB) StoredItems(profileID, userKey, folder string, ids []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(ids))
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		ib, err := userItemsBucket(tx, profileID, userKey)
 		if err != nil || ib == nil || folder == "" {
 			return err
@@ -121,14 +119,14 @@ func (db *DB) StoredItems(profileID, userKey, folder string, ids []string) (map[
 // exist.
 func (db *DB) CountItems(profileID, userKey string) (map[string]int, error) {
 	out := make(map[string]int)
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		ib, err := userItemsBucket(tx, profileID, userKey)
 		if err != nil || ib == nil {
 			return err
 		}
 		return ib.ForEachBucket(func(folder []byte) error {
 			// Stats walks the pages without decoding values.
-			out[string(folder)] = ib.Bucket(folder).Stats().KeyN
+			out[string(folder)] = ib.Bucket(folder).KeyN()
 			return nil
 		})
 	})
@@ -139,7 +137,7 @@ func (db *DB) CountItems(profileID, userKey string) (map[string]int, error) {
 }
 
 // userItemsBucket returns items/<userKey>, or nil if the user has none yet.
-func userItemsBucket(tx *bolt.Tx, profileID, userKey string) (*bolt.Bucket, error) {
+func userItemsBucket(tx kvTx, profileID, userKey string) (kvBucket, error) {
 	ib, err := userSub(tx, profileID, userKey, bktItems)
 	if err != nil {
 		return nil, err
@@ -147,7 +145,7 @@ func userItemsBucket(tx *bolt.Tx, profileID, userKey string) (*bolt.Bucket, erro
 	return ib.Bucket([]byte(userKey)), nil
 }
 
-func folderBucket(items *bolt.Bucket, userKey, folder string) *bolt.Bucket {
+func folderBucket(items kvBucket, userKey, folder string) kvBucket {
 	if userKey == "" || folder == "" {
 		return nil
 	}
@@ -162,7 +160,7 @@ func folderBucket(items *bolt.Bucket, userKey, folder string) *bolt.Bucket {
 // and folder of a profile.
 func (db *DB) ItemCounts(profileID string) (map[string]map[string]int, error) {
 	out := map[string]map[string]int{}
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		ib, err := profileSub(tx, profileID, bktItems)
 		if err != nil {
 			return err
@@ -171,7 +169,7 @@ func (db *DB) ItemCounts(profileID string) (map[string]map[string]int, error) {
 			ub := ib.Bucket(user)
 			counts := map[string]int{}
 			err := ub.ForEachBucket(func(folder []byte) error {
-				counts[string(folder)] = ub.Bucket(folder).Stats().KeyN
+				counts[string(folder)] = ub.Bucket(folder).KeyN()
 				return nil
 			})
 			out[string(user)] = counts

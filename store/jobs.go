@@ -4,19 +4,17 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // PutJobs stores jobs keyed by user key in one transaction: the monitor
 // saves a whole sweep at once. Every user must exist.
 func (db *DB) PutJobs(profileID string, jobs map[string]Job) error {
-	return db.update(func(tx *bolt.Tx) error { return putJobs(tx, profileID, jobs) })
+	return db.update(func(tx kvTx) error { return putJobs(tx, profileID, jobs) })
 }
 
 // putJobs writes jobs in key order, so an error about a missing user is
 // always about the same one.
-func putJobs(tx *bolt.Tx, profileID string, jobs map[string]Job) error {
+func putJobs(tx kvTx, profileID string, jobs map[string]Job) error {
 	for _, k := range slices.Sorted(maps.Keys(jobs)) {
 		jb, err := userSub(tx, profileID, k, bktJobs)
 		if err != nil {
@@ -32,7 +30,7 @@ func putJobs(tx *bolt.Tx, profileID string, jobs map[string]Job) error {
 // Job returns a user's job.
 func (db *DB) Job(profileID, userKey string) (Job, error) {
 	var j Job
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		jb, err := profileSub(tx, profileID, bktJobs)
 		if err != nil {
 			return err
@@ -65,7 +63,7 @@ func (db *DB) Jobs(profileID string) (map[string]Job, error) {
 // key why each of the others does not.
 func (db *DB) JobsAndDamaged(profileID string) (map[string]Job, map[string]error, error) {
 	jobs, damaged := map[string]Job{}, map[string]error{}
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		jb, err := profileSub(tx, profileID, bktJobs)
 		if err != nil {
 			return err

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The monitoring app's secret is its own sealed record: it needs the
@@ -56,7 +54,7 @@ func TestMonitorSecret(t *testing.T) {
 
 	// The product's sealed record copied over the monitoring one does not
 	// unseal there.
-	must(t, db.update(func(tx *bolt.Tx) error {
+	must(t, db.update(func(tx kvTx) error {
 		pb := tx.Bucket(bktProfiles).Bucket([]byte("acme"))
 		return pb.Put(keyMonitorSecret, bytes.Clone(pb.Get(keySecret)))
 	}))

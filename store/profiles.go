@@ -3,8 +3,6 @@ package store
 import (
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // PutProfile creates or replaces a profile. Created is set on the first put
@@ -21,7 +19,7 @@ func (db *DB) PutProfile(p Profile) error {
 	if err := validProfileID(p.ID); err != nil {
 		return err
 	}
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		profiles, err := root(tx, bktProfiles)
 		if err != nil {
 			return err
@@ -63,7 +61,7 @@ func (db *DB) PutProfile(p Profile) error {
 // Profile returns one profile.
 func (db *DB) Profile(id string) (Profile, error) {
 	var p Profile
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		pb, err := profileBucket(tx, id)
 		if err != nil {
 			return err
@@ -78,7 +76,7 @@ func (db *DB) Profile(id string) (Profile, error) {
 // order, which is Go's string order).
 func (db *DB) Profiles() ([]Profile, error) {
 	var out []Profile
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		profiles, err := root(tx, bktProfiles)
 		if err != nil {
 			return err
@@ -98,7 +96,7 @@ func (db *DB) Profiles() ([]Profile, error) {
 // DeleteProfile removes a profile with its secret, users, tokens, jobs and
 // items. Its events stay: the log is history.
 func (db *DB) DeleteProfile(id string) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		if _, err := profileBucket(tx, id); err != nil {
 			return err
 		}
@@ -106,7 +104,7 @@ func (db *DB) DeleteProfile(id string) error {
 	})
 }
 
-func readProfile(pb *bolt.Bucket, id string) (Profile, error) {
+func readProfile(pb kvBucket, id string) (Profile, error) {
 	var p Profile
 	found, err := getJSON(pb, string(keyProfile), &p)
 	if err != nil {

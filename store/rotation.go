@@ -3,8 +3,6 @@ package store
 import (
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Rotation is a credential rotation under way: of the client secret or,
@@ -65,7 +63,7 @@ func (r Rotation) Retired() string {
 // StartRotation records a rotation and seals its new secret, in one
 // transaction. The profile's own client secret is unchanged.
 func (db *DB) StartRotation(profileID string, r Rotation, next ClientSecret) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -82,7 +80,7 @@ func (db *DB) StartRotation(profileID string, r Rotation, next ClientSecret) err
 // profile's own certificate is unchanged.
 func (db *DB) StartCertificateRotation(profileID string, r Rotation, next ClientCertificate) error {
 	r.Certificate = true
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -98,7 +96,7 @@ func (db *DB) StartCertificateRotation(profileID string, r Rotation, next Client
 func (db *DB) Rotation(profileID string) (Rotation, bool, error) {
 	var r Rotation
 	var found bool
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -116,7 +114,7 @@ func (db *DB) RotationSecret(profileID string) (ClientSecret, error) {
 
 // SetRotation records where the profile's rotation stands.
 func (db *DB) SetRotation(profileID string, r Rotation) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -129,7 +127,7 @@ func (db *DB) SetRotation(profileID string, r Rotation) error {
 // modauth for the product (its sheet was saved or shown), unless that was
 // recorded before or keyID is not the rotation's.
 func (db *DB) MarkHandedOver(profileID, keyID string) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -149,7 +147,7 @@ func (db *DB) MarkHandedOver(profileID, keyID string) error {
 // by how that was known. A rotation already promoted is returned as it is.
 func (db *DB) PromoteRotation(profileID string, switched time.Time, by string) (Rotation, error) {
 	var r Rotation
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -177,7 +175,7 @@ func (db *DB) PromoteRotation(profileID string, switched time.Time, by string) (
 }
 
 // promote copies a rotation's new credential over the profile's own.
-func (db *DB) promote(pb *bolt.Bucket, profileID string, certificate bool) error {
+func (db *DB) promote(pb kvBucket, profileID string, certificate bool) error {
 	if certificate {
 		next, err := db.readCertificate(pb, rotationCertificate, profileID)
 		if err != nil {
@@ -198,7 +196,7 @@ func (db *DB) promote(pb *bolt.Bucket, profileID string, certificate bool) error
 // EndRotation forgets the rotation and its sealed copy of the new
 // credential once the old one is retired.
 func (db *DB) EndRotation(profileID string) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -212,14 +210,14 @@ func (db *DB) EndRotation(profileID string) error {
 	})
 }
 
-func putRotation(pb *bolt.Bucket, profileID string, r Rotation) error {
+func putRotation(pb kvBucket, profileID string, r Rotation) error {
 	if err := putJSON(pb, string(keyRotation), r); err != nil {
 		return fmt.Errorf("secret rotation of profile %q: %w", profileID, err)
 	}
 	return nil
 }
 
-func getRotation(pb *bolt.Bucket, profileID string, r *Rotation) (bool, error) {
+func getRotation(pb kvBucket, profileID string, r *Rotation) (bool, error) {
 	found, err := getJSON(pb, string(keyRotation), r)
 	if err != nil {
 		return false, fmt.Errorf("secret rotation of profile %q: %w", profileID, err)

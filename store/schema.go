@@ -3,14 +3,12 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // migrations[v] takes the database from schema v to v+1. Each must be
 // idempotent: they run inside the single write transaction of Open, so a
 // crash leaves the old version and the next Open runs them again.
-var migrations = []func(tx *bolt.Tx) error{
+var migrations = []func(tx kvTx) error{
 	0: migrateV0toV1,
 }
 
@@ -18,7 +16,7 @@ var migrations = []func(tx *bolt.Tx) error{
 var currentSchema = uint32(len(migrations))
 
 // migrateV0toV1 creates the top-level buckets.
-func migrateV0toV1(tx *bolt.Tx) error {
+func migrateV0toV1(tx kvTx) error {
 	for _, name := range [][]byte{bktMeta, bktProfiles, bktEvents} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
@@ -28,7 +26,7 @@ func migrateV0toV1(tx *bolt.Tx) error {
 }
 
 // readSchema returns the stored schema version, 0 for a new file.
-func readSchema(tx *bolt.Tx) (uint32, error) {
+func readSchema(tx kvTx) (uint32, error) {
 	meta := tx.Bucket(bktMeta)
 	if meta == nil {
 		return 0, nil
@@ -54,7 +52,7 @@ func checkSchema(path string, v uint32) error {
 
 // migrate runs every migration from the stored version up to currentSchema
 // and records the new version, all in tx.
-func migrate(tx *bolt.Tx, path string) error {
+func migrate(tx kvTx, path string) error {
 	v, err := readSchema(tx)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)

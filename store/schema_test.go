@@ -24,7 +24,7 @@ func rawSchema(t *testing.T, path string) uint32 {
 	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	must(t, err)
 	defer b.Close()
-	must(t, b.View(func(tx *bolt.Tx) error { var err error; v, err = readSchema(tx); return err }))
+	must(t, b.View(func(tx *bolt.Tx) error { var err error; v, err = readSchema(boltTx{tx}); return err }))
 	return v
 }
 
@@ -82,7 +82,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 	// between running it and recording the new version.
 	rawDB(t, path, func(tx *bolt.Tx) error {
 		for v, m := range migrations {
-			if err := m(tx); err != nil {
+			if err := m(boltTx{tx}); err != nil {
 				t.Errorf("migration from v%d rerun: %v", v, err)
 			}
 		}

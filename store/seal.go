@@ -7,8 +7,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync/atomic"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // sealVersion is the first byte of every sealed value: AES-256-GCM with a
@@ -80,7 +78,7 @@ func boundTo(version byte, place []string) []byte {
 // that Open can tell a wrong key file at once, not at the first secret.
 const keyCheckPlain = "modauth key check"
 
-func (db *DB) checkKey(tx *bolt.Tx) error {
+func (db *DB) checkKey(tx kvTx) error {
 	meta := tx.Bucket(bktMeta)
 	blob := meta.Get(keyKeyCheck)
 	if blob == nil {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestSealedValueBoundToItsRecord copies a sealed value to another record,
@@ -18,7 +16,7 @@ func TestSealedValueBoundToItsRecord(t *testing.T) {
 	must(t, db.PutToken("acme", "u2", Token{RefreshToken: "rt-of-bob"}))
 	must(t, db.SetClientSecret("acme", ClientSecret{Value: "secret-of-acme"}))
 
-	must(t, db.update(func(tx *bolt.Tx) error {
+	must(t, db.update(func(tx kvTx) error {
 		acme := tx.Bucket(bktProfiles).Bucket([]byte("acme"))
 		tokens := acme.Bucket(bktTokens)
 		if err := tokens.Put([]byte("u2"), bytes.Clone(tokens.Get([]byte("u1")))); err != nil {

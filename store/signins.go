@@ -3,8 +3,6 @@ package store
 import (
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The product's own sign-ins, read from Entra's sign-in log by the monitor:
@@ -139,7 +137,7 @@ type SignInLog struct {
 // the zero value when it was never read.
 func (db *DB) SignInLog(profileID string) (SignInLog, error) {
 	var l SignInLog
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -155,7 +153,7 @@ func (db *DB) SignInLog(profileID string) (SignInLog, error) {
 // ProductSignIns returns the product's sign-ins per user key.
 func (db *DB) ProductSignIns(profileID string) (map[string]ProductSignIns, error) {
 	out := map[string]ProductSignIns{}
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -179,7 +177,7 @@ func (db *DB) ProductSignIns(profileID string) (map[string]ProductSignIns, error
 // and the users' records it changed, in one transaction. Users that are
 // no longer stored are skipped.
 func (db *DB) RecordSignIns(profileID string, log SignInLog, users map[string]ProductSignIns) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err

@@ -108,175 +108,182 @@ func TestOpenRefusesDatabaseOpenToOthers(t *testing.T) {
 }
 
 func TestProfiles(t *testing.T) {
-	db, _ := testDB(t, Options{})
-	must(t, db.PutProfile(Profile{ID: "zeta", Model: AppOnly}))
-	must(t, db.PutProfile(Profile{ID: "acme", Model: Delegated, SecretHint: "forged"}))
+	backends(t, Options{}, func(t *testing.T, db *DB) {
+		must(t, db.PutProfile(Profile{ID: "zeta", Model: AppOnly}))
+		must(t, db.PutProfile(Profile{ID: "acme", Model: Delegated, SecretHint: "forged"}))
 
-	first, err := db.Profile("acme")
-	must(t, err)
-	if first.Created.IsZero() || !first.Created.Equal(first.Updated) {
-		t.Errorf("first put: created %v, updated %v", first.Created, first.Updated)
-	}
-	if first.SecretHint != "" {
-		t.Errorf("PutProfile stored secret hint %q; only SetClientSecret may", first.SecretHint)
-	}
-	must(t, db.SetClientSecret("acme", ClientSecret{Value: "xyz-0123456789", KeyID: "k1"}))
-	first.WizardStep = "users" // an older copy, without the secret fields
-	first.SecretHint = ""
-	must(t, db.PutProfile(first))
-	second, err := db.Profile("acme")
-	must(t, err)
-	if !second.Created.Equal(first.Created) || !second.Updated.After(first.Updated) || second.WizardStep != "users" {
-		t.Errorf("second put: %+v", second)
-	}
-	if second.SecretHint != "xyz••••••" || second.SecretKeyID != "k1" {
-		t.Errorf("saving an older copy lost the secret fields: hint %q, key id %q", second.SecretHint, second.SecretKeyID)
-	}
+		first, err := db.Profile("acme")
+		must(t, err)
+		if first.Created.IsZero() || !first.Created.Equal(first.Updated) {
+			t.Errorf("first put: created %v, updated %v", first.Created, first.Updated)
+		}
+		if first.SecretHint != "" {
+			t.Errorf("PutProfile stored secret hint %q; only SetClientSecret may", first.SecretHint)
+		}
+		must(t, db.SetClientSecret("acme", ClientSecret{Value: "xyz-0123456789", KeyID: "k1"}))
+		first.WizardStep = "users" // an older copy, without the secret fields
+		first.SecretHint = ""
+		must(t, db.PutProfile(first))
+		second, err := db.Profile("acme")
+		must(t, err)
+		if !second.Created.Equal(first.Created) || !second.Updated.After(first.Updated) || second.WizardStep != "users" {
+			t.Errorf("second put: %+v", second)
+		}
+		if second.SecretHint != "xyz••••••" || second.SecretKeyID != "k1" {
+			t.Errorf("saving an older copy lost the secret fields: hint %q, key id %q", second.SecretHint, second.SecretKeyID)
+		}
 
-	all, err := db.Profiles()
-	must(t, err)
-	if len(all) != 2 || all[0].ID != "acme" || all[1].ID != "zeta" {
-		t.Errorf("Profiles() = %+v", all)
-	}
+		all, err := db.Profiles()
+		must(t, err)
+		if len(all) != 2 || all[0].ID != "acme" || all[1].ID != "zeta" {
+			t.Errorf("Profiles() = %+v", all)
+		}
 
-	must(t, db.DeleteProfile("zeta"))
-	_, err = db.Profile("zeta")
-	wantErr(t, err, ErrNotFound, `profile "zeta": not found`)
-	wantErr(t, db.DeleteProfile("zeta"), ErrNotFound)
+		must(t, db.DeleteProfile("zeta"))
+		_, err = db.Profile("zeta")
+		wantErr(t, err, ErrNotFound, `profile "zeta": not found`)
+		wantErr(t, db.DeleteProfile("zeta"), ErrNotFound)
+	})
 }
 
 func TestProfileIDValidation(t *testing.T) {
-	db, _ := testDB(t, Options{})
-	for _, id := range []string{"", "Acme", "acme prod", "a/b", "..", ".", "é", string(make([]byte, 65))} {
-		wantErr(t, db.PutProfile(Profile{ID: id}), ErrInvalidID)
-	}
-	for _, id := range []string{"acme", "acme-production", "a.b_c-9", "x"} {
-		must(t, db.PutProfile(Profile{ID: id}))
-	}
-	_, err := db.Profile("Bad ID")
-	wantErr(t, err, ErrInvalidID)
+	backends(t, Options{}, func(t *testing.T, db *DB) {
+		for _, id := range []string{"", "Acme", "acme prod", "a/b", "..", ".", "é", string(make([]byte, 65))} {
+			wantErr(t, db.PutProfile(Profile{ID: id}), ErrInvalidID)
+		}
+		for _, id := range []string{"acme", "acme-production", "a.b_c-9", "x"} {
+			must(t, db.PutProfile(Profile{ID: id}))
+		}
+		_, err := db.Profile("Bad ID")
+		wantErr(t, err, ErrInvalidID)
+	})
 }
 
 func TestNotFoundMessages(t *testing.T) {
-	db, _ := testDB(t, Options{})
-	seed(t, db)
-	_, err := db.Profile("nope")
-	wantErr(t, err, ErrNotFound, `profile "nope": not found`)
-	_, err = db.User("acme", "u9")
-	wantErr(t, err, ErrNotFound, `user "u9" in profile "acme": not found`)
-	_, err = db.Token("acme", "u1")
-	wantErr(t, err, ErrNotFound, `token of user "u1" in profile "acme": not found`)
-	_, err = db.Job("acme", "u1")
-	wantErr(t, err, ErrNotFound, `job of user "u1" in profile "acme": not found`)
-	_, err = db.ClientSecret("acme")
-	wantErr(t, err, ErrNotFound, `client secret of profile "acme": not found`)
-	wantErr(t, db.PutUsers("nope", User{Key: "u1"}), ErrNotFound, `profile "nope"`)
-	wantErr(t, db.PutToken("acme", "u9", Token{}), ErrNotFound, `user "u9"`)
-	wantErr(t, db.PutJobs("acme", map[string]Job{"u1": {}, "u9": {}}), ErrNotFound, `user "u9"`)
-	wantErr(t, db.PutItems("acme", "u9", "inbox", Item{ID: "i"}), ErrNotFound, `user "u9"`)
-	wantErr(t, db.DeleteUser("acme", "u9"), ErrNotFound)
-	wantErr(t, db.DeleteToken("acme", "u1"), ErrNotFound)
-	wantErr(t, db.PutUsers("acme", User{Key: ""}), ErrInvalidID)
-	if _, err := db.Job("acme", "u1"); err == nil {
-		t.Error("a failed PutJobs wrote the job of the user that exists")
-	}
+	backends(t, Options{}, func(t *testing.T, db *DB) {
+		seed(t, db)
+		_, err := db.Profile("nope")
+		wantErr(t, err, ErrNotFound, `profile "nope": not found`)
+		_, err = db.User("acme", "u9")
+		wantErr(t, err, ErrNotFound, `user "u9" in profile "acme": not found`)
+		_, err = db.Token("acme", "u1")
+		wantErr(t, err, ErrNotFound, `token of user "u1" in profile "acme": not found`)
+		_, err = db.Job("acme", "u1")
+		wantErr(t, err, ErrNotFound, `job of user "u1" in profile "acme": not found`)
+		_, err = db.ClientSecret("acme")
+		wantErr(t, err, ErrNotFound, `client secret of profile "acme": not found`)
+		wantErr(t, db.PutUsers("nope", User{Key: "u1"}), ErrNotFound, `profile "nope"`)
+		wantErr(t, db.PutToken("acme", "u9", Token{}), ErrNotFound, `user "u9"`)
+		wantErr(t, db.PutJobs("acme", map[string]Job{"u1": {}, "u9": {}}), ErrNotFound, `user "u9"`)
+		wantErr(t, db.PutItems("acme", "u9", "inbox", Item{ID: "i"}), ErrNotFound, `user "u9"`)
+		wantErr(t, db.DeleteUser("acme", "u9"), ErrNotFound)
+		wantErr(t, db.DeleteToken("acme", "u1"), ErrNotFound)
+		wantErr(t, db.PutUsers("acme", User{Key: ""}), ErrInvalidID)
+		if _, err := db.Job("acme", "u1"); err == nil {
+			t.Error("a failed PutJobs wrote the job of the user that exists")
+		}
+	})
 }
 
 func TestUsers(t *testing.T) {
-	db, _ := testDB(t, Options{})
-	seed(t, db)
-	must(t, db.PutUsers("acme", User{Key: "u0", Name: "Zoe"}, User{Key: "u1", Name: "Ann B."}))
-	u, err := db.User("acme", "u1")
-	must(t, err)
-	if u.Name != "Ann B." {
-		t.Errorf("User(u1).Name = %q, want the replaced name", u.Name)
-	}
-	var keys []string
-	must(t, db.ForEachUser("acme", func(u User) error { keys = append(keys, u.Key); return nil }))
-	if !reflect.DeepEqual(keys, []string{"u0", "u1", "u2"}) {
-		t.Errorf("ForEachUser order = %v", keys)
-	}
-	stop := os.ErrClosed
-	if err := db.ForEachUser("acme", func(User) error { return stop }); err != stop {
-		t.Errorf("ForEachUser returned %v, want fn's error", err)
-	}
+	backends(t, Options{}, func(t *testing.T, db *DB) {
+		seed(t, db)
+		must(t, db.PutUsers("acme", User{Key: "u0", Name: "Zoe"}, User{Key: "u1", Name: "Ann B."}))
+		u, err := db.User("acme", "u1")
+		must(t, err)
+		if u.Name != "Ann B." {
+			t.Errorf("User(u1).Name = %q, want the replaced name", u.Name)
+		}
+		var keys []string
+		must(t, db.ForEachUser("acme", func(u User) error { keys = append(keys, u.Key); return nil }))
+		if !reflect.DeepEqual(keys, []string{"u0", "u1", "u2"}) {
+			t.Errorf("ForEachUser order = %v", keys)
+		}
+		stop := os.ErrClosed
+		if err := db.ForEachUser("acme", func(User) error { return stop }); err != stop {
+			t.Errorf("ForEachUser returned %v, want fn's error", err)
+		}
+	})
 }
 
 func TestDeleteUserRemovesEverythingOfTheUser(t *testing.T) {
-	db, _ := testDB(t, Options{})
-	seed(t, db)
-	for _, key := range []string{"u1", "u2"} {
-		must(t, db.PutToken("acme", key, Token{RefreshToken: "rt-" + Secret(key)}))
-		must(t, db.PutItems("acme", key, "inbox", Item{ID: "i1"}))
-	}
-	must(t, db.PutJobs("acme", map[string]Job{"u1": {State: StateOK}, "u2": {State: StateOK}}))
+	backends(t, Options{}, func(t *testing.T, db *DB) {
+		seed(t, db)
+		for _, key := range []string{"u1", "u2"} {
+			must(t, db.PutToken("acme", key, Token{RefreshToken: "rt-" + Secret(key)}))
+			must(t, db.PutItems("acme", key, "inbox", Item{ID: "i1"}))
+		}
+		must(t, db.PutJobs("acme", map[string]Job{"u1": {State: StateOK}, "u2": {State: StateOK}}))
 
-	must(t, db.DeleteUser("acme", "u1"))
-	_, err := db.User("acme", "u1")
-	wantErr(t, err, ErrNotFound)
-	_, err = db.Token("acme", "u1")
-	wantErr(t, err, ErrNotFound)
-	_, err = db.Job("acme", "u1")
-	wantErr(t, err, ErrNotFound)
-	_, err = db.Items("acme", "u1", "inbox")
-	wantErr(t, err, ErrNotFound)
-	// Re-adding the user must not bring back the old items.
-	must(t, db.PutUsers("acme", User{Key: "u1"}))
-	if n, err := db.CountItems("acme", "u1"); err != nil || len(n) != 0 {
-		t.Errorf("items of a deleted user came back: %v %v", n, err)
-	}
-	// u2 is untouched.
-	if _, err := db.Token("acme", "u2"); err != nil {
-		t.Error(err)
-	}
-	if n, _ := db.CountItems("acme", "u2"); n["inbox"] != 1 {
-		t.Errorf("u2 items = %v", n)
-	}
+		must(t, db.DeleteUser("acme", "u1"))
+		_, err := db.User("acme", "u1")
+		wantErr(t, err, ErrNotFound)
+		_, err = db.Token("acme", "u1")
+		wantErr(t, err, ErrNotFound)
+		_, err = db.Job("acme", "u1")
+		wantErr(t, err, ErrNotFound)
+		_, err = db.Items("acme", "u1", "inbox")
+		wantErr(t, err, ErrNotFound)
+		// Re-adding the user must not bring back the old items.
+		must(t, db.PutUsers("acme", User{Key: "u1"}))
+		if n, err := db.CountItems("acme", "u1"); err != nil || len(n) != 0 {
+			t.Errorf("items of a deleted user came back: %v %v", n, err)
+		}
+		// u2 is untouched.
+		if _, err := db.Token("acme", "u2"); err != nil {
+			t.Error(err)
+		}
+		if n, _ := db.CountItems("acme", "u2"); n["inbox"] != 1 {
+			t.Errorf("u2 items = %v", n)
+		}
+	})
 }
 
 func TestTokens(t *testing.T) {
-	db, _ := testDB(t, Options{})
-	seed(t, db)
-	must(t, db.PutToken("acme", "u1", Token{Scopes: []string{"a"}})) // app-only style: no refresh token
-	tok, err := db.Token("acme", "u1")
-	must(t, err)
-	if !tok.RefreshToken.IsZero() || !reflect.DeepEqual(tok.Scopes, []string{"a"}) {
-		t.Errorf("token = %+v", tok)
-	}
-	must(t, db.PutToken("acme", "u1", Token{RefreshToken: "second"}))
-	tok, err = db.Token("acme", "u1")
-	must(t, err)
-	if tok.RefreshToken.Reveal() != "second" {
-		t.Error("PutToken did not replace the refresh token")
-	}
-	must(t, db.DeleteToken("acme", "u1"))
-	_, err = db.Token("acme", "u1")
-	wantErr(t, err, ErrNotFound)
+	backends(t, Options{}, func(t *testing.T, db *DB) {
+		seed(t, db)
+		must(t, db.PutToken("acme", "u1", Token{Scopes: []string{"a"}})) // app-only style: no refresh token
+		tok, err := db.Token("acme", "u1")
+		must(t, err)
+		if !tok.RefreshToken.IsZero() || !reflect.DeepEqual(tok.Scopes, []string{"a"}) {
+			t.Errorf("token = %+v", tok)
+		}
+		must(t, db.PutToken("acme", "u1", Token{RefreshToken: "second"}))
+		tok, err = db.Token("acme", "u1")
+		must(t, err)
+		if tok.RefreshToken.Reveal() != "second" {
+			t.Error("PutToken did not replace the refresh token")
+		}
+		must(t, db.DeleteToken("acme", "u1"))
+		_, err = db.Token("acme", "u1")
+		wantErr(t, err, ErrNotFound)
+	})
 }
 
 func TestItems(t *testing.T) {
-	db, _ := testDB(t, Options{})
-	seed(t, db)
-	must(t, db.PutItems("acme", "u1", "inbox", Item{ID: "b", ChangeKey: "1"}, Item{ID: "a", ChangeKey: "1"}, Item{ID: "c"}))
-	must(t, db.PutItems("acme", "u1", "calendar", Item{ID: "x"}))
-	must(t, db.PutItems("acme", "u1", "inbox", Item{ID: "a", ChangeKey: "2"}))
-	must(t, db.DeleteItems("acme", "u1", "inbox", "c", "not-there"))
-	must(t, db.DeleteItems("acme", "u2", "never-synced", "x"))
+	backends(t, Options{}, func(t *testing.T, db *DB) {
+		seed(t, db)
+		must(t, db.PutItems("acme", "u1", "inbox", Item{ID: "b", ChangeKey: "1"}, Item{ID: "a", ChangeKey: "1"}, Item{ID: "c"}))
+		must(t, db.PutItems("acme", "u1", "calendar", Item{ID: "x"}))
+		must(t, db.PutItems("acme", "u1", "inbox", Item{ID: "a", ChangeKey: "2"}))
+		must(t, db.DeleteItems("acme", "u1", "inbox", "c", "not-there"))
+		must(t, db.DeleteItems("acme", "u2", "never-synced", "x"))
 
-	got, err := db.Items("acme", "u1", "inbox")
-	must(t, err)
-	want := []Item{{ID: "a", ChangeKey: "2"}, {ID: "b", ChangeKey: "1"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Items = %+v, want %+v", got, want)
-	}
-	counts, err := db.CountItems("acme", "u1")
-	must(t, err)
-	if !maps.Equal(counts, map[string]int{"inbox": 2, "calendar": 1}) {
-		t.Errorf("CountItems = %v", counts)
-	}
-	if got, err := db.Items("acme", "u2", "inbox"); err != nil || len(got) != 0 {
-		t.Errorf("Items of a user never synced = %v, %v", got, err)
-	}
-	wantErr(t, db.PutItems("acme", "u1", "inbox", Item{ID: ""}), ErrInvalidID)
-	wantErr(t, db.PutItems("acme", "u1", "", Item{ID: "a"}), ErrInvalidID)
+		got, err := db.Items("acme", "u1", "inbox")
+		must(t, err)
+		want := []Item{{ID: "a", ChangeKey: "2"}, {ID: "b", ChangeKey: "1"}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Items = %+v, want %+v", got, want)
+		}
+		counts, err := db.CountItems("acme", "u1")
+		must(t, err)
+		if !maps.Equal(counts, map[string]int{"inbox": 2, "calendar": 1}) {
+			t.Errorf("CountItems = %v", counts)
+		}
+		if got, err := db.Items("acme", "u2", "inbox"); err != nil || len(got) != 0 {
+			t.Errorf("Items of a user never synced = %v, %v", got, err)
+		}
+		wantErr(t, db.PutItems("acme", "u1", "inbox", Item{ID: ""}), ErrInvalidID)
+		wantErr(t, db.PutItems("acme", "u1", "", Item{ID: "a"}), ErrInvalidID)
+	})
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // tokenRecord is what is stored under profiles/<id>/tokens/<key>: the
@@ -17,10 +15,10 @@ type tokenRecord struct {
 // PutToken stores a user's token, sealing the refresh token to this user's
 // record. The user must exist.
 func (db *DB) PutToken(profileID, userKey string, t Token) error {
-	return db.update(func(tx *bolt.Tx) error { return db.putToken(tx, profileID, userKey, t) })
+	return db.update(func(tx kvTx) error { return db.putToken(tx, profileID, userKey, t) })
 }
 
-func (db *DB) putToken(tx *bolt.Tx, profileID, userKey string, t Token) error {
+func (db *DB) putToken(tx kvTx, profileID, userKey string, t Token) error {
 	rec := tokenRecord{Meta: t}
 	if !t.RefreshToken.IsZero() {
 		rec.RT = db.seal.seal([]byte(t.RefreshToken.Reveal()), tokenPlace(profileID, userKey)...)
@@ -38,7 +36,7 @@ func (db *DB) putToken(tx *bolt.Tx, profileID, userKey string, t Token) error {
 // Token returns a user's token with the refresh token unsealed.
 func (db *DB) Token(profileID, userKey string) (Token, error) {
 	var t Token
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		tb, err := profileSub(tx, profileID, bktTokens)
 		if err != nil {
 			return err
@@ -73,7 +71,7 @@ func (db *DB) openToken(profileID, userKey string, data []byte) (Token, error) {
 
 // DeleteToken removes a user's token, for example after it was revoked.
 func (db *DB) DeleteToken(profileID, userKey string) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		tb, err := profileSub(tx, profileID, bktTokens)
 		if err != nil {
 			return err
@@ -94,7 +92,7 @@ func tokenPlace(profileID, userKey string) []string {
 // shows expiries and ages needs, at a fraction of the cost.
 func (db *DB) TokenMeta(profileID string) (map[string]Token, error) {
 	out := map[string]Token{}
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		tb, err := profileSub(tx, profileID, bktTokens)
 		if err != nil {
 			return err
@@ -108,7 +106,7 @@ func (db *DB) TokenMeta(profileID string) (map[string]Token, error) {
 // without a stored token are left out.
 func (db *DB) TokenMetaOf(profileID string, keys []string) (map[string]Token, error) {
 	out := make(map[string]Token, len(keys))
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		tb, err := profileSub(tx, profileID, bktTokens)
 		if err != nil {
 			return err

@@ -2,8 +2,6 @@ package store
 
 import (
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // PutUsers creates or replaces users of a profile, all in one transaction,
@@ -14,10 +12,10 @@ func (db *DB) PutUsers(profileID string, users ...User) error {
 			return fmt.Errorf("profile %q: %w", profileID, err)
 		}
 	}
-	return db.update(func(tx *bolt.Tx) error { return putUsers(tx, profileID, users) })
+	return db.update(func(tx kvTx) error { return putUsers(tx, profileID, users) })
 }
 
-func putUsers(tx *bolt.Tx, profileID string, users []User) error {
+func putUsers(tx kvTx, profileID string, users []User) error {
 	if len(users) == 0 {
 		return nil
 	}
@@ -36,7 +34,7 @@ func putUsers(tx *bolt.Tx, profileID string, users []User) error {
 // User returns one user of a profile.
 func (db *DB) User(profileID, key string) (User, error) {
 	var u User
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		ub, err := usersBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -96,7 +94,7 @@ func (db *DB) UsersAndDamaged(profileID string) ([]User, map[string]error, error
 // eachUser calls fn with each user of a profile in key order, or with why
 // the user's record is damaged: it does not decode, or names another key.
 func (db *DB) eachUser(profileID string, fn func(key string, u User, err error) error) error {
-	return db.view(func(tx *bolt.Tx) error {
+	return db.view(func(tx kvTx) error {
 		ub, err := usersBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -115,7 +113,7 @@ func (db *DB) eachUser(profileID string, fn func(key string, u User, err error) 
 
 // DeleteUser removes a user together with their token, job and items.
 func (db *DB) DeleteUser(profileID, key string) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx kvTx) error {
 		pb, err := profileBucket(tx, profileID)
 		if err != nil {
 			return err
@@ -151,7 +149,7 @@ func (db *DB) DeleteUser(profileID, key string) error {
 	})
 }
 
-func usersBucket(tx *bolt.Tx, profileID string) (*bolt.Bucket, error) {
+func usersBucket(tx kvTx, profileID string) (kvBucket, error) {
 	pb, err := profileBucket(tx, profileID)
 	if err != nil {
 		return nil, err
@@ -173,7 +171,7 @@ func sameKey(key string, u User) error {
 // what a count, or a sync of everyone, needs.
 func (db *DB) UserKeys(profileID string) ([]string, error) {
 	var keys []string
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx kvTx) error {
 		ub, err := usersBucket(tx, profileID)
 		if err != nil {
 			return err

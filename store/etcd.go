@@ -1,0 +1,51 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// OpenEtcd opens the store kept in etcd under prefix, for monitors that
+// share tenants: the same operations as on a bbolt file, with values sealed
+// the same way under the key file the monitors share (Options.KeyFile,
+// required: a key made up by each monitor would lock the others out). See
+// etcdStore for how buckets and transactions map onto etcd.
+//
+// What only a bbolt file has is not available: Backup and BackupFile (use
+// etcdctl snapshot save), Check and the doctor's page check (the records
+// are still checked), and the file lock.
+func OpenEtcd(endpoints []string, prefix string, opts Options) (*DB, error) {
+	if opts.KeyFile == "" {
+		return nil, errors.New("open etcd store: no key file given: pass the key file the monitors share")
+	}
+	if len(endpoints) == 0 {
+		return nil, errors.New("open etcd store: no endpoints given: pass at least one etcd client URL")
+	}
+	opts = opts.withDefaults("")
+	client, err := clientv3.New(clientv3.Config{
+		Endpoints:   endpoints,
+		DialTimeout: 5 * time.Second,
+		// A commit is one request: let the server's --max-request-bytes,
+		// not the client's 2 MiB default, bound it.
+		MaxCallSendMsgSize: 64 << 20,
+		Logger:             zap.NewNop(), // failures come back as errors
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open etcd store at %s: %w", strings.Join(endpoints, ","), err)
+	}
+	db := &DB{
+		kv:      &etcdStore{client: client, prefix: prefix},
+		path:    fmt.Sprintf("etcd %s prefix %q", strings.Join(endpoints, ","), prefix),
+		keyFile: opts.KeyFile, now: opts.Now, maxEvents: opts.MaxEvents,
+	}
+	if err := db.init(); err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	return db, nil
+}

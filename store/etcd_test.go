@@ -1,0 +1,267 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// testPrefix is where the tests keep the store in etcd.
+const testPrefix = "modauth-test/"
+
+// startEtcd runs a real single-node etcd (Debian's etcd-server) on free
+// loopback ports with a temp data dir, killed at cleanup, and returns its
+// client URL. Without the binary it skips, or fails when
+// MODAUTH_REQUIRE_PEERS=1 (CI).
+func startEtcd(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("etcd")
+	if err != nil {
+		reason := "etcd is not installed: apt-get install etcd-server, or run .ci/run"
+		if os.Getenv("MODAUTH_REQUIRE_PEERS") == "1" {
+			t.Fatal(reason + " (MODAUTH_REQUIRE_PEERS=1)")
+		}
+		t.Skip(reason)
+	}
+	ports := freePorts(t, 3)
+	client := "http://127.0.0.1:" + ports[0]
+	peer := "http://127.0.0.1:" + ports[1]
+	var log bytes.Buffer
+	cmd := exec.Command(bin, "--name", "n1", "--data-dir", filepath.Join(t.TempDir(), "etcd"),
+		"--logger=zap", "--log-outputs=stderr",
+		"--listen-client-urls", client, "--advertise-client-urls", client,
+		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+		"--initial-cluster", "n1="+peer, "--listen-metrics-urls", "http://127.0.0.1:"+ports[2],
+		// Room for a sweep's batch in one Txn; see etcdStore.
+		"--max-txn-ops", "100000", "--max-request-bytes", strconv.Itoa(32<<20))
+	cmd.Stderr = &log
+	must(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	c := rawEtcd(t, client)
+	for start := 0; ; start++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		_, err := c.Get(ctx, "health")
+		cancel()
+		if err == nil {
+			return client
+		}
+		if start == 100 {
+			t.Fatalf("etcd did not come up: %v\n%s", err, log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freePorts(t *testing.T, n int) []string {
+	t.Helper()
+	var ports []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		defer l.Close()
+		ports = append(ports, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+	}
+	return ports
+}
+
+// rawEtcd is a plain client, for reading what the store wrote.
+func rawEtcd(t *testing.T, endpoint string) *clientv3.Client {
+	t.Helper()
+	c, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+	must(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// etcdDB opens the store in a fresh etcd, on the tests' clock unless opts
+// name one, and returns it with the etcd's client URL.
+func etcdDB(t *testing.T, opts Options) (*DB, string) {
+	t.Helper()
+	endpoint := startEtcd(t)
+	if opts.Now == nil {
+		opts.Now = clock(t)
+	}
+	if opts.KeyFile == "" {
+		opts.KeyFile = filepath.Join(t.TempDir(), "modauth.key")
+	}
+	db, err := OpenEtcd([]string{endpoint}, testPrefix, opts)
+	if err != nil {
+		t.Fatalf("OpenEtcd: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db, endpoint
+}
+
+// backends runs a behavioural test on a bbolt file and on a real etcd.
+func backends(t *testing.T, opts Options, test func(t *testing.T, db *DB)) {
+	t.Run("bbolt", func(t *testing.T) {
+		db, _ := testDB(t, opts)
+		test(t, db)
+	})
+	t.Run("etcd", func(t *testing.T) {
+		db, _ := etcdDB(t, opts)
+		test(t, db)
+	})
+}
+
+// TestEtcdKeepsNoSecretReadable reads every key and value the store wrote
+// under its prefix, raw, as anyone with access to etcd could, and finds
+// none of the secrets; the store still returns them whole.
+func TestEtcdKeepsNoSecretReadable(t *testing.T) {
+	db, endpoint := etcdDB(t, Options{})
+	storeCanaries(t, db)
+	var dump bytes.Buffer
+	must(t, db.Dump(&dump))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := rawEtcd(t, endpoint).Get(ctx, testPrefix, clientv3.WithPrefix())
+	must(t, err)
+	if len(resp.Kvs) < 20 {
+		t.Fatalf("only %d keys under %s: nothing much to search", len(resp.Kvs), testPrefix)
+	}
+	places := map[string][]byte{"Dump": dump.Bytes()}
+	for _, kv := range resp.Kvs {
+		places[string(kv.Key)] = append(bytes.Clone(kv.Key), kv.Value...)
+	}
+	sealedToken := false
+	for name, data := range places {
+		for _, canary := range canaries {
+			if bytes.Contains(data, []byte(canary)) {
+				t.Errorf("etcd key %q contains %s", name, canary)
+			}
+		}
+		sealedToken = sealedToken || bytes.Contains(data, []byte(`"rt":"`))
+	}
+	if !sealedToken {
+		t.Error("no token record found in etcd: the search looked in the wrong place")
+	}
+	if !strings.Contains(dump.String(), "profiles/acme/certificate = base64:") {
+		t.Errorf("Dump does not show the sealed certificate:\n%s", dump.String())
+	}
+	tok, err := db.Token("acme", "u1")
+	must(t, err)
+	cert, err := db.ClientCertificate("acme")
+	must(t, err)
+	if tok.RefreshToken.Reveal() != canaryRT || cert.KeyPKCS8.Reveal() != canaryCertKey {
+		t.Error("the sealed secrets did not come back whole")
+	}
+}
+
+// TestEtcdMonitorsShareOneStore opens the store twice, as two monitors
+// would, and appends events from both at once: updates are serializable,
+// so every event gets its own sequence number and none is lost.
+func TestEtcdMonitorsShareOneStore(t *testing.T) {
+	a, endpoint := etcdDB(t, Options{MaxEvents: -1})
+	b, err := OpenEtcd([]string{endpoint}, testPrefix, Options{KeyFile: a.keyFile, Now: clock(t), MaxEvents: -1})
+	must(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+
+	const perWriter = 15
+	errs := make(chan error, 4)
+	for w, db := range []*DB{a, a, b, b} {
+		go func() {
+			for i := range perWriter {
+				if _, err := db.Append(Event{Kind: "sync", Message: fmt.Sprintf("writer %d event %d", w, i)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		must(t, <-errs)
+	}
+	events, err := b.Events("", 0, 0)
+	must(t, err)
+	if len(events) != 4*perWriter {
+		t.Fatalf("%d events stored, want %d: concurrent updates overwrote each other", len(events), 4*perWriter)
+	}
+	messages := map[string]bool{}
+	for i, e := range events {
+		if e.Seq != uint64(i+1) {
+			t.Fatalf("event %d has sequence %d: sequences are not consecutive", i, e.Seq)
+		}
+		messages[e.Message] = true
+	}
+	if len(messages) != 4*perWriter {
+		t.Errorf("%d distinct events, want %d", len(messages), 4*perWriter)
+	}
+	if seq, _ := a.LastSeq(); seq != 4*perWriter {
+		t.Errorf("LastSeq = %d, want %d", seq, 4*perWriter)
+	}
+}
+
+// TestEtcdRefusesAnotherKey: a monitor with another key file must not
+// open, let alone seal with its own key, the store the others share.
+func TestEtcdRefusesAnotherKey(t *testing.T) {
+	db, endpoint := etcdDB(t, Options{})
+	seed(t, db)
+	other := filepath.Join(t.TempDir(), "other.key")
+	_, err := createKey(other)
+	must(t, err)
+	_, err = OpenEtcd([]string{endpoint}, testPrefix, Options{KeyFile: other})
+	wantErr(t, err, ErrWrongKey, "other.key", "restore the key file")
+	_, err = OpenEtcd([]string{endpoint}, testPrefix, Options{KeyFile: filepath.Join(t.TempDir(), "missing.key")})
+	wantErr(t, err, ErrWrongKey, "missing.key")
+	_, err = OpenEtcd([]string{endpoint}, testPrefix, Options{})
+	if err == nil || !strings.Contains(err.Error(), "key file") {
+		t.Errorf("OpenEtcd without a key file: %v", err)
+	}
+}
+
+// TestEtcdSaysWhatOnlyBboltHas: a hot copy and the page check name etcd's
+// own tools instead of failing obscurely.
+func TestEtcdSaysWhatOnlyBboltHas(t *testing.T) {
+	db, _ := etcdDB(t, Options{})
+	_, err := db.Backup(io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "not available on etcd") || !strings.Contains(err.Error(), "etcdctl snapshot save") {
+		t.Errorf("Backup on etcd: %v", err)
+	}
+	if err := db.Check(); err == nil || !strings.Contains(err.Error(), "not available on etcd") {
+		t.Errorf("Check on etcd: %v", err)
+	}
+	seed(t, db)
+	d, err := db.Diagnose()
+	must(t, err)
+	if !d.Healthy() || len(d.Profiles) != 1 || d.Profiles[0].Users != 2 {
+		t.Errorf("Diagnose on etcd: %+v", d)
+	}
+}
+
+// TestEtcdKeyEncodingKeepsOrder: enc keeps bbolt's byte order and no name's
+// encoding is a prefix of another's, so a bucket's keys are one range in
+// order and never collide with a nested bucket's.
+func TestEtcdKeyEncodingKeepsOrder(t *testing.T) {
+	names := [][]byte{{0}, {0, 0}, {0, 1}, {0, 0xFF}, {1}, {0xFF}, {0xFF, 0}, []byte("a"), []byte("a\x00"), []byte("a\x00b"), []byte("a\x01"), []byte("ab")}
+	for _, x := range names {
+		if got := dec(enc(nil, x)); !bytes.Equal(got, x) {
+			t.Errorf("dec(enc(%q)) = %q", x, got)
+		}
+		for _, y := range names {
+			ex, ey := enc(nil, x), enc(nil, y)
+			if c := bytes.Compare(ex, ey); c != bytes.Compare(x, y) {
+				t.Errorf("enc(%q) vs enc(%q) compares %d, names compare %d", x, y, c, bytes.Compare(x, y))
+			}
+			if !bytes.Equal(x, y) && bytes.HasPrefix(ey, ex) {
+				t.Errorf("enc(%q) is a prefix of enc(%q)", x, y)
+			}
+		}
+	}
+}

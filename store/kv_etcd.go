@@ -1,0 +1,618 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	bolterrors "go.etcd.io/bbolt/errors"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+)
+
+// etcdStore keeps the store's buckets in etcd under a prefix, for several
+// monitors sharing tenants (issue 15).
+//
+// Key encoding. An entry (a key or a nested bucket) named n in the bucket
+// at path p1/…/pd is stored at
+//
+//	prefix | byte(d) | enc(p1) … enc(pd) | kind | enc(n)
+//
+// where kind is 'b' for a bucket (its value: its sequence, 8 bytes big
+// endian) or 'v' for a key (its value as the store wrote it, sealed where
+// bbolt's is), and enc escapes 0x00 as 0x00 0xFF and ends with 0x00 0x01.
+// enc keeps byte order and no encoded name is a prefix of another, so a
+// bucket's keys are one etcd range in bbolt's order, its nested buckets
+// another, and no key can collide with a bucket or with another path. The
+// depth byte keeps deeper entries out of those ranges: listing a profile's
+// users does not read their items.
+//
+// Transactions. A View reads at one revision, the first it reads. An Update
+// holds an etcd mutex (under prefix+"lock/") for its whole run, plus a
+// mutex in the process, reads at the revision at which it got the lock,
+// keeps its writes in memory (reads see them) and commits them in one etcd
+// Txn guarded by still owning the lock. Updates are thus serializable across
+// monitors, and all of one commit or none lands. The cost: updates anywhere
+// under the prefix run one at a time, and each takes about four round trips
+// (lock, commit, unlock, plus one per distinct read) where bbolt takes an
+// fsync; a commit is bounded by the server's --max-txn-ops (one op per
+// written key) and --max-request-bytes.
+type etcdStore struct {
+	client *clientv3.Client
+	prefix string
+
+	mu      sync.Mutex // one Update at a time in this process; guards session
+	session *concurrency.Session
+}
+
+const (
+	etcdOpTimeout = 10 * time.Second
+	// etcdMaxDepth bounds bucket nesting (the store uses 5 levels), so that
+	// deleting a bucket is a fixed number of range deletes.
+	etcdMaxDepth = 8
+	kindBucket   = 'b'
+	kindValue    = 'v'
+)
+
+func (s *etcdStore) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), etcdOpTimeout)
+}
+
+func (s *etcdStore) View(fn func(kvTx) error) error {
+	t := &etcdTx{s: s}
+	err := fn(t)
+	if t.err != nil {
+		return t.err
+	}
+	return err
+}
+
+func (s *etcdStore) Update(fn func(kvTx) error) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.session != nil {
+		select {
+		case <-s.session.Done(): // its lease expired: the lock it held is gone
+			s.session = nil
+		default:
+		}
+	}
+	if s.session == nil {
+		if s.session, err = concurrency.NewSession(s.client, concurrency.WithTTL(10)); err != nil {
+			return fmt.Errorf("etcd: start a session: %w", err)
+		}
+	}
+	m := concurrency.NewMutex(s.session, s.prefix+"lock/")
+	ctx, cancel := s.ctx()
+	err = m.Lock(ctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("etcd: take the write lock: %w", err)
+	}
+	defer func() {
+		ctx, cancel := s.ctx()
+		defer cancel()
+		if uerr := m.Unlock(ctx); uerr != nil && err == nil {
+			err = fmt.Errorf("etcd: release the write lock: %w", uerr)
+		}
+	}()
+
+	t := &etcdTx{s: s, rev: m.Header().Revision, writable: true, writes: map[string]etcdWrite{}}
+	err = fn(t)
+	if t.err != nil {
+		return t.err
+	}
+	if err != nil {
+		return err
+	}
+	return t.commit(m)
+}
+
+func (s *etcdStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.session != nil {
+		_ = s.session.Close() // revokes its lease; the client goes next anyway
+	}
+	return s.client.Close()
+}
+
+// etcdWrite is a pending write: a value, or a deletion.
+type etcdWrite struct {
+	value   []byte
+	deleted bool
+}
+
+// keyRange is [start, end).
+type keyRange struct{ start, end string }
+
+func (r keyRange) has(k string) bool { return k >= r.start && k < r.end }
+
+type etcdTx struct {
+	s        *etcdStore
+	rev      int64 // 0 until a View's first read fixes it
+	writable bool
+	err      error // the first failed read: Get has no error to return it with
+
+	writes  map[string]etcdWrite
+	cleared []keyRange // deleted ranges, under later writes
+	cache   map[string][]byte
+	lists   map[string]map[string][]byte
+}
+
+func (t *etcdTx) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+// readOpts fixes every read of the transaction at one revision.
+func (t *etcdTx) readOpts(opts ...clientv3.OpOption) []clientv3.OpOption {
+	if t.rev != 0 {
+		opts = append(opts, clientv3.WithRev(t.rev))
+	}
+	return opts
+}
+
+func (t *etcdTx) serverGet(key string, opts ...clientv3.OpOption) *clientv3.GetResponse {
+	if t.err != nil {
+		return nil
+	}
+	ctx, cancel := t.s.ctx()
+	defer cancel()
+	resp, err := t.s.client.Get(ctx, key, t.readOpts(opts...)...)
+	if err != nil {
+		t.fail(fmt.Errorf("etcd: read: %w", err))
+		return nil
+	}
+	if t.rev == 0 {
+		t.rev = resp.Header.Revision
+	}
+	return resp
+}
+
+// get reads one key as this transaction sees it.
+func (t *etcdTx) get(key string) []byte {
+	if w, ok := t.writes[key]; ok {
+		return w.value
+	}
+	if t.isCleared(key) {
+		return nil
+	}
+	if v, ok := t.cache[key]; ok {
+		return v
+	}
+	resp := t.serverGet(key)
+	if resp == nil {
+		return nil
+	}
+	var v []byte
+	if len(resp.Kvs) > 0 {
+		v = resp.Kvs[0].Value
+		if v == nil {
+			v = []byte{}
+		}
+	}
+	if t.cache == nil {
+		t.cache = map[string][]byte{}
+	}
+	t.cache[key] = v
+	return v
+}
+
+// listed returns the keys and values under pfx at the transaction's
+// revision, read once per transaction.
+func (t *etcdTx) listed(pfx string) map[string][]byte {
+	if l, ok := t.lists[pfx]; ok {
+		return l
+	}
+	resp := t.serverGet(pfx, clientv3.WithPrefix())
+	if resp == nil {
+		return nil
+	}
+	l := make(map[string][]byte, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		l[string(kv.Key)] = kv.Value
+	}
+	if t.lists == nil {
+		t.lists = map[string]map[string][]byte{}
+	}
+	t.lists[pfx] = l
+	return l
+}
+
+func (t *etcdTx) isCleared(key string) bool {
+	for _, r := range t.cleared {
+		if r.has(key) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *etcdTx) put(key string, value []byte) error {
+	if !t.writable {
+		return bolterrors.ErrTxNotWritable
+	}
+	t.writes[key] = etcdWrite{value: bytes.Clone(value)}
+	return nil
+}
+
+func (t *etcdTx) del(key string) error {
+	if !t.writable {
+		return bolterrors.ErrTxNotWritable
+	}
+	t.writes[key] = etcdWrite{deleted: true}
+	return nil
+}
+
+// clear deletes every key with the given prefix.
+func (t *etcdTx) clear(prefix string) {
+	r := keyRange{prefix, clientv3.GetPrefixRangeEnd(prefix)}
+	for k := range t.writes {
+		if r.has(k) {
+			t.writes[k] = etcdWrite{deleted: true}
+		}
+	}
+	t.cleared = append(t.cleared, r)
+}
+
+// commit writes everything in one Txn, only while m is still held. A
+// cleared range becomes one range delete unless a later write falls in it
+// (etcd refuses a Txn whose puts overlap its deletes): then its keys are
+// read and deleted one by one.
+func (t *etcdTx) commit(m *concurrency.Mutex) error {
+	var ops []clientv3.Op
+	var ranges []keyRange
+	for _, r := range t.cleared {
+		rewritten := false
+		for k, w := range t.writes {
+			if r.has(k) && !w.deleted {
+				rewritten = true
+				break
+			}
+		}
+		if !rewritten {
+			ops = append(ops, clientv3.OpDelete(r.start, clientv3.WithRange(r.end)))
+			ranges = append(ranges, r)
+			continue
+		}
+		resp := t.serverGet(r.start, clientv3.WithRange(r.end), clientv3.WithKeysOnly())
+		if resp == nil {
+			return t.err
+		}
+		for _, kv := range resp.Kvs {
+			if _, ok := t.writes[string(kv.Key)]; !ok {
+				t.writes[string(kv.Key)] = etcdWrite{deleted: true}
+			}
+		}
+	}
+	for k, w := range t.writes {
+		switch {
+		case !w.deleted:
+			ops = append(ops, clientv3.OpPut(k, string(w.value)))
+		case !covered(ranges, k):
+			ops = append(ops, clientv3.OpDelete(k))
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	ctx, cancel := t.s.ctx()
+	defer cancel()
+	resp, err := t.s.client.Txn(ctx).If(m.IsOwner()).Then(ops...).Commit()
+	if err != nil {
+		return fmt.Errorf("etcd: commit %d writes: %w", len(ops), err)
+	}
+	if !resp.Succeeded {
+		return fmt.Errorf("etcd: commit: the write lock was lost (session expired): nothing was written, try again")
+	}
+	return nil
+}
+
+func covered(ranges []keyRange, k string) bool {
+	for _, r := range ranges {
+		if r.has(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *etcdTx) root() *etcdBucket { return &etcdBucket{tx: t} }
+
+func (t *etcdTx) Bucket(name []byte) kvBucket { return t.root().Bucket(name) }
+
+func (t *etcdTx) CreateBucketIfNotExists(name []byte) (kvBucket, error) {
+	return t.root().CreateBucketIfNotExists(name)
+}
+
+func (t *etcdTx) ForEach(fn func(name []byte, b kvBucket) error) error {
+	r := t.root()
+	return r.ForEachBucket(func(name []byte) error { return fn(name, r.Bucket(name)) })
+}
+
+// enc appends name escaped and terminated; see etcdStore.
+func enc(dst, name []byte) []byte {
+	for _, c := range name {
+		if c == 0 {
+			dst = append(dst, 0, 0xFF)
+		} else {
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, 0, 1)
+}
+
+// dec reverses enc on an entry's name, the last part of its key.
+func dec(s []byte) []byte {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != 0 {
+			out = append(out, s[i])
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == 1 {
+			break
+		}
+		out = append(out, 0)
+		i++
+	}
+	return out
+}
+
+// etcdBucket is the bucket at path; the root (depth 0) holds the top-level
+// buckets.
+type etcdBucket struct {
+	tx     *etcdTx
+	depth  int
+	path   []byte // enc of each name on the path
+	parent *etcdBucket
+	name   []byte
+}
+
+// children is the key prefix of this bucket's entries of one kind.
+func (b *etcdBucket) children(kind byte) string {
+	k := append([]byte(b.tx.s.prefix), byte(b.depth))
+	k = append(k, b.path...)
+	return string(append(k, kind))
+}
+
+func (b *etcdBucket) entry(kind byte, name []byte) string {
+	return string(enc([]byte(b.children(kind)), name))
+}
+
+func (b *etcdBucket) child(name []byte) *etcdBucket {
+	return &etcdBucket{tx: b.tx, depth: b.depth + 1, path: enc(bytes.Clone(b.path), name), parent: b, name: bytes.Clone(name)}
+}
+
+// marker is the key holding this bucket's existence and sequence.
+func (b *etcdBucket) marker() string { return b.parent.entry(kindBucket, b.name) }
+
+func (b *etcdBucket) Bucket(name []byte) kvBucket {
+	if len(name) == 0 || b.tx.get(b.entry(kindBucket, name)) == nil {
+		return nil
+	}
+	return b.child(name)
+}
+
+func (b *etcdBucket) CreateBucketIfNotExists(name []byte) (kvBucket, error) {
+	if nb := b.Bucket(name); nb != nil {
+		return nb, nil
+	}
+	switch {
+	case len(name) == 0:
+		return nil, bolterrors.ErrBucketNameRequired
+	case b.depth >= etcdMaxDepth-1:
+		return nil, fmt.Errorf("etcd: buckets nest at most %d deep", etcdMaxDepth-1)
+	case b.depth > 0 && b.tx.get(b.entry(kindValue, name)) != nil:
+		return nil, bolterrors.ErrIncompatibleValue
+	}
+	if err := b.tx.put(b.entry(kindBucket, name), make([]byte, 8)); err != nil {
+		return nil, err
+	}
+	return b.child(name), b.tx.err
+}
+
+func (b *etcdBucket) DeleteBucket(name []byte) error {
+	if !b.tx.writable {
+		return bolterrors.ErrTxNotWritable
+	}
+	if b.Bucket(name) == nil {
+		return bolterrors.ErrBucketNotFound
+	}
+	nb := b.child(name)
+	for d := nb.depth; d < etcdMaxDepth; d++ {
+		b.tx.clear(b.tx.s.prefix + string(byte(d)) + string(nb.path))
+	}
+	return b.tx.del(b.entry(kindBucket, name))
+}
+
+func (b *etcdBucket) Get(key []byte) []byte {
+	if len(key) == 0 {
+		return nil
+	}
+	return b.tx.get(b.entry(kindValue, key))
+}
+
+func (b *etcdBucket) Put(key, value []byte) error {
+	switch {
+	case len(key) == 0:
+		return bolterrors.ErrKeyRequired
+	case b.depth == 0:
+		return bolterrors.ErrIncompatibleValue
+	case b.isBucket(key):
+		return bolterrors.ErrIncompatibleValue
+	}
+	return b.tx.put(b.entry(kindValue, key), value)
+}
+
+// isBucket tells whether name is a nested bucket, from one listing of the
+// nested buckets per bucket and transaction rather than a read per Put.
+func (b *etcdBucket) isBucket(name []byte) bool {
+	key := b.entry(kindBucket, name)
+	if w, ok := b.tx.writes[key]; ok {
+		return !w.deleted
+	}
+	if b.tx.isCleared(key) {
+		return false
+	}
+	_, ok := b.tx.listed(b.children(kindBucket))[key]
+	return ok
+}
+
+func (b *etcdBucket) Delete(key []byte) error {
+	if b.isBucket(key) {
+		return bolterrors.ErrIncompatibleValue
+	}
+	return b.tx.del(b.entry(kindValue, key))
+}
+
+func (b *etcdBucket) ForEach(fn func(k, v []byte) error) error {
+	c := b.cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return b.tx.err
+}
+
+func (b *etcdBucket) ForEachBucket(fn func(k []byte) error) error {
+	for _, e := range b.list(kindBucket) {
+		if err := fn(e.k); err != nil {
+			return err
+		}
+	}
+	return b.tx.err
+}
+
+func (b *etcdBucket) Cursor() kvCursor { return b.cursor() }
+
+func (b *etcdBucket) cursor() *etcdCursor {
+	return &etcdCursor{entries: mergeEntries(b.list(kindBucket), b.list(kindValue)), i: -1, b: b}
+}
+
+func (b *etcdBucket) NextSequence() (uint64, error) {
+	if !b.tx.writable {
+		return 0, bolterrors.ErrTxNotWritable
+	}
+	seq := b.Sequence() + 1
+	return seq, b.tx.put(b.marker(), binary.BigEndian.AppendUint64(nil, seq))
+}
+
+func (b *etcdBucket) Sequence() uint64 {
+	if v := b.tx.get(b.marker()); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+func (b *etcdBucket) KeyN() int { return len(b.list(kindValue)) }
+
+// etcdEntry is a bucket's entry; v is nil for a nested bucket.
+type etcdEntry struct{ k, v []byte }
+
+// list returns this bucket's entries of one kind in byte order, as the
+// transaction sees them: the range read at its revision (once: a
+// transaction's listings are cached), less what it cleared, with its writes.
+func (b *etcdBucket) list(kind byte) []etcdEntry {
+	pfx := b.children(kind)
+	t := b.tx
+	all := map[string][]byte{}
+	for k, v := range t.listed(pfx) {
+		if !t.isCleared(k) {
+			all[k] = v
+		}
+	}
+	for k, w := range t.writes {
+		if len(k) > len(pfx) && k[:len(pfx)] == pfx {
+			if w.deleted {
+				delete(all, k)
+			} else {
+				all[k] = w.value
+			}
+		}
+	}
+	out := make([]etcdEntry, 0, len(all))
+	for k, v := range all {
+		e := etcdEntry{k: dec([]byte(k[len(pfx):]))}
+		if kind == kindValue {
+			e.v = v
+			if e.v == nil {
+				e.v = []byte{}
+			}
+		}
+		out = append(out, e)
+	}
+	sortEntries(out)
+	return out
+}
+
+// etcdCursor walks a bucket's entries as listed when it was made.
+type etcdCursor struct {
+	b       *etcdBucket
+	entries []etcdEntry
+	i       int
+}
+
+func (c *etcdCursor) at(i int) ([]byte, []byte) {
+	c.i = i
+	if i < 0 || i >= len(c.entries) {
+		c.i = len(c.entries)
+		return nil, nil
+	}
+	e := c.entries[i]
+	return e.k, e.v
+}
+
+func (c *etcdCursor) First() ([]byte, []byte) { return c.at(0) }
+func (c *etcdCursor) Last() ([]byte, []byte)  { return c.at(len(c.entries) - 1) }
+func (c *etcdCursor) Next() ([]byte, []byte)  { return c.at(c.i + 1) }
+
+func (c *etcdCursor) Seek(seek []byte) ([]byte, []byte) {
+	for i, e := range c.entries {
+		if bytes.Compare(e.k, seek) >= 0 {
+			return c.at(i)
+		}
+	}
+	return c.at(len(c.entries))
+}
+
+func (c *etcdCursor) Delete() error {
+	if c.i < 0 || c.i >= len(c.entries) {
+		return nil
+	}
+	e := c.entries[c.i]
+	if e.v == nil {
+		return bolterrors.ErrIncompatibleValue
+	}
+	if err := c.b.Delete(e.k); err != nil {
+		return err
+	}
+	c.entries = append(c.entries[:c.i:c.i], c.entries[c.i+1:]...)
+	c.i--
+	return nil
+}
+
+func sortEntries(es []etcdEntry) {
+	slices.SortFunc(es, func(a, b etcdEntry) int { return bytes.Compare(a.k, b.k) })
+}
+
+// mergeEntries merges a bucket's nested buckets and keys, each sorted, into
+// bbolt's one order: the two never share a name.
+func mergeEntries(a, b []etcdEntry) []etcdEntry {
+	out := make([]etcdEntry, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if bytes.Compare(a[0].k, b[0].k) < 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
