@@ -195,8 +195,17 @@ func (db *DB) diagnoseProfile(pb kvBucket, id string) ProfileDiagnosis {
 	if b := buckets[string(bktItems)]; b != nil {
 		_ = b.ForEachBucket(func(user []byte) error {
 			ub := b.Bucket(user)
+			if ub == nil {
+				bad.add("items of user %q: listed as a bucket but none is there", user)
+				return nil
+			}
 			return ub.ForEachBucket(func(folder []byte) error {
-				pd.Items += diagnoseRecords[Item](ub.Bucket(folder), &bad, func(k string) string {
+				fb := ub.Bucket(folder)
+				if fb == nil {
+					bad.add("items folder %q of user %q: listed as a bucket but none is there", folder, user)
+					return nil
+				}
+				pd.Items += diagnoseRecords[Item](fb, &bad, func(k string) string {
 					return fmt.Sprintf("item %q in folder %q of user %q", k, folder, user)
 				}, nil)
 				return nil

@@ -125,9 +125,10 @@ func (db *DB) CountItems(profileID, userKey string) (map[string]int, error) {
 			return err
 		}
 		return ib.ForEachBucket(func(folder []byte) error {
-			// Stats walks the pages without decoding values.
-			out[string(folder)] = ib.Bucket(folder).KeyN()
-			return nil
+			// KeyN walks the pages without decoding values.
+			n, err := keyCount(ib, folder, profileID)
+			out[string(folder)] = n
+			return err
 		})
 	})
 	if err != nil {
@@ -167,14 +168,30 @@ func (db *DB) ItemCounts(profileID string) (map[string]map[string]int, error) {
 		}
 		return ib.ForEachBucket(func(user []byte) error {
 			ub := ib.Bucket(user)
+			if ub == nil {
+				return errorf(ErrDamaged, "items of user %q of profile %q: listed as a bucket but none is there", user, profileID)
+			}
 			counts := map[string]int{}
 			err := ub.ForEachBucket(func(folder []byte) error {
-				counts[string(folder)] = ub.Bucket(folder).KeyN()
-				return nil
+				n, err := keyCount(ub, folder, profileID)
+				counts[string(folder)] = n
+				return err
 			})
 			out[string(user)] = counts
 			return err
 		})
 	})
 	return out, err
+}
+
+// keyCount is the number of keys in the nested bucket name of b. A name
+// that b lists as a bucket but cannot open is damage: bbolt panicked on it
+// before the store had its own bucket interface, and guard made that
+// ErrDamaged.
+func keyCount(b kvBucket, name []byte, profileID string) (int, error) {
+	nb := b.Bucket(name)
+	if nb == nil {
+		return 0, errorf(ErrDamaged, "items folder %q of profile %q: listed as a bucket but none is there", name, profileID)
+	}
+	return nb.KeyN(), nil
 }

@@ -106,6 +106,9 @@ func (db *DB) DeleteProfile(id string) error {
 
 func readProfile(pb kvBucket, id string) (Profile, error) {
 	var p Profile
+	if pb == nil { // listed as a bucket, but none is there
+		return p, errorf(ErrDamaged, "profile %q: its bucket is missing", id)
+	}
 	found, err := getJSON(pb, string(keyProfile), &p)
 	if err != nil {
 		return p, fmt.Errorf("profile %q: %w", id, err)
