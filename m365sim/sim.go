@@ -75,6 +75,10 @@ type Sim struct {
 	mfa      map[string]time.Time // user OID -> MFA required since
 	blockDev bool                 // Conditional Access blocks device code
 	requests map[string]int       // path -> count, for tests
+	// replays counts refresh tokens redeemed again after a rotation
+	// replaced them: within RotationGrace the service allows it, but a
+	// client that does it has lost a token or raced another client.
+	replays int
 	// appPolicy: app ID -> the user OIDs an application access policy
 	// lets it reach
 	appPolicy map[string]map[string]bool
@@ -185,6 +189,16 @@ func (s *Sim) Close() {
 
 // HTTPClient returns a client that trusts the simulator (needed with TLS).
 func (s *Sim) HTTPClient() *http.Client { return s.srv.Client() }
+
+// RefreshReplays reports how many times a refresh token was redeemed
+// after a rotation had already replaced it (within RotationGrace, or
+// refused after it): two clients redeeming one token, or a client that
+// lost the token it was given.
+func (s *Sim) RefreshReplays() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.replays
+}
 
 // Requests reports how many requests reached paths ending in suffix.
 func (s *Sim) Requests(suffix string) int {

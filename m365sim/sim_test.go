@@ -279,3 +279,34 @@ func asSimError(err error, target **m365sim.Error) bool {
 	}
 	return ok
 }
+
+// A refresh token redeemed again after its rotation still works within the
+// grace, as on the real service, but the simulator counts the replay: two
+// monitors redeeming one stored token show up there.
+func TestRefreshReplaysAreCounted(t *testing.T) {
+	s := m365sim.Start(t, m365sim.Options{})
+	app := s.RegisterApp(s.Tenant, m365sim.AppSpec{DisplayName: "public", PublicRedirectURIs: []string{"http://localhost"}, FallbackPublicClient: true,
+		Required: []string{"Calendars.ReadWrite", "offline_access"}})
+	s.GrantAdminConsent(s.Tenant, app)
+	rt := s.DeviceSignedIn(s.Tenant, app, s.Tenant.Users[0])
+	redeem := func(token string) string {
+		t.Helper()
+		code, body := postForm(t, s, "/"+s.Tenant.ID+"/oauth2/v2.0/token", url.Values{
+			"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {token},
+			"scope": {"https://graph.microsoft.com/Calendars.ReadWrite offline_access"},
+		})
+		if code != 200 {
+			t.Fatalf("status %d: %v", code, body)
+		}
+		return body["refresh_token"].(string)
+	}
+	next := redeem(rt)
+	redeem(next)
+	if n := s.RefreshReplays(); n != 0 {
+		t.Fatalf("each token redeemed once, yet %d replays counted", n)
+	}
+	redeem(rt)
+	if n := s.RefreshReplays(); n != 1 {
+		t.Errorf("the first token redeemed again: %d replays counted, want 1", n)
+	}
+}

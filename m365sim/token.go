@@ -187,6 +187,9 @@ func pkceCheck(challenge, method, verifier string) *Error {
 func (s *Sim) redeemRefresh(t *Tenant, app *App, secretSent bool, form url.Values) (*tokenResponse, *Error) {
 	g := s.refresh[form.Get("refresh_token")]
 	now := s.Clock.Now()
+	if g != nil && !g.replaced.IsZero() {
+		s.replays++
+	}
 	switch {
 	case g == nil || g.tenant != t || g.app != app:
 		return nil, aad(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid: the provided value for the 'refresh_token' parameter is not valid.")
