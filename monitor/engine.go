@@ -45,6 +45,9 @@ type Options struct {
 	// never. BackupKeep is how many backups are kept; default 7.
 	BackupEvery time.Duration
 	BackupKeep  int
+	// Owner, when set, limits sweeps to the tenants this monitor owns
+	// among several (package cluster); nil: every tenant, one monitor.
+	Owner Owner
 }
 
 // Stats count what sweeps cost, for metrics and benchmarks.
@@ -176,12 +179,20 @@ func (e *Engine) Sweep(ctx context.Context) (Summary, error) {
 		if ctx.Err() != nil {
 			break // stopped: no new profile starts
 		}
-		if p.ClientID == "" && !p.OnPremises {
+		if !sweepable(p) {
 			continue // the wizard has not got that far
 		}
 		wg.Go(func() {
+			held, release, ok, err := e.hold(ctx, p)
+			if err != nil || !ok {
+				if err != nil {
+					errs[i] = fmt.Errorf("sweep profile %s: %w", p.ID, err)
+				}
+				return // another monitor's tenant
+			}
+			defer release()
 			ps := newSummary()
-			err := e.sweepProfile(ctx, p, &ps, nil)
+			err = e.sweepProfile(held, p, &ps, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			sum.add(ps)
@@ -225,11 +236,19 @@ func (e *Engine) SyncNow(ctx context.Context, profileID string, keys ...string) 
 	if err != nil {
 		return sum, fmt.Errorf("sync now: %w", err)
 	}
+	held, release, ok, err := e.hold(ctx, p)
+	if err != nil {
+		return sum, fmt.Errorf("sync now: %w", err)
+	}
+	defer release()
+	if !ok {
+		return sum, fmt.Errorf("sync now: profile %s: its tenant is swept by another monitor, run sync now on that one: %w", p.ID, ErrNotOwner)
+	}
 	only := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		only[k] = true
 	}
-	if err := e.sweepProfile(ctx, p, &sum, only); err != nil {
+	if err := e.sweepProfile(held, p, &sum, only); err != nil {
 		return sum, fmt.Errorf("sync now: %w", err)
 	}
 	sum.Profiles, sum.Duration = 1, time.Since(start)
