@@ -29,10 +29,7 @@ const (
 	usersByTenant = 3
 )
 
-var graphScopes = []string{
-	"https://graph.microsoft.com/Calendars.ReadWrite", "https://graph.microsoft.com/Contacts.ReadWrite",
-	"https://graph.microsoft.com/Tasks.ReadWrite", "openid", "profile", "offline_access",
-}
+var graphScopes = testkit.GraphScopes
 
 // fleet is a simulator whose tenants are kept in one etcd, and the
 // monitors sharing them. Time: the simulator's clock for the tenants and

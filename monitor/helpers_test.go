@@ -14,10 +14,7 @@ import (
 
 const pid = "acme-production"
 
-var graphScopes = []string{
-	"https://graph.microsoft.com/Calendars.ReadWrite", "https://graph.microsoft.com/Contacts.ReadWrite",
-	"https://graph.microsoft.com/Tasks.ReadWrite", "openid", "profile", "offline_access",
-}
+var graphScopes = testkit.GraphScopes
 
 // fixture is a simulator, a store and an engine on one simulated clock.
 type fixture struct {

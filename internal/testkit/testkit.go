@@ -22,6 +22,13 @@ import (
 // test instead of the whole run.
 const Timeout = 60 * time.Second
 
+// GraphScopes are the delegated scopes a Graph sync profile signs its
+// users in with.
+var GraphScopes = []string{
+	"https://graph.microsoft.com/Calendars.ReadWrite", "https://graph.microsoft.com/Contacts.ReadWrite",
+	"https://graph.microsoft.com/Tasks.ReadWrite", "openid", "profile", "offline_access",
+}
+
 // Ctx returns a context that ends after Timeout or when the test ends.
 func Ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), Timeout)
