@@ -319,6 +319,8 @@ func TestMonitorsShareTenantsAndFailOver(t *testing.T) {
 	}
 	claimed := f.watchClaims(orphans)
 	f.kill(dead)
+	// Real time: etcd expires leases on its own clock. These are deadlines
+	// and a measured failover, never a date the test asserts.
 	killed := time.Now()
 	select {
 	case <-dead.member.Lost():

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modauth/modauth/store"
 )
 
 var certNow = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
@@ -105,8 +107,12 @@ func TestNewCertificateAndPEMExport(t *testing.T) {
 	if err := cc.Cert.CheckSignature(cc.Cert.SignatureAlgorithm, cc.Cert.RawTBSCertificate, cc.Cert.Signature); err != nil {
 		t.Errorf("not self-signed: %v", err)
 	}
+	sc, err := cc.Stored("kid")
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), "moveit.pem")
-	if err := cc.WritePEM(path); err != nil {
+	if err := store.WriteExport(path, sc.WritePEM); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)
@@ -128,10 +134,6 @@ func TestNewCertificateAndPEMExport(t *testing.T) {
 		t.Errorf("key back: %v", err)
 	}
 	// Through the store and back, it is the same key.
-	sc, err := cc.Stored("kid")
-	if err != nil {
-		t.Fatal(err)
-	}
 	back, err := CertificateFromStore(sc)
 	if err != nil || !back.Key.Equal(cc.Key) || !back.Cert.Equal(cc.Cert) || sc.Thumbprint != ThumbprintSHA1(cc.Cert.Raw) {
 		t.Errorf("certificate from the store: %v", err)

@@ -47,21 +47,6 @@ func NewCertificate(subject string, lifetime time.Duration, now time.Time) (*x50
 	return cert, key, nil
 }
 
-// WritePEM exports the certificate and its private key (PKCS#8) as PEM to
-// path, readable by its owner only (0600), for a product that signs in
-// with the certificate itself. PFX is not offered: no allowed library
-// encodes PKCS#12 (golang.org/x/crypto/pkcs12 only decodes).
-func (c *ClientCertificate) WritePEM(path string) error {
-	if c == nil || c.Cert == nil || c.Key == nil {
-		return fmt.Errorf("export certificate: no certificate: make or load the profile's certificate first")
-	}
-	sc, err := c.Stored("")
-	if err != nil {
-		return err
-	}
-	return store.WriteExport(path, sc.WritePEM)
-}
-
 // Stored is the certificate as the store seals it, under Entra's keyId.
 func (c *ClientCertificate) Stored(keyID string) (store.ClientCertificate, error) {
 	key, err := x509.MarshalPKCS8PrivateKey(c.Key)

@@ -101,10 +101,7 @@ func (d *Model) appSignInLine(now time.Time) string {
 	if key == "" {
 		return "Product: no sign-in of its app seen yet"
 	}
-	what := "secret"
-	if d.profile.UsesCertificate() {
-		what = "certificate"
-	}
+	_, what := d.profile.CredentialExpiry()
 	return fmt.Sprintf("Product: its app signed in %s with %s %s, %s today", dashAgo(now, last.Last), what, short(key), common.Count(last.UsedOn(now), "time"))
 }
 
