@@ -61,8 +61,13 @@ func Backups(path string) ([]BackupInfo, error) {
 // AutoBackup backs the database up into BackupDir when the newest backup
 // there is every or more older than now, then deletes all but the newest
 // keep (at least one). It returns the new backup's path, or "" when none
-// was due. now is the caller's clock.
+// was due. now is the caller's clock. A store in etcd is never backed up
+// here: it has no file, its path names no directory, and etcd keeps its
+// own snapshots (etcdctl snapshot save).
 func (db *DB) AutoBackup(now time.Time, every time.Duration, keep int) (string, error) {
+	if db.bolt == nil {
+		return "", nil
+	}
 	backups, err := Backups(db.path)
 	if err != nil {
 		return "", err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -198,5 +199,20 @@ func TestEtcdKeyEncodingKeepsOrder(t *testing.T) {
 				t.Errorf("enc(%q) is a prefix of enc(%q)", x, y)
 			}
 		}
+	}
+}
+
+// TestEtcdAutoBackupWritesNothing: a monitor on etcd sweeps with backups
+// on by default; they must not make directories named after the endpoint
+// in its working directory, as they once did.
+func TestEtcdAutoBackupWritesNothing(t *testing.T) {
+	db, _ := etcdDB(t, Options{})
+	t.Chdir(t.TempDir())
+	path, err := db.AutoBackup(clock(t)(), time.Hour, 3)
+	if path != "" || err != nil {
+		t.Fatalf("AutoBackup on etcd = %q, %v; want nothing done", path, err)
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Fatalf("AutoBackup on etcd left %v in the working directory", entries)
 	}
 }
