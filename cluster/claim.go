@@ -110,6 +110,10 @@ func (m *Member) Claim(ctx context.Context) error {
 		if resp.Succeeded {
 			have++
 			m.opts.Logger.Info("claimed tenant", "monitor", m.opts.ID, "tenant", free[0])
+			select {
+			case m.claimed <- struct{}{}:
+			default: // a sweep is asked for already
+			}
 		}
 	}
 	return nil

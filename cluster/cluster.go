@@ -45,6 +45,7 @@ type Member struct {
 	lease   clientv3.LeaseID
 	done    chan struct{} // closed when the claim loop has ended
 	stop    context.CancelFunc
+	claimed chan struct{} // a tenant was claimed: see Claimed
 }
 
 // Join starts a session on client, announces the monitor, claims its first
@@ -69,7 +70,7 @@ func Join(ctx context.Context, client *clientv3.Client, opts Options) (*Member, 
 	if err != nil {
 		return nil, fmt.Errorf("join the cluster: start an etcd session: %w", err)
 	}
-	m := &Member{client: client, session: session, opts: opts, lease: session.Lease(), done: make(chan struct{})}
+	m := &Member{client: client, session: session, opts: opts, lease: session.Lease(), done: make(chan struct{}), claimed: make(chan struct{}, 1)}
 	if _, err := client.Put(ctx, m.monitorKey(opts.ID), opts.ID, clientv3.WithLease(m.lease)); err != nil {
 		_ = session.Close()
 		return nil, fmt.Errorf("join the cluster: announce monitor %s: %w", opts.ID, err)
@@ -85,6 +86,11 @@ func Join(ctx context.Context, client *clientv3.Client, opts Options) (*Member, 
 
 // ID is the monitor's name in the cluster.
 func (m *Member) ID() string { return m.opts.ID }
+
+// Claimed receives when a claim round won a tenant, such as a dead
+// monitor's: sweep then, rather than at the next interval, so that its
+// users wait one lease TTL and not a sweep interval more.
+func (m *Member) Claimed() <-chan struct{} { return m.claimed }
 
 // Lost is closed when the session is lost: the monitor holds nothing.
 func (m *Member) Lost() <-chan struct{} { return m.session.Done() }

@@ -18,9 +18,9 @@ type Owner interface {
 	Hold(ctx context.Context, tenant string) (held context.Context, release context.CancelFunc, ok bool, err error)
 }
 
-// tenantOf is the name a profile's tenant is owned by: its tenant ID, or
+// TenantOf is the name a profile's tenant is owned by: its tenant ID, or
 // for a profile with none (on-premises Exchange) the profile itself.
-func tenantOf(p store.Profile) string {
+func TenantOf(p store.Profile) string {
 	if p.TenantID != "" {
 		return p.TenantID
 	}
@@ -39,7 +39,7 @@ func Tenants(db *store.DB) ([]string, error) {
 	}
 	var out []string
 	for _, p := range profiles {
-		if t := tenantOf(p); sweepable(p) && !slices.Contains(out, t) {
+		if t := TenantOf(p); sweepable(p) && !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
@@ -53,7 +53,7 @@ func (e *Engine) hold(ctx context.Context, p store.Profile) (context.Context, co
 	if e.opts.Owner == nil {
 		return ctx, func() {}, true, nil
 	}
-	return e.opts.Owner.Hold(ctx, tenantOf(p))
+	return e.opts.Owner.Hold(ctx, TenantOf(p))
 }
 
 // ErrNotOwner is returned by SyncNow for a tenant another monitor of the

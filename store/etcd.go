@@ -43,9 +43,32 @@ func OpenEtcd(endpoints []string, prefix string, opts Options) (*DB, error) {
 		path:    fmt.Sprintf("etcd %s prefix %q", strings.Join(endpoints, ","), prefix),
 		keyFile: opts.KeyFile, now: opts.Now, maxEvents: opts.MaxEvents,
 	}
+	if err := db.mustExist(opts.MustExist); err != nil {
+		_ = client.Close()
+		return nil, err
+	}
 	if err := db.init(); err != nil {
 		_ = client.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// mustExist refuses, with ErrNoDatabase, a prefix that holds no store yet
+// when must is set: a mistyped --etcd-prefix is an error, not a new store.
+func (db *DB) mustExist(must bool) error {
+	if !must {
+		return nil
+	}
+	var schema uint32
+	if err := db.view(func(tx kvTx) (err error) {
+		schema, err = readSchema(tx)
+		return err
+	}); err != nil {
+		return fmt.Errorf("open %s: %w", db.path, err)
+	}
+	if schema == 0 {
+		return errorf(ErrNoDatabase, "no store in %s", db.path)
+	}
+	return nil
 }
