@@ -99,7 +99,7 @@ func runRequest(cmd *cobra.Command, args []string, stdin io.Reader) (service.Run
 // command tree as the command line, on the service's open database, so
 // the output and exit code are those the command gives without a
 // service.
-func serviceRunner(db *store.DB, dir string, now streams) service.RunFunc {
+func serviceRunner(db *store.DB, on *dataDirFlag, now streams) service.RunFunc {
 	return func(ctx context.Context, req service.RunRequest, stdout, stderr io.Writer) (int, string) {
 		data := &dataDirFlag{now: now.Now, shared: db}
 		io := streams{In: bytes.NewReader(req.Stdin), Out: stdout, Err: stderr, Now: now.Now, Dir: req.Dir}
@@ -107,7 +107,7 @@ func serviceRunner(db *store.DB, dir string, now streams) service.RunFunc {
 		// The command's words, then the service's --data-dir (for messages:
 		// the database is the lent one whatever a client sends), then the
 		// client's flags and, after "--", its arguments.
-		args := append(append(append([]string{}, req.Command...), "--data-dir", dir), req.Args...)
+		args := append(append(append(append([]string{}, req.Command...), "--data-dir", on.dir), on.etcdArgs()...), req.Args...)
 		root.SetArgs(args)
 		err := root.ExecuteContext(ctx)
 		return exitCode(err), errorMessage(err)

@@ -126,7 +126,19 @@ func collectCheck(opts *checkOptions) (checkResult, error) {
 		}
 		in = append(in, h)
 	}
-	return evaluate(in, opts.Now(), warn, crit), nil
+	res := evaluate(in, opts.Now(), warn, crit)
+	if len(opts.Data.etcd) > 0 {
+		if err := checkCluster(&res, opts.Data, db, profiles); err != nil {
+			return checkResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// raise sets the status to s at least, with the detail saying why.
+func (r *checkResult) raise(s int, detail string) {
+	r.Status = max(r.Status, s)
+	r.Details = append(r.Details, nagiosNames[s]+": "+detail)
 }
 
 // profileHealth is what the check looks at per profile.
@@ -138,10 +150,7 @@ type profileHealth struct {
 // evaluate turns profiles' secret expiry and user states into one status.
 func evaluate(ps []profileHealth, now time.Time, warn, crit time.Duration) checkResult {
 	res := checkResult{}
-	raise := func(s int, detail string) {
-		res.Status = max(res.Status, s)
-		res.Details = append(res.Details, nagiosNames[s]+": "+detail)
-	}
+	raise := res.raise
 	totals := map[store.JobState]int{}
 	soonest, soonestDays := "", 0
 	for _, h := range ps {

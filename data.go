@@ -21,6 +21,11 @@ type dataDirFlag struct {
 	// service for a client: open and create lend it instead of opening
 	// the file, which the service holds locked.
 	shared *store.DB
+	// etcd, when set, keeps the store in etcd under etcdPrefix rather
+	// than in the data directory's file (--etcd): the data directory
+	// keeps the sealing key, which the monitors share, and the socket.
+	etcd       []string
+	etcdPrefix string
 }
 
 // defaultDataDir is $MODAUTH_DATA_DIR, else the user's config dir.
@@ -37,12 +42,18 @@ func defaultDataDir() string {
 // path is the database file in the data directory.
 func (f *dataDirFlag) path() string { return filepath.Join(f.dir, "modauth.db") }
 
+// keyFile is the sealing key's file in the data directory.
+func (f *dataDirFlag) keyFile() string { return filepath.Join(f.dir, "modauth.key") }
+
 // open opens the store in the data directory, which must hold one: the
 // commands that read or watch never create a store, so a mistyped
 // --data-dir is an error, not a new empty store.
 func (f *dataDirFlag) open() (*store.DB, error) {
 	if f.shared != nil {
 		return f.shared.Borrow(), nil
+	}
+	if len(f.etcd) > 0 {
+		return f.openEtcd(true)
 	}
 	db, err := store.Open(f.path(), store.Options{MustExist: true, Now: f.now})
 	if errors.Is(err, store.ErrNoDatabase) {
@@ -59,6 +70,9 @@ func (f *dataDirFlag) open() (*store.DB, error) {
 func (f *dataDirFlag) create() (*store.DB, error) {
 	if f.shared != nil {
 		return f.shared.Borrow(), nil
+	}
+	if len(f.etcd) > 0 {
+		return f.openEtcd(false)
 	}
 	db, err := store.Open(f.path(), store.Options{Now: f.now})
 	if err != nil {

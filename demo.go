@@ -117,7 +117,7 @@ func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 			return err
 		}
 		topts.DB = db
-		defer serveCommands(db, opts.Data.dir, io)() // so that its store can be looked at meanwhile
+		defer serveCommands(db, opts.Data, io)() // so that its store can be looked at meanwhile
 		return runTUI(ctx, io, topts)
 	}
 	dir, err := os.MkdirTemp("", "modauth-demo-")
@@ -134,7 +134,7 @@ func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 	if topts.ExportDir, err = os.Getwd(); err != nil {
 		topts.ExportDir = os.TempDir()
 	}
-	defer serveCommands(db, dir, io)()
+	defer serveCommands(db, &dataDirFlag{dir: dir}, io)()
 	return runTUI(ctx, io, topts)
 }
 

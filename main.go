@@ -142,7 +142,7 @@ func newRootCmdOn(io streams, data *dataDirFlag) *cobra.Command {
 		defer db.Close()
 		// While the interface holds the database, the headless commands
 		// run in it, as they would in the service.
-		defer serveCommands(db, data.dir, io)()
+		defer serveCommands(db, data, io)()
 		return runTUI(cmd.Context(), io, tui.Options{DB: db, Hosts: store.DefaultHosts})
 	}
 	root.SetIn(io.In)
@@ -152,6 +152,7 @@ func newRootCmdOn(io streams, data *dataDirFlag) *cobra.Command {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	})
 	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
+	addEtcdFlags(root, data)
 	root.PersistentFlags().BoolVar(io.Accessible, "accessible", os.Getenv("ACCESSIBLE") != "", "ask forms line by line, for screen readers (env ACCESSIBLE)")
 	root.AddCommand(newDemoCmd(io, data), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, readerGraph(nil, io.Now)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil, io.Now)), newDoctorCmd(io, data))
 	attachToService(root, io, data)

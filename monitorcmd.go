@@ -33,7 +33,10 @@ type monitorOptions struct {
 	// Reload asks for the profiles to be re-read (SIGHUP).
 	Reload      <-chan os.Signal
 	SystemdUnit bool
-	ready       func(addr string)
+	// LeaseTTL is how long the other monitors on etcd wait for this
+	// one's tenants when it dies.
+	LeaseTTL time.Duration
+	ready    func(addr string)
 }
 
 func newMonitorCmd(io streams, data *dataDirFlag) *cobra.Command {
@@ -64,6 +67,7 @@ and throttling.`,
 	cmd.Flags().DurationVar(&opts.Interval, "interval", defaultInterval, "time between sweeps")
 	cmd.Flags().StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 16, "requests in flight per tenant")
+	cmd.Flags().DurationVar(&opts.LeaseTTL, "lease-ttl", 10*time.Second, "with --etcd: how long the other monitors wait before they take a dead monitor's tenants")
 	cmd.Flags().BoolVar(&opts.SystemdUnit, "systemd-unit", false, "print a hardened systemd unit that runs this monitor, and exit")
 	return cmd
 }
@@ -85,7 +89,12 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 		return fmt.Errorf("nothing to monitor: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(opts.IO.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	eng := monitor.New(db, monitor.Options{Interval: opts.Interval, Concurrency: opts.Concurrency, Logger: logger, HTTPClient: opts.HTTPClient, Now: opts.IO.Now})
+	member, err := joinCluster(ctx, db, opts, logger)
+	if err != nil {
+		return err
+	}
+	defer member.Close()
+	eng := monitor.New(db, monitor.Options{Interval: opts.Interval, Concurrency: opts.Concurrency, Logger: logger, HTTPClient: opts.HTTPClient, Now: opts.IO.Now, Owner: member.owner()})
 
 	if opts.MetricsAddr != "" {
 		ln, err := net.Listen("tcp", opts.MetricsAddr)
@@ -135,6 +144,10 @@ func runMonitor(ctx context.Context, opts *monitorOptions) error {
 			// A sweep reads every profile from the store: so a sweep now
 			// is what re-reading them means.
 			logger.Info("profiles re-read on SIGHUP: sweeping now")
+		case <-member.claimed():
+			logger.Info("tenants claimed from the cluster: sweeping now")
+		case <-member.lost():
+			return errSessionLost
 		case <-time.After(opts.Interval):
 		}
 	}
@@ -146,7 +159,7 @@ func serve(db *store.DB, eng *monitor.Engine, opts *monitorOptions, logger *slog
 	if err != nil {
 		return nil, err
 	}
-	srv := &service.Server{DataDir: opts.Data.dir, Engine: eng, Run: serviceRunner(db, opts.Data.dir, opts.IO), Logger: logger, Started: opts.IO.Now()}
+	srv := &service.Server{DataDir: opts.Data.dir, Engine: eng, Run: serviceRunner(db, opts.Data, opts.IO), Logger: logger, Started: opts.IO.Now()}
 	srv.Terminal = serviceTerminal(db, eng, srv, opts, logger)
 	go func() {
 		if err := srv.Serve(ln); err != nil {

@@ -104,7 +104,7 @@ func TestRunFindsFilesInTheClientsDirectory(t *testing.T) {
 	db := openIn(t, sim, dir)
 	defer db.Close()
 	var out, errOut strings.Builder
-	code, msg := serviceRunner(db, dir, streams{Now: sim.Clock.Now})(testkit.Ctx(t),
+	code, msg := serviceRunner(db, &dataDirFlag{dir: dir}, streams{Now: sim.Clock.Now})(testkit.Ctx(t),
 		service.RunRequest{Command: []string{"users", "import"}, Args: []string{"--profile=acme", "--", "export.csv"}, Dir: client}, &out, &errOut)
 	if code != 0 || !strings.Contains(errOut.String(), "imported 5 user(s)") {
 		t.Errorf("exit %d %s\n%s", code, msg, errOut.String())

@@ -70,5 +70,8 @@ func printSystemdUnit(opts *monitorOptions) error {
 	if opts.Interval != defaultInterval {
 		flags += " --interval " + opts.Interval.String()
 	}
+	if args := opts.Data.etcdArgs(); args != nil {
+		flags += " " + strings.Join(args, " ")
+	}
 	return unitTemplate.Execute(opts.IO.Out, struct{ User, Exec, DataDir, Flags string }{u.Username, exe, dir, flags})
 }

@@ -128,12 +128,12 @@ func serviceTerminal(db *store.DB, eng *monitor.Engine, srv *service.Server, opt
 // socket while the interface holds the database, and returns what stops
 // it. A socket it cannot make only means the commands cannot run
 // meanwhile, as before; the screen is the interface's, so it says nothing.
-func serveCommands(db *store.DB, dir string, ios streams) (stop func()) {
-	ln, err := service.Listen(context.Background(), dir)
+func serveCommands(db *store.DB, on *dataDirFlag, ios streams) (stop func()) {
+	ln, err := service.Listen(context.Background(), on.dir)
 	if err != nil {
 		return func() {}
 	}
-	srv := &service.Server{DataDir: dir, Run: serviceRunner(db, dir, ios), Started: ios.Now()}
+	srv := &service.Server{DataDir: on.dir, Run: serviceRunner(db, on, ios), Started: ios.Now()}
 	go srv.Serve(ln)
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)

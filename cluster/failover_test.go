@@ -29,8 +29,6 @@ const (
 	usersByTenant = 3
 )
 
-var graphScopes = testkit.GraphScopes
-
 // fleet is a simulator whose tenants are kept in one etcd, and the
 // monitors sharing them. Time: the simulator's clock for the tenants and
 // the jobs; etcd's leases run on real time, which the test waits on.
@@ -73,33 +71,10 @@ func (f *fleet) openStore() *store.DB {
 }
 
 // addTenant adds a simulated tenant with a delegated app and stores it as
-// a profile whose users each hold a refresh token: the tokens rotate at
-// every redemption, so a tenant swept by two monitors at once shows up as
-// a replay in the simulator.
+// a profile whose users each hold a refresh token.
 func (f *fleet) addTenant(i int, hosts store.Hosts) {
-	domain := fmt.Sprintf("tenant%02d.example", i)
-	tenant := f.sim.AddTenant(domain, usersByTenant+2)
-	app := f.sim.RegisterApp(tenant, m365sim.AppSpec{DisplayName: "delegated", PublicRedirectURIs: []string{"http://localhost"}, FallbackPublicClient: true,
-		Required: []string{"Calendars.ReadWrite", "Contacts.ReadWrite", "Tasks.ReadWrite", "offline_access", "openid", "profile", "User.Read"}})
-	f.sim.GrantAdminConsent(tenant, app)
-	id := fmt.Sprintf("t%02d-production", i)
-	p := store.Profile{ID: id, Customer: domain, Environment: "production", TenantID: tenant.ID, ClientID: app.ClientID,
-		Model: store.Delegated, Scopes: graphScopes, Protocols: []store.Protocol{store.Graph},
-		Folders: []string{"calendar", "contacts", "tasks"}, Hosts: hosts}
-	if err := f.db.PutProfile(p); err != nil {
-		f.t.Fatal(err)
-	}
-	batch := store.Batch{Profile: id, Tokens: map[string]store.Token{}}
-	for _, u := range tenant.Users {
-		if !u.HasMailbox || !u.Enabled || len(batch.Users) == usersByTenant {
-			continue
-		}
-		batch.Users = append(batch.Users, store.User{Key: u.ObjectID, Account: u.UPN, UPN: u.UPN, ObjectID: u.ObjectID, Mapping: store.MappingOK})
-		batch.Tokens[u.ObjectID] = store.Token{RefreshToken: store.Secret(f.sim.DeviceSignedIn(tenant, app, u)), Scopes: graphScopes, ViaDevice: true}
-	}
-	if err := f.db.Apply(batch); err != nil {
-		f.t.Fatal(err)
-	}
+	tenant, id := testkit.DelegatedTenant(f.t, f.sim, f.db, i, usersByTenant, hosts)
+	testkit.SignInUsers(f.t, f.sim, f.db, tenant, id, usersByTenant)
 	f.tenants[tenant.ID] = id
 }
 

@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/http"
@@ -189,6 +190,15 @@ func (s *Sim) Close() {
 
 // HTTPClient returns a client that trusts the simulator (needed with TLS).
 func (s *Sim) HTTPClient() *http.Client { return s.srv.Client() }
+
+// CertificatePEM is the simulator's TLS certificate, for a client in
+// another process to trust; nil when it serves plain HTTP.
+func (s *Sim) CertificatePEM() []byte {
+	if s.srv.Certificate() == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
+}
 
 // RefreshReplays reports how many times a refresh token was redeemed
 // after a rotation had already replaced it (within RotationGrace, or
