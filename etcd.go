@@ -37,7 +37,7 @@ func addEtcdFlags(root *cobra.Command, data *dataDirFlag) {
 func (f *dataDirFlag) openEtcd(mustExist bool) (*store.DB, error) {
 	keyFile := f.keyFile()
 	if _, err := os.Stat(keyFile); errors.Is(err, os.ErrNotExist) && mustExist {
-		return nil, fmt.Errorf("%w: no key file %s: copy modauth.key from the data directory of the monitor that made the store in etcd", store.ErrNoDatabase, keyFile)
+		return nil, fmt.Errorf("%w: %s has no key file: copy modauth.key there from the data directory of the monitor that made the store in etcd", store.ErrNoDatabase, f.dir)
 	}
 	if err := os.MkdirAll(f.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)

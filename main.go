@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/appreg"
+	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/service"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui"
@@ -143,7 +144,11 @@ func newRootCmdOn(io streams, data *dataDirFlag) *cobra.Command {
 		// While the interface holds the database, the headless commands
 		// run in it, as they would in the service.
 		defer serveCommands(db, data, io)()
-		return runTUI(cmd.Context(), io, tui.Options{DB: db, Hosts: store.DefaultHosts})
+		topts := tui.Options{DB: db, Hosts: store.DefaultHosts}
+		if len(data.etcd) > 0 {
+			topts.Owner = monitor.Onlooker{} // the monitors on etcd sweep
+		}
+		return runTUI(cmd.Context(), io, topts)
 	}
 	root.SetIn(io.In)
 	root.SetOut(io.Out)

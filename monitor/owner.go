@@ -56,6 +56,16 @@ func (e *Engine) hold(ctx context.Context, p store.Profile) (context.Context, co
 	return e.opts.Owner.Hold(ctx, TenantOf(p))
 }
 
+// Onlooker is the Owner of an engine that sweeps no tenant: the interface
+// on a store the monitors of a cluster share shows their work and never
+// redeems a token itself, which would race them.
+type Onlooker struct{}
+
+// Hold never holds.
+func (Onlooker) Hold(ctx context.Context, _ string) (context.Context, context.CancelFunc, bool, error) {
+	return ctx, func() {}, false, nil
+}
+
 // ErrNotOwner is returned by SyncNow for a tenant another monitor of the
 // cluster owns: sync it from that monitor, or wait for its sweep.
 var ErrNotOwner = errors.New("not this monitor's tenant")

@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -65,4 +66,29 @@ func (m *meetTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		next = http.DefaultTransport
 	}
 	return next.RoundTrip(r)
+}
+
+// TestOnlookerSweepsNothing: the interface on a store the monitors share
+// in etcd runs its engine with Onlooker: its sweeps redeem no token and
+// its sync now says which monitor's work it is.
+func TestOnlookerSweepsNothing(t *testing.T) {
+	f := newFixture(t, m365sim.Options{})
+	f.delegatedProfile()
+	f.user("AV", anna, store.MappingOK)
+	f.signIn("AV", anna)
+	eng := monitor.New(f.db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Owner: monitor.Onlooker{}})
+	before := f.sim.Requests("/oauth2/v2.0/token")
+	sum, err := eng.Sweep(testkit.Ctx(t))
+	if err != nil || sum.Jobs() != 0 {
+		t.Fatalf("an onlooker's sweep ran %d job(s), err %v", sum.Jobs(), err)
+	}
+	if _, err := eng.SyncNow(testkit.Ctx(t), pid, "AV"); !errors.Is(err, monitor.ErrNotOwner) {
+		t.Errorf("an onlooker's sync now: %v, want ErrNotOwner", err)
+	}
+	if n := f.sim.Requests("/oauth2/v2.0/token") - before; n != 0 {
+		t.Errorf("an onlooker made %d token request(s)", n)
+	}
+	if sum := f.sweep(); sum.Jobs() != 1 { // the same user, on an engine that owns its tenant
+		t.Errorf("the owning engine ran %d job(s), want 1", sum.Jobs())
+	}
 }

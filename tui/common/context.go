@@ -56,6 +56,10 @@ type Options struct {
 	// Service is set when the interface runs inside `modauth monitor` for
 	// a client attached over its socket.
 	Service *Hosted
+	// Owner limits the sweeps of the interface's own engine, when it has
+	// one: on a store the monitors share in etcd it is monitor.Onlooker,
+	// so that the interface never redeems the tokens they redeem.
+	Owner monitor.Owner
 }
 
 // Hosted is the service an attached interface runs in: its engine sweeps

@@ -58,7 +58,7 @@ func (d *Model) Open(c *common.Context) tea.Cmd {
 	switch {
 	case d.run == nil:
 		hosted := c.Service != nil
-		eng := monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger, MailTLS: c.MailTLS})
+		eng := monitor.New(c.DB, monitor.Options{HTTPClient: c.HTTPClient, Now: c.Now, Sleep: c.Sleep, Logger: c.Logger, MailTLS: c.MailTLS, Owner: c.Owner})
 		if hosted {
 			eng = c.Service.Engine // exactly one engine per data directory: the service's
 		}
