@@ -50,7 +50,12 @@ report, users, secret and doctor run in it through the socket modauth.sock
 there while it runs. SIGTERM or SIGINT stop it cleanly; SIGHUP re-reads the
 profiles with a sweep at once. With --metrics-addr it serves Prometheus metrics: secret
 expiry per profile, last success per user, users per state, token requests
-and throttling.`,
+and throttling.
+
+With --etcd (or MODAUTH_ETCD) the store is in etcd and several monitors
+share its tenants: each sweeps the tenants it holds by a lease, and when one
+dies the others take its tenants within --lease-ttl. Every monitor's data
+directory needs the same modauth.key.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.SystemdUnit {

@@ -3,11 +3,13 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	bolterrors "go.etcd.io/bbolt/errors"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 )
@@ -303,7 +305,12 @@ func (t *etcdTx) commit(m *concurrency.Mutex) error {
 	ctx, cancel := t.s.ctx()
 	defer cancel()
 	resp, err := t.s.client.Txn(ctx).If(m.IsOwner()).Then(ops...).Commit()
-	if err != nil {
+	switch {
+	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge):
+		// etcd's defaults (128 operations, 1.5 MiB) are far below one
+		// sweep's commit of a chunk of users.
+		return fmt.Errorf("etcd: commit %d writes: %w: start etcd with --max-txn-ops 100000 --max-request-bytes 33554432", len(ops), err)
+	case err != nil:
 		return fmt.Errorf("etcd: commit %d writes: %w", len(ops), err)
 	}
 	if !resp.Succeeded {
