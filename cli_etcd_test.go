@@ -59,7 +59,7 @@ func TestCheckReportsTheMonitorsOnEtcd(t *testing.T) {
 	// Another machine: a data directory with no monitor's socket, and no
 	// key file until the first one's is copied there.
 	elsewhere := t.TempDir()
-	if o, code := runOutcome(t, sim, "check", "--data-dir", elsewhere); code != nagiosUnknown || !strings.Contains(o.stdout, "has no key file: copy modauth.key there") {
+	if o, code := runOutcome(t, sim, "check", "--data-dir", elsewhere); code != nagiosUnknown || !strings.Contains(o.stdout, "copy modauth.key there from the data directory of the monitor that made the store") {
 		t.Errorf("check without the key file: exit %d\n%s", code, o.stdout)
 	}
 	key, err := os.ReadFile(data.keyFile())

@@ -124,9 +124,18 @@ func selectProfiles(db *store.DB, id string) ([]store.Profile, error) {
 		return nil, err
 	}
 	if len(ps) == 0 {
-		return nil, fmt.Errorf("%w in %s: run `modauth` to set one up, or check --data-dir", errNoProfiles, filepath.Dir(db.Path()))
+		return nil, fmt.Errorf("%w in %s: run `modauth` to set one up, or check --data-dir", errNoProfiles, where(db))
 	}
 	return ps, nil
+}
+
+// where names the store for a person: its data directory, or where in
+// etcd it is.
+func where(db *store.DB) string {
+	if db.InEtcd() {
+		return db.Path()
+	}
+	return db.Dir()
 }
 
 // openProfile opens the store and loads the profile a command names with

@@ -35,14 +35,10 @@ func addEtcdFlags(root *cobra.Command, data *dataDirFlag) {
 // file: the first monitor makes it; copy it to the others' data
 // directories. mustExist: the commands that read never create a store.
 func (f *dataDirFlag) openEtcd(mustExist bool) (*store.DB, error) {
-	keyFile := f.keyFile()
-	if _, err := os.Stat(keyFile); errors.Is(err, os.ErrNotExist) && mustExist {
-		return nil, fmt.Errorf("%w: %s has no key file: copy modauth.key there from the data directory of the monitor that made the store in etcd", store.ErrNoDatabase, f.dir)
-	}
 	if err := os.MkdirAll(f.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	db, err := store.OpenEtcd(f.etcd, f.etcdPrefix, store.Options{KeyFile: keyFile, Now: f.now, MustExist: mustExist})
+	db, err := store.OpenEtcd(f.etcd, f.etcdPrefix, store.Options{KeyFile: f.keyFile(), Now: f.now, MustExist: mustExist})
 	if errors.Is(err, store.ErrNoDatabase) {
 		return nil, fmt.Errorf("%w: check --etcd and --etcd-prefix, move a data directory there with `modauth store migrate --to etcd`, or run `modauth --etcd ...` to set up a profile", err)
 	}

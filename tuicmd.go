@@ -32,7 +32,7 @@ func runTUI(ctx context.Context, io streams, opts tui.Options) error {
 	if !isTerminal(io.In) || !isTerminal(io.Out) {
 		return errNoTerminal
 	}
-	logFile, err := os.OpenFile(filepath.Join(filepath.Dir(opts.DB.Path()), "modauth.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	logFile, err := os.OpenFile(filepath.Join(opts.DB.Dir(), "modauth.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("open the log: %w", err)
 	}

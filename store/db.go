@@ -203,6 +203,19 @@ func (db *DB) Borrow() *DB {
 // Path is the database file's path as given to Open.
 func (db *DB) Path() string { return db.path }
 
+// InEtcd reports whether the store is in etcd rather than a file.
+func (db *DB) InEtcd() bool { return db.bolt == nil }
+
+// Dir is the directory the files kept with the store go in (the log, the
+// exports): the database file's, or for a store in etcd the key file's,
+// which is the data directory.
+func (db *DB) Dir() string {
+	if db.InEtcd() {
+		return filepath.Dir(db.keyFile)
+	}
+	return filepath.Dir(db.path)
+}
+
 // WriteTransactions reports how many write transactions this DB committed
 // since it was opened: the cost a sweep is measured by.
 func (db *DB) WriteTransactions() int64 { return db.writes.Load() }

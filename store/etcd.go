@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -43,7 +45,7 @@ func OpenEtcd(endpoints []string, prefix string, opts Options) (*DB, error) {
 		path:    fmt.Sprintf("etcd %s prefix %q", strings.Join(endpoints, ","), prefix),
 		keyFile: opts.KeyFile, now: opts.Now, maxEvents: opts.MaxEvents,
 	}
-	if err := db.mustExist(opts.MustExist); err != nil {
+	if err := db.mustExist(opts.MustExist, opts.KeyFile); err != nil {
 		_ = client.Close()
 		return nil, err
 	}
@@ -56,7 +58,9 @@ func OpenEtcd(endpoints []string, prefix string, opts Options) (*DB, error) {
 
 // mustExist refuses, with ErrNoDatabase, a prefix that holds no store yet
 // when must is set: a mistyped --etcd-prefix is an error, not a new store.
-func (db *DB) mustExist(must bool) error {
+// Nor is a missing key file a new key: the store is the first monitor's,
+// and so is its key.
+func (db *DB) mustExist(must bool, keyFile string) error {
 	if !must {
 		return nil
 	}
@@ -69,6 +73,9 @@ func (db *DB) mustExist(must bool) error {
 	}
 	if schema == 0 {
 		return errorf(ErrNoDatabase, "no store in %s", db.path)
+	}
+	if _, err := os.Stat(keyFile); errors.Is(err, fs.ErrNotExist) {
+		return errorf(ErrWrongKey, "no key file %s for the store in %s: copy modauth.key there from the data directory of the monitor that made the store", keyFile, db.path)
 	}
 	return nil
 }

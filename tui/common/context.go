@@ -77,7 +77,7 @@ type Hosted struct {
 func (o Options) SavePath(name string) string {
 	dir := o.ExportDir
 	if dir == "" && o.DB != nil {
-		dir = filepath.Dir(o.DB.Path())
+		dir = o.DB.Dir()
 	}
 	return filepath.Join(cmp.Or(dir, "."), name)
 }
