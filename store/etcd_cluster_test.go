@@ -99,3 +99,31 @@ func TestEtcdClusterKeepsWorkingWithoutItsLeader(t *testing.T) {
 		}
 	}
 }
+
+// With two of three members killed there is no quorum: a write must fail
+// with an error within the store's etcd timeout rather than hang. The
+// store writing here has no session yet, as after a restart or once its
+// session's lease has expired, so the write starts by granting a lease.
+func TestEtcdClusterWithoutQuorumFailsWrites(t *testing.T) {
+	c := testetcd.StartCluster(t, 3)
+	first := openEtcdDB(t, c.Endpoints, Options{})
+	must(t, signIn(first, "before"))
+	must(t, first.Close()) // while it is quick: revoking a lease needs a quorum
+	db := openEtcdDB(t, c.Endpoints, Options{KeyFile: first.keyFile})
+
+	c.Kill(0)
+	c.Kill(1)
+	start := time.Now() // real time: a deadline, see above
+	done := make(chan error, 1)
+	go func() { done <- signIn(db, "after") }()
+	limit := etcdOpTimeout + 3*time.Second
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a write succeeded on one member of three")
+		}
+		t.Logf("write without quorum failed after %s: %v", time.Since(start).Round(10*time.Millisecond), err)
+	case <-time.After(limit):
+		t.Fatalf("a write without quorum still hangs after %s", limit)
+	}
+}
