@@ -28,7 +28,10 @@ type Options struct {
 	// ID names this monitor among the others; default host-pid.
 	ID string
 	// TTL is the lease's: how long the others wait for a dead monitor's
-	// tenants; default 10 s, whole seconds (etcd's unit).
+	// tenants; default 10 s, whole seconds (etcd's unit). It must outlast
+	// an etcd election: when etcd's leader died, members with a 2 s TTL
+	// lost their sessions (the election and the client's move to another
+	// member take 1 to 3 s), members with 5 s kept them.
 	TTL time.Duration
 	// Tenants lists the tenants to share, as the engine names them
 	// (monitor.Engine.Tenants).
@@ -137,7 +140,7 @@ func (m *Member) claimLoop(ctx context.Context) {
 }
 
 // Hold reports whether the monitor owns tenant now: the owner key exists
-// with this monitor's lease, checked in one etcd transaction. While it
+// with this monitor's lease, checked in one linearizable read. While it
 // does, the returned context ends when the session is lost, so a sweep
 // started on it stops at once; call release when the sweep ends.
 func (m *Member) Hold(ctx context.Context, tenant string) (held context.Context, release context.CancelFunc, ok bool, err error) {
@@ -146,12 +149,14 @@ func (m *Member) Hold(ctx context.Context, tenant string) (held context.Context,
 		return ctx, func() {}, false, nil
 	default:
 	}
-	key := m.ownerKey(tenant)
-	resp, err := m.client.Txn(ctx).If(clientv3.Compare(clientv3.LeaseValue(key), "=", m.lease)).Commit()
+	// A Get, not a Txn comparing the lease: the client retries a read on
+	// another member when the one it talks to dies mid-call, and never a
+	// Txn, which it cannot tell from a write.
+	resp, err := m.client.Get(ctx, m.ownerKey(tenant))
 	if err != nil {
 		return ctx, func() {}, false, fmt.Errorf("check the owner of tenant %s in etcd: %w", tenant, err)
 	}
-	if !resp.Succeeded {
+	if len(resp.Kvs) == 0 || clientv3.LeaseID(resp.Kvs[0].Lease) != m.lease {
 		return ctx, func() {}, false, nil
 	}
 	held, cancel := context.WithCancel(ctx)

@@ -29,18 +29,25 @@ func rawEtcd(t *testing.T, endpoint string) *clientv3.Client { return testetcd.C
 func etcdDB(t *testing.T, opts Options) (*DB, string) {
 	t.Helper()
 	endpoint := startEtcd(t)
+	return openEtcdDB(t, []string{endpoint}, opts), endpoint
+}
+
+// openEtcdDB opens the store in the etcd at endpoints, on the tests' clock
+// and a fresh key file unless opts name them, and closes it at cleanup.
+func openEtcdDB(t *testing.T, endpoints []string, opts Options) *DB {
+	t.Helper()
 	if opts.Now == nil {
 		opts.Now = clock(t)
 	}
 	if opts.KeyFile == "" {
 		opts.KeyFile = filepath.Join(t.TempDir(), "modauth.key")
 	}
-	db, err := OpenEtcd([]string{endpoint}, testPrefix, opts)
+	db, err := OpenEtcd(endpoints, testPrefix, opts)
 	if err != nil {
 		t.Fatalf("OpenEtcd: %v", err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	return db, endpoint
+	return db
 }
 
 // backends runs a behavioural test on a bbolt file and on a real etcd.

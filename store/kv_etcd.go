@@ -82,7 +82,7 @@ func (s *etcdStore) Update(fn func(kvTx) error) (err error) {
 		}
 	}
 	if s.session == nil {
-		if s.session, err = concurrency.NewSession(s.client, concurrency.WithTTL(10)); err != nil {
+		if s.session, err = s.newSession(); err != nil {
 			return fmt.Errorf("etcd: start a session: %w", err)
 		}
 	}
@@ -110,6 +110,21 @@ func (s *etcdStore) Update(fn func(kvTx) error) (err error) {
 		return err
 	}
 	return t.commit(m)
+}
+
+// newSession grants the session's lease within the store's timeout:
+// concurrency.NewSession would grant it on the client's context, which has
+// none, and retry for ever while etcd has no quorum. Its keep-alive must
+// not run on a context with a timeout, so the lease comes first.
+func (s *etcdStore) newSession() (*concurrency.Session, error) {
+	const ttl = 10 // seconds: how long another monitor waits for a dead one's lock
+	ctx, cancel := s.ctx()
+	defer cancel()
+	lease, err := s.client.Grant(ctx, ttl)
+	if err != nil {
+		return nil, err
+	}
+	return concurrency.NewSession(s.client, concurrency.WithTTL(ttl), concurrency.WithLease(lease.ID))
 }
 
 func (s *etcdStore) Close() error {

@@ -1,16 +1,17 @@
 // Package testetcd runs a real etcd for tests: Debian's etcd-server,
-// started from PATH on free loopback ports with a temporary data dir. Only
-// tests import it.
+// started from PATH on free loopback ports with a temporary data dir, one
+// node or a cluster of several. Only tests import it.
 package testetcd
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,76 @@ import (
 // (CI).
 func Start(t testing.TB) string {
 	t.Helper()
+	return StartCluster(t, 1).Endpoints[0]
+}
+
+// Cluster is a running etcd cluster, each member its own process.
+type Cluster struct {
+	// Endpoints are the members' client URLs, in member order.
+	Endpoints []string
+	t         testing.TB
+	nodes     []*node
+}
+
+// node is one member's process and where its log goes.
+type node struct {
+	cmd    *exec.Cmd
+	log    string // file holding its stderr, shown when it does not come up
+	killed bool
+}
+
+// StartCluster runs an n-member etcd cluster on loopback, every member
+// killed at cleanup, and returns once each member answers a read (which
+// needs a leader). It skips or fails without the binary as Start does.
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	bin := binary(t)
+	ports := freePorts(t, 3*n)
+	dir := t.TempDir()
+	var peers []string
+	for i := range n {
+		peers = append(peers, fmt.Sprintf("n%d=http://127.0.0.1:%s", i+1, ports[3*i+1]))
+	}
+	c := &Cluster{t: t}
+	t.Cleanup(func() {
+		for i := range c.nodes {
+			c.Kill(i)
+		}
+	})
+	for i := range n {
+		client, peer, metrics := "http://127.0.0.1:"+ports[3*i], "http://127.0.0.1:"+ports[3*i+1], "http://127.0.0.1:"+ports[3*i+2]
+		name := fmt.Sprintf("n%d", i+1)
+		logPath := filepath.Join(dir, name+".log")
+		logFile, err := os.Create(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "--name", name, "--data-dir", filepath.Join(dir, name),
+			"--logger=zap", "--log-outputs=stderr",
+			"--listen-client-urls", client, "--advertise-client-urls", client,
+			"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+			"--initial-cluster", strings.Join(peers, ","), "--initial-cluster-state", "new",
+			"--initial-cluster-token", "testetcd", "--listen-metrics-urls", metrics,
+			// Room for a sweep's batch in one Txn; see the store's etcdStore.
+			"--max-txn-ops", "100000", "--max-request-bytes", strconv.Itoa(32<<20))
+		cmd.Stderr = logFile
+		err = cmd.Start()
+		_ = logFile.Close() // the child has its own descriptor
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.nodes = append(c.nodes, &node{cmd: cmd, log: logPath})
+		c.Endpoints = append(c.Endpoints, client)
+	}
+	for i := range n {
+		c.waitHealthy(i)
+	}
+	return c
+}
+
+// binary finds etcd on PATH, or skips (fails under MODAUTH_REQUIRE_PEERS=1).
+func binary(t testing.TB) string {
+	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
 		reason := "etcd is not installed: apt-get install etcd-server, or run .ci/run"
@@ -31,38 +102,76 @@ func Start(t testing.TB) string {
 		}
 		t.Skip(reason)
 	}
-	ports := freePorts(t, 3)
-	client := "http://127.0.0.1:" + ports[0]
-	peer := "http://127.0.0.1:" + ports[1]
-	var log bytes.Buffer
-	cmd := exec.Command(bin, "--name", "n1", "--data-dir", filepath.Join(t.TempDir(), "etcd"),
-		"--logger=zap", "--log-outputs=stderr",
-		"--listen-client-urls", client, "--advertise-client-urls", client,
-		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "n1="+peer, "--listen-metrics-urls", "http://127.0.0.1:"+ports[2],
-		// Room for a sweep's batch in one Txn; see the store's etcdStore.
-		"--max-txn-ops", "100000", "--max-request-bytes", strconv.Itoa(32<<20))
-	cmd.Stderr = &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	c := Client(t, client)
-	for start := 0; ; start++ {
+	return bin
+}
+
+// waitHealthy waits, for up to ten seconds, until member i answers a read.
+func (c *Cluster) waitHealthy(i int) {
+	c.t.Helper()
+	client := Client(c.t, c.Endpoints[i])
+	for try := 0; ; try++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		_, err := c.Get(ctx, "health")
+		_, err := client.Get(ctx, "health")
 		cancel()
 		if err == nil {
-			return client
+			return
 		}
-		if start == 100 {
-			t.Fatalf("etcd did not come up: %v\n%s", err, log.String())
+		if try == 100 {
+			log, _ := os.ReadFile(c.nodes[i].log)
+			c.t.Fatalf("etcd member n%d did not come up: %v\n%s", i+1, err, log)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Kill ends member i with SIGKILL, as a crash or a pulled plug would: no
+// leadership handed over, no goodbye to its peers. Killing it again does
+// nothing.
+func (c *Cluster) Kill(i int) {
+	n := c.nodes[i]
+	if n.killed {
+		return
+	}
+	n.killed = true
+	_ = n.cmd.Process.Kill()
+	_ = n.cmd.Wait()
+}
+
+// Leader returns the index of the member that leads now, as the running
+// members' status tells: the leader is the member whose ID they name.
+func (c *Cluster) Leader() int {
+	c.t.Helper()
+	var live []string
+	for i, n := range c.nodes {
+		if !n.killed {
+			live = append(live, c.Endpoints[i])
+		}
+	}
+	client, err := clientv3.New(clientv3.Config{Endpoints: live, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer client.Close()
+	members := map[uint64]int{}
+	var leader uint64
+	for i, n := range c.nodes {
+		if n.killed {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		status, err := client.Status(ctx, c.Endpoints[i])
+		cancel()
+		if err != nil {
+			c.t.Fatalf("status of etcd member n%d: %v", i+1, err)
+		}
+		members[status.Header.MemberId] = i
+		leader = max(leader, status.Leader) // 0 where a member knows none
+	}
+	i, ok := members[leader]
+	if !ok {
+		c.t.Fatalf("no running etcd member leads (leader ID %x)", leader)
+	}
+	return i
 }
 
 // Client is a plain client of the etcd at endpoint, closed at cleanup.
