@@ -116,7 +116,7 @@ func demoTUI(ctx context.Context, opts *demoOptions, sim *m365sim.Sim) error {
 		if err := repointDemoProfiles(db, hosts); err != nil {
 			return err
 		}
-		topts.DB = db
+		topts.DB, topts.Owner = db, opts.Data.interfaceOwner()
 		defer serveCommands(db, opts.Data, io)() // so that its store can be looked at meanwhile
 		return runTUI(ctx, io, topts)
 	}

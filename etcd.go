@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 	"github.com/spf13/cobra"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -43,6 +44,15 @@ func (f *dataDirFlag) openEtcd(mustExist bool) (*store.DB, error) {
 		return nil, fmt.Errorf("%w: check --etcd and --etcd-prefix, move a data directory there with `modauth store migrate --to etcd`, or run `modauth --etcd ...` to set up a profile", err)
 	}
 	return db, err
+}
+
+// interfaceOwner limits the sweeps of the interface's own engine: on a
+// store in etcd the monitors sweep, and the interface only shows.
+func (f *dataDirFlag) interfaceOwner() monitor.Owner {
+	if len(f.etcd) > 0 {
+		return monitor.Onlooker{}
+	}
+	return nil
 }
 
 // etcdClient is a client of the etcd the store is in, for the cluster's

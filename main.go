@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/modauth/modauth/appreg"
-	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/service"
 	"github.com/modauth/modauth/store"
 	"github.com/modauth/modauth/tui"
@@ -144,11 +143,7 @@ func newRootCmdOn(io streams, data *dataDirFlag) *cobra.Command {
 		// While the interface holds the database, the headless commands
 		// run in it, as they would in the service.
 		defer serveCommands(db, data, io)()
-		topts := tui.Options{DB: db, Hosts: store.DefaultHosts}
-		if len(data.etcd) > 0 {
-			topts.Owner = monitor.Onlooker{} // the monitors on etcd sweep
-		}
-		return runTUI(cmd.Context(), io, topts)
+		return runTUI(cmd.Context(), io, tui.Options{DB: db, Hosts: store.DefaultHosts, Owner: data.interfaceOwner()})
 	}
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
