@@ -33,6 +33,8 @@ var (
 	ErrNoDatabase = errors.New("no database")
 	// ErrDamaged: the database file, or a record in it, is damaged.
 	ErrDamaged = errors.New("database is damaged")
+	// ErrNotEmpty: Migrate's destination already holds profiles or events.
+	ErrNotEmpty = errors.New("destination store is not empty")
 )
 
 // doctorHint is the way out of a damaged database, named in every ErrDamaged

@@ -40,6 +40,9 @@ type kvBucket interface {
 	Cursor() kvCursor
 	NextSequence() (uint64, error)
 	Sequence() uint64
+	// SetSequence sets the bucket's sequence, for a copy of a store that
+	// must go on numbering where the original left off.
+	SetSequence(v uint64) error
 	// KeyN counts the bucket's keys (bbolt's Stats().KeyN); the buckets
 	// it is asked of hold no nested buckets.
 	KeyN() int

@@ -55,4 +55,5 @@ func (b boltBucket) ForEachBucket(fn func(k []byte) error) error { return b.b.Fo
 func (b boltBucket) Cursor() kvCursor                            { return b.b.Cursor() }
 func (b boltBucket) NextSequence() (uint64, error)               { return b.b.NextSequence() }
 func (b boltBucket) Sequence() uint64                            { return b.b.Sequence() }
+func (b boltBucket) SetSequence(v uint64) error                  { return b.b.SetSequence(v) }
 func (b boltBucket) KeyN() int                                   { return b.b.Stats().KeyN }

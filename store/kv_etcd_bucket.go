@@ -178,7 +178,11 @@ func (b *etcdBucket) NextSequence() (uint64, error) {
 		return 0, bolterrors.ErrTxNotWritable
 	}
 	seq := b.Sequence() + 1
-	return seq, b.tx.put(b.marker(), binary.BigEndian.AppendUint64(nil, seq))
+	return seq, b.SetSequence(seq)
+}
+
+func (b *etcdBucket) SetSequence(v uint64) error {
+	return b.tx.put(b.marker(), binary.BigEndian.AppendUint64(nil, v))
 }
 
 func (b *etcdBucket) Sequence() uint64 {
