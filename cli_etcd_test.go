@@ -99,3 +99,42 @@ func TestEtcdPrefixMustHoldAStore(t *testing.T) {
 		t.Errorf("the right prefix: exit %d %+v", code, o)
 	}
 }
+
+// TestStoreMigrateBothWays: a data directory's store moves into etcd and
+// back out into another data directory, and every command answers the
+// same on each; the destination must be empty.
+func TestStoreMigrateBothWays(t *testing.T) {
+	sim, dir, _ := simProfile(t)
+	t.Chdir(t.TempDir())
+	must(t, os.WriteFile("export.csv", []byte(usersCSV), 0o600))
+	if o, code := runOutcome(t, sim, "users", "import", "export.csv", "--profile", "acme", "--data-dir", dir); code != 0 {
+		t.Fatalf("import: %+v", o)
+	}
+	want, _ := runOutcome(t, sim, "users", "export", "--profile", "acme", "--data-dir", dir)
+	etcd := []string{"--etcd", testetcd.Start(t), "--etcd-prefix", "/migrated/"}
+
+	o, code := runOutcome(t, sim, append([]string{"store", "migrate", "--to", "etcd", "--data-dir", dir}, etcd...)...)
+	if code != 0 || !strings.Contains(o.stderr, "copied 1 profile(s), 5 user(s)") || !strings.Contains(o.stderr, "copy "+filepath.Join(dir, "modauth.key")) {
+		t.Fatalf("migrate to etcd: exit %d %+v", code, o)
+	}
+	if got, code := runOutcome(t, sim, append([]string{"users", "export", "--profile", "acme", "--data-dir", dir}, etcd...)...); code != 0 || got.stdout != want.stdout {
+		t.Errorf("export from etcd: exit %d\n%s\nwant\n%s", code, got.stdout, want.stdout)
+	}
+	if o, code := runOutcome(t, sim, append([]string{"store", "migrate", "--to", "etcd", "--data-dir", dir}, etcd...)...); code == 0 || !strings.Contains(o.err, `already holds profile "acme"`) {
+		t.Errorf("migrate into a used prefix: exit %d %+v", code, o)
+	}
+
+	back := t.TempDir()
+	key, err := os.ReadFile(filepath.Join(dir, "modauth.key"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(back, "modauth.key"), key, 0o600))
+	if o, code := runOutcome(t, sim, append([]string{"store", "migrate", "--to", "bbolt", "--data-dir", back}, etcd...)...); code != 0 {
+		t.Fatalf("migrate to bbolt: exit %d %+v", code, o)
+	}
+	if got, code := runOutcome(t, sim, "users", "export", "--profile", "acme", "--data-dir", back); code != 0 || got.stdout != want.stdout {
+		t.Errorf("export from the migrated file: exit %d\n%s\nwant\n%s", code, got.stdout, want.stdout)
+	}
+	if o, code := runOutcome(t, sim, "store", "migrate", "--to", "etcd", "--data-dir", back); code != 2 || !strings.Contains(o.err, "--etcd URL") {
+		t.Errorf("migrate without --etcd: exit %d %+v", code, o)
+	}
+}

@@ -154,7 +154,7 @@ func newRootCmdOn(io streams, data *dataDirFlag) *cobra.Command {
 	root.PersistentFlags().StringVar(&data.dir, "data-dir", defaultDataDir(), "where the database and its key file live (env MODAUTH_DATA_DIR)")
 	addEtcdFlags(root, data)
 	root.PersistentFlags().BoolVar(io.Accessible, "accessible", os.Getenv("ACCESSIBLE") != "", "ask forms line by line, for screen readers (env ACCESSIBLE)")
-	root.AddCommand(newDemoCmd(io, data), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, readerGraph(nil, io.Now)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil, io.Now)), newDoctorCmd(io, data))
+	root.AddCommand(newDemoCmd(io, data), newCheckCmd(io, data), newReportCmd(io, data), newUsersCmd(io, data, readerGraph(nil, io.Now)), newMonitorCmd(io, data), newSecretCmd(io, data, appGraph(nil, io.Now)), newDoctorCmd(io, data), newStoreCmd(io, data))
 	attachToService(root, io, data)
 	return root
 }
