@@ -15,13 +15,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"testing"
 	"time"
 
 	"github.com/modauth/modauth/m365sim"
 )
 
 // Env, when set to a Spec in JSON, makes the test binary the simulator
-// rather than run tests: see ServeIfAsked.
+// rather than run tests: see Main.
 const Env = "MODAUTH_BENCH_SIM"
 
 // Spec is what a benchmark asks its simulator for.
@@ -57,13 +58,13 @@ type Counts struct {
 	Replays  int            // refresh tokens redeemed after their rotation (m365sim.Sim.RefreshReplays)
 }
 
-// ServeIfAsked, called first in a TestMain, makes the process the
-// simulator when a benchmark started it with Env set: it serves until the
-// benchmark ends and exits. Otherwise it returns at once.
-func ServeIfAsked() {
+// Main is the TestMain of a package with a benchmark on this simulator:
+// it runs the tests, or, when a benchmark started the test binary with
+// Env set, serves as the simulator until the benchmark ends.
+func Main(m *testing.M) {
 	spec := os.Getenv(Env)
 	if spec == "" {
-		return
+		os.Exit(m.Run())
 	}
 	if err := serve(spec); err != nil {
 		fmt.Fprintf(os.Stderr, "bench simulator: %v\n", err)

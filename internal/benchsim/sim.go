@@ -22,7 +22,7 @@ type Sim struct {
 }
 
 // Start starts the simulator process (the test binary, whose TestMain
-// calls ServeIfAsked) and waits until it serves.
+// is Main) and waits until it serves.
 func Start(b testing.TB, tenants, perTenant int) *Sim {
 	b.Helper()
 	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
