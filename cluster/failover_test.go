@@ -62,11 +62,18 @@ func newFleet(t *testing.T) *fleet {
 }
 
 func (f *fleet) openStore() *store.DB {
-	db, err := store.OpenEtcd([]string{f.endpoint}, prefix, store.Options{KeyFile: f.keyFile, Now: f.sim.Clock.Now})
+	return openEtcdStore(f.t, f.endpoint, prefix, f.keyFile, f.sim.Clock.Now)
+}
+
+// openEtcdStore opens the store at prefix in the etcd at endpoint, sealed
+// with keyFile, on the clock now, and closes it at cleanup.
+func openEtcdStore(t testing.TB, endpoint, prefix, keyFile string, now func() time.Time) *store.DB {
+	t.Helper()
+	db, err := store.OpenEtcd([]string{endpoint}, prefix, store.Options{KeyFile: keyFile, Now: now})
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
-	f.t.Cleanup(func() { _ = db.Close() })
+	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/internal/benchsim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 )
@@ -21,7 +23,7 @@ import (
 // one profile each, half app-only and half delegated (every user with a
 // stored refresh token), with 40 ms of latency injected by the simulator
 // on every request. The simulator runs in a process of its own (the test
-// binary again, with benchSimEnv set: bench_sim_test.go), so that the
+// binary again, with benchsim.Env set: internal/benchsim), so that the
 // benchmark's process is the engine alone: its CPU time and resident set
 // are the engine's, store and mapped database included. It reports:
 //
@@ -85,8 +87,8 @@ const (
 )
 
 func benchTenants(b *testing.B, tenants, perTenant int, latency time.Duration) {
-	sim := startBenchSim(b, tenants, perTenant)
-	db, f := sim.store(b)
+	sim := benchsim.Start(b, tenants, perTenant)
+	db, f := storeFleet(b, sim)
 	eng := monitor.New(db, monitor.Options{HTTPClient: &http.Client{}, Now: sim.Clock.Now, Concurrency: benchSlots,
 		BackupEvery: -1}) // a backup is daily work, not a sweep's
 	sim.SetLatency(b, latency)
@@ -99,7 +101,7 @@ func benchTenants(b *testing.B, tenants, perTenant int, latency time.Duration) {
 	for range b.N {
 		b.StopTimer()
 		sim.Advance(b, 2*time.Hour)
-		before, tok0, cpu0 := sim.Counts(b), eng.Stats.TokenRequests.Load(), processCPU()
+		before, tok0, cpu0 := sim.Counts(b), eng.Stats.TokenRequests.Load(), benchsim.ProcessCPU()
 		b.StartTimer()
 		start := time.Now() // real time: the benchmark measures it, nothing asserts on it
 		sum, err := eng.Sweep(context.Background())
@@ -108,21 +110,17 @@ func benchTenants(b *testing.B, tenants, perTenant int, latency time.Duration) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if sum.States[store.StateOK] != f.users {
-			b.Fatalf("states %v, want %d ok", sum.States, f.users)
+		if sum.States[store.StateOK] != f.Users {
+			b.Fatalf("states %v, want %d ok", sum.States, f.Users)
 		}
 		after := sim.Counts(b)
-		last = benchRun{elapsed: elapsed, cpu: processCPU() - cpu0, simCPU: after.CPU - before.CPU, tokens: eng.Stats.TokenRequests.Load() - tok0}
-		last.perTenant = f.requestsByTenant(b, before.Requests, after.Requests, tenants)
+		last = benchRun{elapsed: elapsed, cpu: benchsim.ProcessCPU() - cpu0, simCPU: after.CPU - before.CPU, tokens: eng.Stats.TokenRequests.Load() - tok0}
+		last.perTenant = f.RequestsByTenant(b, before.Requests, after.Requests, tenants)
 		b.StartTimer()
 	}
 	b.StopTimer()
 	peakHeap := heap()
-	busiest := 0
-	for _, n := range last.perTenant {
-		busiest = max(busiest, n)
-	}
-	bound := time.Duration(busiest) * latency / benchSlots
+	bound, busiest := benchsim.Bound(last.perTenant, latency, benchSlots)
 	cpuBound := last.cpu / time.Duration(runtime.GOMAXPROCS(0))
 	b.ReportMetric(last.elapsed.Seconds()/bound.Seconds(), "sweep/physical-bound")
 	if cpuBound > 0 {
@@ -131,95 +129,32 @@ func benchTenants(b *testing.B, tenants, perTenant int, latency time.Duration) {
 	b.ReportMetric(last.elapsed.Seconds()/max(bound, cpuBound).Seconds(), "sweep/engine-bound")
 	machine := (last.cpu + last.simCPU) / time.Duration(runtime.GOMAXPROCS(0))
 	b.ReportMetric(last.elapsed.Seconds()/max(bound, machine).Seconds(), "sweep/machine-bound")
-	b.ReportMetric(float64(last.tokens)/float64(f.minTokens), "token-requests/minimum")
+	b.ReportMetric(float64(last.tokens)/float64(f.MinTokens), "token-requests/minimum")
 	if rss, ok := peakRSS(); ok {
 		b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
 	}
 	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
 	b.Logf("%d users in %d tenants: %v (bound %v: busiest tenant %d requests); engine cpu %v, simulator cpu %v; %d token requests (minimum %d)",
-		f.users, tenants, last.elapsed.Round(time.Millisecond), bound.Round(time.Millisecond), busiest,
-		last.cpu.Round(time.Millisecond), last.simCPU.Round(time.Millisecond), last.tokens, f.minTokens)
+		f.Users, tenants, last.elapsed.Round(time.Millisecond), bound.Round(time.Millisecond), busiest,
+		last.cpu.Round(time.Millisecond), last.simCPU.Round(time.Millisecond), last.tokens, f.MinTokens)
+}
+
+// storeFleet opens a bbolt store on the engine's clock and stores the
+// simulator's fleet in it.
+func storeFleet(t testing.TB, sim *benchsim.Sim) (*store.DB, *benchsim.Fleet) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "modauth.db"), store.Options{Now: sim.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, sim.Store(t, db)
 }
 
 type benchRun struct {
 	elapsed, cpu, simCPU time.Duration
 	tokens               int64
 	perTenant            []int
-}
-
-// benchFleet is what the benchmark stored, and which tenant each user,
-// app and tenant path segment belongs to.
-type benchFleet struct {
-	users     int
-	minTokens int64
-	tenantOf  map[string]int // lower-case tenant ID, domain, user object ID, client ID
-}
-
-// addTenant stores the simulator's tenant i as a profile: app-only with
-// its client secret, or delegated with each user's refresh token.
-func (f *benchFleet) addTenant(b testing.TB, db *store.DB, hosts store.Hosts, i int, t benchSimTenant) {
-	b.Helper()
-	id := fmt.Sprintf("t%02d-production", i)
-	p := store.Profile{ID: id, Customer: t.Domain, Environment: "production", TenantID: t.ID, ClientID: t.ClientID,
-		Protocols: []store.Protocol{store.Graph}, Folders: []string{"calendar", "contacts", "tasks"}, Hosts: hosts}
-	if t.Secret != "" {
-		p.Model = store.AppOnly
-		f.minTokens++ // one Graph token for the profile
-	} else {
-		p.Model, p.Scopes = store.Delegated, graphScopes
-	}
-	if err := db.PutProfile(p); err != nil {
-		b.Fatal(err)
-	}
-	if p.Model == store.AppOnly {
-		if err := db.SetClientSecret(id, store.ClientSecret{Value: store.Secret(t.Secret), KeyID: t.SecretKeyID}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, k := range []string{t.ID, t.Domain, t.ClientID} {
-		f.tenantOf[strings.ToLower(k)] = i
-	}
-	batch := store.Batch{Profile: id, Tokens: map[string]store.Token{}}
-	for _, u := range t.Users {
-		batch.Users = append(batch.Users, store.User{Key: u.ObjectID, Account: u.UPN, UPN: u.UPN, ObjectID: u.ObjectID, Mapping: store.MappingOK})
-		f.tenantOf[strings.ToLower(u.ObjectID)] = i
-		if p.Model == store.Delegated {
-			batch.Tokens[u.ObjectID] = store.Token{RefreshToken: store.Secret(u.RefreshToken), Scopes: graphScopes, ViaDevice: true}
-			f.minTokens++ // one Graph refresh per user
-		}
-	}
-	if err := db.Apply(batch); err != nil {
-		b.Fatal(err)
-	}
-	f.users += len(batch.Users)
-}
-
-// requestsByTenant counts each tenant's requests between two counts by
-// path: /{tenant}/... at the identity platform, /v1.0/users/{id}/... and
-// /v1.0/applications(appId='…') at Graph. A path of no known tenant
-// stops the benchmark, so no request escapes the bound.
-func (f *benchFleet) requestsByTenant(b *testing.B, before, after map[string]int, tenants int) []int {
-	out := make([]int, tenants)
-	for path, n := range after {
-		if n -= before[path]; n == 0 {
-			continue
-		}
-		segs := strings.Split(strings.Trim(path, "/"), "/")
-		key := segs[0]
-		switch {
-		case key == "v1.0" && len(segs) > 2 && segs[1] == "users":
-			key = segs[2]
-		case key == "v1.0" && len(segs) > 1:
-			_, key, _ = strings.Cut(segs[1], "'")
-			key, _, _ = strings.Cut(key, "'")
-		}
-		i, ok := f.tenantOf[strings.ToLower(key)]
-		if !ok {
-			b.Fatalf("%d requests to %s: no tenant known for it", n, path)
-		}
-		out[i] += n
-	}
-	return out
 }
 
 // sampleHeap samples the heap's objects every 10 ms until the function

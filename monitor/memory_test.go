@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/modauth/modauth/internal/benchsim"
 	"github.com/modauth/modauth/monitor"
 	"github.com/modauth/modauth/store"
 )
@@ -16,15 +17,15 @@ import (
 // A sweep holds the results of the chunk it runs and of the one it
 // writes, not of every chunk before: the engine's live heap at the end of
 // a sweep of 400 users in chunks of 20 is about what it was near the
-// start. The simulator runs in its own process (bench_sim_test.go), so
+// start. The simulator runs in its own process (internal/benchsim), so
 // the heap measured is the engine's.
 func TestSweepReleasesFinishedChunks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a simulator process")
 	}
 	const users = 400
-	sim := startBenchSim(t, 1, users) // tenant 0 is app-only
-	db, f := sim.store(t)
+	sim := benchsim.Start(t, 1, users) // tenant 0 is app-only
+	db, f := storeFleet(t, sim)
 	// Each user's job makes four Graph requests: calendar, contacts, the
 	// task lists, tasks. The heap is read at the 40th user's and at the
 	// 360th's.
@@ -34,8 +35,8 @@ func TestSweepReleasesFinishedChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.States[store.StateOK] != f.users {
-		t.Fatalf("states %v, want %d ok", sum.States, f.users)
+	if sum.States[store.StateOK] != f.Users {
+		t.Fatalf("states %v, want %d ok", sum.States, f.Users)
 	}
 	early, late := int64(ht.heap[0].Load()), int64(ht.heap[1].Load())
 	if early == 0 || late == 0 {

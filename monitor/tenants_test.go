@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modauth/modauth/internal/benchsim"
 	"github.com/modauth/modauth/internal/testkit"
 	"github.com/modauth/modauth/m365sim"
 	"github.com/modauth/modauth/monitor"
@@ -22,12 +23,12 @@ import (
 func TestSweepRunsTenantsAtOnce(t *testing.T) {
 	sim := m365sim.Start(t, m365sim.Options{Seed: 42})
 	db := testkit.Store(t, sim)
-	f := benchFleet{tenantOf: map[string]int{}}
+	f := benchsim.NewFleet()
 	for i := range 2 { // one app-only tenant, one delegated
-		f.addTenant(t, db, testkit.Hosts(sim), i, benchSimAddTenant(sim, i, 3))
+		f.AddTenant(t, db, testkit.Hosts(sim), i, benchsim.AddTenant(sim, i, 3))
 	}
 	hc := *sim.HTTPClient()
-	hc.Transport = &meetTransport{next: hc.Transport, fleet: &f, begun: [2]chan struct{}{make(chan struct{}), make(chan struct{})}}
+	hc.Transport = &meetTransport{next: hc.Transport, fleet: f, begun: [2]chan struct{}{make(chan struct{}), make(chan struct{})}}
 	eng := monitor.New(db, monitor.Options{HTTPClient: &hc, Now: sim.Clock.Now, Concurrency: 4})
 
 	ctx, cancel := context.WithTimeout(testkit.Ctx(t), 10*time.Second)
@@ -36,8 +37,8 @@ func TestSweepRunsTenantsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Profiles != 2 || sum.States[store.StateOK] != f.users {
-		t.Errorf("swept %d profiles, states %v; want 2 profiles and %d users ok", sum.Profiles, sum.States, f.users)
+	if sum.Profiles != 2 || sum.States[store.StateOK] != f.Users {
+		t.Errorf("swept %d profiles, states %v; want 2 profiles and %d users ok", sum.Profiles, sum.States, f.Users)
 	}
 }
 
@@ -45,7 +46,7 @@ func TestSweepRunsTenantsAtOnce(t *testing.T) {
 // tenant's first one has been sent.
 type meetTransport struct {
 	next  http.RoundTripper
-	fleet *benchFleet
+	fleet *benchsim.Fleet
 	once  [2]sync.Once
 	begun [2]chan struct{}
 }
@@ -53,7 +54,7 @@ type meetTransport struct {
 func (m *meetTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(segs) > 2 && segs[0] == "v1.0" && segs[1] == "users" {
-		i := m.fleet.tenantOf[strings.ToLower(segs[2])]
+		i, _ := m.fleet.TenantOf(segs[2])
 		m.once[i].Do(func() { close(m.begun[i]) })
 		select {
 		case <-m.begun[1-i]:
