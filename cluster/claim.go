@@ -84,13 +84,8 @@ func (m *Member) Claim(ctx context.Context) error {
 	case len(mine) > floor && starved:
 		release = append(release, mine[len(mine)-1])
 	}
-	for _, t := range release {
-		key := m.ownerKey(t)
-		if _, err := m.client.Txn(ctx).If(clientv3.Compare(clientv3.LeaseValue(key), "=", m.lease)).
-			Then(clientv3.OpDelete(key)).Commit(); err != nil {
-			return fmt.Errorf("claim round: release tenant %s: %w", t, err)
-		}
-		m.opts.Logger.Info("released tenant", "monitor", m.opts.ID, "tenant", t)
+	if err := m.release(ctx, release); err != nil {
+		return err
 	}
 
 	target := ceil
@@ -115,6 +110,26 @@ func (m *Member) Claim(ctx context.Context) error {
 			default: // a sweep is asked for already
 			}
 		}
+	}
+	return nil
+}
+
+// release gives tenants up, but for those being swept here: they are
+// given up at a later round, once their sweep ended, so that the monitor
+// taking one over never sweeps it alongside.
+func (m *Member) release(ctx context.Context, tenants []string) error {
+	m.releasing.Lock()
+	defer m.releasing.Unlock()
+	for _, t := range tenants {
+		if m.isBusy(t) {
+			continue
+		}
+		key := m.ownerKey(t)
+		if _, err := m.client.Txn(ctx).If(clientv3.Compare(clientv3.LeaseValue(key), "=", m.lease)).
+			Then(clientv3.OpDelete(key)).Commit(); err != nil {
+			return fmt.Errorf("claim round: release tenant %s: %w", t, err)
+		}
+		m.opts.Logger.Info("released tenant", "monitor", m.opts.ID, "tenant", t)
 	}
 	return nil
 }

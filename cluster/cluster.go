@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -49,6 +50,13 @@ type Member struct {
 	done    chan struct{} // closed when the claim loop has ended
 	stop    context.CancelFunc
 	claimed chan struct{} // a tenant was claimed: see Claimed
+
+	// releasing is held (write) while a claim round gives tenants up and
+	// (read) while Hold checks ownership, so that no tenant is given up
+	// between Hold's check and its sweep being counted in busy.
+	releasing sync.RWMutex
+	busyMu    sync.Mutex
+	busy      map[string]int // tenants being swept: kept until released
 }
 
 // Join starts a session on client, announces the monitor, claims its first
@@ -73,7 +81,7 @@ func Join(ctx context.Context, client *clientv3.Client, opts Options) (*Member, 
 	if err != nil {
 		return nil, fmt.Errorf("join the cluster: start an etcd session: %w", err)
 	}
-	m := &Member{client: client, session: session, opts: opts, lease: session.Lease(), done: make(chan struct{}), claimed: make(chan struct{}, 1)}
+	m := &Member{client: client, session: session, opts: opts, lease: session.Lease(), done: make(chan struct{}), claimed: make(chan struct{}, 1), busy: map[string]int{}}
 	if _, err := client.Put(ctx, m.monitorKey(opts.ID), opts.ID, clientv3.WithLease(m.lease)); err != nil {
 		_ = session.Close()
 		return nil, fmt.Errorf("join the cluster: announce monitor %s: %w", opts.ID, err)
@@ -142,13 +150,16 @@ func (m *Member) claimLoop(ctx context.Context) {
 // Hold reports whether the monitor owns tenant now: the owner key exists
 // with this monitor's lease, checked in one linearizable read. While it
 // does, the returned context ends when the session is lost, so a sweep
-// started on it stops at once; call release when the sweep ends.
+// started on it stops at once, and no claim round gives the tenant up to
+// rebalance until release is called, when the sweep ends.
 func (m *Member) Hold(ctx context.Context, tenant string) (held context.Context, release context.CancelFunc, ok bool, err error) {
 	select {
 	case <-m.session.Done():
 		return ctx, func() {}, false, nil
 	default:
 	}
+	m.releasing.RLock()
+	defer m.releasing.RUnlock()
 	// A Get, not a Txn comparing the lease: the client retries a read on
 	// another member when the one it talks to dies mid-call, and never a
 	// Txn, which it cannot tell from a write.
@@ -159,6 +170,7 @@ func (m *Member) Hold(ctx context.Context, tenant string) (held context.Context,
 	if len(resp.Kvs) == 0 || clientv3.LeaseID(resp.Kvs[0].Lease) != m.lease {
 		return ctx, func() {}, false, nil
 	}
+	m.setBusy(tenant, +1)
 	held, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
@@ -167,7 +179,28 @@ func (m *Member) Hold(ctx context.Context, tenant string) (held context.Context,
 		case <-held.Done():
 		}
 	}()
-	return held, cancel, true, nil
+	var once sync.Once
+	release = func() {
+		cancel()
+		once.Do(func() { m.setBusy(tenant, -1) })
+	}
+	return held, release, true, nil
+}
+
+// setBusy counts a sweep of tenant starting (+1) or ending (-1).
+func (m *Member) setBusy(tenant string, d int) {
+	m.busyMu.Lock()
+	defer m.busyMu.Unlock()
+	if m.busy[tenant] += d; m.busy[tenant] <= 0 {
+		delete(m.busy, tenant)
+	}
+}
+
+// isBusy reports whether a sweep of tenant is under way here.
+func (m *Member) isBusy(tenant string) bool {
+	m.busyMu.Lock()
+	defer m.busyMu.Unlock()
+	return m.busy[tenant] > 0
 }
 
 func (m *Member) monitorKey(id string) string { return m.opts.Prefix + "monitors/" + id }
