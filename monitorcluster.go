@@ -45,6 +45,7 @@ func joinCluster(ctx context.Context, db *store.DB, opts *monitorOptions, logger
 	case <-member.Claimed(): // the first sweep, next, covers what Join claimed
 	default:
 	}
+	db.Fence(member.Fence())
 	logger.Info("joined the monitors on etcd", "monitor", member.ID(), "prefix", opts.Data.etcdPrefix)
 	return &clusterMember{client: client, member: member}, nil
 }

@@ -98,6 +98,13 @@ func Join(ctx context.Context, client *clientv3.Client, opts Options) (*Member, 
 // ID is the monitor's name in the cluster.
 func (m *Member) ID() string { return m.opts.ID }
 
+// Fence is the key and lease that stand for this monitor's ownership: a
+// write to the store fenced by them (store.DB.Fence) lands only while the
+// monitor still holds its tenants.
+func (m *Member) Fence() (key string, lease int64) {
+	return m.monitorKey(m.opts.ID), int64(m.lease)
+}
+
 // Claimed receives when a claim round won a tenant, such as a dead
 // monitor's: sweep then, rather than at the next interval, so that its
 // users wait one lease TTL and not a sweep interval more.

@@ -99,6 +99,7 @@ func (f *fleet) start(id string) *node {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	db.Fence(member.Fence()) // as the monitor command does
 	n := &node{id: id, client: client, member: member,
 		eng: monitor.New(db, monitor.Options{HTTPClient: f.sim.HTTPClient(), Now: f.sim.Clock.Now, Sleep: testkit.Sleep(f.sim), Concurrency: 4, Owner: member})}
 	f.monitors = append(f.monitors, n)

@@ -79,3 +79,16 @@ func (db *DB) mustExist(must bool, keyFile string) error {
 	}
 	return nil
 }
+
+// Fence makes every later commit to the store in etcd land only while the
+// etcd key holds lease: a monitor fences its writes with its cluster
+// lease, so that once the lease expired, and its tenants went to other
+// monitors, nothing it still had in flight overwrites theirs (a refresh
+// token, a job's state). It does nothing on a bbolt file, which has one
+// writer.
+func (db *DB) Fence(key string, lease int64) {
+	if s, ok := db.kv.(*etcdStore); ok {
+		c := clientv3.Compare(clientv3.LeaseValue(key), "=", lease)
+		s.fence.Store(&c)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -221,5 +222,37 @@ func TestEtcdAutoBackupWritesNothing(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir("."); len(entries) != 0 {
 		t.Fatalf("AutoBackup on etcd left %v in the working directory", entries)
+	}
+}
+
+// TestEtcdFenceRefusesWritesAfterTheLease: writes fenced by a lease land
+// while it lives and are refused, whole, once it is gone, as a monitor's
+// are once its tenants went to the others.
+func TestEtcdFenceRefusesWritesAfterTheLease(t *testing.T) {
+	db, endpoint := etcdDB(t, Options{})
+	raw := rawEtcd(t, endpoint)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lease, err := raw.Grant(ctx, 60)
+	must(t, err)
+	_, err = raw.Put(ctx, "monitors/m1", "m1", clientv3.WithLease(lease.ID))
+	must(t, err)
+	db.Fence("monitors/m1", int64(lease.ID))
+	must(t, db.PutProfile(Profile{ID: "kept", TenantID: "t1"}))
+
+	_, err = raw.Revoke(ctx, lease.ID)
+	must(t, err)
+	err = db.PutProfile(Profile{ID: "refused", TenantID: "t2"})
+	if err == nil || !strings.Contains(err.Error(), "nothing was written") {
+		t.Fatalf("a write after the fence's lease ended: %v", err)
+	}
+	ps, err := db.Profiles()
+	must(t, err)
+	var ids []string
+	for _, p := range ps {
+		ids = append(ids, p.ID)
+	}
+	if !slices.Equal(ids, []string{"kept"}) {
+		t.Errorf("profiles after the refused write: %v, want [kept]", ids)
 	}
 }

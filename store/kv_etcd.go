@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -47,6 +48,7 @@ type etcdStore struct {
 
 	mu      sync.Mutex // one Update at a time in this process; guards session
 	session *concurrency.Session
+	fence   atomic.Pointer[clientv3.Cmp] // see DB.Fence
 }
 
 const (
@@ -319,7 +321,11 @@ func (t *etcdTx) commit(m *concurrency.Mutex) error {
 	}
 	ctx, cancel := t.s.ctx()
 	defer cancel()
-	resp, err := t.s.client.Txn(ctx).If(m.IsOwner()).Then(ops...).Commit()
+	conds := []clientv3.Cmp{m.IsOwner()}
+	if f := t.s.fence.Load(); f != nil {
+		conds = append(conds, *f)
+	}
+	resp, err := t.s.client.Txn(ctx).If(conds...).Then(ops...).Commit()
 	switch {
 	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge):
 		// etcd's defaults (128 operations, 1.5 MiB) are far below one
@@ -329,7 +335,7 @@ func (t *etcdTx) commit(m *concurrency.Mutex) error {
 		return fmt.Errorf("etcd: commit %d writes: %w", len(ops), err)
 	}
 	if !resp.Succeeded {
-		return fmt.Errorf("etcd: commit: the write lock was lost (session expired): nothing was written, try again")
+		return fmt.Errorf("etcd: commit refused: this process's write lock expired, or its monitor's lease did and its tenants are other monitors' now: nothing was written")
 	}
 	return nil
 }
