@@ -256,3 +256,53 @@ func TestEtcdFenceRefusesWritesAfterTheLease(t *testing.T) {
 		t.Errorf("profiles after the refused write: %v, want [kept]", ids)
 	}
 }
+
+// TestEtcdBucketReadWhole: after a few single reads a transaction reads
+// a bucket whole; what Get answers stays what it answered one key at a
+// time, with the transaction's own writes and deletions over it.
+func TestEtcdBucketReadWhole(t *testing.T) {
+	backends(t, Options{}, func(t *testing.T, db *DB) {
+		name := []byte("whole")
+		must(t, db.update(func(tx kvTx) error {
+			b, err := tx.CreateBucketIfNotExists(name)
+			if err != nil {
+				return err
+			}
+			for i := range 30 {
+				must(t, b.Put(fmt.Appendf(nil, "k%02d", i), fmt.Appendf(nil, "v%02d", i)))
+			}
+			_, err = b.CreateBucketIfNotExists([]byte("nested"))
+			return err
+		}))
+		must(t, db.update(func(tx kvTx) error {
+			b := tx.Bucket(name)
+			must(t, b.Put([]byte("k25"), []byte("new")))
+			must(t, b.Delete([]byte("k26")))
+			must(t, b.Put([]byte("k40"), []byte("added")))
+			var got []string
+			for i := range 42 {
+				if v := b.Get(fmt.Appendf(nil, "k%02d", i)); v != nil {
+					got = append(got, fmt.Sprintf("%02d=%s", i, v))
+				}
+			}
+			want := []string{}
+			for i := range 30 {
+				switch i {
+				case 25:
+					want = append(want, "25=new")
+				case 26:
+				default:
+					want = append(want, fmt.Sprintf("%02d=v%02d", i, i))
+				}
+			}
+			want = append(want, "40=added")
+			if !slices.Equal(got, want) {
+				t.Errorf("Get key by key:\n%v\nwant\n%v", got, want)
+			}
+			if b.Get([]byte("nested")) != nil || b.Bucket([]byte("nested")) == nil || b.Bucket([]byte("k01")) != nil {
+				t.Error("a nested bucket and a value are mixed up once the bucket is read whole")
+			}
+			return nil
+		}))
+	})
+}

@@ -159,6 +159,7 @@ type etcdTx struct {
 	cleared []keyRange // deleted ranges, under later writes
 	cache   map[string][]byte
 	lists   map[string]map[string][]byte
+	reads   map[string]int // single reads per bucket prefix: see getIn
 }
 
 func (t *etcdTx) fail(err error) {
@@ -218,6 +219,39 @@ func (t *etcdTx) get(key string) []byte {
 		t.cache = map[string][]byte{}
 	}
 	t.cache[key] = v
+	return v
+}
+
+// listAfter is how many keys of one bucket a transaction reads one by one
+// before it reads the whole bucket in one request: a sweep's commit reads
+// a dozen keys per user in the same few buckets, and a round trip per key,
+// under the write lock, made three monitors on one etcd wait in turn.
+const listAfter = 8
+
+// getIn reads key, an entry of the bucket whose entries of its kind start
+// with pfx: from the bucket's listing once it was read, or read whole
+// after listAfter single reads.
+func (t *etcdTx) getIn(pfx, key string) []byte {
+	if _, ok := t.writes[key]; ok || t.isCleared(key) {
+		return t.get(key)
+	}
+	if _, ok := t.cache[key]; ok {
+		return t.get(key)
+	}
+	l, ok := t.lists[pfx]
+	if !ok {
+		if t.reads == nil {
+			t.reads = map[string]int{}
+		}
+		if t.reads[pfx]++; t.reads[pfx] <= listAfter {
+			return t.get(key)
+		}
+		l = t.listed(pfx)
+	}
+	v, found := l[key]
+	if found && v == nil {
+		v = []byte{}
+	}
 	return v
 }
 

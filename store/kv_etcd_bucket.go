@@ -70,7 +70,7 @@ func (b *etcdBucket) child(name []byte) *etcdBucket {
 func (b *etcdBucket) marker() string { return b.parent.entry(kindBucket, b.name) }
 
 func (b *etcdBucket) Bucket(name []byte) kvBucket {
-	if len(name) == 0 || b.tx.get(b.entry(kindBucket, name)) == nil {
+	if len(name) == 0 || b.tx.getIn(b.children(kindBucket), b.entry(kindBucket, name)) == nil {
 		return nil
 	}
 	return b.child(name)
@@ -112,7 +112,7 @@ func (b *etcdBucket) Get(key []byte) []byte {
 	if len(key) == 0 {
 		return nil
 	}
-	return b.tx.get(b.entry(kindValue, key))
+	return b.tx.getIn(b.children(kindValue), b.entry(kindValue, key))
 }
 
 func (b *etcdBucket) Put(key, value []byte) error {
