@@ -26,6 +26,31 @@ type FolderChange struct {
 	Delete []string
 }
 
+// userKeys lists the users the batch writes anything of, each once.
+func (b *Batch) userKeys() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, u := range b.Users {
+		add(u.Key)
+	}
+	for k := range b.Tokens {
+		add(k)
+	}
+	for k := range b.Jobs {
+		add(k)
+	}
+	for _, f := range b.Folders {
+		add(f.User)
+	}
+	return out
+}
+
 // Empty reports whether the batch writes nothing.
 func (b *Batch) Empty() bool {
 	return len(b.Users) == 0 && len(b.Tokens) == 0 && len(b.Jobs) == 0 && len(b.Folders) == 0 && len(b.Events) == 0
@@ -42,6 +67,9 @@ func (db *DB) Apply(b Batch) error {
 		}
 	}
 	return db.update(func(tx kvTx) error {
+		if p, ok := tx.(prefetcher); ok {
+			p.prefetchUsers(b.Profile, b.userKeys())
+		}
 		if err := putUsers(tx, b.Profile, b.Users); err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ func OpenEtcd(endpoints []string, prefix string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open etcd store at %s: %w", strings.Join(endpoints, ","), err)
 	}
 	db := &DB{
-		kv:      &etcdStore{client: client, prefix: prefix},
+		kv:      &etcdStore{client: client, prefix: prefix, queue: updateQueue{turn: make(chan struct{}, 1)}},
 		path:    fmt.Sprintf("etcd %s prefix %q", strings.Join(endpoints, ","), prefix),
 		keyFile: opts.KeyFile, now: opts.Now, maxEvents: opts.MaxEvents,
 	}

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -305,4 +307,62 @@ func TestEtcdBucketReadWhole(t *testing.T) {
 			return nil
 		}))
 	})
+}
+
+// TestEtcdGroupCommit: updates made at once from many goroutines share
+// transactions (far fewer etcd revisions than three per update: lock,
+// commit, unlock), each sees the writes of those before it, and one that
+// fails is taken back alone.
+func TestEtcdGroupCommit(t *testing.T) {
+	db, endpoint := etcdDB(t, Options{})
+	raw := rawEtcd(t, endpoint)
+	revision := func() int64 {
+		resp, err := raw.Get(context.Background(), "any")
+		must(t, err)
+		return resp.Header.Revision
+	}
+	must(t, db.update(func(tx kvTx) error { _, err := tx.CreateBucketIfNotExists([]byte("group")); return err }))
+	before := revision()
+	const n = 64
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs <- db.update(func(tx kvTx) error {
+				b := tx.Bucket([]byte("group"))
+				must(t, b.Put(fmt.Appendf(nil, "k%02d", i), []byte("v")))
+				count, _ := strconv.Atoi(string(b.Get([]byte("count"))))
+				must(t, b.Put([]byte("count"), []byte(strconv.Itoa(count+1))))
+				if i%10 == 3 {
+					return fmt.Errorf("update %d fails", i)
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			failed++
+		}
+	}
+	revisions := revision() - before
+	t.Logf("%d updates in %d etcd revisions", n, revisions)
+	if failed != 7 || revisions >= 3*n {
+		t.Fatalf("%d updates failed (want 7), %d revisions (one transaction each would make %d)", failed, revisions, 3*n)
+	}
+	must(t, db.view(func(tx kvTx) error {
+		b := tx.Bucket([]byte("group"))
+		for i := range n {
+			if got, want := b.Get(fmt.Appendf(nil, "k%02d", i)) != nil, i%10 != 3; got != want {
+				t.Errorf("key of update %d stored: %v, want %v", i, got, want)
+			}
+		}
+		if got := string(b.Get([]byte("count"))); got != strconv.Itoa(n-7) {
+			t.Errorf("count = %s, want %d: an update did not see those before it, or a failed one was kept", got, n-7)
+		}
+		return nil
+	}))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,8 +47,10 @@ type etcdStore struct {
 	client *clientv3.Client
 	prefix string
 
-	mu      sync.Mutex // one Update at a time in this process; guards session
+	mu      sync.Mutex // one transaction at a time in this process; guards session
 	session *concurrency.Session
+	queue   updateQueue                  // updates waiting for the next transaction
+	reads   atomic.Int64                 // read requests sent, for the tests of round trips
 	fence   atomic.Pointer[clientv3.Cmp] // see DB.Fence
 }
 
@@ -73,9 +76,9 @@ func (s *etcdStore) View(fn func(kvTx) error) error {
 	return err
 }
 
-func (s *etcdStore) Update(fn func(kvTx) error) (err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// locked runs fn in a write transaction under the write lock and commits
+// what it wrote; the caller holds s.mu.
+func (s *etcdStore) locked(fn func(*etcdTx) error) (err error) {
 	if s.session != nil {
 		select {
 		case <-s.session.Done(): // its lease expired: the lock it held is gone
@@ -160,6 +163,8 @@ type etcdTx struct {
 	cache   map[string][]byte
 	lists   map[string]map[string][]byte
 	reads   map[string]int // single reads per bucket prefix: see getIn
+	undo    []undoEntry    // how to take back the current update's writes
+	wide    []string       // prefixes read whole ahead: see prefetch
 }
 
 func (t *etcdTx) fail(err error) {
@@ -183,6 +188,7 @@ func (t *etcdTx) serverGet(key string, opts ...clientv3.OpOption) *clientv3.GetR
 	ctx, cancel := t.s.ctx()
 	defer cancel()
 	resp, err := t.s.client.Get(ctx, key, t.readOpts(opts...)...)
+	t.s.reads.Add(1)
 	if err != nil {
 		t.fail(fmt.Errorf("etcd: read: %w", err))
 		return nil
@@ -202,6 +208,13 @@ func (t *etcdTx) get(key string) []byte {
 		return nil
 	}
 	if v, ok := t.cache[key]; ok {
+		return v
+	}
+	if l, ok := t.covering(key); ok {
+		v, found := l[key]
+		if found && v == nil {
+			v = []byte{}
+		}
 		return v
 	}
 	resp := t.serverGet(key)
@@ -261,6 +274,16 @@ func (t *etcdTx) listed(pfx string) map[string][]byte {
 	if l, ok := t.lists[pfx]; ok {
 		return l
 	}
+	if wide, ok := t.covering(pfx); ok {
+		l := map[string][]byte{}
+		for k, v := range wide {
+			if strings.HasPrefix(k, pfx) {
+				l[k] = v
+			}
+		}
+		t.lists[pfx] = l
+		return l
+	}
 	resp := t.serverGet(pfx, clientv3.WithPrefix())
 	if resp == nil {
 		return nil
@@ -289,6 +312,7 @@ func (t *etcdTx) put(key string, value []byte) error {
 	if !t.writable {
 		return bolterrors.ErrTxNotWritable
 	}
+	t.remember(key)
 	t.writes[key] = etcdWrite{value: bytes.Clone(value)}
 	return nil
 }
@@ -297,6 +321,7 @@ func (t *etcdTx) del(key string) error {
 	if !t.writable {
 		return bolterrors.ErrTxNotWritable
 	}
+	t.remember(key)
 	t.writes[key] = etcdWrite{deleted: true}
 	return nil
 }
@@ -306,6 +331,7 @@ func (t *etcdTx) clear(prefix string) {
 	r := keyRange{prefix, clientv3.GetPrefixRangeEnd(prefix)}
 	for k := range t.writes {
 		if r.has(k) {
+			t.remember(k)
 			t.writes[k] = etcdWrite{deleted: true}
 		}
 	}
@@ -332,13 +358,13 @@ func (t *etcdTx) commit(m *concurrency.Mutex) error {
 			ranges = append(ranges, r)
 			continue
 		}
-		resp := t.serverGet(r.start, clientv3.WithRange(r.end), clientv3.WithKeysOnly())
-		if resp == nil {
+		keys := t.keysUnder(r.start)
+		if t.err != nil {
 			return t.err
 		}
-		for _, kv := range resp.Kvs {
-			if _, ok := t.writes[string(kv.Key)]; !ok {
-				t.writes[string(kv.Key)] = etcdWrite{deleted: true}
+		for _, k := range keys {
+			if _, ok := t.writes[k]; !ok {
+				t.writes[k] = etcdWrite{deleted: true}
 			}
 		}
 	}
