@@ -66,6 +66,15 @@ func trimEvents(b kvBucket, max int) error {
 	if max < 0 {
 		return nil
 	}
+	if r, ok := b.(rangeDeleter); ok {
+		// The last key is the sequence, and every key below the max-th
+		// before it goes in one range delete, with no read at all: a
+		// cursor on etcd would list the whole log at every commit.
+		if last := b.Sequence(); last > uint64(max) {
+			return r.deleteBefore(seqKey(last - uint64(max) + 1))
+		}
+		return nil
+	}
 	c := b.Cursor()
 	first, _ := c.First()
 	last, _ := c.Last()

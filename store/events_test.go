@@ -101,3 +101,31 @@ func TestEventsQuery(t *testing.T) {
 		}
 	})
 }
+
+// TestEventRetentionBothBackends: the log keeps the newest MaxEvents on
+// bbolt and on etcd (where the oldest go in one range delete), also when
+// one Append adds more than the log keeps.
+func TestEventRetentionBothBackends(t *testing.T) {
+	backends(t, Options{MaxEvents: 10}, func(t *testing.T, db *DB) {
+		for i := 1; i <= 25; i++ {
+			_, err := db.Append(Event{Kind: "sync", Message: fmt.Sprint(i)})
+			must(t, err)
+		}
+		batch := make([]Event, 15)
+		for i := range batch {
+			batch[i] = Event{Kind: "sync", Message: fmt.Sprint(26 + i)}
+		}
+		_, err := db.Append(batch...)
+		must(t, err)
+		evs, err := db.Events("", 0, 0)
+		must(t, err)
+		if len(evs) != 10 {
+			t.Fatalf("%d events kept, want 10", len(evs))
+		}
+		for i, e := range evs {
+			if want := uint64(31 + i); e.Seq != want || e.Message != fmt.Sprint(want) {
+				t.Errorf("event %d = seq %d %q, want seq %d", i, e.Seq, e.Message, want)
+			}
+		}
+	})
+}

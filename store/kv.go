@@ -57,3 +57,9 @@ type kvCursor interface {
 	// Delete removes the key the cursor is on.
 	Delete() error
 }
+
+// rangeDeleter is a bucket that deletes a range of keys without reading
+// them (etcd's): every key before key, in byte order.
+type rangeDeleter interface {
+	deleteBefore(key []byte) error
+}

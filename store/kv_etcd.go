@@ -328,7 +328,12 @@ func (t *etcdTx) del(key string) error {
 
 // clear deletes every key with the given prefix.
 func (t *etcdTx) clear(prefix string) {
-	r := keyRange{prefix, clientv3.GetPrefixRangeEnd(prefix)}
+	t.clearRange(keyRange{prefix, clientv3.GetPrefixRangeEnd(prefix)})
+}
+
+// clearRange deletes every key in r, whose start is the prefix of all
+// its keys (see commit).
+func (t *etcdTx) clearRange(r keyRange) {
 	for k := range t.writes {
 		if r.has(k) {
 			t.remember(k)
@@ -363,7 +368,7 @@ func (t *etcdTx) commit(m *concurrency.Mutex) error {
 			return t.err
 		}
 		for _, k := range keys {
-			if _, ok := t.writes[k]; !ok {
+			if _, ok := t.writes[k]; !ok && r.has(k) {
 				t.writes[k] = etcdWrite{deleted: true}
 			}
 		}

@@ -148,6 +148,14 @@ func (b *etcdBucket) Delete(key []byte) error {
 	return b.tx.del(b.entry(kindValue, key))
 }
 
+func (b *etcdBucket) deleteBefore(key []byte) error {
+	if !b.tx.writable {
+		return bolterrors.ErrTxNotWritable
+	}
+	b.tx.clearRange(keyRange{b.children(kindValue), b.entry(kindValue, key)})
+	return nil
+}
+
 func (b *etcdBucket) ForEach(fn func(k, v []byte) error) error {
 	c := b.cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
