@@ -366,3 +366,46 @@ func TestEtcdGroupCommit(t *testing.T) {
 		return nil
 	}))
 }
+
+// TestEtcdGroupCommitBounded: big updates arriving together are not all
+// put in one Txn, which etcd would refuse for its size.
+func TestEtcdGroupCommitBounded(t *testing.T) {
+	db, endpoint := etcdDB(t, Options{})
+	must(t, db.update(func(tx kvTx) error { _, err := tx.CreateBucketIfNotExists([]byte("big")); return err }))
+	write := func(g int) func(tx kvTx) error {
+		return func(tx kvTx) error {
+			b := tx.Bucket([]byte("big"))
+			for i := range 4000 {
+				if err := b.Put(fmt.Appendf(nil, "g%d-%04d", g, i), []byte("v")); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	// Five wait in the queue when the sixth comes: it commits them all.
+	var waiting []*pendingUpdate
+	for g := range 5 {
+		p := &pendingUpdate{fn: write(g), done: make(chan error, 1)}
+		db.kv.(*etcdStore).queue.push(p)
+		waiting = append(waiting, p)
+	}
+	must(t, db.update(write(5)))
+	for _, p := range waiting {
+		must(t, <-p.done)
+	}
+	resp, err := rawEtcd(t, endpoint).Get(context.Background(), testPrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	must(t, err)
+	byRevision := map[int64]int{}
+	for _, kv := range resp.Kvs {
+		byRevision[kv.ModRevision]++
+	}
+	for rev, n := range byRevision {
+		if n > 14000 { // 10,000 (maxGroupWrites) and the update that passed it
+			t.Errorf("one commit (revision %d) wrote %d keys", rev, n)
+		}
+	}
+	if len(resp.Kvs) < 24000 {
+		t.Errorf("%d keys stored, want all 24000", len(resp.Kvs))
+	}
+}

@@ -16,9 +16,14 @@ import (
 // that fails fails them all, nothing written. A caller's Update returns
 // once its own writes are committed, as on bbolt.
 
-// maxGroup bounds the updates committed together, so that one Txn stays
-// within the operations and bytes etcd takes (see the README's flags).
-const maxGroup = 16
+// maxGroup bounds the updates committed together, and maxGroupWrites the
+// writes: no update joins a group that already writes that many, so that
+// a group's Txn stays within the operations and bytes etcd takes (see the
+// README's flags) whenever its updates alone would.
+const (
+	maxGroup       = 16
+	maxGroupWrites = 10000
+)
 
 // pendingUpdate is an Update waiting for its transaction.
 type pendingUpdate struct {
@@ -38,6 +43,13 @@ func (q *updateQueue) push(p *pendingUpdate) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.pending = append(q.pending, p)
+}
+
+// putBack returns updates not run to the front of the queue.
+func (q *updateQueue) putBack(ps []*pendingUpdate) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pending = append(append([]*pendingUpdate(nil), ps...), q.pending...)
 }
 
 // take removes and returns the first updates waiting, at most maxGroup.
@@ -82,7 +94,7 @@ func (s *etcdStore) commitTurn(p *pendingUpdate) {
 var errGroupPanicked = errors.New("etcd: another update in the same transaction panicked: nothing was written")
 
 // commitGroup runs a group of updates in one transaction and tells each
-// how it ended.
+// how it ended; those left out for the group's size go back to the queue.
 func (s *etcdStore) commitGroup(group []*pendingUpdate) {
 	errs := make([]error, len(group))
 	told := false
@@ -98,6 +110,11 @@ func (s *etcdStore) commitGroup(group []*pendingUpdate) {
 	}()
 	err := s.locked(func(t *etcdTx) error {
 		for i, p := range group {
+			if i > 0 && len(t.writes) >= maxGroupWrites {
+				s.queue.putBack(group[i:])
+				group = group[:i]
+				break
+			}
 			t.undo = t.undo[:0]
 			cleared := len(t.cleared)
 			errs[i] = p.fn(t)
