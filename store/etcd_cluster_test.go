@@ -79,6 +79,9 @@ func TestEtcdClusterKeepsWorkingWithoutItsLeader(t *testing.T) {
 	recovered := time.Since(killed)
 	t.Logf("leader n%d killed: the first write after it landed %s later, after %d failed tries %v",
 		leader+1, recovered.Round(10*time.Millisecond), len(failures), failures)
+	if len(failures) > 0 {
+		t.Errorf("a write failed after the leader died, rather than waiting for the next one: %v", failures)
+	}
 	must(t, signIn(db, "later"))
 
 	var survivors []string

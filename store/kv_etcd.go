@@ -14,6 +14,8 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // etcdStore keeps the store's buckets in etcd under a prefix, for several
@@ -91,10 +93,7 @@ func (s *etcdStore) locked(fn func(*etcdTx) error) (err error) {
 			return fmt.Errorf("etcd: start a session: %w", err)
 		}
 	}
-	m := concurrency.NewMutex(s.session, s.prefix+"lock/")
-	ctx, cancel := s.ctx()
-	err = m.Lock(ctx)
-	cancel()
+	m, err := s.lock()
 	if err != nil {
 		return fmt.Errorf("etcd: take the write lock: %w", err)
 	}
@@ -115,6 +114,43 @@ func (s *etcdStore) locked(fn func(*etcdTx) error) (err error) {
 		return err
 	}
 	return t.commit(m)
+}
+
+// lock takes the write lock, trying again once when the member it asked
+// died before answering (etcd answers "request timed out" after its
+// election, some seconds): taking it again with the same session is safe,
+// since the session's key is the lock request. Without this the first
+// write after etcd lost its leader failed.
+func (s *etcdStore) lock() (*concurrency.Mutex, error) {
+	var err error
+	for try := 0; try < 2; try++ {
+		m := concurrency.NewMutex(s.session, s.prefix+"lock/")
+		ctx, cancel := s.ctx()
+		err = m.Lock(ctx)
+		cancel()
+		if err == nil {
+			return m, nil
+		}
+		if !etcdMemberLost(err) {
+			break
+		}
+	}
+	return nil, err
+}
+
+// etcdMemberLost tells the errors of a request whose member died or lost
+// its leader on the way: another member may answer it.
+func etcdMemberLost(err error) bool {
+	if status.Code(err) == codes.Unavailable { // the connection to it broke
+		return true
+	}
+	for _, lost := range []error{rpctypes.ErrTimeout, rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrTimeoutDueToConnectionLost,
+		rpctypes.ErrLeaderChanged, rpctypes.ErrNoLeader} {
+		if errors.Is(err, lost) {
+			return true
+		}
+	}
+	return false
 }
 
 // newSession grants the session's lease within the store's timeout:
