@@ -780,3 +780,37 @@ func TestDashboardEngineRunsBehindTheWizard(t *testing.T) {
 		t.Error("a sweep's end behind the wizard does not arm the next sweep")
 	}
 }
+
+// TestDashboardOnEtcdShowsTheMonitorsSweeps: on the store the monitors
+// share in etcd the dashboard sweeps nothing itself (no token request),
+// says who does, and shows what a monitor recorded at its next re-read.
+func TestDashboardOnEtcdShowsTheMonitorsSweeps(t *testing.T) {
+	f := newDashFixture(t)
+	f.size(120, 40)
+	f.c.Owner = monitor.Onlooker{}
+	f.run(f.d.Open(f.c))
+	f.sees("swept by the monitors on etcd")
+	f.lacks("next sweep")
+
+	// A monitor elsewhere records Carla's first sync.
+	if err := f.db.PutJobs(dashProfileID, map[string]store.Job{"carla": {State: store.StateOK, LastRun: f.now, LastSuccess: f.now}}); err != nil {
+		t.Fatal(err)
+	}
+	f.send(sweepTickMsg{})
+	if line := lineWith(f.screen(), "Carla Smit"); !strings.Contains(line, "ok") || strings.Contains(line, "never") {
+		t.Errorf("Carla's row after the re-read: %q", line)
+	}
+	if n := f.sim.Requests("/oauth2/v2.0/token"); n != 0 {
+		t.Errorf("the dashboard made %d token request(s) on the monitors' store", n)
+	}
+}
+
+// lineWith is the screen's first line holding s.
+func lineWith(screen, s string) string {
+	for line := range strings.Lines(screen) {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}

@@ -27,6 +27,9 @@ type runner struct {
 	// hosted: the engine is the service's, which sweeps on its own
 	// schedule; the dashboard only follows it.
 	hosted bool
+	// onlooker: the store is the monitors' in etcd, who sweep it; the
+	// interface re-reads it every onlookerReload instead.
+	onlooker bool
 }
 
 // sweepTickMsg asks for the next sweep.
@@ -63,7 +66,8 @@ func (d *Model) Open(c *common.Context) tea.Cmd {
 			eng = c.Service.Engine // exactly one engine per data directory: the service's
 		}
 		events, stop := eng.Subscribe()
-		d.run = &runner{eng: eng, events: events, stop: stop, hosted: hosted}
+		_, onlooker := c.Owner.(monitor.Onlooker)
+		d.run = &runner{eng: eng, events: events, stop: stop, hosted: hosted, onlooker: onlooker}
 		cmds = append(cmds, d.Sweep(c), d.listen())
 	default:
 		if d.run.last != nil {
@@ -103,6 +107,9 @@ func (d *Model) Sweep(c *common.Context) tea.Cmd {
 		return nil
 	}
 	eng, ctx, now := d.run.eng, c.Ctx, c.Now
+	if d.run.onlooker {
+		return func() tea.Msg { return sweepMsg{at: now(), next: now().Add(onlookerReload)} }
+	}
 	if d.run.hosted {
 		last := c.Service.LastSweep
 		return func() tea.Msg {
@@ -125,6 +132,10 @@ func (d *Model) Sweep(c *common.Context) tea.Cmd {
 		return sweepMsg{at: at, next: at.Add(eng.Interval()), err: err}
 	}
 }
+
+// onlookerReload is how often the interface on the monitors' store in
+// etcd re-reads it: their sweeps reach it no other way.
+const onlookerReload = 15 * time.Second
 
 // nextSweep waits on the interface's clock for the sweep after msg.
 func nextSweep(c *common.Context, msg sweepMsg) tea.Cmd {

@@ -75,7 +75,9 @@ func (d *Model) Header(c *common.Context) string {
 		// Below the secret and a stale sweep, above the next sweep.
 		parts = append(parts, part{text: st.Warn.Render(text), prio: 2})
 	}
-	if !d.nextSweep.IsZero() {
+	if d.run != nil && d.run.onlooker {
+		parts = append(parts, part{text: st.Faint.Render("swept by the monitors on etcd"), prio: 3})
+	} else if !d.nextSweep.IsZero() {
 		text := "sweep due"
 		if left := d.nextSweep.Sub(now); left > 0 {
 			text = "next sweep in " + dashIn(now, d.nextSweep, 1)
