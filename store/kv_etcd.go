@@ -58,6 +58,10 @@ type etcdStore struct {
 
 const (
 	etcdOpTimeout = 10 * time.Second
+	// etcdLockWait bounds the wait for the write lock: the monitors queue
+	// for it in turn, and at 100,000 users a turn came after more than
+	// etcdOpTimeout. A holder that died frees it within its session's TTL.
+	etcdLockWait = 2 * time.Minute
 	// etcdMaxDepth bounds bucket nesting (the store uses 5 levels), so that
 	// deleting a bucket is a fixed number of range deletes.
 	etcdMaxDepth = 8
@@ -125,7 +129,7 @@ func (s *etcdStore) lock() (*concurrency.Mutex, error) {
 	var err error
 	for try := 0; try < 2; try++ {
 		m := concurrency.NewMutex(s.session, s.prefix+"lock/")
-		ctx, cancel := s.ctx()
+		ctx, cancel := context.WithTimeout(context.Background(), etcdLockWait)
 		err = m.Lock(ctx)
 		cancel()
 		if err == nil {
