@@ -58,10 +58,12 @@ type etcdStore struct {
 
 const (
 	etcdOpTimeout = 10 * time.Second
-	// etcdLockWait bounds the wait for the write lock: the monitors queue
-	// for it in turn, and at 100,000 users a turn came after more than
-	// etcdOpTimeout. A holder that died frees it within its session's TTL.
-	etcdLockWait = 2 * time.Minute
+	// etcdLockWait bounds the wait for the write lock. The monitors queue
+	// for it in turn, and while the holders live the queue moves: at
+	// 100,000 users on three monitors sharing two cores with etcd a turn
+	// came after more than two minutes. A holder that died frees it
+	// within its session's TTL, so a long wait is a busy etcd, not a hang.
+	etcdLockWait = 10 * time.Minute
 	// etcdMaxDepth bounds bucket nesting (the store uses 5 levels), so that
 	// deleting a bucket is a fixed number of range deletes.
 	etcdMaxDepth = 8
