@@ -4,7 +4,9 @@
 package testetcd
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -48,6 +50,25 @@ type node struct {
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
 	bin := binary(t)
+	for try := 1; ; try++ {
+		c, err := startCluster(t, bin, n)
+		if err == nil {
+			return c
+		}
+		c.killAll()
+		// A free port can be taken by another process (a parallel test
+		// run's etcd) before etcd binds it: try again on new ones.
+		if !errors.Is(err, errPortTaken) || try == 3 {
+			t.Fatal(err)
+		}
+	}
+}
+
+// errPortTaken: a member could not bind a port freePorts found free.
+var errPortTaken = errors.New("a port was taken before etcd bound it")
+
+func startCluster(t testing.TB, bin string, n int) (*Cluster, error) {
+	t.Helper()
 	ports := freePorts(t, 3*n)
 	dir := t.TempDir()
 	var peers []string
@@ -55,11 +76,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		peers = append(peers, fmt.Sprintf("n%d=http://127.0.0.1:%s", i+1, ports[3*i+1]))
 	}
 	c := &Cluster{t: t}
-	t.Cleanup(func() {
-		for i := range c.nodes {
-			c.Kill(i)
-		}
-	})
+	t.Cleanup(c.killAll)
 	for i := range n {
 		client, peer, metrics := "http://127.0.0.1:"+ports[3*i], "http://127.0.0.1:"+ports[3*i+1], "http://127.0.0.1:"+ports[3*i+2]
 		name := fmt.Sprintf("n%d", i+1)
@@ -80,15 +97,24 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		err = cmd.Start()
 		_ = logFile.Close() // the child has its own descriptor
 		if err != nil {
-			t.Fatal(err)
+			return c, err
 		}
 		c.nodes = append(c.nodes, &node{cmd: cmd, log: logPath})
 		c.Endpoints = append(c.Endpoints, client)
 	}
 	for i := range n {
-		c.waitHealthy(i)
+		if err := c.waitHealthy(i); err != nil {
+			return c, err
+		}
 	}
-	return c
+	return c, nil
+}
+
+// killAll kills every member.
+func (c *Cluster) killAll() {
+	for i := range c.nodes {
+		c.Kill(i)
+	}
 }
 
 // binary finds etcd on PATH, or skips (fails under MODAUTH_REQUIRE_PEERS=1).
@@ -106,7 +132,7 @@ func binary(t testing.TB) string {
 }
 
 // waitHealthy waits, for up to ten seconds, until member i answers a read.
-func (c *Cluster) waitHealthy(i int) {
+func (c *Cluster) waitHealthy(i int) error {
 	c.t.Helper()
 	client := Client(c.t, c.Endpoints[i])
 	for try := 0; ; try++ {
@@ -114,11 +140,14 @@ func (c *Cluster) waitHealthy(i int) {
 		_, err := client.Get(ctx, "health")
 		cancel()
 		if err == nil {
-			return
+			return nil
+		}
+		log, _ := os.ReadFile(c.nodes[i].log)
+		if bytes.Contains(log, []byte("address already in use")) {
+			return fmt.Errorf("etcd member n%d: %w", i+1, errPortTaken)
 		}
 		if try == 100 {
-			log, _ := os.ReadFile(c.nodes[i].log)
-			c.t.Fatalf("etcd member n%d did not come up: %v\n%s", i+1, err, log)
+			return fmt.Errorf("etcd member n%d did not come up: %v\n%s", i+1, err, log)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
