@@ -25,7 +25,9 @@ import (
 // file it was given (PEM: certificate and private key), signing RS256
 // assertions with x5t as many products' older libraries do.
 type Product struct {
-	Sim      *m365sim.Sim
+	Sim *m365sim.Sim
+	// Tenant is the one the product's app is in; nil: the simulator's own.
+	Tenant   *m365sim.Tenant
 	ClientID string
 	Secret   string
 	PEM      []byte
@@ -83,7 +85,11 @@ func (p *Product) token(form url.Values) (string, error) {
 // post sends a form to the tenant's endpoint and decodes the answer; an
 // error answer is the error.
 func (p *Product) post(endpoint string, form url.Values, out any) error {
-	resp, err := p.Sim.HTTPClient().Post(p.Sim.URL+"/"+p.Sim.Tenant.ID+"/oauth2/v2.0/"+endpoint, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	tenant := p.Tenant
+	if tenant == nil {
+		tenant = p.Sim.Tenant
+	}
+	resp, err := p.Sim.HTTPClient().Post(p.Sim.URL+"/"+tenant.ID+"/oauth2/v2.0/"+endpoint, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
